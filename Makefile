@@ -1,0 +1,69 @@
+# Cells: several isolated virtual phones on one kernel.
+# `make` builds build/{cellsd,cell,cell-init,apps/*,images/*}; `make demo` and `make check`
+# do the whole set-up on a fresh Debian machine.
+
+CC       ?= gcc
+BUILD    := build
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Isrc
+PKGS     := jansson libseccomp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+COMMON_SRC := $(wildcard src/common/*.c)
+CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c)
+CLI_SRC    := $(wildcard src/cli/*.c)
+APPS_SRC   := $(wildcard apps/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init \
+	$(patsubst apps/%.c,$(BUILD)/apps/%,$(APPS_SRC))
+
+all: $(BINS) images
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Programs that run inside VPs link nothing of the root side and are static, so they
+# run in any image (busybox, Debian, Alpine).
+$(BUILD)/cell-init: src/init/cell-init.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+$(BUILD)/apps/%: apps/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -static -o $@ $<
+
+# Image recipes travel with the binaries: cellsd runs build/images/NAME/build.
+images: $(patsubst %,$(BUILD)/%,$(wildcard images/*/*))
+$(BUILD)/images/%: images/%
+	@mkdir -p $(dir $@)
+	cp -p $< $@
+
+include $(wildcard tests/unit/unit.mk)
+
+deps:
+	@./scripts/install-deps
+
+demo: deps all
+	./scripts/demo
+
+check: deps all
+	./scripts/check
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all images deps demo check format clean
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

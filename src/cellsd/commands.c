@@ -1,0 +1,417 @@
+/* The control protocol's commands: each takes a request object and answers the client,
+ * now or (stop, exec, image build) when the work is done. */
+#include "cellsd/daemon.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXEC_MAX_ARGS 256
+
+static const char *req_string(json_t *req, const char *key)
+{
+	return json_string_value(json_object_get(req, key));
+}
+
+/* The VP named by the request, or NULL after answering why not. */
+static struct vp *req_vp(struct client *c, json_t *req)
+{
+	const char *name = req_string(req, "name");
+	char msg[128];
+	struct vp *vp;
+
+	if (!name) {
+		client_reply_error(c, "request needs a \"name\"");
+		return NULL;
+	}
+	if (!name_is_valid(name)) {
+		client_reply_error(c, "invalid VP name");
+		return NULL;
+	}
+	if (!(vp = vp_find(c->daemon, name))) {
+		snprintf(msg, sizeof(msg), "no VP named %s", name);
+		client_reply_error(c, msg);
+	}
+	return vp;
+}
+
+static void reply_ok(struct client *c)
+{
+	client_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
+static void reply_result(struct client *c, int ret, const struct error *err)
+{
+	if (ret < 0)
+		client_reply_error(c, err->msg);
+	else
+		reply_ok(c);
+}
+
+static void cmd_ping(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	client_reply(c, json_pack("{s:b, s:s}", "ok", 1, "version", "0.1"));
+}
+
+static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct vp_config config;
+	struct error err = {{0}};
+	const char *name = req_string(req, "name");
+	json_t *options = json_object_get(req, "options");
+	json_t *devices = json_object_get(req, "devices");
+	const char *key;
+	json_t *value;
+	size_t i;
+
+	(void)fds, (void)nfds;
+	if (!name || !name_is_valid(name)) {
+		client_reply_error(c, "invalid VP name: 1 to 32 letters, digits, '_', '.' or '-', "
+				      "starting with a letter or digit");
+		return;
+	}
+	vp_config_defaults(&config, name);
+	if ((options && !json_is_object(options)) || (devices && !json_is_array(devices))) {
+		client_reply_error(c, "\"options\" must be an object, \"devices\" an array");
+		return;
+	}
+	json_object_foreach(options, key, value)
+	{
+		if (!json_is_string(value)) {
+			client_reply_error(c, "option values must be strings");
+			return;
+		}
+		if (vp_config_set_option(&config, key, json_string_value(value), &err) < 0) {
+			client_reply_error(c, err.msg);
+			return;
+		}
+	}
+	json_array_foreach(devices, i, value)
+	{
+		if (!json_is_string(value) ||
+		    vp_config_set_device(&config, json_string_value(value), &err) < 0) {
+			client_reply_error(c, json_is_string(value) ? err.msg
+								    : "devices must be strings");
+			return;
+		}
+	}
+	config.autostart = json_is_true(json_object_get(req, "autostart"));
+	reply_result(c, vp_create(c->daemon, &config, &err), &err);
+}
+
+static void cmd_start(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+
+	(void)fds, (void)nfds;
+	if (vp)
+		reply_result(c, vp_start(vp, &err), &err);
+}
+
+static void cmd_stop(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+	json_t *timeout = json_object_get(req, "timeout");
+	json_int_t seconds = c->daemon->stop_timeout_s;
+
+	(void)fds, (void)nfds;
+	if (!vp)
+		return;
+	if (timeout) {
+		seconds = json_integer_value(timeout);
+		if (!json_is_integer(timeout) || seconds < 0 || seconds > 3600) {
+			client_reply_error(c, "\"timeout\" must be 0..3600 seconds");
+			return;
+		}
+	}
+	/* The answer comes when the VP has stopped. */
+	if (vp_stop(vp, (unsigned)seconds, c, &err) < 0)
+		client_reply_error(c, err.msg);
+}
+
+static void cmd_destroy(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+
+	(void)fds, (void)nfds;
+	if (vp)
+		reply_result(c, vp_destroy(vp, json_is_true(json_object_get(req, "force")), &err),
+			     &err);
+}
+
+static void cmd_list(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct daemon *d = c->daemon;
+	json_t *list = json_array();
+
+	(void)req, (void)fds, (void)nfds;
+	for (struct vp *vp = d->vps; vp && list; vp = vp->next)
+		json_array_append_new(list, vp_describe(vp));
+	client_reply(c, json_pack("{s:b, s:o, s:s?}", "ok", 1, "vps", list, "foreground",
+				  d->foreground ? d->foreground->config.name : NULL));
+}
+
+static void reply_foreground(struct client *c)
+{
+	struct vp *fg = c->daemon->foreground;
+	client_reply(c, json_pack("{s:b, s:s?, s:f}", "ok", 1, "foreground",
+				  fg ? fg->config.name : NULL, "switch_usec",
+				  (double)c->daemon->last_switch_ns / 1000.0));
+}
+
+static void cmd_switch(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+
+	(void)fds, (void)nfds;
+	if (!vp)
+		return;
+	if (foreground_switch(c->daemon, vp, &err) < 0)
+		client_reply_error(c, err.msg);
+	else
+		reply_foreground(c);
+}
+
+static void switch_step(struct client *c, int direction)
+{
+	struct vp *to = foreground_neighbour(c->daemon, direction);
+
+	if (!to) {
+		client_reply_error(c, "no VP is running");
+		return;
+	}
+	foreground_switch(c->daemon, to, NULL);
+	reply_foreground(c);
+}
+
+static void cmd_next(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	switch_step(c, 1);
+}
+
+static void cmd_prev(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	switch_step(c, -1);
+}
+
+static void cmd_active(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	reply_foreground(c);
+}
+
+static void on_exec_done(struct job *job, int status)
+{
+	struct client *c = job->client;
+
+	if (!c || c->closed)
+		return;
+	client_reply(c, json_pack("{s:b, s:i}", "ok", 1, "status",
+				  WIFEXITED(status) ? WEXITSTATUS(status)
+						    : 128 + WTERMSIG(status)));
+}
+
+static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+	json_t *args = json_object_get(req, "argv");
+	char *argv[EXEC_MAX_ARGS + 1];
+	struct job *job;
+	size_t i;
+	json_t *arg;
+	pid_t pid;
+
+	if (!vp)
+		return;
+	if (nfds != 3) {
+		client_reply_error(c, "exec needs the caller's stdin, stdout and stderr");
+		return;
+	}
+	if (vp->state != VP_RUNNING) {
+		snprintf(err.msg, sizeof(err.msg), "VP %s is not running", vp->config.name);
+		client_reply_error(c, err.msg);
+		return;
+	}
+	if (!json_is_array(args) || json_array_size(args) == 0 ||
+	    json_array_size(args) > EXEC_MAX_ARGS) {
+		client_reply_error(c, "\"argv\" must be an array of 1 to 256 strings");
+		return;
+	}
+	json_array_foreach(args, i, arg)
+	{
+		if (!json_is_string(arg)) {
+			client_reply_error(c, "\"argv\" must hold strings");
+			return;
+		}
+		argv[i] = (char *)json_string_value(arg);
+	}
+	argv[json_array_size(args)] = NULL;
+	pid = vp_exec(&vp->rt, argv, fds, req_string(req, "term"), &err);
+	if (pid < 0) {
+		client_reply_error(c, err.msg);
+		return;
+	}
+	job = job_start(c->daemon, pid, c, on_exec_done, &err);
+	if (!job)
+		client_reply_error(c, err.msg);
+	else
+		job->ends_with_client = true;
+}
+
+static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+	_cleanup_json_ json_t *reply = NULL;
+	int fd;
+
+	(void)fds, (void)nfds;
+	if (!vp)
+		return;
+	if (console_attach(vp, c, &fd, &err) < 0) {
+		client_reply_error(c, err.msg);
+		return;
+	}
+	reply = json_pack("{s:b}", "ok", 1);
+	if (!reply || proto_send(c->watch.fd, reply, &fd, 1, MSG_DONTWAIT) < 0)
+		log_warn("could not hand the console of %s over", vp->config.name);
+	close(fd);
+}
+
+static long self_rss_kb(void)
+{
+	_cleanup_free_ char *text = NULL;
+	char *p;
+
+	if (read_file("/proc/self/status", 65536, &text, NULL) < 0 ||
+	    !(p = strstr(text, "VmRSS:")))
+		return -1;
+	return strtol(p + 6, NULL, 10);
+}
+
+static json_t *vp_stats(struct vp *vp)
+{
+	struct cgroup_stats s;
+	json_t *j = json_pack("{s:s, s:s, s:b}", "name", vp->config.name, "state",
+			      vp_state_name(vp->state), "foreground", vp->daemon->foreground == vp);
+
+	if (!j || (vp->state != VP_RUNNING && vp->state != VP_STOPPING))
+		return j;
+	cgroup_read_stats(vp->rt.cgroups, vp->rt.cgroup, &s);
+	json_object_set_new(j, "pid", json_integer(vp->rt.pid));
+	json_object_set_new(j, "uptime_s", json_real((double)(now_ns() - vp->started_ns) / 1e9));
+	json_object_set_new(j, "memory_bytes", json_integer((json_int_t)s.memory_bytes));
+	json_object_set_new(j, "memory_peak_bytes", json_integer((json_int_t)s.memory_max_bytes));
+	json_object_set_new(j, "memory_limit_bytes", json_integer((json_int_t)vp->config.memory));
+	json_object_set_new(j, "oom_kills", json_integer((json_int_t)s.oom_kills));
+	json_object_set_new(j, "pids", json_integer((json_int_t)s.pids));
+	json_object_set_new(j, "pids_limit", json_integer(vp->config.pids));
+	json_object_set_new(j, "cpu_usec", json_integer((json_int_t)s.cpu_usec));
+	return j;
+}
+
+static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct daemon *d = c->daemon;
+	json_t *list = json_array();
+	unsigned total = 0, running = 0;
+	struct vp *only = NULL;
+
+	(void)fds, (void)nfds;
+	if (json_object_get(req, "name") && !(only = req_vp(c, req)))
+		return;
+	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		total++;
+		running += vp->state == VP_RUNNING;
+		if (!only || only == vp)
+			json_array_append_new(list, vp_stats(vp));
+	}
+	client_reply(c, json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1,
+				  "daemon", "rss_kb", (int)self_rss_kb(), "vps", total, "running",
+				  running, "switches", (json_int_t)d->switches, "last_switch_usec",
+				  (double)d->last_switch_ns / 1000.0, "cgroups",
+				  d->cgroups.v2 ? "v2" : "v1", "vps", list));
+}
+
+static void cmd_events(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	reply_ok(c);
+	c->subscribed = true;
+}
+
+static void cmd_image_list(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	client_reply(c, json_pack("{s:b, s:o}", "ok", 1, "images", images_list(c->daemon)));
+}
+
+static void cmd_image_build(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	const char *name = req_string(req, "name");
+
+	if (image_build(c->daemon, name ? name : "minimal", c, nfds > 0 ? fds[0] : -1, &err) < 0)
+		client_reply_error(c, err.msg);
+}
+
+static void cmd_image_import(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	const char *name = req_string(req, "name");
+	const char *source = req_string(req, "source");
+
+	if (!name || !source) {
+		client_reply_error(c, "image import needs \"name\" and \"source\"");
+		return;
+	}
+	if (image_import(c->daemon, name, source, c, nfds > 0 ? fds[0] : -1, &err) < 0)
+		client_reply_error(c, err.msg);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(struct client *c, json_t *req, int *fds, int nfds);
+} commands[] = {
+	{"ping", cmd_ping},	    {"create", cmd_create},
+	{"start", cmd_start},	    {"stop", cmd_stop},
+	{"destroy", cmd_destroy},   {"list", cmd_list},
+	{"switch", cmd_switch},	    {"next", cmd_next},
+	{"prev", cmd_prev},	    {"active", cmd_active},
+	{"exec", cmd_exec},	    {"console", cmd_console},
+	{"stats", cmd_stats},	    {"events", cmd_events},
+	{"image.list", cmd_image_list}, {"image.build", cmd_image_build},
+	{"image.import", cmd_image_import},
+};
+
+void command_dispatch(struct client *c, json_t *req, int *fds, int nfds)
+{
+	const char *cmd = req_string(req, "cmd");
+	char msg[128];
+
+	if (!cmd) {
+		client_reply_error(c, "request needs a \"cmd\"");
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, cmd) == 0) {
+			commands[i].run(c, req, fds, nfds);
+			return;
+		}
+	snprintf(msg, sizeof(msg), "unknown command '%.64s'", cmd);
+	client_reply_error(c, msg);
+}

@@ -1,0 +1,148 @@
+/* cellsd's state: one daemon, its VPs, its clients and its running jobs. Everything is
+ * reached from struct daemon; nothing lives in globals. */
+#ifndef CELLS_DAEMON_H
+#define CELLS_DAEMON_H
+
+#include "common/error.h"
+#include "common/loop.h"
+#include "common/proto.h"
+#include "vp/runtime.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
+
+struct client;
+
+struct vp {
+	struct vp *next;
+	struct daemon *daemon;
+	struct vp_config config;
+	enum vp_state state;
+	char broken_reason[512]; /* why the config could not be loaded */
+	struct vp_runtime rt;
+	struct loop_watch exit_watch;	 /* cell-init's pidfd */
+	struct loop_watch console_watch; /* the console's pty master */
+	struct loop_watch stop_timer;	 /* grace period of a stop */
+	int console_log;
+	size_t console_log_size;
+	struct client *console_client; /* `cell console` holding the pty, if any */
+	struct client *stop_waiters;   /* chained by client->next_waiter */
+	uint64_t started_ns;
+	int last_status; /* of cell-init, as waitpid gave it */
+};
+
+struct job;
+typedef void (*job_done_fn)(struct job *job, int status);
+
+/* A child process of the daemon whose end answers a request (exec, image build). */
+struct job {
+	struct job *next;
+	struct daemon *daemon;
+	pid_t pid;
+	struct loop_watch watch; /* its pidfd */
+	struct client *client;
+	job_done_fn done;
+	char name[NAME_MAX_LEN + 1]; /* what it works on: an image name */
+	char tmp_dir[PATH_MAX];	     /* removed when the job ends */
+	bool ends_with_client; /* killed when its client goes (exec) */
+};
+
+struct client {
+	struct client *next;
+	struct daemon *daemon;
+	struct loop_watch watch;
+	struct line_reader reader;
+	bool subscribed; /* `cell events` */
+	bool busy;	 /* a request is answered later (stop, exec, image build) */
+	bool closed;	 /* peer gone while busy: freed when the answer is due */
+	struct client *next_waiter;
+	struct vp *console_vp;
+};
+
+struct daemon {
+	char state_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+	char lib_dir[PATH_MAX]; /* cell-init, apps/, images/ */
+	char cgroup_parent[64];
+	uid_t uid_base;
+	struct cgroup_host cgroups;
+	struct loop loop;
+	struct loop_watch listener;
+	struct loop_watch signals;
+	int lock_fd;
+	int init_exe_fd;
+	struct vp *vps;
+	struct vp *foreground;
+	struct client *clients;
+	struct job *jobs;
+	bool shutting_down;
+	uint64_t switches;
+	uint64_t last_switch_ns;
+	unsigned stop_timeout_s;
+};
+
+/* vps.c: the registry and the lifecycle */
+struct vp *vp_find(struct daemon *d, const char *name);
+int vps_load(struct daemon *d);
+int vp_create(struct daemon *d, const struct vp_config *config, struct error *err);
+int vp_start(struct vp *vp, struct error *err);
+/* Ask VP to stop; CLIENT (may be NULL) gets its answer when it has. */
+int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct error *err);
+int vp_destroy(struct vp *vp, bool force, struct error *err);
+void vps_stop_all(struct daemon *d);
+bool vps_any_running(struct daemon *d);
+const char *vp_state_name(enum vp_state s);
+json_t *vp_describe(struct vp *vp);
+
+/* foreground.c */
+int foreground_switch(struct daemon *d, struct vp *to, struct error *err);
+struct vp *foreground_neighbour(struct daemon *d, int direction);
+/* The foreground VP went away: hand the screen to the next running one. */
+void foreground_lost(struct daemon *d, struct vp *gone);
+
+/* console.c */
+int console_start(struct vp *vp, struct error *err);
+void console_stop(struct vp *vp);
+int console_attach(struct vp *vp, struct client *c, int *fd, struct error *err);
+void console_detach(struct vp *vp);
+
+/* jobs.c */
+struct job *job_start(struct daemon *d, pid_t pid, struct client *c, job_done_fn done,
+		      struct error *err);
+void job_cancel_client(struct daemon *d, struct client *c);
+bool jobs_busy_with(struct daemon *d, const char *name);
+
+/* images.c */
+int image_path(struct daemon *d, const char *name, char *buf, size_t len);
+bool image_exists(struct daemon *d, const char *name);
+json_t *images_list(struct daemon *d);
+/* Both answer CLIENT when done; the recipe's or the copy's output goes to OUTPUT_FD. */
+int image_build(struct daemon *d, const char *name, struct client *c, int output_fd,
+		struct error *err);
+int image_import(struct daemon *d, const char *name, const char *source, struct client *c,
+		 int output_fd, struct error *err);
+
+/* control.c */
+int control_listen(struct daemon *d, struct error *err);
+void client_reply(struct client *c, json_t *reply);
+void client_reply_error(struct client *c, const char *msg);
+/* A deferred answer is done: the client may read the next request or be freed. */
+void client_release(struct client *c);
+
+/* commands.c */
+void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
+
+/* events.c */
+void event_emit(struct daemon *d, json_t *event);
+void event_state(struct vp *vp, const char *reason);
+
+/* stale.c: what a killed daemon left behind */
+void stale_cleanup(struct daemon *d);
+
+uint64_t now_ns(void);
+
+#endif

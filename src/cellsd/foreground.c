@@ -1,0 +1,67 @@
+/* Which VP is in the foreground. Only the root changes it: the CLI, the web UI, or the
+ * reserved system key; the screen and input follow it in their own devices. */
+#include "cellsd/daemon.h"
+#include "common/log.h"
+
+static bool switchable(const struct vp *vp)
+{
+	return vp->state == VP_RUNNING;
+}
+
+int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
+{
+	struct vp *from = d->foreground;
+	uint64_t start = now_ns(), took;
+
+	if (to && !switchable(to))
+		return error_set(err, 0, "VP %s is not running", to->config.name);
+	if (to == from)
+		return 0;
+	/* The devices' deactivate/activate hooks run here once devices exist. */
+	d->foreground = to;
+	took = now_ns() - start;
+	d->switches++;
+	d->last_switch_ns = took;
+	event_emit(d, json_pack("{s:s, s:s?, s:s?, s:f}", "event", "switch", "from",
+				from ? from->config.name : NULL, "to",
+				to ? to->config.name : NULL, "usec", (double)took / 1000.0));
+	log_info("foreground: %s -> %s", from ? from->config.name : "(none)",
+		 to ? to->config.name : "(none)");
+	return 0;
+}
+
+/* The running VP after (direction 1) or before (-1) the foreground, in id order, wrapping. */
+struct vp *foreground_neighbour(struct daemon *d, int direction)
+{
+	struct vp *first = NULL, *last = NULL, *prev = NULL, *after = NULL;
+	bool seen = false;
+
+	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		if (!switchable(vp))
+			continue;
+		if (!first)
+			first = vp;
+		last = vp;
+		if (vp == d->foreground) {
+			seen = true;
+			continue;
+		}
+		if (!seen)
+			prev = vp;
+		else if (!after)
+			after = vp;
+	}
+	if (!d->foreground || !seen)
+		return first;
+	if (direction > 0)
+		return after ? after : first;
+	return prev ? prev : last;
+}
+
+void foreground_lost(struct daemon *d, struct vp *gone)
+{
+	if (d->foreground != gone)
+		return;
+	struct vp *next = foreground_neighbour(d, 1);
+	foreground_switch(d, next == gone ? NULL : next, NULL);
+}

@@ -1,0 +1,298 @@
+/* cellsd: the root daemon of Cells. It owns the VPs' configs and state, starts and stops
+ * them, keeps track of the foreground, and answers `cell` on its control socket. */
+#include "cellsd/daemon.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_STATE_DIR "/var/lib/cells"
+#define DEFAULT_RUN_DIR	  "/run/cells"
+/* Far above the uids of host users and the usual /etc/subuid ranges. */
+#define DEFAULT_UID_BASE  1000000000u
+#define DEFAULT_STOP_S	  10
+
+#ifndef PR_GET_MEMORY_MERGE
+#define PR_GET_MEMORY_MERGE 68
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
+		"              [--stop-timeout SECONDS] [--verbose]\n"
+		"  --state DIR     VP configs, upper layers and images (default %s)\n"
+		"  --run DIR       control socket and runtime files (default %s)\n"
+		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
+		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n",
+		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE);
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, 's'},
+		{"run", required_argument, NULL, 'r'},
+		{"lib", required_argument, NULL, 'l'},
+		{"uid-base", required_argument, NULL, 'u'},
+		{"stop-timeout", required_argument, NULL, 't'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *state = DEFAULT_STATE_DIR, *run = DEFAULT_RUN_DIR, *lib = NULL;
+	char self[PATH_MAX];
+	unsigned long value;
+	char *end;
+	int opt;
+
+	d->uid_base = DEFAULT_UID_BASE;
+	d->stop_timeout_s = DEFAULT_STOP_S;
+	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			state = optarg;
+			break;
+		case 'r':
+			run = optarg;
+			break;
+		case 'l':
+			lib = optarg;
+			break;
+		case 'u':
+		case 't':
+			errno = 0;
+			value = strtoul(optarg, &end, 10);
+			if (errno || *end || !optarg[0] ||
+			    (opt == 'u' && value > 0xffffffffUL - (VP_ID_MAX + 1ul) * 65536) ||
+			    (opt == 't' && value > 3600)) {
+				fprintf(stderr, "cellsd: invalid --%s '%s'\n",
+					opt == 'u' ? "uid-base" : "stop-timeout", optarg);
+				return -1;
+			}
+			if (opt == 'u')
+				d->uid_base = (uid_t)value;
+			else
+				d->stop_timeout_s = (unsigned)value;
+			break;
+		case 'v':
+			log_init("cellsd", LOG_LEVEL_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "cellsd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	if (!lib) {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0) {
+			log_error_errno(errno, "readlink /proc/self/exe");
+			return -1;
+		}
+		self[n] = '\0';
+		lib = dirname(self);
+	}
+	if (mkdir_p(state, 0700) < 0 || mkdir_p(run, 0711) < 0) {
+		log_error_errno(errno, "create %s or %s", state, run);
+		return -1;
+	}
+	if (!realpath(state, d->state_dir) || !realpath(run, d->run_dir) ||
+	    !realpath(lib, d->lib_dir)) {
+		log_error_errno(errno, "resolve the state, run or lib directory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Several daemons may run side by side (tests do): each gets its own cgroup subtree,
+ * named after its run directory. */
+static void name_cgroup_parent(struct daemon *d)
+{
+	uint32_t hash = 2166136261u;
+
+	if (strcmp(d->run_dir, DEFAULT_RUN_DIR) == 0) {
+		snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "cells");
+		return;
+	}
+	for (const char *p = d->run_dir; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 16777619u;
+	snprintf(d->cgroup_parent, sizeof(d->cgroup_parent), "cells-%08x", hash);
+}
+
+static void on_signal(struct loop_watch *w, uint32_t events)
+{
+	struct daemon *d = container_of(w, struct daemon, signals);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(w->fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP)
+		return;
+	if (d->shutting_down) {
+		log_info("second signal: killing every VP now");
+		for (struct vp *vp = d->vps; vp; vp = vp->next)
+			if (vp->state == VP_RUNNING || vp->state == VP_STOPPING)
+				cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
+		return;
+	}
+	log_info("signal %u: stopping every VP", si.ssi_signo);
+	d->shutting_down = true;
+	vps_stop_all(d);
+	if (!vps_any_running(d))
+		d->loop.quit = true;
+}
+
+/* A VP's root (an unprivileged host uid) attaches its file system under RUN/vps/NAME from
+ * inside its user namespace, so the way there must be searchable by others (as LXC asks of
+ * its container paths). */
+static int check_run_dir_searchable(struct daemon *d, struct error *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (chmod(d->run_dir, 0711) < 0)
+		return error_set(err, errno, "chmod %s", d->run_dir);
+	snprintf(path, sizeof(path), "%s", d->run_dir);
+	for (char *slash; (slash = strrchr(path, '/')) && slash != path;) {
+		*slash = '\0';
+		if (stat(path, &st) < 0)
+			return error_set(err, errno, "stat %s", path);
+		if (!(st.st_mode & S_IXOTH))
+			return error_set(err, 0, "%s must be searchable by others (chmod o+x) to hold "
+					 "the run directory %s", path, d->run_dir);
+	}
+	return 0;
+}
+
+static int setup(struct daemon *d, struct error *err)
+{
+	char path[PATH_MAX];
+	sigset_t mask;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/cellsd.lock", d->run_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return error_set(err, errno == EWOULDBLOCK ? 0 : errno,
+				 "another cellsd runs on %s", d->run_dir);
+	if ((ret = check_run_dir_searchable(d, err)) < 0)
+		return ret;
+	if ((ret = cgroup_host_detect(&d->cgroups, err)) < 0)
+		return ret;
+	name_cgroup_parent(d);
+	snprintf(path, sizeof(path), "%s/cell-init", d->lib_dir);
+	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
+	if (d->init_exe_fd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) < 0)
+		log_info("notice: this kernel has no PR_SET_MEMORY_MERGE; VPs run without KSM");
+
+	stale_cleanup(d);
+	snprintf(path, sizeof(path), "%s/vps", d->state_dir);
+	if ((ret = mkdir_p(path, 0700)) < 0)
+		return error_set(err, ret, "create %s", path);
+	snprintf(path, sizeof(path), "%s/images", d->state_dir);
+	if ((ret = mkdir_p(path, 0700)) < 0)
+		return error_set(err, ret, "create %s", path);
+
+	if ((ret = loop_init(&d->loop)) < 0)
+		return error_set(err, ret, "epoll");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->signals.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->signals.handle = on_signal;
+	if (d->signals.fd < 0 || (ret = loop_add(&d->loop, &d->signals, EPOLLIN)) < 0)
+		return error_set(err, errno, "signalfd");
+	if ((ret = vps_load(d)) < 0)
+		return error_set(err, ret, "load VPs");
+	return control_listen(d, err);
+}
+
+static void autostart(struct daemon *d)
+{
+	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		struct error err = {{0}};
+		if (vp->config.autostart && vp->state == VP_STOPPED && vp_start(vp, &err) < 0)
+			log_error("autostart: %s", err.msg);
+	}
+}
+
+static void shutdown_daemon(struct daemon *d)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
+	unlink(path);
+	while (d->clients) {
+		struct client *c = d->clients;
+		d->clients = c->next;
+		line_reader_release(&c->reader);
+		close(c->watch.fd);
+		free(c);
+	}
+	while (d->vps) {
+		struct vp *vp = d->vps;
+		d->vps = vp->next;
+		free(vp);
+	}
+	cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
+	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
+	rm_rf(path);
+	loop_fini(&d->loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = {.lock_fd = -1, .init_exe_fd = -1, .loop.epfd = -1};
+	struct error err = {{0}};
+	int ret;
+
+	log_init("cellsd", LOG_LEVEL_INFO);
+	if (parse_args(&d, argc, argv) < 0)
+		return 2;
+	if (geteuid() != 0) {
+		log_error("cellsd must run as root");
+		return 1;
+	}
+	if (setup(&d, &err) < 0) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	log_info("ready: state %s, control socket %s/cellsd.sock, cgroup %s (%s)", d.state_dir,
+		 d.run_dir, d.cgroup_parent, d.cgroups.v2 ? "v2" : "v1");
+	autostart(&d);
+	ret = loop_run(&d.loop);
+	if (ret < 0)
+		log_error_errno(-ret, "event loop");
+	shutdown_daemon(&d);
+	log_info("stopped");
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,402 @@
+/* The VP registry and lifecycle: create -> start -> stop -> destroy (DESIGN.md §3). */
+#include "cellsd/daemon.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VP_UID_RANGE 65536
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *vp_state_name(enum vp_state s)
+{
+	switch (s) {
+	case VP_RUNNING:
+		return "running";
+	case VP_STOPPING:
+		return "stopping";
+	case VP_BROKEN:
+		return "broken";
+	case VP_STOPPED:
+		break;
+	}
+	return "stopped";
+}
+
+struct vp *vp_find(struct daemon *d, const char *name)
+{
+	for (struct vp *vp = d->vps; vp; vp = vp->next)
+		if (strcmp(vp->config.name, name) == 0)
+			return vp;
+	return NULL;
+}
+
+static void vp_dir(struct daemon *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vps/%s", d->state_dir, name);
+}
+
+static void vp_config_path(struct daemon *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vps/%s/config.json", d->state_dir, name);
+}
+
+static void vp_run_dir(struct daemon *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vps/%s", d->run_dir, name);
+}
+
+static struct vp *vp_new(struct daemon *d)
+{
+	struct vp *vp = calloc(1, sizeof(*vp));
+
+	if (!vp)
+		return NULL;
+	vp->daemon = d;
+	vp->console_log = -1;
+	vp->exit_watch.fd = vp->console_watch.fd = vp->stop_timer.fd = -1;
+	vp_runtime_init(&vp->rt);
+	return vp;
+}
+
+/* Keep the list in id order: `cell list`, next and prev follow it. */
+static void vp_insert(struct daemon *d, struct vp *vp)
+{
+	struct vp **p = &d->vps;
+
+	while (*p && (*p)->config.id <= vp->config.id)
+		p = &(*p)->next;
+	vp->next = *p;
+	*p = vp;
+}
+
+static void vp_unlink(struct daemon *d, struct vp *vp)
+{
+	for (struct vp **p = &d->vps; *p; p = &(*p)->next)
+		if (*p == vp) {
+			*p = vp->next;
+			return;
+		}
+}
+
+static bool id_in_use(struct daemon *d, unsigned id)
+{
+	for (struct vp *vp = d->vps; vp; vp = vp->next)
+		if (vp->state != VP_BROKEN && vp->config.id == id)
+			return true;
+	return false;
+}
+
+int vps_load(struct daemon *d)
+{
+	char dir_path[PATH_MAX], path[PATH_MAX];
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	int count = 0;
+
+	snprintf(dir_path, sizeof(dir_path), "%s/vps", d->state_dir);
+	dir = opendir(dir_path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		struct error err = {{0}};
+		struct vp *vp;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!name_is_valid(de->d_name)) {
+			log_warn("ignoring %s/%s: not a valid VP name", dir_path, de->d_name);
+			continue;
+		}
+		if (!(vp = vp_new(d)))
+			return -ENOMEM;
+		vp_config_path(d, de->d_name, path, sizeof(path));
+		if (vp_config_load(path, &vp->config, &err) < 0) {
+			/* Kept, with its files, so the user sees why and can repair or destroy it. */
+			vp_config_defaults(&vp->config, de->d_name);
+			vp->state = VP_BROKEN;
+			snprintf(vp->broken_reason, sizeof(vp->broken_reason), "%s", err.msg);
+			log_error("VP %s: %s", de->d_name, err.msg);
+		} else if (strcmp(vp->config.name, de->d_name) != 0 ||
+			   id_in_use(d, vp->config.id)) {
+			vp->state = VP_BROKEN;
+			snprintf(vp->broken_reason, sizeof(vp->broken_reason),
+				 "%s: name or id clashes with another VP", path);
+			snprintf(vp->config.name, sizeof(vp->config.name), "%s", de->d_name);
+			log_error("VP %s: %s", de->d_name, vp->broken_reason);
+		}
+		vp_insert(d, vp);
+		count++;
+	}
+	log_info("%d VPs loaded from %s", count, dir_path);
+	return count;
+}
+
+int vp_create(struct daemon *d, const struct vp_config *config, struct error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct vp *vp;
+	unsigned id;
+	int ret;
+
+	if (!name_is_valid(config->name))
+		return error_set(err, 0, "invalid VP name: 1 to %d letters, digits, '_', '.' or "
+				 "'-', starting with a letter or digit", NAME_MAX_LEN);
+	if (vp_find(d, config->name))
+		return error_set(err, 0, "VP %s already exists", config->name);
+	if (!image_exists(d, config->image))
+		return error_set(err, 0, "unknown image '%s' (see `cell image list`)",
+				 config->image);
+	for (id = 1; id <= VP_ID_MAX && id_in_use(d, id); id++)
+		;
+	if (id > VP_ID_MAX)
+		return error_set(err, 0, "no free VP id: %d VPs exist", VP_ID_MAX);
+	vp_dir(d, config->name, dir, sizeof(dir));
+	if (mkdir(dir, 0700) < 0)
+		return error_set(err, errno, "create %s", dir);
+	if (!(vp = vp_new(d))) {
+		rmdir(dir);
+		return error_set(err, ENOMEM, "create VP");
+	}
+	vp->config = *config;
+	vp->config.id = id;
+	vp_config_path(d, config->name, path, sizeof(path));
+	if ((ret = vp_config_save(path, &vp->config, err)) < 0) {
+		rm_rf(dir);
+		free(vp);
+		return ret;
+	}
+	vp_insert(d, vp);
+	log_info("VP %s created (id %u, image %s)", vp->config.name, id, vp->config.image);
+	event_state(vp, "created");
+	return 0;
+}
+
+static void timer_disarm(struct vp *vp)
+{
+	if (vp->stop_timer.fd < 0)
+		return;
+	loop_del(&vp->daemon->loop, &vp->stop_timer);
+	close(vp->stop_timer.fd);
+	vp->stop_timer.fd = -1;
+}
+
+static void answer_stop_waiters(struct vp *vp)
+{
+	while (vp->stop_waiters) {
+		struct client *c = vp->stop_waiters;
+		vp->stop_waiters = c->next_waiter;
+		c->next_waiter = NULL;
+		if (!c->closed)
+			client_reply(c, json_pack("{s:b}", "ok", 1));
+		client_release(c);
+	}
+}
+
+/* cell-init has exited: reap it, empty the cgroup, undo the modules. */
+static void vp_finish(struct vp *vp)
+{
+	struct daemon *d = vp->daemon;
+	bool requested = vp->state == VP_STOPPING;
+	char reason[128];
+	int status = 0;
+
+	if (vp->exit_watch.fd >= 0)
+		loop_del(&d->loop, &vp->exit_watch);
+	while (waitpid(vp->rt.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	vp->last_status = status;
+	timer_disarm(vp);
+	console_stop(vp);
+	vp_teardown(&vp->rt);
+	vp->exit_watch.fd = -1;
+	vp->state = VP_STOPPED;
+	if (requested)
+		snprintf(reason, sizeof(reason), "stopped");
+	else if (WIFSIGNALED(status))
+		snprintf(reason, sizeof(reason), "init killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(reason, sizeof(reason), "init exited with status %d", WEXITSTATUS(status));
+	log_info("VP %s: %s", vp->config.name, reason);
+	event_state(vp, reason);
+	answer_stop_waiters(vp);
+	foreground_lost(d, vp);
+	if (d->shutting_down && !vps_any_running(d))
+		d->loop.quit = true;
+}
+
+static void on_init_exit(struct loop_watch *w, uint32_t events)
+{
+	(void)events;
+	vp_finish(container_of(w, struct vp, exit_watch));
+}
+
+static void on_stop_timeout(struct loop_watch *w, uint32_t events)
+{
+	struct vp *vp = container_of(w, struct vp, stop_timer);
+
+	(void)events;
+	log_warn("VP %s did not stop in time: killing it", vp->config.name);
+	timer_disarm(vp);
+	cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
+}
+
+int vp_start(struct vp *vp, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	struct vp_runtime *rt = &vp->rt;
+	int ret;
+
+	if (vp->state == VP_BROKEN)
+		return error_set(err, 0, "VP %s cannot start: %s", vp->config.name,
+				 vp->broken_reason);
+	if (vp->state != VP_STOPPED)
+		return error_set(err, 0, "VP %s is already %s", vp->config.name,
+				 vp_state_name(vp->state));
+	if (d->shutting_down)
+		return error_set(err, 0, "cellsd is shutting down");
+	if (!image_exists(d, vp->config.image))
+		return error_set(err, 0, "VP %s: unknown image '%s'", vp->config.name,
+				 vp->config.image);
+	if (jobs_busy_with(d, vp->config.image))
+		return error_set(err, 0, "image %s is being built", vp->config.image);
+
+	vp_runtime_init(rt);
+	rt->config = &vp->config;
+	rt->cgroups = &d->cgroups;
+	rt->init_exe_fd = d->init_exe_fd;
+	rt->uid_base = d->uid_base + vp->config.id * VP_UID_RANGE;
+	snprintf(rt->cgroup, sizeof(rt->cgroup), "%s/%s", d->cgroup_parent, vp->config.name);
+	image_path(d, vp->config.image, rt->base_rootfs, sizeof(rt->base_rootfs));
+	vp_dir(d, vp->config.name, rt->vp_state_dir, sizeof(rt->vp_state_dir));
+	vp_run_dir(d, vp->config.name, rt->vp_run_dir, sizeof(rt->vp_run_dir));
+	/* Searchable (not readable) by the VP's root, which attaches its root file system
+	 * at vp_run_dir/root from inside its user namespace. */
+	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 || chmod(rt->vp_run_dir, 0711) < 0)
+		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
+
+	if ((ret = vp_spawn(rt, err)) < 0) {
+		struct error inner = *err;
+		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
+	}
+	vp->state = VP_RUNNING;
+	vp->started_ns = now_ns();
+	vp->exit_watch = (struct loop_watch){.fd = rt->pidfd, .handle = on_init_exit};
+	if ((ret = loop_add(&d->loop, &vp->exit_watch, EPOLLIN)) < 0) {
+		error_set(err, ret, "watch the init of %s", vp->config.name);
+		cgroup_kill(rt->cgroups, rt->cgroup);
+		vp_finish(vp);
+		return ret;
+	}
+	if (console_start(vp, err) < 0)
+		log_warn("VP %s: console: %s", vp->config.name, err->msg);
+	log_info("VP %s started (init pid %d)", vp->config.name, (int)rt->pid);
+	event_state(vp, "started");
+	if (!d->foreground)
+		foreground_switch(d, vp, NULL);
+	return 0;
+}
+
+int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	struct itimerspec its = {.it_value.tv_sec = timeout_s};
+	int ret;
+
+	if (vp->state != VP_RUNNING && vp->state != VP_STOPPING)
+		return error_set(err, 0, "VP %s is not running", vp->config.name);
+	if (client) {
+		client->busy = true;
+		client->next_waiter = vp->stop_waiters;
+		vp->stop_waiters = client;
+	}
+	if (vp->state == VP_STOPPING)
+		return 0;
+	vp->state = VP_STOPPING;
+	event_state(vp, "stopping");
+	if (syscall(SYS_pidfd_send_signal, vp->rt.pidfd, SIGTERM, NULL, 0) < 0)
+		log_warn_errno(errno, "VP %s: signal init", vp->config.name);
+	vp->stop_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	vp->stop_timer.handle = on_stop_timeout;
+	if (vp->stop_timer.fd < 0 || timerfd_settime(vp->stop_timer.fd, 0, &its, NULL) < 0 ||
+	    (ret = loop_add(&d->loop, &vp->stop_timer, EPOLLIN)) < 0) {
+		/* Without a timer there is no grace period: kill now. */
+		log_warn_errno(errno, "VP %s: grace timer", vp->config.name);
+		timer_disarm(vp);
+		cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
+	}
+	return 0;
+}
+
+int vp_destroy(struct vp *vp, bool force, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	char dir[PATH_MAX];
+	int ret;
+
+	if (vp->state == VP_RUNNING || vp->state == VP_STOPPING) {
+		if (!force)
+			return error_set(err, 0, "VP %s is running: stop it first, or use --force",
+					 vp->config.name);
+		cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
+		vp_finish(vp);
+	}
+	vp_dir(d, vp->config.name, dir, sizeof(dir));
+	if ((ret = rm_rf(dir)) < 0)
+		return error_set(err, ret, "remove %s", dir);
+	vp_run_dir(d, vp->config.name, dir, sizeof(dir));
+	rm_rf(dir);
+	vp_unlink(d, vp);
+	log_info("VP %s destroyed", vp->config.name);
+	event_state(vp, "destroyed");
+	free(vp);
+	return 0;
+}
+
+void vps_stop_all(struct daemon *d)
+{
+	for (struct vp *vp = d->vps; vp; vp = vp->next)
+		if (vp->state == VP_RUNNING)
+			vp_stop(vp, d->stop_timeout_s, NULL, NULL);
+}
+
+bool vps_any_running(struct daemon *d)
+{
+	for (struct vp *vp = d->vps; vp; vp = vp->next)
+		if (vp->state == VP_RUNNING || vp->state == VP_STOPPING)
+			return true;
+	return false;
+}
+
+json_t *vp_describe(struct vp *vp)
+{
+	json_t *j = vp_config_to_json(&vp->config);
+
+	if (!j)
+		return NULL;
+	json_object_del(j, "version");
+	json_object_set_new(j, "state", json_string(vp_state_name(vp->state)));
+	json_object_set_new(j, "foreground", json_boolean(vp->daemon->foreground == vp));
+	if (vp->state == VP_RUNNING || vp->state == VP_STOPPING)
+		json_object_set_new(j, "pid", json_integer(vp->rt.pid));
+	if (vp->state == VP_BROKEN)
+		json_object_set_new(j, "error", json_string(vp->broken_reason));
+	return j;
+}

@@ -1,0 +1,10 @@
+/* One byte with an optional file descriptor over a unix socket (SCM_RIGHTS). */
+#ifndef CELLS_FDPASS_H
+#define CELLS_FDPASS_H
+
+/* FD < 0 sends the byte alone. Returns 0 or a negative errno. */
+int fd_send(int sock, char byte, int fd);
+/* *FD is -1 when none came. Returns 1 for a byte, 0 at end of stream, or a negative errno. */
+int fd_recv(int sock, char *byte, int *fd);
+
+#endif

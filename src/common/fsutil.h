@@ -1,0 +1,23 @@
+/* Small file-system helpers. All return 0 or a negative errno. */
+#ifndef CELLS_FSUTIL_H
+#define CELLS_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+int mkdir_p(const char *path, mode_t mode);
+
+/* Replace PATH with DATA so that a crash or a full disk leaves either the old or the new
+ * content, never a mix: write a temporary file beside it, fsync, rename, fsync the dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Read a whole file of at most MAX bytes into a NUL-terminated buffer. */
+int read_file(const char *path, size_t max, char **out, size_t *out_len);
+
+/* Write a short string to a control file (cgroup, /proc), as one write. */
+int write_string(const char *path, const char *text);
+
+/* Remove a tree without crossing mount points. */
+int rm_rf(const char *path);
+
+#endif

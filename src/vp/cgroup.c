@@ -1,0 +1,331 @@
+#include "vp/cgroup.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* The v1 hierarchies a VP is placed in. cpuacct is separate from cpu on some hosts. */
+static const char *const v1_controllers[] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
+
+#define KILL_WAIT_MS 2000
+
+static int path_of(const struct cgroup_host *host, const char *controller, const char *group,
+		   const char *file, char *buf, size_t len)
+{
+	int n;
+
+	if (host->v2)
+		n = snprintf(buf, len, "%s/%s%s%s", host->root, group, file ? "/" : "",
+			     file ? file : "");
+	else
+		n = snprintf(buf, len, "%s/%s/%s%s%s", host->root, controller, group,
+			     file ? "/" : "", file ? file : "");
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int write_knob(const struct cgroup_host *host, const char *controller, const char *group,
+		      const char *file, const char *value, struct error *err)
+{
+	char path[PATH_MAX];
+	int ret = path_of(host, controller, group, file, path, sizeof(path));
+
+	if (ret == 0)
+		ret = write_string(path, value);
+	if (ret < 0)
+		return error_set(err, ret, "cgroup: write '%s' to %s", value, path);
+	return 0;
+}
+
+static int read_u64(const char *path, const char *key, uint64_t *out)
+{
+	_cleanup_free_ char *text = NULL;
+	int ret = read_file(path, 65536, &text, NULL);
+	char *p = text;
+
+	if (ret < 0)
+		return ret;
+	if (key) {
+		size_t klen = strlen(key);
+		for (p = text; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+			if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+				break;
+		if (!p)
+			return -ENOENT;
+		p += strlen(key) + 1;
+	}
+	if (strncmp(p, "max", 3) == 0) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	return sscanf(p, "%" SCNu64, out) == 1 ? 0 : -EINVAL;
+}
+
+int cgroup_host_detect(struct cgroup_host *host, struct error *err)
+{
+	struct stat st;
+
+	snprintf(host->root, sizeof(host->root), "/sys/fs/cgroup");
+	/* A pure v2 host has cgroup.controllers at the root. A hybrid one (v1 controllers with
+	 * an empty v2 "unified" tree) counts as v1: the controllers we need live there. */
+	host->v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+	if (host->v2) {
+		_cleanup_free_ char *ctrls = NULL;
+		int ret = read_file("/sys/fs/cgroup/cgroup.controllers", 4096, &ctrls, NULL);
+		if (ret < 0)
+			return error_set(err, ret, "cgroup: read cgroup.controllers");
+		if (!strstr(ctrls, "memory") || !strstr(ctrls, "pids"))
+			return error_set(err, 0, "cgroup v2 lacks the memory or pids controller");
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", host->root, v1_controllers[i]);
+		if (stat(path, &st) < 0)
+			return error_set(err, errno, "cgroup v1: no %s hierarchy at %s",
+					 v1_controllers[i], path);
+	}
+	return 0;
+}
+
+/* v2 needs each ancestor to delegate the controllers to its children. */
+static int v2_enable_controllers(const struct cgroup_host *host, const char *group,
+				 struct error *err)
+{
+	char path[PATH_MAX], parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", group);
+	for (;;) {
+		slash = strrchr(parent, '/');
+		if (!slash)
+			parent[0] = '\0';
+		else
+			*slash = '\0';
+		if (parent[0])
+			snprintf(path, sizeof(path), "%s/%s/cgroup.subtree_control", host->root,
+				 parent);
+		else
+			snprintf(path, sizeof(path), "%s/cgroup.subtree_control", host->root);
+		int ret = write_string(path, "+memory +pids +cpu");
+		if (ret < 0)
+			return error_set(err, ret, "cgroup: enable controllers in %s", path);
+		if (!parent[0])
+			break;
+	}
+	return 0;
+}
+
+static int make_group_dirs(const struct cgroup_host *host, const char *group, struct error *err)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	for (size_t i = 0; i < (host->v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		ret = path_of(host, v1_controllers[i], group, NULL, path, sizeof(path));
+		if (ret == 0)
+			ret = mkdir_p(path, 0755);
+		if (ret < 0)
+			return error_set(err, ret, "cgroup: create %s", path);
+	}
+	return host->v2 ? v2_enable_controllers(host, group, err) : 0;
+}
+
+int cgroup_create(const struct cgroup_host *host, const char *group,
+		  const struct cgroup_limits *limits, struct error *err)
+{
+	char value[64];
+	int ret = make_group_dirs(host, group, err);
+
+	if (ret < 0)
+		return ret;
+	if (limits->memory) {
+		snprintf(value, sizeof(value), "%" PRIu64, limits->memory);
+		ret = write_knob(host, "memory", group,
+				 host->v2 ? "memory.max" : "memory.limit_in_bytes", value, err);
+		if (ret == 0 && host->v2)
+			ret = write_knob(host, "memory", group, "memory.swap.max", "0", NULL);
+		if (ret < 0 && ret != -ENOENT)
+			goto fail;
+	}
+	if (limits->pids) {
+		snprintf(value, sizeof(value), "%u", limits->pids);
+		if ((ret = write_knob(host, "pids", group, "pids.max", value, err)) < 0)
+			goto fail;
+	}
+	if (limits->cpu_percent) {
+		/* A period of 100 ms; the quota is the share of one CPU asked for. */
+		unsigned quota = limits->cpu_percent * 1000;
+		if (host->v2) {
+			snprintf(value, sizeof(value), "%u 100000", quota);
+			ret = write_knob(host, "cpu", group, "cpu.max", value, err);
+		} else {
+			ret = write_knob(host, "cpu", group, "cpu.cfs_period_us", "100000", err);
+			snprintf(value, sizeof(value), "%u", quota);
+			if (ret == 0)
+				ret = write_knob(host, "cpu", group, "cpu.cfs_quota_us", value, err);
+		}
+		if (ret < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	cgroup_destroy(host, group);
+	return ret;
+}
+
+int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,
+		  struct error *err)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%d", (int)pid);
+	for (size_t i = 0; i < (host->v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		int ret = write_knob(host, v1_controllers[i], group, "cgroup.procs", value, err);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Signal every pid listed in the group's cgroup.procs; returns how many were listed. */
+static int signal_listed(const char *procs_path, int sig)
+{
+	_cleanup_free_ char *text = NULL;
+	int count = 0;
+
+	if (read_file(procs_path, 1 << 22, &text, NULL) < 0)
+		return 0;
+	for (char *p = text; *p;) {
+		char *end;
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (pid > 0 && kill((pid_t)pid, sig) == 0)
+			count++;
+		p = *end ? end + 1 : end;
+	}
+	return count;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+int cgroup_kill(const struct cgroup_host *host, const char *group)
+{
+	char procs[PATH_MAX], knob[PATH_MAX];
+	struct stat st;
+	int ret = path_of(host, "freezer", group, "cgroup.procs", procs, sizeof(procs));
+
+	if (ret < 0)
+		return ret;
+	if (stat(procs, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (host->v2 && path_of(host, NULL, group, "cgroup.kill", knob, sizeof(knob)) == 0 &&
+	    write_string(knob, "1") == 0) {
+		/* cgroup.kill is atomic against forks. */
+	} else if (!host->v2) {
+		/* Freeze first so a fork bomb cannot outrun the kills. */
+		path_of(host, "freezer", group, "freezer.state", knob, sizeof(knob));
+		write_string(knob, "FROZEN");
+		signal_listed(procs, SIGKILL);
+		write_string(knob, "THAWED");
+	}
+	for (int waited = 0; waited < KILL_WAIT_MS; waited++) {
+		_cleanup_free_ char *text = NULL;
+		if (read_file(procs, 1 << 22, &text, NULL) < 0 || text[0] == '\0')
+			return 0;
+		signal_listed(procs, SIGKILL);
+		sleep_ms(1);
+	}
+	log_warn("cgroup %s: tasks still present after %d ms", group, KILL_WAIT_MS);
+	return -EBUSY;
+}
+
+int cgroup_destroy(const struct cgroup_host *host, const char *group)
+{
+	char path[PATH_MAX];
+	int ret = cgroup_kill(host, group);
+
+	for (size_t i = 0; i < (host->v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		if (path_of(host, v1_controllers[i], group, NULL, path, sizeof(path)) < 0)
+			continue;
+		/* A task that just died may hold the group for a moment longer. */
+		for (int tries = 0; rmdir(path) < 0 && errno == EBUSY && tries < 200; tries++)
+			sleep_ms(1);
+		if (access(path, F_OK) == 0) {
+			log_warn_errno(errno, "cgroup: remove %s", path);
+			ret = -EBUSY;
+		}
+	}
+	return ret;
+}
+
+int cgroup_read_stats(const struct cgroup_host *host, const char *group,
+		      struct cgroup_stats *s)
+{
+	char path[PATH_MAX];
+	uint64_t ns = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (host->v2) {
+		path_of(host, NULL, group, "memory.current", path, sizeof(path));
+		read_u64(path, NULL, &s->memory_bytes);
+		path_of(host, NULL, group, "memory.peak", path, sizeof(path));
+		read_u64(path, NULL, &s->memory_max_bytes);
+		path_of(host, NULL, group, "memory.events", path, sizeof(path));
+		read_u64(path, "oom_kill", &s->oom_kills);
+		path_of(host, NULL, group, "cpu.stat", path, sizeof(path));
+		read_u64(path, "usage_usec", &s->cpu_usec);
+	} else {
+		path_of(host, "memory", group, "memory.usage_in_bytes", path, sizeof(path));
+		read_u64(path, NULL, &s->memory_bytes);
+		path_of(host, "memory", group, "memory.max_usage_in_bytes", path, sizeof(path));
+		read_u64(path, NULL, &s->memory_max_bytes);
+		path_of(host, "memory", group, "memory.oom_control", path, sizeof(path));
+		read_u64(path, "oom_kill", &s->oom_kills);
+		path_of(host, "cpuacct", group, "cpuacct.usage", path, sizeof(path));
+		if (read_u64(path, NULL, &ns) == 0)
+			s->cpu_usec = ns / 1000;
+	}
+	path_of(host, "pids", group, "pids.current", path, sizeof(path));
+	read_u64(path, NULL, &s->pids);
+	return 0;
+}
+
+int cgroup_destroy_tree(const struct cgroup_host *host, const char *parent)
+{
+	char path[PATH_MAX], child[PATH_MAX];
+	int ret = 0;
+
+	for (size_t i = 0; i < (host->v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
+		_cleanup_closedir_ DIR *dir = NULL;
+		struct dirent *de;
+
+		if (path_of(host, v1_controllers[i], parent, NULL, path, sizeof(path)) < 0)
+			continue;
+		dir = opendir(path);
+		if (!dir)
+			continue;
+		while ((de = readdir(dir))) {
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			snprintf(child, sizeof(child), "%s/%s", parent, de->d_name);
+			if (cgroup_destroy(host, child) < 0)
+				ret = -EBUSY;
+		}
+	}
+	if (cgroup_destroy(host, parent) < 0)
+		ret = -EBUSY;
+	return ret;
+}

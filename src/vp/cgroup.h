@@ -1,0 +1,47 @@
+/* One cgroup per VP, on cgroup v2 or on v1 (memory, cpu, cpuacct, pids, freezer) behind one
+ * interface. A group is named by a path relative to each hierarchy's root, e.g.
+ * "cells-1a2b3c4d/work". */
+#ifndef CELLS_VP_CGROUP_H
+#define CELLS_VP_CGROUP_H
+
+#include "common/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cgroup_limits {
+	uint64_t memory;      /* bytes, 0: none */
+	unsigned pids;	      /* 0: none */
+	unsigned cpu_percent; /* 0: none */
+};
+
+struct cgroup_stats {
+	uint64_t memory_bytes;
+	uint64_t memory_max_bytes; /* the peak usage the kernel recorded */
+	uint64_t oom_kills;
+	uint64_t pids;
+	uint64_t cpu_usec;
+};
+
+/* Where the host keeps its controllers, found once at start-up. */
+struct cgroup_host {
+	bool v2;
+	char root[64]; /* /sys/fs/cgroup */
+};
+
+int cgroup_host_detect(struct cgroup_host *host, struct error *err);
+int cgroup_create(const struct cgroup_host *host, const char *group,
+		  const struct cgroup_limits *limits, struct error *err);
+int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,
+		  struct error *err);
+/* SIGKILL every task and wait (bounded) until none is left. */
+int cgroup_kill(const struct cgroup_host *host, const char *group);
+/* Kill what is left, then remove the group. */
+int cgroup_destroy(const struct cgroup_host *host, const char *group);
+int cgroup_read_stats(const struct cgroup_host *host, const char *group,
+		      struct cgroup_stats *stats);
+/* Remove every group under PARENT (left by a daemon that was killed), then PARENT. */
+int cgroup_destroy_tree(const struct cgroup_host *host, const char *parent);
+
+#endif

@@ -1,0 +1,295 @@
+#include "vp/config.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_VERSION	   1
+#define CONFIG_MAX_BYTES   65536
+#define CPU_PERCENT_MAX	   100000
+
+struct known_device {
+	const char *name;
+	enum dev_access initial;
+};
+
+/* Every device of DESIGN.md §5, with the right a new VP gets unless told otherwise. */
+static const struct known_device known_devices[] = {
+	{"display", DEV_SHARED}, {"input", DEV_SHARED}, {"telephony", DEV_SHARED},
+	{"net", DEV_SHARED},	 {"wifi", DEV_SHARED},	{"power", DEV_SHARED},
+	{"audio", DEV_NONE},	 {"gpu", DEV_NONE},	{"binder", DEV_NONE},
+};
+
+const char *dev_access_name(enum dev_access a)
+{
+	switch (a) {
+	case DEV_SHARED:
+		return "shared";
+	case DEV_EXCLUSIVE:
+		return "exclusive";
+	case DEV_NONE:
+		break;
+	}
+	return "none";
+}
+
+static int dev_access_parse(const char *text, enum dev_access *a)
+{
+	if (strcmp(text, "none") == 0)
+		*a = DEV_NONE;
+	else if (strcmp(text, "shared") == 0)
+		*a = DEV_SHARED;
+	else if (strcmp(text, "exclusive") == 0)
+		*a = DEV_EXCLUSIVE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static struct vp_device_right *device_slot(struct vp_config *c, const char *device)
+{
+	for (unsigned i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i].name, device) == 0)
+			return &c->devices[i];
+	return NULL;
+}
+
+enum dev_access vp_config_device_access(const struct vp_config *c, const char *device)
+{
+	for (unsigned i = 0; i < c->ndevices; i++)
+		if (strcmp(c->devices[i].name, device) == 0)
+			return c->devices[i].access;
+	return DEV_NONE;
+}
+
+void vp_config_defaults(struct vp_config *c, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->image, sizeof(c->image), "minimal");
+	c->pids = VP_PIDS_DEFAULT;
+	snprintf(c->uplink, sizeof(c->uplink), "wlan");
+	snprintf(c->background, sizeof(c->background), "run");
+	for (size_t i = 0; i < ARRAY_SIZE(known_devices); i++) {
+		snprintf(c->devices[i].name, sizeof(c->devices[i].name), "%s", known_devices[i].name);
+		c->devices[i].access = known_devices[i].initial;
+	}
+	c->ndevices = ARRAY_SIZE(known_devices);
+}
+
+static int set_device_access(struct vp_config *c, const char *device, const char *access,
+			     struct error *err)
+{
+	struct vp_device_right *slot = device_slot(c, device);
+	enum dev_access a;
+
+	if (!slot)
+		return error_set(err, 0, "unknown device '%s' (known: display, input, telephony, "
+				 "net, wifi, power, audio, gpu, binder)", device);
+	if (dev_access_parse(access, &a) < 0)
+		return error_set(err, 0, "device '%s': access must be none, shared or exclusive, "
+				 "not '%s'", device, access);
+	slot->access = a;
+	return 0;
+}
+
+int vp_config_set_device(struct vp_config *c, const char *spec, struct error *err)
+{
+	char device[32];
+	const char *eq = strchr(spec, '=');
+
+	if (!eq || (size_t)(eq - spec) >= sizeof(device))
+		return error_set(err, 0, "--device wants DEV=none|shared|exclusive, not '%s'", spec);
+	memcpy(device, spec, (size_t)(eq - spec));
+	device[eq - spec] = '\0';
+	return set_device_access(c, device, eq + 1, err);
+}
+
+static bool number_is_valid(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len > VP_NUMBER_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(isdigit((unsigned char)n[i]) || (i == 0 && n[i] == '+')))
+			return false;
+	return len > (n[0] == '+' ? 1u : 0u);
+}
+
+static int parse_uint(const char *text, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int vp_config_set_option(struct vp_config *c, const char *key, const char *value,
+			 struct error *err)
+{
+	if (strcmp(key, "image") == 0) {
+		if (!name_is_valid(value))
+			return error_set(err, 0, "invalid image name '%s'", value);
+		snprintf(c->image, sizeof(c->image), "%s", value);
+	} else if (strcmp(key, "memory") == 0) {
+		uint64_t bytes;
+		if (parse_size(value, &bytes) < 0)
+			return error_set(err, 0, "--memory wants a size like 256M or 1G, not '%s'",
+					 value);
+		if (bytes != 0 && bytes < (4u << 20))
+			return error_set(err, 0, "--memory %s is below the 4M a VP needs", value);
+		c->memory = bytes;
+	} else if (strcmp(key, "pids") == 0) {
+		if (parse_uint(value, 4194304, &c->pids) < 0 || c->pids < 8)
+			return error_set(err, 0, "--pids wants a number from 8 to 4194304, not '%s'",
+					 value);
+	} else if (strcmp(key, "cpu") == 0) {
+		if (parse_uint(value, CPU_PERCENT_MAX, &c->cpu_percent) < 0)
+			return error_set(err, 0, "--cpu wants a percentage of one CPU (0 = no limit), "
+					 "not '%s'", value);
+	} else if (strcmp(key, "number") == 0) {
+		if (!number_is_valid(value))
+			return error_set(err, 0, "--number wants digits with an optional leading +, "
+					 "not '%s'", value);
+		snprintf(c->number, sizeof(c->number), "%s", value);
+	} else if (strcmp(key, "uplink") == 0) {
+		if (strcmp(value, "wlan") != 0 && strcmp(value, "cell") != 0)
+			return error_set(err, 0, "--uplink wants wlan or cell, not '%s'", value);
+		snprintf(c->uplink, sizeof(c->uplink), "%s", value);
+	} else if (strcmp(key, "background") == 0) {
+		if (strcmp(value, "run") != 0 && strcmp(value, "throttle") != 0 &&
+		    strcmp(value, "freeze") != 0)
+			return error_set(err, 0, "--background wants run, throttle or freeze, not "
+					 "'%s'", value);
+		snprintf(c->background, sizeof(c->background), "%s", value);
+	} else {
+		return error_set(err, 0, "unknown option '%s'", key);
+	}
+	return 0;
+}
+
+json_t *vp_config_to_json(const struct vp_config *c)
+{
+	json_t *devices = json_object();
+	json_t *j;
+
+	if (!devices)
+		return NULL;
+	for (unsigned i = 0; i < c->ndevices; i++)
+		json_object_set_new(devices, c->devices[i].name,
+				    json_string(dev_access_name(c->devices[i].access)));
+	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:b, s:o}", "version",
+		      CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image", c->image,
+		      "memory", (json_int_t)c->memory, "pids", (int)c->pids, "cpu",
+		      (int)c->cpu_percent, "number", c->number, "uplink", c->uplink, "background",
+		      c->background, "autostart", c->autostart, "devices", devices);
+	return j;
+}
+
+/* Each stored key is checked for its type; the values go through the same setters as
+ * the command line, so a hand-edited file cannot hold what `cell create` would refuse. */
+int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
+{
+	json_error_t jerr;
+	json_int_t version, id, memory, pids, cpu;
+	const char *name, *image, *number, *uplink, *background;
+	int autostart;
+	json_t *devices;
+	char buf[32];
+	const char *key;
+	json_t *value;
+	int ret;
+
+	if (json_unpack_ex(json, &jerr, JSON_STRICT,
+			   "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "version",
+			   &version, "name", &name, "id", &id, "image", &image, "memory", &memory,
+			   "pids", &pids, "cpu", &cpu, "number", &number, "uplink", &uplink,
+			   "background", &background, "autostart", &autostart, "devices",
+			   &devices) < 0)
+		return error_set(err, 0, "config: %s", jerr.text);
+	if (version != CONFIG_VERSION)
+		return error_set(err, 0, "config: version %lld is not %d", (long long)version,
+				 CONFIG_VERSION);
+	if (!name_is_valid(name))
+		return error_set(err, 0, "config: invalid name");
+	if (id < 0 || id > VP_ID_MAX)
+		return error_set(err, 0, "config: id %lld out of range 0..%d", (long long)id,
+				 VP_ID_MAX);
+	if (memory < 0 || pids < 0 || cpu < 0 || !json_is_object(devices))
+		return error_set(err, 0, "config: negative limit or devices not an object");
+	vp_config_defaults(c, name);
+	c->id = (unsigned)id;
+	c->autostart = autostart;
+	if ((ret = vp_config_set_option(c, "image", image, err)) < 0)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lld", (long long)memory);
+	if ((ret = vp_config_set_option(c, "memory", buf, err)) < 0)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lld", (long long)pids);
+	if ((ret = vp_config_set_option(c, "pids", buf, err)) < 0)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lld", (long long)cpu);
+	if ((ret = vp_config_set_option(c, "cpu", buf, err)) < 0)
+		return ret;
+	if (number[0] && (ret = vp_config_set_option(c, "number", number, err)) < 0)
+		return ret;
+	if ((ret = vp_config_set_option(c, "uplink", uplink, err)) < 0)
+		return ret;
+	if ((ret = vp_config_set_option(c, "background", background, err)) < 0)
+		return ret;
+	json_object_foreach(devices, key, value)
+	{
+		if (!json_is_string(value))
+			return error_set(err, 0, "config: device '%s' is not a string", key);
+		if ((ret = set_device_access(c, key, json_string_value(value), err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int vp_config_load(const char *path, struct vp_config *c, struct error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_json_ json_t *json = NULL;
+	json_error_t jerr;
+	int ret;
+
+	ret = read_file(path, CONFIG_MAX_BYTES, &text, NULL);
+	if (ret < 0)
+		return error_set(err, ret, "read %s", path);
+	json = json_loads(text, 0, &jerr);
+	if (!json)
+		return error_set(err, 0, "%s: malformed JSON at line %d: %s", path, jerr.line,
+				 jerr.text);
+	ret = vp_config_from_json(json, c, err);
+	if (ret < 0) {
+		struct error inner = *err;
+		return error_set(err, 0, "%s: %s", path, inner.msg);
+	}
+	return 0;
+}
+
+int vp_config_save(const char *path, const struct vp_config *c, struct error *err)
+{
+	_cleanup_json_ json_t *json = vp_config_to_json(c);
+	_cleanup_free_ char *text = NULL;
+	int ret;
+
+	if (!json || !(text = json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS)))
+		return error_set(err, ENOMEM, "encode config of %s", c->name);
+	ret = write_file_atomic(path, text, strlen(text), 0600);
+	if (ret < 0)
+		return error_set(err, ret, "write %s", path);
+	return 0;
+}

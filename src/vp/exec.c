@@ -1,0 +1,123 @@
+/* `cell exec`: run a command inside a running VP. A helper forked from the daemon joins
+ * the VP's cgroup and namespaces through the pidfd of its init, becomes the VP's root and
+ * forks the command (a new PID namespace applies to children only); the helper's exit
+ * status is the command's. */
+#include "vp/runtime.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define VP_NAMESPACES                                                                      \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |        \
+	 CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#endif
+
+void vp_reset_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+}
+
+/* The caller's stderr is the user's: errors before exec are written there. */
+static void __attribute__((noreturn)) fail(int fd, int status, const struct error *err)
+{
+	dprintf(fd, "cell: exec: %s\n", err->msg);
+	_exit(status);
+}
+
+static void __attribute__((noreturn))
+run_command(char *const argv[], const int stdio[3], const char *term, const char *name)
+{
+	char env_term[64], env_name[64];
+	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=/root", env_term, env_name, "container=cells", NULL};
+	struct error err;
+
+	snprintf(env_term, sizeof(env_term), "TERM=%s", term && term[0] ? term : "linux");
+	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", name);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(stdio[fd], fd) < 0) {
+			error_set(&err, errno, "dup2");
+			fail(stdio[2], 126, &err);
+		}
+	if (chdir("/") < 0) {
+		error_set(&err, errno, "chdir /");
+		fail(2, 126, &err);
+	}
+	prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
+	if (vp_restrict(&err) < 0)
+		fail(2, 126, &err);
+	/* The command dies with the helper: the daemon kills the helper if the user goes. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	execvpe(argv[0], argv, envp);
+	error_set(&err, errno, "%s", argv[0]);
+	fail(2, errno == ENOENT ? 127 : 126, &err);
+}
+
+static void __attribute__((noreturn))
+helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term)
+{
+	struct error err;
+	int status;
+	pid_t pid;
+
+	vp_reset_signals();
+	if (cgroup_attach(rt->cgroups, rt->cgroup, getpid(), &err) < 0)
+		fail(stdio[2], 126, &err);
+	if (setns(rt->pidfd, VP_NAMESPACES) < 0) {
+		error_set(&err, errno, "enter the namespaces of %s", rt->config->name);
+		fail(stdio[2], 126, &err);
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		error_set(&err, errno, "become the VP's root");
+		fail(stdio[2], 126, &err);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	pid = fork();
+	if (pid < 0) {
+		error_set(&err, errno, "fork");
+		fail(stdio[2], 126, &err);
+	}
+	if (pid == 0)
+		run_command(argv, stdio, term, rt->config->name);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
+	      const char *term, struct error *err)
+{
+	pid_t pid;
+
+	if (!argv[0])
+		return error_set(err, 0, "no command given");
+	pid = fork();
+	if (pid < 0)
+		return error_set(err, errno, "fork");
+	if (pid == 0)
+		helper_main(rt, argv, stdio, term);
+	return pid;
+}

@@ -1,0 +1,41 @@
+/* The VP's cgroup: limits from its config; the child is placed in it before it runs. */
+#include "vp/runtime.h"
+
+#include <errno.h>
+#include <sched.h>
+
+static int cgroup_prepare(struct vp_runtime *rt, struct error *err)
+{
+	const struct vp_config *c = rt->config;
+	struct cgroup_limits limits = {
+		.memory = c->memory, .pids = c->pids, .cpu_percent = c->cpu_percent};
+
+	return cgroup_create(rt->cgroups, rt->cgroup, &limits, err);
+}
+
+static int cgroup_attach_child(struct vp_runtime *rt, struct error *err)
+{
+	return cgroup_attach(rt->cgroups, rt->cgroup, rt->pid, err);
+}
+
+/* A cgroup namespace rooted at the VP's own group: /proc/self/cgroup shows "/". */
+static int cgroup_enter(struct vp_runtime *rt, struct error *err)
+{
+	(void)rt;
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return error_set(err, errno, "unshare cgroup namespace");
+	return 0;
+}
+
+static void cgroup_teardown(struct vp_runtime *rt)
+{
+	cgroup_destroy(rt->cgroups, rt->cgroup);
+}
+
+const struct vp_module vp_module_cgroup = {
+	.name = "cgroup",
+	.prepare = cgroup_prepare,
+	.attach = cgroup_attach_child,
+	.enter = cgroup_enter,
+	.teardown = cgroup_teardown,
+};

@@ -1,0 +1,73 @@
+/* Starting a VP: a short pipeline of modules (DESIGN.md §3), each with up to four hooks.
+ *   prepare  - in the daemon, before clone (make a cgroup, a pty, directories)
+ *   attach   - in the daemon, after clone while the child waits (uid map, cgroup, rootfs)
+ *   enter    - in the child, before exec of cell-init (mounts, pivot_root, restrictions)
+ *   teardown - in the daemon, when the VP has stopped or its start failed
+ * A module whose prepare or attach fails undoes itself; the pipeline then tears down the
+ * modules before it, in reverse order. */
+#ifndef CELLS_VP_RUNTIME_H
+#define CELLS_VP_RUNTIME_H
+
+#include "common/error.h"
+#include "vp/cgroup.h"
+#include "vp/config.h"
+
+#include <limits.h>
+#include <sys/types.h>
+
+struct vp_runtime {
+	const struct vp_config *config;
+	const struct cgroup_host *cgroups;
+	char cgroup[128];	     /* "cells-XXXX/NAME" */
+	char base_rootfs[PATH_MAX];  /* the image, shared read-only */
+	char vp_state_dir[PATH_MAX]; /* holds upper/ and work/ */
+	char vp_run_dir[PATH_MAX];   /* scratch mount points, console log */
+	uid_t uid_base;		     /* host uid of the VP's root */
+	int init_exe_fd;	     /* cell-init, opened by the daemon */
+
+	pid_t pid;
+	int pidfd;
+	int sync_fd;		/* socketpair end: the daemon's, or the child's */
+	int rootfs_fd;		/* detached overlay mount made by the daemon */
+	int console_master;	/* kept by the daemon */
+	int console_slave;	/* stdio of cell-init */
+	char console_path[64];	/* the slave's path on the host */
+	unsigned modules_ready; /* how many modules' prepare ran (for unwinding) */
+};
+
+struct vp_module {
+	const char *name;
+	int (*prepare)(struct vp_runtime *rt, struct error *err);
+	int (*attach)(struct vp_runtime *rt, struct error *err);
+	int (*enter)(struct vp_runtime *rt, struct error *err);
+	void (*teardown)(struct vp_runtime *rt);
+};
+
+extern const struct vp_module vp_module_cgroup;
+extern const struct vp_module vp_module_user;
+extern const struct vp_module vp_module_console;
+extern const struct vp_module vp_module_rootfs;
+extern const struct vp_module vp_module_net;
+extern const struct vp_module vp_module_security;
+
+void vp_runtime_init(struct vp_runtime *rt);
+
+/* Start the VP: on success rt->pid/pidfd name cell-init, which is running. */
+int vp_spawn(struct vp_runtime *rt, struct error *err);
+
+/* After cell-init has exited and been reaped: undo every module. */
+void vp_teardown(struct vp_runtime *rt);
+
+/* Run ARGV inside a running VP (its namespaces, cgroup and restrictions) with STDIO as its
+ * fds 0..2. Returns the pid of a helper (a child of the caller) whose exit status is the
+ * command's, or a negative errno. */
+pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
+	      const char *term, struct error *err);
+
+/* In a child of the daemon: give back the signal mask and dispositions it changed. */
+void vp_reset_signals(void);
+
+/* The restrictions of every process in a VP, applied in its namespaces before exec. */
+int vp_restrict(struct error *err);
+
+#endif

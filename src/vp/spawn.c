@@ -1,0 +1,192 @@
+#include "vp/runtime.h"
+#include "common/cleanup.h"
+#include "common/fdpass.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* The order matters: the cgroup holds the child before it runs anything, the uid map must
+ * exist before the rootfs is idmapped, and the restrictions come last, just before exec. */
+static const struct vp_module *const modules[] = {
+	&vp_module_cgroup, &vp_module_console, &vp_module_user,
+	&vp_module_rootfs, &vp_module_net,     &vp_module_security,
+};
+
+void vp_runtime_init(struct vp_runtime *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->pid = -1;
+	rt->pidfd = -1;
+	rt->sync_fd = -1;
+	rt->rootfs_fd = -1;
+	rt->console_master = -1;
+	rt->console_slave = -1;
+	rt->init_exe_fd = -1;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* In the child: report the error to the daemon and die. Never returns. */
+static void child_fail(int sync_fd, const struct error *err)
+{
+	(void)!write(sync_fd, err->msg, strlen(err->msg));
+	_exit(127);
+}
+
+static void child_main(struct vp_runtime *rt)
+{
+	char go;
+	struct error err = {{0}};
+	char *const argv[] = {"cell-init", NULL};
+	char env_name[64];
+	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			      "HOME=/root", "TERM=linux", "container=cells", env_name, NULL};
+
+	vp_reset_signals();
+	/* Wait until the daemon has put us in the cgroup, mapped our uids and built the root. */
+	if (fd_recv(rt->sync_fd, &go, &rt->rootfs_fd) != 1)
+		_exit(126);
+
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
+		if (modules[i]->enter && modules[i]->enter(rt, &err) < 0) {
+			struct error inner = err;
+			error_set(&err, 0, "%s: %s", modules[i]->name, inner.msg);
+			child_fail(rt->sync_fd, &err);
+		}
+	}
+	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
+	/* Nothing of the daemon's may leak into the VP; the sync socket closing on exec tells
+	 * the daemon that cell-init runs. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		error_set(&err, errno, "close_range");
+		child_fail(rt->sync_fd, &err);
+	}
+	syscall(SYS_execveat, rt->init_exe_fd, "", argv, envp, AT_EMPTY_PATH);
+	error_set(&err, errno, "exec cell-init");
+	child_fail(rt->sync_fd, &err);
+}
+
+static int clone_child(struct vp_runtime *rt, struct error *err)
+{
+	int pidfd = -1;
+	struct clone_args args = {
+		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+			 CLONE_NEWNET | CLONE_NEWTIME | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	int sv[2];
+	long pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return error_set(err, errno, "socketpair");
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return error_set(err, errno, "clone3");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		rt->sync_fd = sv[1];
+		child_main(rt);
+		_exit(127);
+	}
+	close(sv[1]);
+	rt->sync_fd = sv[0];
+	rt->pid = (pid_t)pid;
+	rt->pidfd = pidfd;
+	return 0;
+}
+
+/* Wait for the child's verdict: end of stream means exec succeeded, text is its error. */
+static int await_exec(struct vp_runtime *rt, struct error *err)
+{
+	char msg[sizeof(err->msg)];
+	ssize_t n;
+
+	int ret = fd_send(rt->sync_fd, 'g', rt->rootfs_fd);
+
+	if (ret < 0)
+		return error_set(err, ret, "wake the VP's init");
+	do
+		n = read(rt->sync_fd, msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return error_set(err, errno, "read the VP's start status");
+	if (n > 0) {
+		msg[n] = '\0';
+		return error_set(err, 0, "%s", msg);
+	}
+	return 0;
+}
+
+static void kill_child(struct vp_runtime *rt)
+{
+	if (rt->pid <= 0)
+		return;
+	kill(rt->pid, SIGKILL);
+	while (waitpid(rt->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	rt->pid = -1;
+	close_fd(&rt->pidfd);
+}
+
+int vp_spawn(struct vp_runtime *rt, struct error *err)
+{
+	int ret = 0;
+
+	rt->modules_ready = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
+		if (modules[i]->prepare && (ret = modules[i]->prepare(rt, err)) < 0)
+			goto fail;
+		rt->modules_ready = (unsigned)i + 1;
+	}
+	if ((ret = clone_child(rt, err)) < 0)
+		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
+		if (modules[i]->attach && (ret = modules[i]->attach(rt, err)) < 0)
+			goto fail;
+	if ((ret = await_exec(rt, err)) < 0)
+		goto fail;
+	close_fd(&rt->sync_fd);
+	close_fd(&rt->rootfs_fd);
+	close_fd(&rt->console_slave);
+	return 0;
+fail:
+	kill_child(rt);
+	vp_teardown(rt);
+	return ret;
+}
+
+void vp_teardown(struct vp_runtime *rt)
+{
+	for (size_t i = rt->modules_ready; i-- > 0;)
+		if (modules[i]->teardown)
+			modules[i]->teardown(rt);
+	rt->modules_ready = 0;
+	close_fd(&rt->sync_fd);
+	close_fd(&rt->rootfs_fd);
+	close_fd(&rt->pidfd);
+	rt->pid = -1;
+}

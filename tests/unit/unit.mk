@@ -1,0 +1,26 @@
+# Unit tests (cmocka), built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Each tests/unit/test_X.c links the sources it names in its `UNIT_SRC_test_X` line below.
+UNIT_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation \
+	-Isrc -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UNIT_LIBS := $(PKG_LIBS) -lcmocka
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+
+UNIT_COMMON := src/common/error.c src/common/fsutil.c src/common/names.c src/common/proto.c \
+	src/common/log.c src/common/fdpass.c
+UNIT_SRC_test_names  := $(UNIT_COMMON)
+UNIT_SRC_test_fsutil := $(UNIT_COMMON)
+UNIT_SRC_test_proto  := $(UNIT_COMMON)
+UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
+UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(UNIT_SRC_$*) $(UNIT_LIBS)
+
+unit: $(UNIT_TESTS)
+
+unit-test: unit
+	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
+
+.PHONY: unit unit-test

@@ -30,7 +30,7 @@ $(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson 2>/dev/null)
 
 # Programs that run inside VPs link nothing of the root side and are static, so they
 # run in any image (busybox, Debian, Alpine).

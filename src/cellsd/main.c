@@ -192,13 +192,16 @@ static int setup(struct daemon *d, struct error *err)
 	sigset_t mask;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/cellsd.lock", d->run_dir);
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* The pid file is also the lock that keeps a second daemon off these directories. */
+	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (d->lock_fd < 0)
 		return error_set(err, errno, "open %s", path);
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
 		return error_set(err, errno == EWOULDBLOCK ? 0 : errno,
 				 "another cellsd runs on %s", d->run_dir);
+	if (ftruncate(d->lock_fd, 0) < 0 || dprintf(d->lock_fd, "%d\n", (int)getpid()) < 0)
+		return error_set(err, errno, "write %s", path);
 	if ((ret = check_run_dir_searchable(d, err)) < 0)
 		return ret;
 	if ((ret = cgroup_host_detect(&d->cgroups, err)) < 0)
@@ -250,6 +253,8 @@ static void shutdown_daemon(struct daemon *d)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
 	unlink(path);
 	while (d->clients) {
 		struct client *c = d->clients;

@@ -82,7 +82,7 @@ void line_reader_consume(struct line_reader *lr, size_t consumed)
 
 int proto_send(int sock, json_t *msg, const int *fds, int nfds, int flags)
 {
-	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	char control[CMSG_SPACE(sizeof(int) * PROTO_MAX_FDS)];
 	struct msghdr mh = {0};
 	struct iovec iov[2];

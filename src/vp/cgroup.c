@@ -4,6 +4,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -179,6 +180,19 @@ int cgroup_create(const struct cgroup_host *host, const char *group,
 fail:
 	cgroup_destroy(host, group);
 	return ret;
+}
+
+int cgroup_open(const struct cgroup_host *host, const char *group, struct error *err)
+{
+	char path[PATH_MAX];
+	int fd, ret = path_of(host, NULL, group, NULL, path, sizeof(path));
+
+	if (ret < 0)
+		return error_set(err, ret, "cgroup path of %s", group);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, errno, "open %s", path);
+	return fd;
 }
 
 int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,

@@ -33,6 +33,8 @@ struct cgroup_host {
 int cgroup_host_detect(struct cgroup_host *host, struct error *err);
 int cgroup_create(const struct cgroup_host *host, const char *group,
 		  const struct cgroup_limits *limits, struct error *err);
+/* v2: an O_DIRECTORY descriptor of the group, for clone3's CLONE_INTO_CGROUP. */
+int cgroup_open(const struct cgroup_host *host, const char *group, struct error *err);
 int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,
 		  struct error *err);
 /* SIGKILL every task and wait (bounded) until none is left. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <unistd.h>
 
 static int cgroup_prepare(struct vp_runtime *rt, struct error *err)
 {
@@ -10,11 +11,21 @@ static int cgroup_prepare(struct vp_runtime *rt, struct error *err)
 	struct cgroup_limits limits = {
 		.memory = c->memory, .pids = c->pids, .cpu_percent = c->cpu_percent};
 
-	return cgroup_create(rt->cgroups, rt->cgroup, &limits, err);
+	int ret = cgroup_create(rt->cgroups, rt->cgroup, &limits, err);
+
+	if (ret == 0 && rt->cgroups->v2 &&
+	    (rt->cgroup_fd = cgroup_open(rt->cgroups, rt->cgroup, err)) < 0) {
+		ret = rt->cgroup_fd;
+		cgroup_destroy(rt->cgroups, rt->cgroup);
+	}
+	return ret;
 }
 
+/* v1 has no CLONE_INTO_CGROUP: move the waiting child in before it runs anything. */
 static int cgroup_attach_child(struct vp_runtime *rt, struct error *err)
 {
+	if (rt->cgroup_fd >= 0)
+		return 0;
 	return cgroup_attach(rt->cgroups, rt->cgroup, rt->pid, err);
 }
 
@@ -29,6 +40,9 @@ static int cgroup_enter(struct vp_runtime *rt, struct error *err)
 
 static void cgroup_teardown(struct vp_runtime *rt)
 {
+	if (rt->cgroup_fd >= 0)
+		close(rt->cgroup_fd);
+	rt->cgroup_fd = -1;
 	cgroup_destroy(rt->cgroups, rt->cgroup);
 }
 

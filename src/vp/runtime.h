@@ -19,6 +19,7 @@ struct vp_runtime {
 	const struct vp_config *config;
 	const struct cgroup_host *cgroups;
 	char cgroup[128];	     /* "cells-XXXX/NAME" */
+	int cgroup_fd;		     /* v2: the group's directory, for CLONE_INTO_CGROUP */
 	char base_rootfs[PATH_MAX];  /* the image, shared read-only */
 	char vp_state_dir[PATH_MAX]; /* holds upper/ and work/ */
 	char vp_run_dir[PATH_MAX];   /* scratch mount points, console log */

@@ -53,8 +53,12 @@ void client_reply(struct client *c, json_t *reply)
 		client_reply_error(c, "out of memory");
 		return;
 	}
-	if (!c->closed && proto_send(c->watch.fd, reply, NULL, 0, MSG_DONTWAIT) < 0)
-		log_warn("a client does not read its answers");
+	/* A client that does not read its answers loses its connection: a half-sent line
+	 * must not be followed by the next one. */
+	if (!c->closed && proto_send(c->watch.fd, reply, NULL, 0, MSG_DONTWAIT) < 0) {
+		log_warn("dropping a client that does not read its answers");
+		shutdown(c->watch.fd, SHUT_RDWR);
+	}
 	json_decref(reply);
 }
 

@@ -151,10 +151,14 @@ int cgroup_create(const struct cgroup_host *host, const char *group,
 		snprintf(value, sizeof(value), "%" PRIu64, limits->memory);
 		ret = write_knob(host, "memory", group,
 				 host->v2 ? "memory.max" : "memory.limit_in_bytes", value, err);
-		if (ret == 0 && host->v2)
-			ret = write_knob(host, "memory", group, "memory.swap.max", "0", NULL);
-		if (ret < 0 && ret != -ENOENT)
+		if (ret < 0)
 			goto fail;
+		/* No swap beyond the limit; a host without swap accounting has no such knob. */
+		if (host->v2) {
+			ret = write_knob(host, "memory", group, "memory.swap.max", "0", err);
+			if (ret < 0 && ret != -ENOENT)
+				goto fail;
+		}
 	}
 	if (limits->pids) {
 		snprintf(value, sizeof(value), "%u", limits->pids);

@@ -149,15 +149,21 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 					 value);
 		if (bytes != 0 && bytes < (4u << 20))
 			return error_set(err, 0, "--memory %s is below the 4M a VP needs", value);
+		if (bytes > INT64_MAX)
+			return error_set(err, 0, "--memory %s is too large", value);
 		c->memory = bytes;
 	} else if (strcmp(key, "pids") == 0) {
-		if (parse_uint(value, 4194304, &c->pids) < 0 || c->pids < 8)
+		unsigned pids;
+		if (parse_uint(value, 4194304, &pids) < 0 || pids < 8)
 			return error_set(err, 0, "--pids wants a number from 8 to 4194304, not '%s'",
 					 value);
+		c->pids = pids;
 	} else if (strcmp(key, "cpu") == 0) {
-		if (parse_uint(value, CPU_PERCENT_MAX, &c->cpu_percent) < 0)
+		unsigned percent;
+		if (parse_uint(value, CPU_PERCENT_MAX, &percent) < 0)
 			return error_set(err, 0, "--cpu wants a percentage of one CPU (0 = no limit), "
 					 "not '%s'", value);
+		c->cpu_percent = percent;
 	} else if (strcmp(key, "number") == 0) {
 		if (!number_is_valid(value))
 			return error_set(err, 0, "--number wants digits with an optional leading +, "
@@ -272,11 +278,10 @@ int vp_config_load(const char *path, struct vp_config *c, struct error *err)
 	if (!json)
 		return error_set(err, 0, "%s: malformed JSON at line %d: %s", path, jerr.line,
 				 jerr.text);
-	ret = vp_config_from_json(json, c, err);
-	if (ret < 0) {
-		struct error inner = *err;
+	struct error inner = {{0}};
+	ret = vp_config_from_json(json, c, &inner);
+	if (ret < 0)
 		return error_set(err, 0, "%s: %s", path, inner.msg);
-	}
 	return 0;
 }
 

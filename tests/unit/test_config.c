@@ -1,0 +1,889 @@
+/* Unit tests of src/vp/config.c: defaults, the option and device setters, the strict JSON
+ * form, and loading and saving config.json. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "vp/config.h"
+#include "common/fsutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The twelve keys of a stored config. */
+static const char *const config_keys[] = {"version", "name",	   "id",	"image",
+					  "memory",  "pids",	   "cpu",	"number",
+					  "uplink",  "background", "autostart", "devices"};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static void assert_config_equal(const struct vp_config *a, const struct vp_config *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->id, b->id);
+	assert_string_equal(a->image, b->image);
+	assert_true(a->memory == b->memory);
+	assert_int_equal(a->pids, b->pids);
+	assert_int_equal(a->cpu_percent, b->cpu_percent);
+	assert_string_equal(a->number, b->number);
+	assert_string_equal(a->uplink, b->uplink);
+	assert_string_equal(a->background, b->background);
+	assert_int_equal(a->autostart, b->autostart);
+	assert_int_equal(a->ndevices, b->ndevices);
+	for (unsigned i = 0; i < a->ndevices; i++) {
+		assert_string_equal(a->devices[i].name, b->devices[i].name);
+		assert_int_equal(a->devices[i].access, b->devices[i].access);
+	}
+}
+
+/* A config with every field away from its default. */
+static void custom_config(struct vp_config *c)
+{
+	struct error err = {{0}};
+
+	vp_config_defaults(c, "work");
+	c->id = 17;
+	c->autostart = true;
+	assert_int_equal(vp_config_set_option(c, "image", "debian-12", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "memory", "512M", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "pids", "300", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "cpu", "50", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "number", "+15551234", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "uplink", "cell", &err), 0);
+	assert_int_equal(vp_config_set_option(c, "background", "freeze", &err), 0);
+	assert_int_equal(vp_config_set_device(c, "display=none", &err), 0);
+	assert_int_equal(vp_config_set_device(c, "audio=exclusive", &err), 0);
+	assert_int_equal(vp_config_set_device(c, "gpu=shared", &err), 0);
+}
+
+/* The JSON of the default config of "work", for tests to break. */
+static json_t *valid_json(void)
+{
+	struct vp_config c;
+	json_t *j;
+
+	vp_config_defaults(&c, "work");
+	j = vp_config_to_json(&c);
+	assert_non_null(j);
+	return j;
+}
+
+/* vp_config_from_json must fail on J (which it consumes), with a message holding WANT. */
+static void assert_from_json_fails(json_t *j, const char *want)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	assert_true(vp_config_from_json(j, &c, &err) < 0);
+	if (!strstr(err.msg, want))
+		fail_msg("error '%s' does not mention '%s'", err.msg, want);
+	json_decref(j);
+}
+
+static void assert_option_ok(const char *key, const char *value)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	vp_config_defaults(&c, "work");
+	if (vp_config_set_option(&c, key, value, &err) != 0)
+		fail_msg("%s=%s rejected: %s", key, value, err.msg);
+}
+
+/* Rejected, with an error message quoting the value. */
+static void assert_option_bad(const char *key, const char *value)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	vp_config_defaults(&c, "work");
+	if (vp_config_set_option(&c, key, value, &err) >= 0)
+		fail_msg("%s='%s' accepted", key, value);
+	if (!strstr(err.msg, value))
+		fail_msg("error '%s' does not quote '%s'", err.msg, value);
+}
+
+/* ---- defaults ---- */
+
+static void defaults_fill_every_field(void **state)
+{
+	struct vp_config c;
+
+	(void)state;
+	memset(&c, 0xa5, sizeof(c));
+	vp_config_defaults(&c, "work");
+	assert_string_equal(c.name, "work");
+	assert_int_equal(c.id, 0);
+	assert_string_equal(c.image, "minimal");
+	assert_true(c.memory == 0);
+	assert_int_equal(c.pids, VP_PIDS_DEFAULT);
+	assert_int_equal(c.cpu_percent, 0);
+	assert_string_equal(c.number, "");
+	assert_string_equal(c.uplink, "wlan");
+	assert_string_equal(c.background, "run");
+	assert_false(c.autostart);
+}
+
+static void defaults_give_each_known_device_its_right(void **state)
+{
+	struct vp_config c;
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(c.ndevices, 9);
+	assert_int_equal(vp_config_device_access(&c, "display"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "input"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "telephony"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "net"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "wifi"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "power"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "audio"), DEV_NONE);
+	assert_int_equal(vp_config_device_access(&c, "gpu"), DEV_NONE);
+	assert_int_equal(vp_config_device_access(&c, "binder"), DEV_NONE);
+}
+
+static void device_access_of_unknown_device_is_none(void **state)
+{
+	struct vp_config c;
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_device_access(&c, "toaster"), DEV_NONE);
+}
+
+static void dev_access_names(void **state)
+{
+	(void)state;
+	assert_string_equal(dev_access_name(DEV_NONE), "none");
+	assert_string_equal(dev_access_name(DEV_SHARED), "shared");
+	assert_string_equal(dev_access_name(DEV_EXCLUSIVE), "exclusive");
+}
+
+/* ---- vp_config_set_option ---- */
+
+static void option_image_takes_valid_names(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "image", "debian-12", &err), 0);
+	assert_string_equal(c.image, "debian-12");
+	assert_option_bad("image", "../etc");
+	assert_option_bad("image", "a b");
+	assert_option_bad("image", "");
+}
+
+static void option_memory_takes_sizes(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "memory", "512M", &err), 0);
+	assert_true(c.memory == 512ull << 20);
+	assert_int_equal(vp_config_set_option(&c, "memory", "4M", &err), 0);
+	assert_true(c.memory == 4ull << 20);
+	assert_int_equal(vp_config_set_option(&c, "memory", "2G", &err), 0);
+	assert_true(c.memory == 2ull << 30);
+}
+
+static void option_memory_zero_means_no_limit(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	c.memory = 123ull << 20;
+	assert_int_equal(vp_config_set_option(&c, "memory", "0", &err), 0);
+	assert_true(c.memory == 0);
+}
+
+static void option_memory_below_4m_is_rejected(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_true(vp_config_set_option(&c, "memory", "4095k", &err) < 0);
+	assert_non_null(strstr(err.msg, "4M"));
+	assert_true(c.memory == 0);
+	assert_option_bad("memory", "1");
+	assert_option_bad("memory", "4194303");
+	assert_option_ok("memory", "4194304");
+}
+
+static void option_memory_rejects_junk(void **state)
+{
+	(void)state;
+	assert_option_bad("memory", "lots");
+	assert_option_bad("memory", "12x");
+	assert_option_bad("memory", "-1");
+	assert_option_bad("memory", "");
+	assert_option_bad("memory", "99999999999999T");
+}
+
+static void option_pids_range_is_8_to_4194304(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "pids", "8", &err), 0);
+	assert_int_equal(c.pids, 8);
+	assert_int_equal(vp_config_set_option(&c, "pids", "4194304", &err), 0);
+	assert_int_equal(c.pids, 4194304);
+	assert_option_bad("pids", "7");
+	assert_option_bad("pids", "0");
+	assert_option_bad("pids", "4194305");
+	assert_option_bad("pids", "99999999999999999999999");
+}
+
+static void option_pids_rejects_junk(void **state)
+{
+	(void)state;
+	assert_option_bad("pids", "");
+	assert_option_bad("pids", "-8");
+	assert_option_bad("pids", "+8");
+	assert_option_bad("pids", "12a");
+	assert_option_bad("pids", " 12");
+	assert_option_bad("pids", "many");
+}
+
+static void option_cpu_takes_percent_of_one_cpu(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "cpu", "50", &err), 0);
+	assert_int_equal(c.cpu_percent, 50);
+	assert_int_equal(vp_config_set_option(&c, "cpu", "250", &err), 0);
+	assert_int_equal(c.cpu_percent, 250);
+	assert_int_equal(vp_config_set_option(&c, "cpu", "100000", &err), 0);
+	assert_int_equal(c.cpu_percent, 100000);
+	assert_int_equal(vp_config_set_option(&c, "cpu", "0", &err), 0);
+	assert_int_equal(c.cpu_percent, 0);
+}
+
+static void option_cpu_rejects_junk_and_too_much(void **state)
+{
+	(void)state;
+	assert_option_bad("cpu", "100001");
+	assert_option_bad("cpu", "50%");
+	assert_option_bad("cpu", "-1");
+	assert_option_bad("cpu", "");
+	assert_option_bad("cpu", "0.5");
+}
+
+static void option_number_takes_digits_with_optional_plus(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "number", "+15551234", &err), 0);
+	assert_string_equal(c.number, "+15551234");
+	assert_int_equal(vp_config_set_option(&c, "number", "5551234", &err), 0);
+	assert_string_equal(c.number, "5551234");
+	assert_option_ok("number", "12345678901234567890"); /* 20 digits */
+	assert_option_ok("number", "+1234567890123456789"); /* 20 chars */
+}
+
+static void option_number_rejects_others(void **state)
+{
+	(void)state;
+	assert_option_bad("number", "12a");
+	assert_option_bad("number", "+");
+	assert_option_bad("number", "");
+	assert_option_bad("number", "1+2");
+	assert_option_bad("number", "++1");
+	assert_option_bad("number", "+1 555");
+	assert_option_bad("number", "-5551234");
+	assert_option_bad("number", "123456789012345678901"); /* 21 digits */
+}
+
+static void option_uplink_is_wlan_or_cell(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "uplink", "cell", &err), 0);
+	assert_string_equal(c.uplink, "cell");
+	assert_int_equal(vp_config_set_option(&c, "uplink", "wlan", &err), 0);
+	assert_string_equal(c.uplink, "wlan");
+	assert_option_bad("uplink", "eth");
+	assert_option_bad("uplink", "WLAN");
+	assert_option_bad("uplink", "wlan0");
+	assert_option_bad("uplink", "");
+}
+
+static void option_background_is_run_throttle_or_freeze(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "background", "throttle", &err), 0);
+	assert_string_equal(c.background, "throttle");
+	assert_int_equal(vp_config_set_option(&c, "background", "freeze", &err), 0);
+	assert_string_equal(c.background, "freeze");
+	assert_int_equal(vp_config_set_option(&c, "background", "run", &err), 0);
+	assert_string_equal(c.background, "run");
+	assert_option_bad("background", "pause");
+	assert_option_bad("background", "Run");
+	assert_option_bad("background", "");
+}
+
+static void option_unknown_key_is_rejected(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_true(vp_config_set_option(&c, "colour", "blue", &err) < 0);
+	assert_non_null(strstr(err.msg, "colour"));
+	assert_true(vp_config_set_option(&c, "name", "other", &err) < 0);
+	assert_string_equal(c.name, "work");
+}
+
+/* ---- vp_config_set_device ---- */
+
+static void device_spec_sets_access(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_device(&c, "display=none", &err), 0);
+	assert_int_equal(vp_config_device_access(&c, "display"), DEV_NONE);
+	assert_int_equal(vp_config_set_device(&c, "audio=exclusive", &err), 0);
+	assert_int_equal(vp_config_device_access(&c, "audio"), DEV_EXCLUSIVE);
+	assert_int_equal(vp_config_set_device(&c, "audio=shared", &err), 0);
+	assert_int_equal(vp_config_device_access(&c, "audio"), DEV_SHARED);
+	assert_int_equal(c.ndevices, 9);
+}
+
+static void assert_device_bad(const char *spec, const char *want)
+{
+	struct vp_config c, before;
+	struct error err = {{0}};
+
+	vp_config_defaults(&c, "work");
+	before = c;
+	if (vp_config_set_device(&c, spec, &err) >= 0)
+		fail_msg("--device '%s' accepted", spec);
+	if (!strstr(err.msg, want))
+		fail_msg("error '%s' does not mention '%s'", err.msg, want);
+	assert_config_equal(&c, &before);
+}
+
+static void device_spec_without_equals_is_rejected(void **state)
+{
+	(void)state;
+	assert_device_bad("display", "display");
+}
+
+static void device_spec_unknown_device_is_rejected(void **state)
+{
+	(void)state;
+	assert_device_bad("foo=shared", "foo");
+	assert_device_bad("=shared", "unknown device");
+	assert_device_bad("Display=shared", "Display");
+	assert_device_bad("averyveryveryverylongdevicenamethatdoesnotfit=shared", "averyvery");
+}
+
+static void device_spec_unknown_access_is_rejected(void **state)
+{
+	(void)state;
+	assert_device_bad("display=maybe", "maybe");
+	assert_device_bad("display=", "display");
+	assert_device_bad("display=none=x", "none=x");
+	assert_device_bad("display=Shared", "Shared");
+}
+
+/* ---- JSON ---- */
+
+static void to_json_has_version_1_and_every_key(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	assert_int_equal(json_object_size(j), N_KEYS);
+	for (size_t i = 0; i < N_KEYS; i++)
+		assert_non_null(json_object_get(j, config_keys[i]));
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(j, "devices"), "display")), "shared");
+	json_decref(j);
+}
+
+static void json_round_trip_of_defaults(void **state)
+{
+	struct vp_config a, b;
+	struct error err = {{0}};
+	json_t *j;
+
+	(void)state;
+	vp_config_defaults(&a, "work");
+	j = vp_config_to_json(&a);
+	assert_int_equal(vp_config_from_json(j, &b, &err), 0);
+	assert_config_equal(&a, &b);
+	json_decref(j);
+}
+
+static void json_round_trip_of_custom_config(void **state)
+{
+	struct vp_config a, b;
+	struct error err = {{0}};
+	json_t *j;
+
+	(void)state;
+	custom_config(&a);
+	j = vp_config_to_json(&a);
+	if (vp_config_from_json(j, &b, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_config_equal(&a, &b);
+	json_decref(j);
+}
+
+static void json_round_trip_of_largest_id(void **state)
+{
+	struct vp_config a, b;
+	struct error err = {{0}};
+	json_t *j;
+
+	(void)state;
+	vp_config_defaults(&a, "work");
+	a.id = VP_ID_MAX;
+	j = vp_config_to_json(&a);
+	assert_int_equal(vp_config_from_json(j, &b, &err), 0);
+	assert_int_equal(b.id, VP_ID_MAX);
+	json_decref(j);
+}
+
+/* Whatever vp_config_set_option accepts must survive a save and a load. */
+static void json_round_trip_of_largest_memory_the_setter_accepts(void **state)
+{
+	struct vp_config a, b;
+	struct error err = {{0}};
+	json_t *j;
+	int ret;
+
+	(void)state;
+	vp_config_defaults(&a, "work");
+	if (vp_config_set_option(&a, "memory", "9000000T", &err) < 0)
+		return; /* refused up front: fine too */
+	j = vp_config_to_json(&a);
+	ret = vp_config_from_json(j, &b, &err);
+	json_decref(j);
+	if (ret < 0)
+		fail_msg("memory 9000000T was accepted by the setter but not read back: %s",
+			 err.msg);
+	assert_true(a.memory == b.memory);
+}
+
+static void from_json_keeps_default_rights_for_unlisted_devices(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(j, "devices", json_pack("{s:s}", "gpu", "exclusive"));
+	assert_int_equal(vp_config_from_json(j, &c, &err), 0);
+	assert_int_equal(vp_config_device_access(&c, "gpu"), DEV_EXCLUSIVE);
+	assert_int_equal(vp_config_device_access(&c, "display"), DEV_SHARED);
+	json_decref(j);
+}
+
+static void from_json_rejects_unknown_extra_key(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(j, "colour", json_string("blue"));
+	assert_from_json_fails(j, "colour");
+}
+
+static void from_json_rejects_each_missing_key(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		json_t *j = valid_json();
+		json_object_del(j, config_keys[i]);
+		assert_from_json_fails(j, config_keys[i]);
+	}
+}
+
+static void from_json_rejects_wrong_types(void **state)
+{
+	static const struct {
+		const char *key;
+		const char *json;
+	} cases[] = {
+	    {"version", "\"1\""}, {"name", "5"},
+	    {"id", "\"1\""},	  {"id", "1.0"},
+	    {"image", "null"},	  {"memory", "\"512M\""},
+	    {"memory", "1e9"},	  {"pids", "true"},
+	    {"cpu", "[50]"},	  {"number", "5551234"},
+	    {"uplink", "{}"},	  {"background", "0"},
+	    {"autostart", "1"},	  {"autostart", "\"true\""},
+	    {"devices", "[]"},	  {"devices", "\"all\""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vp_config c;
+		struct error err = {{0}};
+		json_t *j = valid_json();
+		json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+
+		assert_non_null(v);
+		json_object_set_new(j, cases[i].key, v);
+		if (vp_config_from_json(j, &c, &err) >= 0)
+			fail_msg("%s: %s accepted", cases[i].key, cases[i].json);
+		json_decref(j);
+	}
+}
+
+static void from_json_rejects_other_versions(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(j, "version", json_integer(2));
+	assert_from_json_fails(j, "version 2");
+	j = valid_json();
+	json_object_set_new(j, "version", json_integer(0));
+	assert_from_json_fails(j, "version 0");
+}
+
+static void from_json_rejects_negative_numbers(void **state)
+{
+	static const char *const keys[] = {"id", "memory", "pids", "cpu"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *j = valid_json();
+		json_object_set_new(j, keys[i], json_integer(-1));
+		assert_from_json_fails(j, "");
+	}
+}
+
+static void from_json_rejects_id_above_max(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(j, "id", json_integer(VP_ID_MAX + 1));
+	assert_from_json_fails(j, "4096");
+}
+
+static void from_json_rejects_device_value_not_string(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(json_object_get(j, "devices"), "audio", json_integer(1));
+	assert_from_json_fails(j, "audio");
+	j = valid_json();
+	json_object_set_new(json_object_get(j, "devices"), "gpu", json_null());
+	assert_from_json_fails(j, "gpu");
+}
+
+static void from_json_rejects_unknown_device_or_access(void **state)
+{
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(json_object_get(j, "devices"), "toaster", json_string("shared"));
+	assert_from_json_fails(j, "toaster");
+	j = valid_json();
+	json_object_set_new(json_object_get(j, "devices"), "audio", json_string("loud"));
+	assert_from_json_fails(j, "loud");
+}
+
+/* The stored values go through the command line's checks. */
+static void from_json_rejects_what_the_setters_refuse(void **state)
+{
+	static const struct {
+		const char *key;
+		const char *json;
+	} cases[] = {
+	    {"name", "\"../x\""},  {"name", "\"\""},	  {"image", "\"a b\""},
+	    {"pids", "7"},	   {"memory", "1000"},	  {"cpu", "100001"},
+	    {"number", "\"12a\""}, {"uplink", "\"eth\""}, {"background", "\"pause\""},
+	    {"pids", "4194305"},   {"memory", "4194303"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vp_config c;
+		struct error err = {{0}};
+		json_t *j = valid_json();
+
+		json_object_set_new(j, cases[i].key,
+				    json_loads(cases[i].json, JSON_DECODE_ANY, NULL));
+		if (vp_config_from_json(j, &c, &err) >= 0)
+			fail_msg("%s: %s accepted", cases[i].key, cases[i].json);
+		assert_true(err.msg[0] != '\0');
+		json_decref(j);
+	}
+}
+
+/* ---- load and save, in a temporary directory ---- */
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static int setup_dir(void **state)
+{
+	char *dir = malloc(PATH_MAX);
+
+	if (!dir)
+		return -1;
+	snprintf(dir, PATH_MAX, "/tmp/cells-test-config-XXXXXX");
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static int teardown_dir(void **state)
+{
+	char *dir = *state;
+
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	free(dir);
+	return 0;
+}
+
+static void write_text(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void save_then_load_gives_same_config(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config a, b;
+	struct error err = {{0}};
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	custom_config(&a);
+	assert_int_equal(vp_config_save(path, &a, &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	if (vp_config_load(path, &b, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_config_equal(&a, &b);
+}
+
+static void save_replaces_previous_config(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config a, b;
+	struct error err = {{0}};
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	custom_config(&a);
+	assert_int_equal(vp_config_save(path, &a, &err), 0);
+	vp_config_defaults(&a, "work");
+	assert_int_equal(vp_config_save(path, &a, &err), 0);
+	assert_int_equal(vp_config_load(path, &b, &err), 0);
+	assert_config_equal(&a, &b);
+}
+
+static void load_of_truncated_file_names_the_file(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	custom_config(&c);
+	assert_int_equal(vp_config_save(path, &c, &err), 0);
+	assert_int_equal(read_file(path, 1 << 16, &text, &len), 0);
+	write_text(path, text, len / 2);
+	free(text);
+
+	assert_true(vp_config_load(path, &c, &err) < 0);
+	if (!strstr(err.msg, path))
+		fail_msg("error '%s' does not name %s", err.msg, path);
+	assert_non_null(strstr(err.msg, "JSON"));
+}
+
+static void load_of_empty_file_names_the_file(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	write_text(path, "", 0);
+	assert_true(vp_config_load(path, &c, &err) < 0);
+	assert_non_null(strstr(err.msg, path));
+}
+
+static void load_of_missing_file_gives_enoent_naming_it(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+
+	snprintf(path, sizeof(path), "%s/absent.json", dir);
+	assert_int_equal(vp_config_load(path, &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, path));
+}
+
+static void load_of_invalid_config_names_file_and_problem(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+	json_t *j = valid_json();
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	json_object_set_new(j, "pids", json_integer(3));
+	text = json_dumps(j, 0);
+	write_text(path, text, strlen(text));
+	free(text);
+	json_decref(j);
+
+	assert_true(vp_config_load(path, &c, &err) < 0);
+	assert_true(strncmp(err.msg, path, strlen(path)) == 0);
+	assert_non_null(strstr(err.msg, "pids"));
+}
+
+static void load_of_huge_file_is_refused(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+	size_t len = 65536 + 1;
+	char *text = malloc(len);
+
+	assert_non_null(text);
+	memset(text, ' ', len);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	write_text(path, text, len);
+	free(text);
+	assert_int_equal(vp_config_load(path, &c, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, path));
+}
+
+static void save_into_missing_dir_names_the_file(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct vp_config c;
+	struct error err = {{0}};
+
+	snprintf(path, sizeof(path), "%s/nodir/config.json", dir);
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_save(path, &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, path));
+}
+
+int main(void)
+{
+#define T(f)  cmocka_unit_test(f)
+#define TD(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
+	const struct CMUnitTest tests[] = {
+	    T(defaults_fill_every_field),
+	    T(defaults_give_each_known_device_its_right),
+	    T(device_access_of_unknown_device_is_none),
+	    T(dev_access_names),
+	    T(option_image_takes_valid_names),
+	    T(option_memory_takes_sizes),
+	    T(option_memory_zero_means_no_limit),
+	    T(option_memory_below_4m_is_rejected),
+	    T(option_memory_rejects_junk),
+	    T(option_pids_range_is_8_to_4194304),
+	    T(option_pids_rejects_junk),
+	    T(option_cpu_takes_percent_of_one_cpu),
+	    T(option_cpu_rejects_junk_and_too_much),
+	    T(option_number_takes_digits_with_optional_plus),
+	    T(option_number_rejects_others),
+	    T(option_uplink_is_wlan_or_cell),
+	    T(option_background_is_run_throttle_or_freeze),
+	    T(option_unknown_key_is_rejected),
+	    T(device_spec_sets_access),
+	    T(device_spec_without_equals_is_rejected),
+	    T(device_spec_unknown_device_is_rejected),
+	    T(device_spec_unknown_access_is_rejected),
+	    T(to_json_has_version_1_and_every_key),
+	    T(json_round_trip_of_defaults),
+	    T(json_round_trip_of_custom_config),
+	    T(json_round_trip_of_largest_id),
+	    T(json_round_trip_of_largest_memory_the_setter_accepts),
+	    T(from_json_keeps_default_rights_for_unlisted_devices),
+	    T(from_json_rejects_unknown_extra_key),
+	    T(from_json_rejects_each_missing_key),
+	    T(from_json_rejects_wrong_types),
+	    T(from_json_rejects_other_versions),
+	    T(from_json_rejects_negative_numbers),
+	    T(from_json_rejects_id_above_max),
+	    T(from_json_rejects_device_value_not_string),
+	    T(from_json_rejects_unknown_device_or_access),
+	    T(from_json_rejects_what_the_setters_refuse),
+	    TD(save_then_load_gives_same_config),
+	    TD(save_replaces_previous_config),
+	    TD(load_of_truncated_file_names_the_file),
+	    TD(load_of_empty_file_names_the_file),
+	    TD(load_of_missing_file_gives_enoent_naming_it),
+	    TD(load_of_invalid_config_names_file_and_problem),
+	    TD(load_of_huge_file_is_refused),
+	    TD(save_into_missing_dir_names_the_file),
+	};
+#undef T
+#undef TD
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

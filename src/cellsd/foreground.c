@@ -36,16 +36,18 @@ struct vp *foreground_neighbour(struct daemon *d, int direction)
 	struct vp *first = NULL, *last = NULL, *prev = NULL, *after = NULL;
 	bool seen = false;
 
+	/* The foreground is the anchor even when it has just stopped: its successor is the
+	 * next running VP after it, not the first one. */
 	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		if (vp == d->foreground) {
+			seen = true;
+			continue;
+		}
 		if (!switchable(vp))
 			continue;
 		if (!first)
 			first = vp;
 		last = vp;
-		if (vp == d->foreground) {
-			seen = true;
-			continue;
-		}
 		if (!seen)
 			prev = vp;
 		else if (!after)
@@ -53,6 +55,8 @@ struct vp *foreground_neighbour(struct daemon *d, int direction)
 	}
 	if (!d->foreground || !seen)
 		return first;
+	if (!first)
+		return switchable(d->foreground) ? d->foreground : NULL;
 	if (direction > 0)
 		return after ? after : first;
 	return prev ? prev : last;
@@ -62,6 +66,5 @@ void foreground_lost(struct daemon *d, struct vp *gone)
 {
 	if (d->foreground != gone)
 		return;
-	struct vp *next = foreground_neighbour(d, 1);
-	foreground_switch(d, next == gone ? NULL : next, NULL);
+	foreground_switch(d, foreground_neighbour(d, 1), NULL);
 }

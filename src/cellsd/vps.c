@@ -96,12 +96,30 @@ static void vp_unlink(struct daemon *d, struct vp *vp)
 		}
 }
 
+/* Broken VPs count too: their files are owned by their id's uid range. */
 static bool id_in_use(struct daemon *d, unsigned id)
 {
 	for (struct vp *vp = d->vps; vp; vp = vp->next)
-		if (vp->state != VP_BROKEN && vp->config.id == id)
+		if (vp->config.id == id)
 			return true;
 	return false;
+}
+
+/* A VP whose config cannot be read keeps its id, found from the owner of its upper layer,
+ * so no new VP is given the uids that own its files. 0 when it cannot be told. */
+static unsigned id_from_files(struct daemon *d, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	uint64_t offset;
+
+	snprintf(path, sizeof(path), "%s/vps/%s/upper", d->state_dir, name);
+	if (stat(path, &st) < 0 || st.st_uid < d->uid_base)
+		return 0;
+	offset = (uint64_t)st.st_uid - d->uid_base;
+	if (offset % VP_UID_RANGE || offset / VP_UID_RANGE > VP_ID_MAX)
+		return 0;
+	return (unsigned)(offset / VP_UID_RANGE);
 }
 
 int vps_load(struct daemon *d)
@@ -131,12 +149,14 @@ int vps_load(struct daemon *d)
 		if (vp_config_load(path, &vp->config, &err) < 0) {
 			/* Kept, with its files, so the user sees why and can repair or destroy it. */
 			vp_config_defaults(&vp->config, de->d_name);
+			vp->config.id = id_from_files(d, de->d_name);
 			vp->state = VP_BROKEN;
 			snprintf(vp->broken_reason, sizeof(vp->broken_reason), "%s", err.msg);
 			log_error("VP %s: %s", de->d_name, err.msg);
-		} else if (strcmp(vp->config.name, de->d_name) != 0 ||
+		} else if (strcmp(vp->config.name, de->d_name) != 0 || vp->config.id == 0 ||
 			   id_in_use(d, vp->config.id)) {
 			vp->state = VP_BROKEN;
+			vp->config.id = 0;
 			snprintf(vp->broken_reason, sizeof(vp->broken_reason),
 				 "%s: name or id clashes with another VP", path);
 			snprintf(vp->config.name, sizeof(vp->config.name), "%s", de->d_name);

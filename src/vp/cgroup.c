@@ -14,7 +14,8 @@
 #include <time.h>
 
 /* The v1 hierarchies a VP is placed in. cpuacct is separate from cpu on some hosts. */
-static const char *const v1_controllers[] = {"memory", "cpu", "cpuacct", "pids", "freezer"};
+static const char *const v1_controllers[CGROUP_V1_CONTROLLERS] = {"memory", "cpu", "cpuacct",
+								   "pids", "freezer"};
 
 #define KILL_WAIT_MS 2000
 
@@ -69,6 +70,35 @@ static int read_u64(const char *path, const char *key, uint64_t *out)
 	return sscanf(p, "%" SCNu64, out) == 1 ? 0 : -EINVAL;
 }
 
+/* From /proc/self/cgroup: "4:memory:/a/b" (v1) or "0::/a/b" (v2). */
+static int find_self(struct cgroup_host *host, struct error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int ret = read_file("/proc/self/cgroup", 65536, &text, NULL);
+
+	if (ret < 0)
+		return error_set(err, ret, "read /proc/self/cgroup");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char *ctrls = strchr(line, ':'), *path = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (!path)
+			continue;
+		*path++ = '\0';
+		ctrls++;
+		for (size_t i = 0; i < CGROUP_V1_CONTROLLERS; i++) {
+			bool match = host->v2 ? ctrls[0] == '\0' : false;
+			for (char *c = ctrls; !host->v2 && c && *c;) {
+				size_t len = strcspn(c, ",");
+				match |= len == strlen(v1_controllers[i]) &&
+					 strncmp(c, v1_controllers[i], len) == 0;
+				c = c[len] ? c + len + 1 : NULL;
+			}
+			if (match)
+				snprintf(host->self[i], sizeof(host->self[i]), "%s", path);
+		}
+	}
+	return 0;
+}
+
 int cgroup_host_detect(struct cgroup_host *host, struct error *err)
 {
 	struct stat st;
@@ -84,7 +114,7 @@ int cgroup_host_detect(struct cgroup_host *host, struct error *err)
 			return error_set(err, ret, "cgroup: read cgroup.controllers");
 		if (!strstr(ctrls, "memory") || !strstr(ctrls, "pids"))
 			return error_set(err, 0, "cgroup v2 lacks the memory or pids controller");
-		return 0;
+		return find_self(host, err);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
 		char path[PATH_MAX];
@@ -93,7 +123,7 @@ int cgroup_host_detect(struct cgroup_host *host, struct error *err)
 			return error_set(err, errno, "cgroup v1: no %s hierarchy at %s",
 					 v1_controllers[i], path);
 	}
-	return 0;
+	return find_self(host, err);
 }
 
 /* v2 needs each ancestor to delegate the controllers to its children. */
@@ -199,18 +229,34 @@ int cgroup_open(const struct cgroup_host *host, const char *group, struct error 
 	return fd;
 }
 
-int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,
-		  struct error *err)
+static int move_self(const struct cgroup_host *host, const char *const groups[],
+		     struct error *err)
 {
-	char value[32];
-
-	snprintf(value, sizeof(value), "%d", (int)pid);
-	for (size_t i = 0; i < (host->v2 ? 1 : ARRAY_SIZE(v1_controllers)); i++) {
-		int ret = write_knob(host, v1_controllers[i], group, "cgroup.procs", value, err);
+	for (size_t i = 0; i < (host->v2 ? 1 : CGROUP_V1_CONTROLLERS); i++) {
+		int ret = write_knob(host, v1_controllers[i], groups[i],
+				     host->v2 ? "cgroup.procs" : "tasks", "0", err);
 		if (ret < 0)
 			return ret;
 	}
 	return 0;
+}
+
+int cgroup_enter(const struct cgroup_host *host, const char *group, struct error *err)
+{
+	const char *groups[CGROUP_V1_CONTROLLERS];
+
+	for (size_t i = 0; i < CGROUP_V1_CONTROLLERS; i++)
+		groups[i] = group;
+	return move_self(host, groups, err);
+}
+
+int cgroup_leave(const struct cgroup_host *host, struct error *err)
+{
+	const char *groups[CGROUP_V1_CONTROLLERS];
+
+	for (size_t i = 0; i < CGROUP_V1_CONTROLLERS; i++)
+		groups[i] = host->self[i][0] == '/' ? host->self[i] + 1 : host->self[i];
+	return move_self(host, groups, err);
 }
 
 /* Signal every pid listed in the group's cgroup.procs; returns how many were listed. */
@@ -239,16 +285,23 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* SIGKILL whatever any of the group's hierarchies lists; returns how many were listed. */
+static int kill_listed(const struct cgroup_host *host, const char *group)
+{
+	char procs[PATH_MAX];
+	int count = 0;
+
+	for (size_t i = 0; i < (host->v2 ? 1 : CGROUP_V1_CONTROLLERS); i++)
+		if (path_of(host, v1_controllers[i], group, "cgroup.procs", procs,
+			    sizeof(procs)) == 0)
+			count += signal_listed(procs, SIGKILL);
+	return count;
+}
+
 int cgroup_kill(const struct cgroup_host *host, const char *group)
 {
-	char procs[PATH_MAX], knob[PATH_MAX];
-	struct stat st;
-	int ret = path_of(host, "freezer", group, "cgroup.procs", procs, sizeof(procs));
+	char knob[PATH_MAX];
 
-	if (ret < 0)
-		return ret;
-	if (stat(procs, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
 	if (host->v2 && path_of(host, NULL, group, "cgroup.kill", knob, sizeof(knob)) == 0 &&
 	    write_string(knob, "1") == 0) {
 		/* cgroup.kill is atomic against forks. */
@@ -256,14 +309,12 @@ int cgroup_kill(const struct cgroup_host *host, const char *group)
 		/* Freeze first so a fork bomb cannot outrun the kills. */
 		path_of(host, "freezer", group, "freezer.state", knob, sizeof(knob));
 		write_string(knob, "FROZEN");
-		signal_listed(procs, SIGKILL);
+		kill_listed(host, group);
 		write_string(knob, "THAWED");
 	}
 	for (int waited = 0; waited < KILL_WAIT_MS; waited++) {
-		_cleanup_free_ char *text = NULL;
-		if (read_file(procs, 1 << 22, &text, NULL) < 0 || text[0] == '\0')
+		if (kill_listed(host, group) == 0)
 			return 0;
-		signal_listed(procs, SIGKILL);
 		sleep_ms(1);
 	}
 	log_warn("cgroup %s: tasks still present after %d ms", group, KILL_WAIT_MS);

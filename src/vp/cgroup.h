@@ -24,10 +24,14 @@ struct cgroup_stats {
 	uint64_t cpu_usec;
 };
 
-/* Where the host keeps its controllers, found once at start-up. */
+#define CGROUP_V1_CONTROLLERS 5
+
+/* Where the host keeps its controllers, found once at start-up, and where the daemon
+ * itself lives in each (it steps into a VP's group around clone and back). */
 struct cgroup_host {
 	bool v2;
 	char root[64]; /* /sys/fs/cgroup */
+	char self[CGROUP_V1_CONTROLLERS][256];
 };
 
 int cgroup_host_detect(struct cgroup_host *host, struct error *err);
@@ -35,8 +39,12 @@ int cgroup_create(const struct cgroup_host *host, const char *group,
 		  const struct cgroup_limits *limits, struct error *err);
 /* v2: an O_DIRECTORY descriptor of the group, for clone3's CLONE_INTO_CGROUP. */
 int cgroup_open(const struct cgroup_host *host, const char *group, struct error *err);
-int cgroup_attach(const struct cgroup_host *host, const char *group, pid_t pid,
-		  struct error *err);
+/* Move the calling process, which must be single-threaded, into GROUP; cgroup_leave moves
+ * it back where it was at cgroup_host_detect. On v1 a single-threaded task moving itself
+ * through "tasks" skips the RCU grace period that a move through "cgroup.procs" waits for
+ * (milliseconds on a small VM), so a child forked in between is born in GROUP cheaply. */
+int cgroup_enter(const struct cgroup_host *host, const char *group, struct error *err);
+int cgroup_leave(const struct cgroup_host *host, struct error *err);
 /* SIGKILL every task and wait (bounded) until none is left. */
 int cgroup_kill(const struct cgroup_host *host, const char *group);
 /* Kill what is left, then remove the group. */

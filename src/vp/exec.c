@@ -83,7 +83,7 @@ helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 	pid_t pid;
 
 	vp_reset_signals();
-	if (cgroup_attach(rt->cgroups, rt->cgroup, getpid(), &err) < 0)
+	if (cgroup_enter(rt->cgroups, rt->cgroup, &err) < 0)
 		fail(stdio[2], 126, &err);
 	if (setns(rt->pidfd, VP_NAMESPACES) < 0) {
 		error_set(&err, errno, "enter the namespaces of %s", rt->config->name);

@@ -13,6 +13,7 @@
 #include "vp/config.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct vp_runtime {
@@ -20,6 +21,7 @@ struct vp_runtime {
 	const struct cgroup_host *cgroups;
 	char cgroup[128];	     /* "cells-XXXX/NAME" */
 	int cgroup_fd;		     /* v2: the group's directory, for CLONE_INTO_CGROUP */
+	bool daemon_in_cgroup;	     /* v1: the daemon stands in the group around clone */
 	char base_rootfs[PATH_MAX];  /* the image, shared read-only */
 	char vp_state_dir[PATH_MAX]; /* holds upper/ and work/ */
 	char vp_run_dir[PATH_MAX];   /* scratch mount points, console log */

@@ -1,5 +1,6 @@
 /* The VP's files: overlayfs of the shared image (lower, idmapped so the VP's root owns it)
- * and the VP's own upper layer; a fresh /dev, /proc and /sys; pivot_root into it.
+ * and the VP's own upper layer; a fresh /dev, /proc and /sys; pivot_root into it; then the
+ * mounts are sealed (seal.c).
  *
  * The daemon builds the overlay as a detached mount (fsopen/fsmount) and hands its fd to
  * the child, which attaches it inside its own mount namespace: nothing of the VP is ever
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Device nodes a VP gets from the host, bind-mounted: they are harmless to share. */
@@ -189,21 +189,13 @@ static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if ((ret = make_dir(dirs[i], err)) < 0)
 			return ret;
-	if (mount("proc", "proc", "proc", kernfs_flags, NULL) < 0)
+	/* Read-write until seal.c has written the nested namespace's id maps through it. */
+	if (mount("proc", "proc", "proc", kernfs_flags & ~MS_RDONLY, NULL) < 0)
 		return error_set(err, errno, "mount proc");
-	if (mount("sysfs", "sys", "sysfs", kernfs_flags, NULL) < 0)
-		return error_set(err, errno, "mount sysfs");
 	if ((ret = setup_dev(rt, err)) < 0)
 		return ret;
-	/* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves
-	 * the VP with no path back to the host's files. */
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return error_set(err, errno, "pivot_root");
-	if (umount2(".", MNT_DETACH) < 0)
-		return error_set(err, errno, "detach the host's root");
-	if (chdir("/") < 0)
-		return error_set(err, errno, "chdir /");
-	return 0;
+	/* seal.c pivots into the new root and seals it. */
+	return vp_seal(err);
 }
 
 static void rootfs_teardown(struct vp_runtime *rt)

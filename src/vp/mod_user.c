@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define VP_UID_COUNT 65536
@@ -42,6 +43,11 @@ static int user_enter(struct vp_runtime *rt, struct error *err)
 		return error_set(err, errno, "setresgid");
 	if (setresuid(0, 0, 0) < 0)
 		return error_set(err, errno, "setresuid");
+	/* The uid change made us non-dumpable, which hands our /proc files to the host's
+	 * root; seal.c's helper, the VP's root, must write our id maps there. (Exec makes an
+	 * ordinary program dumpable again anyway.) */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return error_set(err, errno, "set dumpable");
 	return 0;
 }
 

@@ -70,6 +70,10 @@ pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);
 
+/* In the child, after its file system is built: nest the VP in a second user namespace with
+ * a copy of its mount namespace, so the kernel locks its mounts (see seal.c). */
+int vp_seal(struct error *err);
+
 /* The restrictions of every process in a VP, applied in its namespaces before exec. */
 int vp_restrict(struct error *err);
 

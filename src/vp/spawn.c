@@ -91,8 +91,9 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 {
 	int pidfd = -1;
 	struct clone_args args = {
-		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-			 CLONE_NEWNET | CLONE_NEWTIME | CLONE_PIDFD,
+		/* The network, UTS and IPC namespaces come later, with the nested user
+		 * namespace that owns them (seal.c). */
+		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWTIME | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
 	};

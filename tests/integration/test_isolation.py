@@ -139,11 +139,17 @@ def test_root_inside_is_not_root_outside(two):
     d = two
     for vp in ("alpha", "beta"):
         vp_uid = d.vp_uid(d.vp(vp)["id"])
-        for kind in ("uid_map", "gid_map"):
-            fields = d.exec(vp, "cat", f"/proc/self/{kind}").stdout.split()
-            assert fields == ["0", str(vp_uid), str(UID_RANGE)], (vp, kind, fields)
-        assert d.exec(vp, "id", "-u").stdout.strip() == "0"
         init = d.vp(vp)["pid"]
+        for kind in ("uid_map", "gid_map"):
+            # Seen from the host, the VP's 65536 ids are the host's vp_uid onwards.
+            with open(f"/proc/{init}/{kind}") as f:
+                fields = f.read().split()
+            assert fields == ["0", str(vp_uid), str(UID_RANGE)], (vp, kind, fields)
+            # Seen from inside, the VP runs in a nested user namespace mapped one to one
+            # onto the outer one (which is what locks its mounts): no more ids than that.
+            fields = d.exec(vp, "cat", f"/proc/self/{kind}").stdout.split()
+            assert fields == ["0", "0", str(UID_RANGE)], (vp, kind, fields)
+        assert d.exec(vp, "id", "-u").stdout.strip() == "0"
         uids = proc_status(init)["Uid"].split()
         assert uids == [str(vp_uid)] * 4, (vp, uids)
     a, b = (d.vp_uid(d.vp(n)["id"]) for n in ("alpha", "beta"))
@@ -189,8 +195,6 @@ def test_proc_and_sys_are_read_only(two):
     assert r.returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="/proc and /sys are mounted in a mount namespace the "
-                   "VP's own user namespace owns, so their read-only flag is not locked")
 def test_proc_cannot_be_made_writable(two):
     """/proc and /sys read-only means the VP's root cannot flip them to read-write."""
     d = two
@@ -205,6 +209,9 @@ def test_proc_cannot_be_made_writable(two):
     if r.returncode == 0:
         opts = r.stdout.split()[5].split(",")
         assert "ro" in opts, f"a fresh read-write proc could be mounted: {r.stdout}"
+    # What covers /dev cannot be taken away to reveal what is under it.
+    r = d.sh("alpha", "umount /dev/null", check=False)
+    assert r.returncode != 0, "umount /dev/null succeeded inside the VP"
 
 
 def test_host_sysctls_stay_unwritable(two):

@@ -75,6 +75,7 @@ struct daemon {
 	struct loop_watch signals;
 	int lock_fd;
 	int init_exe_fd;
+	struct vp_filter filter;
 	struct vp *vps;
 	struct vp *foreground;
 	struct client *clients;

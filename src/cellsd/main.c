@@ -211,6 +211,8 @@ static int setup(struct daemon *d, struct error *err)
 	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
 	if (d->init_exe_fd < 0)
 		return error_set(err, errno, "open %s", path);
+	if ((ret = vp_filter_build(&d->filter, err)) < 0)
+		return ret;
 	if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) < 0)
 		log_info("notice: this kernel has no PR_SET_MEMORY_MERGE; VPs run without KSM");
 
@@ -272,6 +274,7 @@ static void shutdown_daemon(struct daemon *d)
 	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 	rm_rf(path);
 	loop_fini(&d->loop);
+	vp_filter_free(&d->filter);
 }
 
 int main(int argc, char **argv)

@@ -302,6 +302,7 @@ int vp_start(struct vp *vp, struct error *err)
 	rt->config = &vp->config;
 	rt->cgroups = &d->cgroups;
 	rt->init_exe_fd = d->init_exe_fd;
+	rt->filter = &d->filter;
 	rt->uid_base = d->uid_base + vp->config.id * VP_UID_RANGE;
 	snprintf(rt->cgroup, sizeof(rt->cgroup), "%s/%s", d->cgroup_parent, vp->config.name);
 	image_path(d, vp->config.image, rt->base_rootfs, sizeof(rt->base_rootfs));

@@ -46,7 +46,7 @@ static void __attribute__((noreturn)) fail(int fd, int status, const struct erro
 }
 
 static void __attribute__((noreturn))
-run_command(char *const argv[], const int stdio[3], const char *term, const char *name)
+run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term)
 {
 	char env_term[64], env_name[64];
 	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -54,7 +54,7 @@ run_command(char *const argv[], const int stdio[3], const char *term, const char
 	struct error err;
 
 	snprintf(env_term, sizeof(env_term), "TERM=%s", term && term[0] ? term : "linux");
-	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", name);
+	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
 	for (int fd = 0; fd < 3; fd++)
 		if (dup2(stdio[fd], fd) < 0) {
 			error_set(&err, errno, "dup2");
@@ -65,7 +65,7 @@ run_command(char *const argv[], const int stdio[3], const char *term, const char
 		fail(2, 126, &err);
 	}
 	prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
-	if (vp_restrict(&err) < 0)
+	if (vp_restrict(rt->filter, &err) < 0)
 		fail(2, 126, &err);
 	/* The command dies with the helper: the daemon kills the helper if the user goes. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -100,7 +100,7 @@ helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 		fail(stdio[2], 126, &err);
 	}
 	if (pid == 0)
-		run_command(argv, stdio, term, rt->config->name);
+		run_command(rt, argv, stdio, term);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(126);

@@ -12,7 +12,6 @@
 
 static int security_enter(struct vp_runtime *rt, struct error *err)
 {
-	(void)rt;
 	/* KSM for every process of the VP: the flag is inherited by each child and kept over
 	 * exec. Kernels before 6.4 lack it; the VP runs anyway. */
 	if (prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) < 0 && errno != EINVAL)
@@ -20,7 +19,7 @@ static int security_enter(struct vp_runtime *rt, struct error *err)
 	/* If the daemon dies, its VPs die with it; the next daemon cleans up what is left. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return error_set(err, errno, "set the parent-death signal");
-	return vp_restrict(err);
+	return vp_restrict(rt->filter, err);
 }
 
 const struct vp_module vp_module_security = {

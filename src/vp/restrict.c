@@ -9,7 +9,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/seccomp.h>
+#include <unistd.h>
 
 /* Capabilities VP root keeps (all of them confined to the VP's own namespaces). */
 static const int kept_caps[] = {
@@ -67,11 +71,16 @@ static int add_rule(scmp_filter_ctx ctx, const char *call, unsigned argc,
 	return 0;
 }
 
-static int load_seccomp(struct error *err)
+/* Build the deny-list once, in the daemon, as a BPF program: a VP's start then only loads
+ * it. (libseccomp 2.5 exports to a file descriptor only: a memfd serves.) */
+int vp_filter_build(struct vp_filter *filter, struct error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int ret;
+	int fd = -1, ret;
+	off_t size;
 
+	filter->prog.filter = NULL;
+	filter->prog.len = 0;
 	if (!ctx)
 		return error_set(err, ENOMEM, "seccomp_init");
 	/* 32-bit and x32 callers get the same rules; without these, int 0x80 would bypass. */
@@ -93,18 +102,47 @@ static int load_seccomp(struct error *err)
 		    (ret = add_rule(ctx, "mknodat", 1, &mode2, err)) < 0)
 			goto out;
 	}
-	ret = seccomp_load(ctx);
-	if (ret < 0)
-		error_set(err, -ret, "seccomp_load");
+	fd = memfd_create("cells-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		ret = error_set(err, errno, "memfd_create");
+		goto out;
+	}
+	if ((ret = seccomp_export_bpf(ctx, fd)) < 0) {
+		error_set(err, -ret, "seccomp_export_bpf");
+		goto out;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % (off_t)sizeof(struct sock_filter) ||
+	    !(filter->prog.filter = malloc((size_t)size))) {
+		ret = error_set(err, size < 0 ? errno : EINVAL, "read the seccomp program");
+		goto out;
+	}
+	if (pread(fd, filter->prog.filter, (size_t)size, 0) != size) {
+		ret = error_set(err, errno, "read the seccomp program");
+		free(filter->prog.filter);
+		filter->prog.filter = NULL;
+		goto out;
+	}
+	filter->prog.len = (unsigned short)(size / (off_t)sizeof(struct sock_filter));
+	ret = 0;
 	goto out;
 fail_arch:
 	error_set(err, -ret, "seccomp: add 32-bit architectures");
 out:
+	if (fd >= 0)
+		close(fd);
 	seccomp_release(ctx);
 	return ret < 0 ? ret : 0;
 }
 
-int vp_restrict(struct error *err)
+void vp_filter_free(struct vp_filter *filter)
+{
+	free(filter->prog.filter);
+	filter->prog.filter = NULL;
+	filter->prog.len = 0;
+}
+
+int vp_restrict(const struct vp_filter *filter, struct error *err)
 {
 	int ret = drop_capabilities(err);
 
@@ -112,5 +150,7 @@ int vp_restrict(struct error *err)
 		return ret;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return error_set(err, errno, "set no_new_privs");
-	return load_seccomp(err);
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter->prog) < 0)
+		return error_set(err, errno, "load the seccomp filter");
+	return 0;
 }

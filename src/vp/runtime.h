@@ -13,6 +13,7 @@
 #include "vp/config.h"
 
 #include <limits.h>
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -27,6 +28,7 @@ struct vp_runtime {
 	char vp_run_dir[PATH_MAX];   /* scratch mount points, console log */
 	uid_t uid_base;		     /* host uid of the VP's root */
 	int init_exe_fd;	     /* cell-init, opened by the daemon */
+	const struct vp_filter *filter;
 
 	pid_t pid;
 	int pidfd;
@@ -74,7 +76,16 @@ void vp_reset_signals(void);
  * a copy of its mount namespace, so the kernel locks its mounts (see seal.c). */
 int vp_seal(struct error *err);
 
-/* The restrictions of every process in a VP, applied in its namespaces before exec. */
-int vp_restrict(struct error *err);
+/* The seccomp deny-list, compiled once by the daemon. */
+struct vp_filter {
+	struct sock_fprog prog;
+};
+
+int vp_filter_build(struct vp_filter *filter, struct error *err);
+void vp_filter_free(struct vp_filter *filter);
+
+/* The restrictions of every process in a VP, applied in its namespaces before exec:
+ * a reduced capability bounding set, no_new_privs and FILTER. */
+int vp_restrict(const struct vp_filter *filter, struct error *err);
 
 #endif

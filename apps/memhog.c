@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 
 	while (held_mib < total_mib) {
 		size_t chunk_mib =
-		    total_mib - held_mib < step_mib ? total_mib - held_mib : step_mib;
+			total_mib - held_mib < step_mib ? total_mib - held_mib : step_mib;
 		char *chunk = malloc(chunk_mib * MIB);
 
 		if (!chunk) {

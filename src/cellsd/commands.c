@@ -219,9 +219,9 @@ static void on_exec_done(struct job *job, int status)
 
 	if (!c || c->closed)
 		return;
-	client_reply(c, json_pack("{s:b, s:i}", "ok", 1, "status",
-				  WIFEXITED(status) ? WEXITSTATUS(status)
-						    : 128 + WTERMSIG(status)));
+	client_reply(c,
+		     json_pack("{s:b, s:i}", "ok", 1, "status",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
 }
 
 static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
@@ -297,8 +297,7 @@ static long self_rss_kb(void)
 	_cleanup_free_ char *text = NULL;
 	char *p;
 
-	if (read_file("/proc/self/status", 65536, &text, NULL) < 0 ||
-	    !(p = strstr(text, "VmRSS:")))
+	if (read_file("/proc/self/status", 65536, &text, NULL) < 0 || !(p = strstr(text, "VmRSS:")))
 		return -1;
 	return strtol(p + 6, NULL, 10);
 }
@@ -340,9 +339,9 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 		if (!only || only == vp)
 			json_array_append_new(list, vp_stats(vp));
 	}
-	client_reply(c, json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1,
-				  "daemon", "rss_kb", (int)self_rss_kb(), "vps", total, "running",
-				  running, "switches", (json_int_t)d->switches, "last_switch_usec",
+	client_reply(c, json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1, "daemon",
+				  "rss_kb", (int)self_rss_kb(), "vps", total, "running", running,
+				  "switches", (json_int_t)d->switches, "last_switch_usec",
 				  (double)d->last_switch_ns / 1000.0, "cgroups",
 				  d->cgroups.v2 ? "v2" : "v1", "vps", list));
 }
@@ -387,14 +386,22 @@ static const struct {
 	const char *name;
 	void (*run)(struct client *c, json_t *req, int *fds, int nfds);
 } commands[] = {
-	{"ping", cmd_ping},	    {"create", cmd_create},
-	{"start", cmd_start},	    {"stop", cmd_stop},
-	{"destroy", cmd_destroy},   {"list", cmd_list},
-	{"switch", cmd_switch},	    {"next", cmd_next},
-	{"prev", cmd_prev},	    {"active", cmd_active},
-	{"exec", cmd_exec},	    {"console", cmd_console},
-	{"stats", cmd_stats},	    {"events", cmd_events},
-	{"image.list", cmd_image_list}, {"image.build", cmd_image_build},
+	{"ping", cmd_ping},
+	{"create", cmd_create},
+	{"start", cmd_start},
+	{"stop", cmd_stop},
+	{"destroy", cmd_destroy},
+	{"list", cmd_list},
+	{"switch", cmd_switch},
+	{"next", cmd_next},
+	{"prev", cmd_prev},
+	{"active", cmd_active},
+	{"exec", cmd_exec},
+	{"console", cmd_console},
+	{"stats", cmd_stats},
+	{"events", cmd_events},
+	{"image.list", cmd_image_list},
+	{"image.build", cmd_image_build},
 	{"image.import", cmd_image_import},
 };
 

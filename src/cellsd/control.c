@@ -185,8 +185,8 @@ int control_listen(struct daemon *d, struct error *err)
 	mode_t old_umask;
 	int fd, ret;
 
-	if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/cellsd.sock",
-			     d->run_dir) >= sizeof(addr.sun_path))
+	if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/cellsd.sock", d->run_dir) >=
+	    sizeof(addr.sun_path))
 		return error_set(err, ENAMETOOLONG, "control socket path");
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

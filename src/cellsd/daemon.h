@@ -48,7 +48,7 @@ struct job {
 	job_done_fn done;
 	char name[NAME_MAX_LEN + 1]; /* what it works on: an image name */
 	char tmp_dir[PATH_MAX];	     /* removed when the job ends */
-	bool ends_with_client; /* killed when its client goes (exec) */
+	bool ends_with_client;	     /* killed when its client goes (exec) */
 };
 
 struct client {

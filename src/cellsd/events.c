@@ -28,7 +28,7 @@ void event_emit(struct daemon *d, json_t *event)
 
 void event_state(struct vp *vp, const char *reason)
 {
-	event_emit(vp->daemon, json_pack("{s:s, s:s, s:s, s:s}", "event", "state", "vp",
-					 vp->config.name, "state",
-					 vp_state_name(vp->state), "reason", reason));
+	event_emit(vp->daemon,
+		   json_pack("{s:s, s:s, s:s, s:s}", "event", "state", "vp", vp->config.name,
+			     "state", vp_state_name(vp->state), "reason", reason));
 }

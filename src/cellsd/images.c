@@ -145,8 +145,8 @@ static void on_image_done(struct job *job, int status)
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
 	log_info("image %s: %s", job->name, ok ? "ready" : "failed");
-	event_emit(job->daemon, json_pack("{s:s, s:s, s:b}", "event", "image", "name", job->name,
-					  "ok", ok));
+	event_emit(job->daemon,
+		   json_pack("{s:s, s:s, s:b}", "event", "image", "name", job->name, "ok", ok));
 	if (!c || c->closed)
 		return;
 	if (ok)
@@ -223,12 +223,13 @@ static int fill_from_source(struct daemon *d, const char *rootfs, const char *so
 	}
 	if (S_ISDIR(st.st_mode)) {
 		snprintf(from, sizeof(from), "%s/.", source);
-		char *const argv[] = {"/bin/cp", "-a", "--one-file-system", from, (char *)rootfs,
-				      NULL};
+		char *const argv[] = {"/bin/cp", "-a",		 "--one-file-system",
+				      from,	 (char *)rootfs, NULL};
 		return run_program(argv, envp, out);
 	}
-	char *const argv[] = {"/bin/tar", "-x", "-p", "--numeric-owner", "-f", (char *)source,
-			      "-C", (char *)rootfs, NULL};
+	char *const argv[] = {"/bin/tar", "-x",		  "-p", "--numeric-owner",
+			      "-f",	  (char *)source, "-C", (char *)rootfs,
+			      NULL};
 	return run_program(argv, envp, out);
 }
 

@@ -22,8 +22,8 @@
 #define DEFAULT_STATE_DIR "/var/lib/cells"
 #define DEFAULT_RUN_DIR	  "/run/cells"
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
-#define DEFAULT_UID_BASE  1000000000u
-#define DEFAULT_STOP_S	  10
+#define DEFAULT_UID_BASE 1000000000u
+#define DEFAULT_STOP_S	 10
 
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
@@ -180,8 +180,10 @@ static int check_run_dir_searchable(struct daemon *d, struct error *err)
 		if (stat(path, &st) < 0)
 			return error_set(err, errno, "stat %s", path);
 		if (!(st.st_mode & S_IXOTH))
-			return error_set(err, 0, "%s must be searchable by others (chmod o+x) to hold "
-					 "the run directory %s", path, d->run_dir);
+			return error_set(err, 0,
+					 "%s must be searchable by others (chmod o+x) to hold "
+					 "the run directory %s",
+					 path, d->run_dir);
 	}
 	return 0;
 }
@@ -198,8 +200,8 @@ static int setup(struct daemon *d, struct error *err)
 	if (d->lock_fd < 0)
 		return error_set(err, errno, "open %s", path);
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return error_set(err, errno == EWOULDBLOCK ? 0 : errno,
-				 "another cellsd runs on %s", d->run_dir);
+		return error_set(err, errno == EWOULDBLOCK ? 0 : errno, "another cellsd runs on %s",
+				 d->run_dir);
 	if (ftruncate(d->lock_fd, 0) < 0 || dprintf(d->lock_fd, "%d\n", (int)getpid()) < 0)
 		return error_set(err, errno, "write %s", path);
 	if ((ret = check_run_dir_searchable(d, err)) < 0)

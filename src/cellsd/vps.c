@@ -147,7 +147,8 @@ int vps_load(struct daemon *d)
 			return -ENOMEM;
 		vp_config_path(d, de->d_name, path, sizeof(path));
 		if (vp_config_load(path, &vp->config, &err) < 0) {
-			/* Kept, with its files, so the user sees why and can repair or destroy it. */
+			/* Kept, with its files, so the user sees why and can repair or destroy it.
+			 */
 			vp_config_defaults(&vp->config, de->d_name);
 			vp->config.id = id_from_files(d, de->d_name);
 			vp->state = VP_BROKEN;
@@ -177,8 +178,10 @@ int vp_create(struct daemon *d, const struct vp_config *config, struct error *er
 	int ret;
 
 	if (!name_is_valid(config->name))
-		return error_set(err, 0, "invalid VP name: 1 to %d letters, digits, '_', '.' or "
-				 "'-', starting with a letter or digit", NAME_MAX_LEN);
+		return error_set(err, 0,
+				 "invalid VP name: 1 to %d letters, digits, '_', '.' or "
+				 "'-', starting with a letter or digit",
+				 NAME_MAX_LEN);
 	if (vp_find(d, config->name))
 		return error_set(err, 0, "VP %s already exists", config->name);
 	if (!image_exists(d, config->image))

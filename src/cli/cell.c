@@ -104,11 +104,16 @@ static int cmd_image(struct cli *cli, int argc, char **argv)
 static int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"image", required_argument, NULL, 'i'},    {"device", required_argument, NULL, 'd'},
-		{"number", required_argument, NULL, 'n'},   {"memory", required_argument, NULL, 'm'},
-		{"pids", required_argument, NULL, 'p'},	    {"cpu", required_argument, NULL, 'c'},
-		{"uplink", required_argument, NULL, 'u'},   {"background", required_argument, NULL, 'b'},
-		{"autostart", no_argument, NULL, 'a'},	    {NULL, 0, NULL, 0},
+		{"image", required_argument, NULL, 'i'},
+		{"device", required_argument, NULL, 'd'},
+		{"number", required_argument, NULL, 'n'},
+		{"memory", required_argument, NULL, 'm'},
+		{"pids", required_argument, NULL, 'p'},
+		{"cpu", required_argument, NULL, 'c'},
+		{"uplink", required_argument, NULL, 'u'},
+		{"background", required_argument, NULL, 'b'},
+		{"autostart", no_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
 	};
 	json_t *options = json_object(), *devices = json_array();
 	json_t *req;
@@ -215,7 +220,8 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 		json_t *pid = json_object_get(vp, "pid");
 		char pid_text[24] = "-";
 		if (pid)
-			snprintf(pid_text, sizeof(pid_text), "%lld", (long long)json_integer_value(pid));
+			snprintf(pid_text, sizeof(pid_text), "%lld",
+				 (long long)json_integer_value(pid));
 		printf("%-20s %4lld %-9s %-12s %8s %s\n", str_of(vp, "name", "?"),
 		       (long long)json_integer_value(json_object_get(vp, "id")),
 		       str_of(vp, "state", "?"), str_of(vp, "image", "?"), pid_text,
@@ -308,7 +314,8 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 			continue;
 		printf("  %-14s %lld\n", "init pid",
 		       (long long)json_integer_value(json_object_get(vp, "pid")));
-		printf("  %-14s %.1f s\n", "uptime", json_real_value(json_object_get(vp, "uptime_s")));
+		printf("  %-14s %.1f s\n", "uptime",
+		       json_real_value(json_object_get(vp, "uptime_s")));
 		print_size("memory", vp, "memory_bytes");
 		print_size("memory peak", vp, "memory_peak_bytes");
 		printf("  %-14s %lld of %lld\n", "tasks",
@@ -392,8 +399,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Check the words before bothering the daemon. */
-	static const char *const known[] = {"image", "create", "start", "stop",	 "destroy",
-					    "list",  "switch", "next",	"prev",	 "active",
+	static const char *const known[] = {"image", "create",	"start", "stop",  "destroy",
+					    "list",  "switch",	"next",	 "prev",  "active",
 					    "exec",  "console", "stats", "events"};
 	bool found = false;
 	for (size_t k = 0; k < ARRAY_SIZE(known); k++)

@@ -67,10 +67,12 @@ int cli_console(struct cli *cli, const char *name)
 		struct pollfd fds[2] = {{pty, POLLIN, 0}, {0, input_open ? POLLIN : 0, 0}};
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
-		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && !copy_some(pty, 1, false, &escaped))
+		if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !copy_some(pty, 1, false, &escaped))
 			break;
 		if (fds[1].revents & (POLLIN | POLLHUP)) {
-			/* At the end of a piped input, keep showing output until the VP is quiet. */
+			/* At the end of a piped input, keep showing output until the VP is quiet.
+			 */
 			if (!copy_some(0, pty, tty, &escaped)) {
 				if (escaped || tty)
 					break;

@@ -10,10 +10,10 @@ void log_init(const char *prog, enum log_level max_level);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-#define log_error(...)	      log_msg(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
-#define log_warn(...)	      log_msg(LOG_LEVEL_WARN, 0, __VA_ARGS__)
-#define log_info(...)	      log_msg(LOG_LEVEL_INFO, 0, __VA_ARGS__)
-#define log_debug(...)	      log_msg(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_error(...)		log_msg(LOG_LEVEL_ERROR, 0, __VA_ARGS__)
+#define log_warn(...)		log_msg(LOG_LEVEL_WARN, 0, __VA_ARGS__)
+#define log_info(...)		log_msg(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...)		log_msg(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
 #define log_error_errno(e, ...) log_msg(LOG_LEVEL_ERROR, (e), __VA_ARGS__)
 #define log_warn_errno(e, ...)	log_msg(LOG_LEVEL_WARN, (e), __VA_ARGS__)
 

@@ -16,7 +16,7 @@ struct loop {
 	bool quit;
 };
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 int loop_init(struct loop *l);
 void loop_fini(struct loop *l);

@@ -15,7 +15,7 @@
 
 /* The v1 hierarchies a VP is placed in. cpuacct is separate from cpu on some hosts. */
 static const char *const v1_controllers[CGROUP_V1_CONTROLLERS] = {"memory", "cpu", "cpuacct",
-								   "pids", "freezer"};
+								  "pids", "freezer"};
 
 #define KILL_WAIT_MS 2000
 
@@ -205,7 +205,8 @@ int cgroup_create(const struct cgroup_host *host, const char *group,
 			ret = write_knob(host, "cpu", group, "cpu.cfs_period_us", "100000", err);
 			snprintf(value, sizeof(value), "%u", quota);
 			if (ret == 0)
-				ret = write_knob(host, "cpu", group, "cpu.cfs_quota_us", value, err);
+				ret = write_knob(host, "cpu", group, "cpu.cfs_quota_us", value,
+						 err);
 		}
 		if (ret < 0)
 			goto fail;
@@ -229,8 +230,7 @@ int cgroup_open(const struct cgroup_host *host, const char *group, struct error 
 	return fd;
 }
 
-static int move_self(const struct cgroup_host *host, const char *const groups[],
-		     struct error *err)
+static int move_self(const struct cgroup_host *host, const char *const groups[], struct error *err)
 {
 	for (size_t i = 0; i < (host->v2 ? 1 : CGROUP_V1_CONTROLLERS); i++) {
 		int ret = write_knob(host, v1_controllers[i], groups[i],
@@ -292,8 +292,8 @@ static int kill_listed(const struct cgroup_host *host, const char *group)
 	int count = 0;
 
 	for (size_t i = 0; i < (host->v2 ? 1 : CGROUP_V1_CONTROLLERS); i++)
-		if (path_of(host, v1_controllers[i], group, "cgroup.procs", procs,
-			    sizeof(procs)) == 0)
+		if (path_of(host, v1_controllers[i], group, "cgroup.procs", procs, sizeof(procs)) ==
+		    0)
 			count += signal_listed(procs, SIGKILL);
 	return count;
 }
@@ -340,8 +340,7 @@ int cgroup_destroy(const struct cgroup_host *host, const char *group)
 	return ret;
 }
 
-int cgroup_read_stats(const struct cgroup_host *host, const char *group,
-		      struct cgroup_stats *s)
+int cgroup_read_stats(const struct cgroup_host *host, const char *group, struct cgroup_stats *s)
 {
 	char path[PATH_MAX];
 	uint64_t ns = 0;

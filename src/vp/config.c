@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_VERSION	   1
-#define CONFIG_MAX_BYTES   65536
-#define CPU_PERCENT_MAX	   100000
+#define CONFIG_VERSION	 1
+#define CONFIG_MAX_BYTES 65536
+#define CPU_PERCENT_MAX	 100000
 
 struct known_device {
 	const char *name;
@@ -74,7 +74,8 @@ void vp_config_defaults(struct vp_config *c, const char *name)
 	snprintf(c->uplink, sizeof(c->uplink), "wlan");
 	snprintf(c->background, sizeof(c->background), "run");
 	for (size_t i = 0; i < ARRAY_SIZE(known_devices); i++) {
-		snprintf(c->devices[i].name, sizeof(c->devices[i].name), "%s", known_devices[i].name);
+		snprintf(c->devices[i].name, sizeof(c->devices[i].name), "%s",
+			 known_devices[i].name);
 		c->devices[i].access = known_devices[i].initial;
 	}
 	c->ndevices = ARRAY_SIZE(known_devices);
@@ -87,11 +88,15 @@ static int set_device_access(struct vp_config *c, const char *device, const char
 	enum dev_access a;
 
 	if (!slot)
-		return error_set(err, 0, "unknown device '%s' (known: display, input, telephony, "
-				 "net, wifi, power, audio, gpu, binder)", device);
+		return error_set(err, 0,
+				 "unknown device '%s' (known: display, input, telephony, "
+				 "net, wifi, power, audio, gpu, binder)",
+				 device);
 	if (dev_access_parse(access, &a) < 0)
-		return error_set(err, 0, "device '%s': access must be none, shared or exclusive, "
-				 "not '%s'", device, access);
+		return error_set(err, 0,
+				 "device '%s': access must be none, shared or exclusive, "
+				 "not '%s'",
+				 device, access);
 	slot->access = a;
 	return 0;
 }
@@ -102,7 +107,8 @@ int vp_config_set_device(struct vp_config *c, const char *spec, struct error *er
 	const char *eq = strchr(spec, '=');
 
 	if (!eq || (size_t)(eq - spec) >= sizeof(device))
-		return error_set(err, 0, "--device wants DEV=none|shared|exclusive, not '%s'", spec);
+		return error_set(err, 0, "--device wants DEV=none|shared|exclusive, not '%s'",
+				 spec);
 	memcpy(device, spec, (size_t)(eq - spec));
 	device[eq - spec] = '\0';
 	return set_device_access(c, device, eq + 1, err);
@@ -135,8 +141,7 @@ static int parse_uint(const char *text, unsigned long max, unsigned *out)
 	return 0;
 }
 
-int vp_config_set_option(struct vp_config *c, const char *key, const char *value,
-			 struct error *err)
+int vp_config_set_option(struct vp_config *c, const char *key, const char *value, struct error *err)
 {
 	if (strcmp(key, "image") == 0) {
 		if (!name_is_valid(value))
@@ -155,19 +160,23 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 	} else if (strcmp(key, "pids") == 0) {
 		unsigned pids;
 		if (parse_uint(value, 4194304, &pids) < 0 || pids < 8)
-			return error_set(err, 0, "--pids wants a number from 8 to 4194304, not '%s'",
-					 value);
+			return error_set(
+				err, 0, "--pids wants a number from 8 to 4194304, not '%s'", value);
 		c->pids = pids;
 	} else if (strcmp(key, "cpu") == 0) {
 		unsigned percent;
 		if (parse_uint(value, CPU_PERCENT_MAX, &percent) < 0)
-			return error_set(err, 0, "--cpu wants a percentage of one CPU (0 = no limit), "
-					 "not '%s'", value);
+			return error_set(err, 0,
+					 "--cpu wants a percentage of one CPU (0 = no limit), "
+					 "not '%s'",
+					 value);
 		c->cpu_percent = percent;
 	} else if (strcmp(key, "number") == 0) {
 		if (!number_is_valid(value))
-			return error_set(err, 0, "--number wants digits with an optional leading +, "
-					 "not '%s'", value);
+			return error_set(err, 0,
+					 "--number wants digits with an optional leading +, "
+					 "not '%s'",
+					 value);
 		snprintf(c->number, sizeof(c->number), "%s", value);
 	} else if (strcmp(key, "uplink") == 0) {
 		if (strcmp(value, "wlan") != 0 && strcmp(value, "cell") != 0)
@@ -176,8 +185,10 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 	} else if (strcmp(key, "background") == 0) {
 		if (strcmp(value, "run") != 0 && strcmp(value, "throttle") != 0 &&
 		    strcmp(value, "freeze") != 0)
-			return error_set(err, 0, "--background wants run, throttle or freeze, not "
-					 "'%s'", value);
+			return error_set(err, 0,
+					 "--background wants run, throttle or freeze, not "
+					 "'%s'",
+					 value);
 		snprintf(c->background, sizeof(c->background), "%s", value);
 	} else {
 		return error_set(err, 0, "unknown option '%s'", key);
@@ -218,10 +229,10 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 	int ret;
 
 	if (json_unpack_ex(json, &jerr, JSON_STRICT,
-			   "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:b, s:o}", "version",
-			   &version, "name", &name, "id", &id, "image", &image, "memory", &memory,
-			   "pids", &pids, "cpu", &cpu, "number", &number, "uplink", &uplink,
-			   "background", &background, "autostart", &autostart, "devices",
+			   "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:b, s:o}",
+			   "version", &version, "name", &name, "id", &id, "image", &image, "memory",
+			   &memory, "pids", &pids, "cpu", &cpu, "number", &number, "uplink",
+			   &uplink, "background", &background, "autostart", &autostart, "devices",
 			   &devices) < 0)
 		return error_set(err, 0, "config: %s", jerr.text);
 	if (version != CONFIG_VERSION)

@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define VP_NAMESPACES                                                                      \
-	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |        \
-	 CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME)
+#define VP_NAMESPACES                                                                              \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -50,7 +50,11 @@ run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 {
 	char env_term[64], env_name[64];
 	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"HOME=/root", env_term, env_name, "container=cells", NULL};
+			"HOME=/root",
+			env_term,
+			env_name,
+			"container=cells",
+			NULL};
 	struct error err;
 
 	snprintf(env_term, sizeof(env_term), "TERM=%s", term && term[0] ? term : "linux");
@@ -107,8 +111,8 @@ helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
-	      const char *term, struct error *err)
+pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
+	      struct error *err)
 {
 	pid_t pid;
 

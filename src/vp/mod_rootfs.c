@@ -140,7 +140,7 @@ static int bind_file(const char *source, const char *target, struct error *err)
 static int setup_dev(struct vp_runtime *rt, struct error *err)
 {
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "dev/fd"},	  {"/proc/self/fd/0", "dev/stdin"},
+		{"/proc/self/fd", "dev/fd"},	   {"/proc/self/fd/0", "dev/stdin"},
 		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"},
 		{"pts/ptmx", "dev/ptmx"},
 	};

@@ -66,8 +66,8 @@ void vp_teardown(struct vp_runtime *rt);
 /* Run ARGV inside a running VP (its namespaces, cgroup and restrictions) with STDIO as its
  * fds 0..2. Returns the pid of a helper (a child of the caller) whose exit status is the
  * command's, or a negative errno. */
-pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
-	      const char *term, struct error *err);
+pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
+	      struct error *err);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);

@@ -61,7 +61,11 @@ static void child_main(struct vp_runtime *rt)
 	char *const argv[] = {"cell-init", NULL};
 	char env_name[64];
 	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			      "HOME=/root", "TERM=linux", "container=cells", env_name, NULL};
+			      "HOME=/root",
+			      "TERM=linux",
+			      "container=cells",
+			      env_name,
+			      NULL};
 
 	vp_reset_signals();
 	/* Wait until the daemon has put us in the cgroup, mapped our uids and built the root. */

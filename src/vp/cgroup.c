@@ -70,6 +70,17 @@ static int read_u64(const char *path, const char *key, uint64_t *out)
 	return sscanf(p, "%" SCNu64, out) == 1 ? 0 : -EINVAL;
 }
 
+/* Whether the space-separated list TEXT holds WORD. */
+static bool has_word(const char *text, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *p = text; (p = strstr(p, word)); p += len)
+		if ((p == text || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
+			return true;
+	return false;
+}
+
 /* From /proc/self/cgroup: "4:memory:/a/b" (v1) or "0::/a/b" (v2). */
 static int find_self(struct cgroup_host *host, struct error *err)
 {
@@ -112,7 +123,7 @@ int cgroup_host_detect(struct cgroup_host *host, struct error *err)
 		int ret = read_file("/sys/fs/cgroup/cgroup.controllers", 4096, &ctrls, NULL);
 		if (ret < 0)
 			return error_set(err, ret, "cgroup: read cgroup.controllers");
-		if (!strstr(ctrls, "memory") || !strstr(ctrls, "pids"))
+		if (!has_word(ctrls, "memory") || !has_word(ctrls, "pids"))
 			return error_set(err, 0, "cgroup v2 lacks the memory or pids controller");
 		return find_self(host, err);
 	}
@@ -126,30 +137,47 @@ int cgroup_host_detect(struct cgroup_host *host, struct error *err)
 	return find_self(host, err);
 }
 
-/* v2 needs each ancestor to delegate the controllers to its children. */
+/* v2 needs each ancestor to delegate the controllers to its children, from the root down
+ * (a group may only enable what its parent has). cpu is optional: without it, a VP with a
+ * CPU limit fails on its missing cpu.max, the others run. */
 static int v2_enable_controllers(const struct cgroup_host *host, const char *group,
 				 struct error *err)
 {
-	char path[PATH_MAX], parent[PATH_MAX];
-	char *slash;
+	static const char *const wanted[] = {"memory", "pids", "cpu"};
+	char level[PATH_MAX] = "", path[PATH_MAX];
+	const char *rest = group;
 
-	snprintf(parent, sizeof(parent), "%s", group);
 	for (;;) {
-		slash = strrchr(parent, '/');
-		if (!slash)
-			parent[0] = '\0';
-		else
-			*slash = '\0';
-		if (parent[0])
-			snprintf(path, sizeof(path), "%s/%s/cgroup.subtree_control", host->root,
-				 parent);
-		else
-			snprintf(path, sizeof(path), "%s/cgroup.subtree_control", host->root);
-		int ret = write_string(path, "+memory +pids +cpu");
-		if (ret < 0)
-			return error_set(err, ret, "cgroup: enable controllers in %s", path);
-		if (!parent[0])
+		_cleanup_free_ char *available = NULL;
+		const char *slash;
+		int ret;
+
+		/* Enable in LEVEL for the children below it, down to the group's parent. */
+		snprintf(path, sizeof(path), "%s%s%s/cgroup.controllers", host->root,
+			 level[0] ? "/" : "", level);
+		if ((ret = read_file(path, 4096, &available, NULL)) < 0)
+			return error_set(err, ret, "cgroup: read %s", path);
+		char enable[64] = "";
+		for (size_t i = 0; i < ARRAY_SIZE(wanted); i++) {
+			size_t used = strlen(enable);
+			if (has_word(available, wanted[i]))
+				snprintf(enable + used, sizeof(enable) - used, "%s+%s",
+					 used ? " " : "", wanted[i]);
+			else if (i < 2)
+				return error_set(err, 0, "cgroup: %s lacks the %s controller", path,
+						 wanted[i]);
+		}
+		snprintf(path, sizeof(path), "%s%s%s/cgroup.subtree_control", host->root,
+			 level[0] ? "/" : "", level);
+		if ((ret = write_string(path, enable)) < 0)
+			return error_set(err, ret, "cgroup: write '%s' to %s", enable, path);
+		/* Descend one level, unless LEVEL was the group's parent. */
+		if (!(slash = strchr(rest, '/')))
 			break;
+		size_t len = strlen(level);
+		snprintf(level + len, sizeof(level) - len, "%s%.*s", len ? "/" : "",
+			 (int)(slash - rest), rest);
+		rest = slash + 1;
 	}
 	return 0;
 }

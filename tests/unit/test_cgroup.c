@@ -135,15 +135,20 @@ static void assert_error_names(const struct error *err, const char *path)
 		fail_msg("error '%s' does not name %s", err->msg, path);
 }
 
-/* A v2 tree as the kernel would show it: subtree_control at the root and in the parent,
- * and the group's knobs, all empty. */
+/* What a v2 root offers its children, as cgroup.controllers lists it. */
+#define ALL_CONTROLLERS "cpuset cpu io memory hugetlb pids rdma misc\n"
+
+/* A v2 tree as the kernel would show it: controllers and subtree_control at the root and in
+ * the parent, and the group's knobs, all empty. */
 static void make_v2_group(const struct cgroup_host *host)
 {
 	static const char *const knobs[] = {"memory.max", "memory.swap.max", "pids.max", "cpu.max",
 					    "cgroup.subtree_control"};
 	char path[PATH_MAX];
 
+	put_file(at(host, path, "cgroup.controllers"), ALL_CONTROLLERS);
 	put_file(at(host, path, "cgroup.subtree_control"), "");
+	put_file(at(host, path, "%s/cgroup.controllers", PARENT), ALL_CONTROLLERS);
 	put_file(at(host, path, "%s/cgroup.subtree_control", PARENT), "");
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
 		put_file(at(host, path, "%s/%s", GROUP, knobs[i]), "");
@@ -213,6 +218,7 @@ static void v2_create_top_level_group_enables_controllers_at_root(void **state)
 	struct error err = {{0}};
 	char path[PATH_MAX];
 
+	put_file(at(host, path, "cgroup.controllers"), ALL_CONTROLLERS);
 	put_file(at(host, path, "cgroup.subtree_control"), "");
 	put_file(at(host, path, "solo/pids.max"), "");
 	assert_int_equal(cgroup_create(host, "solo", &limits, &err), 0);
@@ -241,10 +247,44 @@ static void v2_create_makes_the_group_directory(void **state)
 	struct error err = {{0}};
 	char path[PATH_MAX];
 
+	put_file(at(host, path, "cgroup.controllers"), ALL_CONTROLLERS);
 	put_file(at(host, path, "cgroup.subtree_control"), "");
+	put_file(at(host, path, "%s/cgroup.controllers", PARENT), ALL_CONTROLLERS);
 	put_file(at(host, path, "%s/cgroup.subtree_control", PARENT), "");
 	assert_int_equal(cgroup_create(host, GROUP, &none, &err), 0);
 	assert_true(is_dir(at(host, path, "%s", GROUP)));
+}
+
+/* Without the cpu controller, VPs still run: only memory and pids are delegated. */
+static void v2_create_without_cpu_controller_enables_the_rest(void **state)
+{
+	struct cgroup_host *host = *state;
+	struct cgroup_limits limits = {.pids = 64};
+	struct error err = {{0}};
+	char path[PATH_MAX];
+
+	make_v2_group(host);
+	put_file(at(host, path, "cgroup.controllers"), "memory pids\n");
+	put_file(at(host, path, "%s/cgroup.controllers", PARENT), "memory pids\n");
+	if (cgroup_create(host, GROUP, &limits, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_file_is(at(host, path, "cgroup.subtree_control"), "+memory +pids");
+	assert_file_is(at(host, path, "%s/pids.max", GROUP), "64");
+}
+
+/* Without memory (or pids) a VP cannot be confined: the error names what is missing. */
+static void v2_create_without_memory_controller_fails(void **state)
+{
+	struct cgroup_host *host = *state;
+	struct cgroup_limits none = {0};
+	struct error err = {{0}};
+	char path[PATH_MAX];
+
+	make_v2_group(host);
+	put_file(at(host, path, "cgroup.controllers"), "cpu pids\n");
+	assert_true(cgroup_create(host, GROUP, &none, &err) < 0);
+	if (!strstr(err.msg, "memory"))
+		fail_msg("error '%s' does not name the memory controller", err.msg);
 }
 
 /* A kernel without swap accounting has no memory.swap.max: not an error. */
@@ -499,6 +539,8 @@ int main(void)
 	    T2(v2_create_top_level_group_enables_controllers_at_root),
 	    T2(v2_create_without_limits_writes_no_knob),
 	    T2(v2_create_makes_the_group_directory),
+	    T2(v2_create_without_cpu_controller_enables_the_rest),
+	    T2(v2_create_without_memory_controller_fails),
 	    T2(v2_create_tolerates_missing_swap_max),
 	    T2(v2_create_missing_pids_max_names_the_path),
 	    T2(v2_create_missing_cpu_max_names_the_path),

@@ -6,12 +6,12 @@ CC       ?= gcc
 BUILD    := build
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Isrc
-PKGS     := jansson libseccomp
+PKGS     := jansson libseccomp libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 COMMON_SRC := $(wildcard src/common/*.c)
-CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c)
+CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/devns/*.c src/devices/*.c src/sinks/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 APPS_SRC   := $(wildcard apps/*.c)
 

@@ -4,6 +4,8 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "devices/display.h"
+#include "sinks/png.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -226,6 +228,7 @@ static void on_exec_done(struct job *job, int status)
 
 static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 {
+	int listener;
 	struct error err = {{0}};
 	struct vp *vp = req_vp(c, req);
 	json_t *args = json_object_get(req, "argv");
@@ -260,11 +263,13 @@ static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 		argv[i] = (char *)json_string_value(arg);
 	}
 	argv[json_array_size(args)] = NULL;
-	pid = vp_exec(&vp->rt, argv, fds, req_string(req, "term"), &err);
+	pid = vp_exec(&vp->rt, argv, fds, req_string(req, "term"), &listener, &err);
 	if (pid < 0) {
 		client_reply_error(c, err.msg);
 		return;
 	}
+	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
+		log_warn("exec in %s: %s", vp->config.name, err.msg);
 	job = job_start(c->daemon, pid, c, on_exec_done, &err);
 	if (!job)
 		client_reply_error(c, err.msg);
@@ -382,6 +387,35 @@ static void cmd_image_import(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 }
 
+static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct daemon *d = c->daemon;
+	struct display *display = devns_global(&d->devns, "display");
+	struct error err = {{0}};
+	_cleanup_free_ uint32_t *pixels = NULL;
+	int width, height;
+
+	(void)req;
+	if (nfds != 1) {
+		client_reply_error(c, "screenshot needs the file to write, as a descriptor");
+		return;
+	}
+	display_size(display, &width, &height);
+	pixels = malloc((size_t)width * (size_t)height * sizeof(*pixels));
+	if (!pixels) {
+		client_reply_error(c, "out of memory");
+		return;
+	}
+	display_compose(display, pixels);
+	if (png_write_xrgb(fds[0], pixels, width, height, &err) < 0) {
+		client_reply_error(c, err.msg);
+		return;
+	}
+	client_reply(c,
+		     json_pack("{s:b, s:i, s:i, s:s?}", "ok", 1, "width", width, "height", height,
+			       "foreground", d->foreground ? d->foreground->config.name : NULL));
+}
+
 static const struct {
 	const char *name;
 	void (*run)(struct client *c, json_t *req, int *fds, int nfds);
@@ -403,6 +437,7 @@ static const struct {
 	{"image.list", cmd_image_list},
 	{"image.build", cmd_image_build},
 	{"image.import", cmd_image_import},
+	{"screenshot", cmd_screenshot},
 };
 
 void command_dispatch(struct client *c, json_t *req, int *fds, int nfds)

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/loop.h"
 #include "common/proto.h"
+#include "devns/devns.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>
@@ -24,6 +25,7 @@ struct vp {
 	enum vp_state state;
 	char broken_reason[512]; /* why the config could not be loaded */
 	struct vp_runtime rt;
+	struct devns_vp devns; /* its virtual devices */
 	struct loop_watch exit_watch;	 /* cell-init's pidfd */
 	struct loop_watch console_watch; /* the console's pty master */
 	struct loop_watch stop_timer;	 /* grace period of a stop */
@@ -76,6 +78,7 @@ struct daemon {
 	int lock_fd;
 	int init_exe_fd;
 	struct vp_filter filter;
+	struct devns devns;
 	struct vp *vps;
 	struct vp *foreground;
 	struct client *clients;

@@ -17,7 +17,7 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 		return error_set(err, 0, "VP %s is not running", to->config.name);
 	if (to == from)
 		return 0;
-	/* The devices' deactivate/activate hooks run here once devices exist. */
+	devns_switch(from ? &from->devns : NULL, to ? &to->devns : NULL);
 	d->foreground = to;
 	took = now_ns() - start;
 	d->switches++;

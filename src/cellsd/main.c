@@ -213,7 +213,9 @@ static int setup(struct daemon *d, struct error *err)
 	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
 	if (d->init_exe_fd < 0)
 		return error_set(err, errno, "open %s", path);
-	if ((ret = vp_filter_build(&d->filter, err)) < 0)
+	uint32_t trapped[64];
+	unsigned ntrapped = devns_trapped_ioctls(trapped, 64);
+	if ((ret = vp_filter_build(&d->filter, trapped, ntrapped, err)) < 0)
 		return ret;
 	if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) < 0)
 		log_info("notice: this kernel has no PR_SET_MEMORY_MERGE; VPs run without KSM");
@@ -228,6 +230,9 @@ static int setup(struct daemon *d, struct error *err)
 
 	if ((ret = loop_init(&d->loop)) < 0)
 		return error_set(err, ret, "epoll");
+	snprintf(path, sizeof(path), "%s/dev", d->run_dir);
+	if ((ret = devns_init(&d->devns, &d->loop, path, err)) < 0)
+		return ret;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -275,6 +280,7 @@ static void shutdown_daemon(struct daemon *d)
 	cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
 	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 	rm_rf(path);
+	devns_fini(&d->devns);
 	loop_fini(&d->loop);
 	vp_filter_free(&d->filter);
 }

@@ -249,6 +249,7 @@ static void vp_finish(struct vp *vp)
 	timer_disarm(vp);
 	console_stop(vp);
 	vp_teardown(&vp->rt);
+	devns_vp_destroy(&vp->devns);
 	vp->exit_watch.fd = -1;
 	vp->state = VP_STOPPED;
 	if (requested)
@@ -279,6 +280,33 @@ static void on_stop_timeout(struct loop_watch *w, uint32_t events)
 	log_warn("VP %s did not stop in time: killing it", vp->config.name);
 	timer_disarm(vp);
 	cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
+}
+
+/* The VP's virtual devices, by its config's rights; their files go into its /dev. */
+static int devices_create(struct vp *vp, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	struct vdev_vp info = {.name = vp->config.name,
+			       .id = vp->config.id,
+			       .uid = vp->rt.uid_base,
+			       .dir = d->devns.dir};
+	struct vp_runtime *rt = &vp->rt;
+	int ret = devns_vp_create(&d->devns, &vp->devns, &vp->config, &info, err);
+
+	if (ret < 0) {
+		struct error inner = *err;
+		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
+	}
+	rt->ndev_files = 0;
+	for (unsigned dev = 0; dev < vdev_count; dev++)
+		for (unsigned f = 0; f < vp->devns.nfiles[dev] && rt->ndev_files < VP_DEV_FILES_MAX;
+		     f++) {
+			struct vp_dev_file *out = &rt->dev_files[rt->ndev_files++];
+			snprintf(out->name, sizeof(out->name), "%s", vp->devns.files[dev][f].name);
+			snprintf(out->host_path, sizeof(out->host_path), "%s",
+				 vp->devns.files[dev][f].host_path);
+		}
+	return 0;
 }
 
 int vp_start(struct vp *vp, struct error *err)
@@ -316,9 +344,18 @@ int vp_start(struct vp *vp, struct error *err)
 	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 || chmod(rt->vp_run_dir, 0711) < 0)
 		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
 
+	if ((ret = devices_create(vp, err)) < 0)
+		return ret;
 	if ((ret = vp_spawn(rt, err)) < 0) {
 		struct error inner = *err;
+		devns_vp_destroy(&vp->devns);
 		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
+	}
+	if (rt->listener_fd >= 0) {
+		int fd = rt->listener_fd;
+		rt->listener_fd = -1;
+		if (devns_vp_listen(&vp->devns, fd, err) < 0)
+			log_warn("VP %s: %s", vp->config.name, err->msg);
 	}
 	vp->state = VP_RUNNING;
 	vp->started_ns = now_ns();

@@ -3,6 +3,7 @@
 #include "common/cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -28,6 +29,7 @@ static const char usage_text[] =
 	"  console NAME                       the VP's console (Ctrl-] leaves)\n"
 	"  stats [NAME] [--json]              resource use\n"
 	"  events                             stream events as JSON lines\n"
+	"  screenshot FILE.png                what the screen shows now\n"
 	"The daemon is found in --run DIR, $CELLS_RUN, or /run/cells.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -329,6 +331,26 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_screenshot(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (argc != 2)
+		return usage_error("screenshot wants exactly one FILE.png%s", "");
+	/* The file is opened here, with the caller's rights, and handed to cellsd. */
+	fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		cli_error("%s: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	if (cli_request(cli, json_pack("{s:s}", "cmd", "screenshot"), &fd, 1, &reply) < 0) {
+		unlink(argv[1]);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_events(struct cli *cli, int argc, char **argv)
 {
 	(void)argv;
@@ -372,6 +394,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_stats(cli, argc, argv);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(cli, argc, argv);
+	if (strcmp(cmd, "screenshot") == 0)
+		return cmd_screenshot(cli, argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }
 
@@ -399,9 +423,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Check the words before bothering the daemon. */
-	static const char *const known[] = {"image", "create",	"start", "stop",  "destroy",
-					    "list",  "switch",	"next",	 "prev",  "active",
-					    "exec",  "console", "stats", "events"};
+	static const char *const known[] = {"image", "create",	"start", "stop",   "destroy",
+					    "list",  "switch",	"next",	 "prev",   "active",
+					    "exec",  "console", "stats", "events", "screenshot"};
 	bool found = false;
 	for (size_t k = 0; k < ARRAY_SIZE(known); k++)
 		found |= strcmp(argv[i], known[k]) == 0;

@@ -26,10 +26,10 @@ int fd_send(int sock, char byte, int fd)
 	return n == 1 ? 0 : -errno;
 }
 
-int fd_recv(int sock, char *byte, int *fd)
+int fd_recv_msg(int sock, char *buf, size_t len, int *fd)
 {
 	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {byte, 1};
+	struct iovec iov = {buf, len};
 	struct msghdr mh = {.msg_iov = &iov,
 			    .msg_iovlen = 1,
 			    .msg_control = control,
@@ -46,5 +46,11 @@ int fd_recv(int sock, char *byte, int *fd)
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 	    c->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(fd, CMSG_DATA(c), sizeof(int));
-	return n > 0 ? 1 : 0;
+	return (int)n;
+}
+
+int fd_recv(int sock, char *byte, int *fd)
+{
+	int n = fd_recv_msg(sock, byte, 1, fd);
+	return n < 0 ? n : n > 0;
 }

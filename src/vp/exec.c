@@ -3,15 +3,18 @@
  * forks the command (a new PID namespace applies to children only); the helper's exit
  * status is the command's. */
 #include "vp/runtime.h"
+#include "common/fdpass.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +22,8 @@
 #define VP_NAMESPACES                                                                              \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+#define LISTENER_WAIT_MS 2000
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -45,8 +50,8 @@ static void __attribute__((noreturn)) fail(int fd, int status, const struct erro
 	_exit(status);
 }
 
-static void __attribute__((noreturn))
-run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term)
+static void __attribute__((noreturn)) run_command(const struct vp_runtime *rt, char *const argv[],
+						  const int stdio[3], const char *term, int sock)
 {
 	char env_term[64], env_name[64];
 	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -56,6 +61,7 @@ run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 			"container=cells",
 			NULL};
 	struct error err;
+	int listener;
 
 	snprintf(env_term, sizeof(env_term), "TERM=%s", term && term[0] ? term : "linux");
 	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
@@ -69,8 +75,13 @@ run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 		fail(2, 126, &err);
 	}
 	prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
-	if (vp_restrict(rt->filter, &err) < 0)
+	if (vp_restrict(rt->filter, &listener, &err) < 0)
 		fail(2, 126, &err);
+	/* The daemon answers this process's device calls, as it does cell-init's. */
+	if (listener >= 0 && fd_send(sock, 'L', listener) < 0) {
+		error_set(&err, errno, "hand the seccomp listener to the daemon");
+		fail(2, 126, &err);
+	}
 	/* The command dies with the helper: the daemon kills the helper if the user goes. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	syscall(SYS_close_range, 3, ~0U, 0);
@@ -79,8 +90,8 @@ run_command(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 	fail(2, errno == ENOENT ? 127 : 126, &err);
 }
 
-static void __attribute__((noreturn))
-helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term)
+static void __attribute__((noreturn)) helper_main(const struct vp_runtime *rt, char *const argv[],
+						  const int stdio[3], const char *term, int sock)
 {
 	struct error err;
 	int status;
@@ -104,24 +115,52 @@ helper_main(const struct vp_runtime *rt, char *const argv[], const int stdio[3],
 		fail(stdio[2], 126, &err);
 	}
 	if (pid == 0)
-		run_command(rt, argv, stdio, term);
+		run_command(rt, argv, stdio, term, sock);
+	close(sock);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(126);
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
-	      struct error *err)
+/* Wait (briefly) for the command's seccomp listener: it comes before the command runs. */
+static int receive_listener(int sock)
 {
+	struct pollfd p = {sock, POLLIN, 0};
+	char byte;
+	int fd = -1;
+
+	if (poll(&p, 1, LISTENER_WAIT_MS) == 1 && fd_recv(sock, &byte, &fd) == 1 && byte != 'L' &&
+	    fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
+	      int *listener, struct error *err)
+{
+	int sv[2];
 	pid_t pid;
 
+	*listener = -1;
 	if (!argv[0])
 		return error_set(err, 0, "no command given");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return error_set(err, errno, "socketpair");
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
 		return error_set(err, errno, "fork");
-	if (pid == 0)
-		helper_main(rt, argv, stdio, term);
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		helper_main(rt, argv, stdio, term, sv[1]);
+	}
+	close(sv[1]);
+	*listener = receive_listener(sv[0]);
+	close(sv[0]);
 	return pid;
 }

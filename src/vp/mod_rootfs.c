@@ -165,7 +165,15 @@ static int setup_dev(struct vp_runtime *rt, struct error *err)
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
 		if (symlink(links[i][0], links[i][1]) < 0)
 			return error_set(err, errno, "symlink /%s", links[i][1]);
-	return bind_file(rt->console_path, "dev/console", err);
+	if ((ret = bind_file(rt->console_path, "dev/console", err)) < 0)
+		return ret;
+	/* The VP's virtual devices: files of the daemon's (a framebuffer). */
+	for (unsigned i = 0; i < rt->ndev_files; i++) {
+		path_in(dst, sizeof(dst), "dev", rt->dev_files[i].name);
+		if ((ret = bind_file(rt->dev_files[i].host_path, dst, err)) < 0)
+			return ret;
+	}
+	return 0;
 }
 
 static int rootfs_enter(struct vp_runtime *rt, struct error *err)

@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
 #include <unistd.h>
 
 /* Capabilities VP root keeps (all of them confined to the VP's own namespaces). */
@@ -101,7 +105,8 @@ static int add_rule(scmp_filter_ctx ctx, const char *call, unsigned argc,
 
 /* Build the deny-list once, in the daemon, as a BPF program: a VP's start then only loads
  * it. (libseccomp 2.5 exports to a file descriptor only: a memfd serves.) */
-int vp_filter_build(struct vp_filter *filter, struct error *err)
+int vp_filter_build(struct vp_filter *filter, const uint32_t *trapped_ioctls, unsigned ntrapped,
+		    struct error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int fd = -1, ret;
@@ -130,6 +135,18 @@ int vp_filter_build(struct vp_filter *filter, struct error *err)
 		    (ret = add_rule(ctx, "mknodat", 1, &mode2, err)) < 0)
 			goto out;
 	}
+	/* Device ioctls go to the daemon; compare the low 32 bits only (bionic sign-extends). */
+	for (unsigned i = 0; i < ntrapped; i++) {
+		struct scmp_arg_cmp request =
+			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, trapped_ioctls[i]);
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1, &request);
+		if (ret < 0) {
+			error_set(err, -ret, "seccomp: notify rule for ioctl 0x%x",
+				  trapped_ioctls[i]);
+			goto out;
+		}
+	}
+	filter->notifies = ntrapped > 0;
 	fd = memfd_create("cells-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {
 		ret = error_set(err, errno, "memfd_create");
@@ -170,15 +187,28 @@ void vp_filter_free(struct vp_filter *filter)
 	filter->prog.len = 0;
 }
 
-int vp_restrict(const struct vp_filter *filter, struct error *err)
+int vp_restrict(const struct vp_filter *filter, int *listener, struct error *err)
 {
+	/* WAIT_KILLABLE_RECV: once the daemon has received a call, a signal cannot make the
+	 * caller restart it (and a handler run twice). Linux 5.19+. */
+	unsigned long flags = filter->notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
+							 SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+					       : 0;
 	int ret = drop_capabilities(err);
+	long fd;
 
+	*listener = -1;
 	if (ret < 0)
 		return ret;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return error_set(err, errno, "set no_new_privs");
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter->prog) < 0)
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &filter->prog);
+	if (fd < 0 && errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			     flags & ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &filter->prog);
+	if (fd < 0)
 		return error_set(err, errno, "load the seccomp filter");
+	if (filter->notifies)
+		*listener = (int)fd;
 	return 0;
 }

@@ -15,7 +15,16 @@
 #include <limits.h>
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#define VP_DEV_FILES_MAX 16
+
+/* A device file of the daemon's, bound at /dev/NAME in the VP. */
+struct vp_dev_file {
+	char name[32];
+	char host_path[256];
+};
 
 struct vp_runtime {
 	const struct vp_config *config;
@@ -29,6 +38,9 @@ struct vp_runtime {
 	uid_t uid_base;		     /* host uid of the VP's root */
 	int init_exe_fd;	     /* cell-init, opened by the daemon */
 	const struct vp_filter *filter;
+	struct vp_dev_file dev_files[VP_DEV_FILES_MAX]; /* bound into the VP's /dev */
+	unsigned ndev_files;
+	int listener_fd; /* the seccomp listener of cell-init's filter, for the daemon */
 
 	pid_t pid;
 	int pidfd;
@@ -67,7 +79,7 @@ void vp_teardown(struct vp_runtime *rt);
  * fds 0..2. Returns the pid of a helper (a child of the caller) whose exit status is the
  * command's, or a negative errno. */
 pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
-	      struct error *err);
+	      int *listener, struct error *err);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);
@@ -76,16 +88,20 @@ void vp_reset_signals(void);
  * a copy of its mount namespace, so the kernel locks its mounts (see seal.c). */
 int vp_seal(struct error *err);
 
-/* The seccomp deny-list, compiled once by the daemon. */
+/* The seccomp filter, compiled once by the daemon: the deny-list, and the ioctl numbers
+ * the devices trap (answered by the daemon through the filter's listener). */
 struct vp_filter {
 	struct sock_fprog prog;
+	bool notifies;
 };
 
-int vp_filter_build(struct vp_filter *filter, struct error *err);
+int vp_filter_build(struct vp_filter *filter, const uint32_t *trapped_ioctls, unsigned ntrapped,
+		    struct error *err);
 void vp_filter_free(struct vp_filter *filter);
 
 /* The restrictions of every process in a VP, applied in its namespaces before exec:
- * a reduced capability bounding set, no_new_privs and FILTER. */
-int vp_restrict(const struct vp_filter *filter, struct error *err);
+ * a reduced capability bounding set, no_new_privs and FILTER. *LISTENER is the filter's
+ * seccomp listener for the daemon, or -1 when it traps nothing. */
+int vp_restrict(const struct vp_filter *filter, int *listener, struct error *err);
 
 #endif

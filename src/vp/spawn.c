@@ -35,6 +35,7 @@ void vp_runtime_init(struct vp_runtime *rt)
 	rt->sync_fd = -1;
 	rt->rootfs_fd = -1;
 	rt->cgroup_fd = -1;
+	rt->listener_fd = -1;
 	rt->console_master = -1;
 	rt->console_slave = -1;
 	rt->init_exe_fd = -1;
@@ -133,25 +134,30 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 }
 
 /* Wait for the child's verdict: end of stream means exec succeeded, text is its error. */
+/* Wait for the child's verdict: end of stream means exec succeeded, text is its error;
+ * on the way it may hand over its seccomp listener ('L' with a descriptor). */
 static int await_exec(struct vp_runtime *rt, struct error *err)
 {
 	char msg[sizeof(err->msg)];
-	ssize_t n;
-
 	int ret = fd_send(rt->sync_fd, 'g', rt->rootfs_fd);
 
 	if (ret < 0)
 		return error_set(err, ret, "wake the VP's init");
-	do
-		n = read(rt->sync_fd, msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return error_set(err, errno, "read the VP's start status");
-	if (n > 0) {
+	for (;;) {
+		int fd, n = fd_recv_msg(rt->sync_fd, msg, sizeof(msg) - 1, &fd);
+		if (n < 0)
+			return error_set(err, n, "read the VP's start status");
+		if (n == 0)
+			return 0;
+		if (fd >= 0 && n == 1 && msg[0] == 'L' && rt->listener_fd < 0) {
+			rt->listener_fd = fd;
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
 		msg[n] = '\0';
 		return error_set(err, 0, "%s", msg);
 	}
-	return 0;
 }
 
 static void kill_child(struct vp_runtime *rt)
@@ -200,6 +206,7 @@ void vp_teardown(struct vp_runtime *rt)
 	rt->modules_ready = 0;
 	close_fd(&rt->sync_fd);
 	close_fd(&rt->rootfs_fd);
+	close_fd(&rt->listener_fd);
 	close_fd(&rt->pidfd);
 	rt->pid = -1;
 }

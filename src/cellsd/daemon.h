@@ -18,6 +18,7 @@
 enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
 
 struct client;
+struct web_conn;
 
 struct vp {
 	struct vp *next;
@@ -83,6 +84,11 @@ struct daemon {
 	struct vnc *vnc;   /* the VNC sink, if it runs */
 	char vnc_addr[64]; /* ADDR:PORT, "none" to run without */
 	bool vnc_required; /* given on the command line: failing to listen is fatal */
+	int vnc_port;
+	char web_addr[64];
+	bool web_required;
+	struct loop_watch web_listener;
+	struct web_conn *web_conns;
 	struct vp *vps;
 	struct vp *foreground;
 	struct client *clients;
@@ -147,6 +153,10 @@ void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
 /* events.c */
 void event_emit(struct daemon *d, json_t *event);
 void event_state(struct vp *vp, const char *reason);
+
+/* web.c: the page with noVNC and the switch buttons */
+int web_start(struct daemon *d, const char *addr, int port, struct error *err);
+void web_stop(struct daemon *d);
 
 /* stale.c: what a killed daemon left behind */
 void stale_cleanup(struct daemon *d);

@@ -25,6 +25,7 @@
 #define DEFAULT_UID_BASE 1000000000u
 #define DEFAULT_STOP_S	 10
 #define DEFAULT_VNC	 "127.0.0.1:5900"
+#define DEFAULT_WEB	 "127.0.0.1:6080"
 
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
@@ -34,13 +35,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
-		"              [--vnc ADDR:PORT|none] [--stop-timeout SECONDS] [--verbose]\n"
+		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
+		"              [--stop-timeout SECONDS] [--verbose]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
 		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
-		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n",
-		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC);
+		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
+		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
+		"                  (default %s); \"none\" turns either off\n",
+		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB);
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -52,6 +56,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"uid-base", required_argument, NULL, 'u'},
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"vnc", required_argument, NULL, 'n'},
+		{"web", required_argument, NULL, 'w'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -65,6 +70,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->uid_base = DEFAULT_UID_BASE;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
+	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -93,12 +99,13 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				d->stop_timeout_s = (unsigned)value;
 			break;
 		case 'n':
-			if (snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", optarg) >=
-			    (int)sizeof(d->vnc_addr)) {
-				fprintf(stderr, "cellsd: --vnc '%s' is too long\n", optarg);
+		case 'w':
+			if (snprintf(opt == 'n' ? d->vnc_addr : d->web_addr, sizeof(d->vnc_addr),
+				     "%s", optarg) >= (int)sizeof(d->vnc_addr)) {
+				fprintf(stderr, "cellsd: '%s' is too long\n", optarg);
 				return -1;
 			}
-			d->vnc_required = true;
+			*(opt == 'n' ? &d->vnc_required : &d->web_required) = true;
 			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
@@ -200,29 +207,53 @@ static int check_run_dir_searchable(struct daemon *d, struct error *err)
 	return 0;
 }
 
-/* The default address may be taken (another cellsd, a test's): then run without VNC. */
-static int start_vnc(struct daemon *d, struct error *err)
+/* "ADDR:PORT" -> ADDR (IPv4) and PORT. */
+static int split_addr_port(const char *spec, char *addr, size_t len, int *port)
+{
+	char *colon, *end;
+	long value;
+
+	if (snprintf(addr, len, "%s", spec) >= (int)len || !(colon = strrchr(addr, ':')))
+		return -EINVAL;
+	value = strtol(colon + 1, &end, 10);
+	if (*end || value <= 0 || value > 65535)
+		return -EINVAL;
+	*colon = '\0';
+	*port = (int)value;
+	return 0;
+}
+
+/* The sinks' default addresses may be taken (another cellsd, a test's): then cellsd runs
+ * without that sink. An address given on the command line must work. */
+static int start_sinks(struct daemon *d, struct error *err)
 {
 	char addr[64];
-	char *colon;
-	long port;
-	int ret;
+	int port, ret;
 
-	if (strcmp(d->vnc_addr, "none") == 0)
-		return 0;
-	snprintf(addr, sizeof(addr), "%s", d->vnc_addr);
-	colon = strrchr(addr, ':');
-	port = colon ? strtol(colon + 1, NULL, 10) : -1;
-	if (!colon || port <= 0 || port > 65535)
-		return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'", d->vnc_addr);
-	*colon = '\0';
-	ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"), addr, (int)port,
-			err);
-	if (ret < 0 && !d->vnc_required) {
-		log_warn("%s: running without VNC", err->msg);
-		return 0;
+	if (strcmp(d->vnc_addr, "none") != 0) {
+		if (split_addr_port(d->vnc_addr, addr, sizeof(addr), &port) < 0)
+			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
+					 d->vnc_addr);
+		ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"), addr, port,
+				err);
+		if (ret < 0 && d->vnc_required)
+			return ret;
+		if (ret < 0)
+			log_warn("%s: running without VNC", err->msg);
+		else
+			d->vnc_port = port;
 	}
-	return ret;
+	if (strcmp(d->web_addr, "none") != 0) {
+		if (split_addr_port(d->web_addr, addr, sizeof(addr), &port) < 0)
+			return error_set(err, 0, "--web wants ADDR:PORT or none, not '%s'",
+					 d->web_addr);
+		ret = web_start(d, addr, port, err);
+		if (ret < 0 && d->web_required)
+			return ret;
+		if (ret < 0)
+			log_warn("%s: running without the web page", err->msg);
+	}
+	return 0;
 }
 
 static int setup(struct daemon *d, struct error *err)
@@ -280,7 +311,7 @@ static int setup(struct daemon *d, struct error *err)
 	d->signals.handle = on_signal;
 	if (d->signals.fd < 0 || (ret = loop_add(&d->loop, &d->signals, EPOLLIN)) < 0)
 		return error_set(err, errno, "signalfd");
-	if ((ret = start_vnc(d, err)) < 0)
+	if ((ret = start_sinks(d, err)) < 0)
 		return ret;
 	if ((ret = vps_load(d)) < 0)
 		return error_set(err, ret, "load VPs");
@@ -319,6 +350,7 @@ static void shutdown_daemon(struct daemon *d)
 	cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
 	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 	rm_rf(path);
+	web_stop(d);
 	vnc_stop(d->vnc);
 	devns_fini(&d->devns);
 	loop_fini(&d->loop);
@@ -327,7 +359,8 @@ static void shutdown_daemon(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {.lock_fd = -1, .init_exe_fd = -1, .loop.epfd = -1};
+	struct daemon d = {
+		.lock_fd = -1, .init_exe_fd = -1, .loop.epfd = -1, .web_listener.fd = -1};
 	struct error err = {{0}};
 	int ret;
 

@@ -387,13 +387,29 @@ static void cmd_image_import(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 }
 
+static void on_screenshot_done(struct job *job, int status)
+{
+	struct client *c = job->client;
+
+	if (!c || c->closed)
+		return;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		client_reply_error(c, "screenshot: could not write the PNG (see cellsd's log)");
+	else
+		client_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
+/* The picture is composed here, at once; a child encodes and writes it, so a slow or
+ * stuck reader of the file (a pipe) holds no one but itself. */
 static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct daemon *d = c->daemon;
 	struct display *display = devns_global(&d->devns, "display");
 	struct error err = {{0}};
 	_cleanup_free_ uint32_t *pixels = NULL;
+	struct job *job;
 	int width, height;
+	pid_t pid;
 
 	(void)req;
 	if (nfds != 1) {
@@ -407,13 +423,25 @@ static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	display_compose(display, pixels);
-	if (png_write_xrgb(fds[0], pixels, width, height, &err) < 0) {
+	pid = fork();
+	if (pid < 0) {
+		client_reply_error(c, "screenshot: fork failed");
+		return;
+	}
+	if (pid == 0) {
+		vp_reset_signals();
+		if (png_write_xrgb(fds[0], pixels, width, height, &err) < 0) {
+			log_error("screenshot: %s", err.msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	job = job_start(d, pid, c, on_screenshot_done, &err);
+	if (!job) {
 		client_reply_error(c, err.msg);
 		return;
 	}
-	client_reply(c,
-		     json_pack("{s:b, s:i, s:i, s:s?}", "ok", 1, "width", width, "height", height,
-			       "foreground", d->foreground ? d->foreground->config.name : NULL));
+	job->ends_with_client = true;
 }
 
 static const struct {

@@ -2,6 +2,7 @@
  * reserved system key; the screen and input follow it in their own devices. */
 #include "cellsd/daemon.h"
 #include "common/log.h"
+#include "devices/display.h"
 
 static bool switchable(const struct vp *vp)
 {
@@ -19,6 +20,8 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 		return 0;
 	devns_switch(from ? &from->devns : NULL, to ? &to->devns : NULL);
 	d->foreground = to;
+	display_set_foreground(devns_global(&d->devns, "display"), to ? to->config.name : NULL,
+			       to ? to->config.id : 0);
 	took = now_ns() - start;
 	d->switches++;
 	d->last_switch_ns = took;

@@ -11,6 +11,7 @@
 #include "devns/devns.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/fb.h>
 #include <sys/ioctl.h>
@@ -24,19 +25,21 @@
 #define DEFAULT_YRES  1280
 #define BYTES_PER_PIX 4
 #define VSYNC_HZ      60
-#define VSYNC_WAITERS 256
 
 /* linux/fb.h spells it with __u32, which is not a type in every user-space context. */
 #define FB_WAITFORVSYNC _IOW('F', 0x20, uint32_t)
 
-/* fb_fix_screeninfo as a 32-bit caller lays it out (68 bytes, unsigned long is 4). */
+/* fb_fix_screeninfo as a 32-bit caller lays it out: unsigned long is 4 bytes there, the
+ * alignment the same, so 68 bytes with line_length at 44. */
 struct fb_fix_screeninfo32 {
 	char id[16];
 	uint32_t smem_start, smem_len, type, type_aux, visual;
 	uint16_t xpanstep, ypanstep, ywrapstep;
 	uint32_t line_length, mmio_start, mmio_len, accel;
 	uint16_t capabilities, reserved[2];
-} __attribute__((packed));
+};
+_Static_assert(sizeof(struct fb_fix_screeninfo32) == 68, "i386 fb_fix_screeninfo is 68 bytes");
+_Static_assert(offsetof(struct fb_fix_screeninfo32, line_length) == 44, "i386 layout");
 
 struct fb {
 	char name[NAME_MAX_LEN + 1];
@@ -54,11 +57,16 @@ struct vsync_waiter {
 struct display {
 	struct devns *core;
 	struct fb *shown;
+	/* The foreground VP, for the status bar, even when it has no display of its own. */
+	char foreground[NAME_MAX_LEN + 1];
+	unsigned foreground_id;
 	uint64_t generation;
 	int xres, yres;
 	struct loop_watch vsync;
-	struct vsync_waiter waiters[VSYNC_WAITERS];
-	unsigned nwaiters;
+	/* Callers blocked in FBIO_WAITFORVSYNC, each a blocked thread of some VP: bounded
+	 * by the VPs' task limits, not here. */
+	struct vsync_waiter *waiters;
+	unsigned nwaiters, waiters_size;
 };
 
 /* Status bar colours by VP id: distinct, and only the root paints them. */
@@ -121,6 +129,7 @@ static void display_fini(void *global)
 
 	loop_del(d->core->loop, &d->vsync);
 	close(d->vsync.fd);
+	free(d->waiters);
 	free(d);
 }
 
@@ -170,7 +179,9 @@ static int display_create(void *global, const struct vdev_vp *vp, void **state,
 		ret = error_set(err, errno, "create %s", file->host_path);
 		goto fail;
 	}
-	if (fchown(fb->fd, vp->uid, vp->uid) < 0 || ftruncate(fb->fd, fb->fix.smem_len) < 0) {
+	/* Allocated now: another VP filling the shared tmpfs cannot leave holes in ours. */
+	if (fchown(fb->fd, vp->uid, vp->uid) < 0 ||
+	    fallocate(fb->fd, 0, 0, (off_t)fb->fix.smem_len) < 0) {
 		ret = error_set(err, errno, "set up %s", file->host_path);
 		goto fail;
 	}
@@ -280,6 +291,15 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 			reply(call, -EINVAL);
 			return;
 		}
+		/* FB_ACTIVATE_TEST only asks whether the mode would do. */
+		if (call->request == FBIOPUT_VSCREENINFO &&
+		    (v.activate & FB_ACTIVATE_MASK) == FB_ACTIVATE_TEST) {
+			struct fb_var_screeninfo tested = fb->var;
+			tested.yoffset = v.yoffset;
+			tested.activate = v.activate;
+			reply(call, vdev_write(call, call->arg, &tested, sizeof(tested)));
+			return;
+		}
 		fb->var.yoffset = v.yoffset;
 		if (d->shown == fb)
 			d->generation++;
@@ -297,10 +317,22 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 			d->generation++;
 		reply(call, 0);
 		return;
-	case FB_WAITFORVSYNC:
-		if (d->nwaiters == VSYNC_WAITERS) {
-			reply(call, 0);
+	case FB_WAITFORVSYNC: {
+		uint32_t crtc;
+		/* The kernel reads the CRTC number first: a bad pointer is EFAULT. */
+		if ((ret = vdev_read(call, call->arg, &crtc, sizeof(crtc))) < 0) {
+			reply(call, ret);
 			return;
+		}
+		if (d->nwaiters == d->waiters_size) {
+			unsigned size = d->waiters_size ? 2 * d->waiters_size : 16;
+			struct vsync_waiter *more = realloc(d->waiters, size * sizeof(*more));
+			if (!more) {
+				reply(call, -ENOMEM);
+				return;
+			}
+			d->waiters = more;
+			d->waiters_size = size;
 		}
 		d->waiters[d->nwaiters++] =
 			(struct vsync_waiter){call->listener_serial, call->notify_id};
@@ -308,6 +340,7 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 			arm_vsync(d, true);
 		call->deferred = true;
 		return;
+	}
 	}
 	reply(call, -ENOTTY);
 }
@@ -323,19 +356,27 @@ uint64_t display_generation(const struct display *d)
 	return d->generation;
 }
 
+void display_set_foreground(struct display *d, const char *name, unsigned id)
+{
+	snprintf(d->foreground, sizeof(d->foreground), "%s", name ? name : "");
+	d->foreground_id = id;
+	d->generation++;
+}
+
+/* The root's bar: the foreground VP's colour and name, whether or not it has a display. */
 static void draw_status_bar(const struct display *d, uint32_t *out)
 {
-	const struct fb *fb = d->shown;
+	bool any = d->foreground[0] != '\0';
 	uint32_t colour =
-		fb ? vp_colours[fb->id % (sizeof(vp_colours) / sizeof(vp_colours[0]))] : 0x202020;
-	char text[NAME_MAX_LEN + 16];
+		any ? vp_colours[d->foreground_id % (sizeof(vp_colours) / sizeof(vp_colours[0]))]
+		    : 0x202020;
 
 	for (int y = 0; y < STATUS_BAR_HEIGHT; y++)
 		for (int x = 0; x < d->xres; x++)
 			out[y * d->xres + x] = colour;
-	snprintf(text, sizeof(text), "%s", fb ? fb->name : "no VP in the foreground");
 	font_draw(out, (size_t)d->xres, d->xres, STATUS_BAR_HEIGHT, 8,
-		  (STATUS_BAR_HEIGHT - 8 * 2) / 2, text, 0xffffff, 2);
+		  (STATUS_BAR_HEIGHT - 8 * 2) / 2, any ? d->foreground : "no VP in the foreground",
+		  0xffffff, 2);
 }
 
 uint64_t display_compose(struct display *d, uint32_t *out)

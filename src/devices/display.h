@@ -17,6 +17,9 @@ void display_size(const struct display *d, int *width, int *height);
  * Returns a counter that changes whenever the picture may have (a flip, a switch). */
 uint64_t display_compose(struct display *d, uint32_t *out);
 
+/* The foreground VP changed (NAME NULL: none): its name and colour go on the status bar. */
+void display_set_foreground(struct display *d, const char *name, unsigned id);
+
 /* The generation counter alone, to skip composing an unchanged screen. */
 uint64_t display_generation(const struct display *d);
 

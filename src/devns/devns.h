@@ -94,6 +94,7 @@ struct devns_caller {
 	 * file (for kcmp), and which device file it is. */
 	int file_nr, file_ref;
 	unsigned dev, file;
+	struct devns_vp *owner; /* whose device file it is: dropped when that VP stops */
 };
 
 #define DEVNS_CALLER_CACHE 64

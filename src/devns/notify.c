@@ -77,6 +77,14 @@ static void caller_drop(struct devns_caller *c)
 	*c = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .file_ref = -1};
 }
 
+/* A VP stops: nothing of it may stay open here (its framebuffer, its tasks' memory). */
+void devns_callers_forget(struct devns *core, const struct devns_vp *owner)
+{
+	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
+		if (core->callers[i].owner == owner)
+			caller_drop(&core->callers[i]);
+}
+
 void devns_callers_fini(struct devns *core)
 {
 	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
@@ -123,7 +131,9 @@ static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int f
 	target = (int)syscall(SYS_pidfd_getfd, caller->pidfd, fd, 0);
 	if (target < 0)
 		return false;
-	if (fstat(target, &st) < 0) {
+	/* An O_PATH descriptor can be had without the file's permissions: natively it
+	 * cannot ioctl (EBADF), so it is not ours to answer. */
+	if (fstat(target, &st) < 0 || (fcntl(target, F_GETFL) & O_PATH)) {
 		close(target);
 		return false;
 	}
@@ -176,11 +186,15 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	    !(compat && req->data.nr == NR_IOCTL_I386))
 		return;
 	caller = caller_open(core, (pid_t)req->pid, &fresh);
+	if (caller)
+		caller->owner = owner;
 	found = caller && find_file(owner, caller, fd, &dev, &file);
 	if (caller && !found && !fresh) {
 		/* Perhaps an earlier task with this tid: look again with fresh descriptors. */
 		caller_drop(caller);
 		caller = caller_open(core, (pid_t)req->pid, &fresh);
+		if (caller)
+			caller->owner = owner;
 		found = caller && find_file(owner, caller, fd, &dev, &file);
 	}
 	if (!found || !traps(dev, (uint32_t)req->data.args[1]))

@@ -21,6 +21,7 @@ const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
 int devns_notify_sizes(struct devns *core, struct error *err);
 void devns_callers_init(struct devns *core);
 void devns_callers_fini(struct devns *core);
+void devns_callers_forget(struct devns *core, const struct devns_vp *owner);
 void devns_vp_close_listeners(struct devns_vp *dvp);
 
 int devns_init(struct devns *core, struct loop *loop, const char *dir, struct error *err)
@@ -129,6 +130,7 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	if (dvp->active)
 		devns_switch(dvp, NULL);
 	devns_vp_close_listeners(dvp);
+	devns_callers_forget(core, dvp);
 	for (unsigned d = vdev_count; d-- > 0;) {
 		if (dvp->state[d])
 			vdev_registry[d]->destroy(core->global[d], dvp->state[d]);

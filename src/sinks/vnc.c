@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <rfb/rfb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,8 +123,17 @@ static void client_gone(rfbClientPtr cl)
 	log_info("vnc: client %s left", cl->host ? cl->host : "?");
 }
 
+/* libvncserver opens its sockets without close-on-exec: children of the daemon (image
+ * recipes, VPs being set up) must not inherit them. */
+static void set_cloexec(int fd)
+{
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static enum rfbNewClientAction client_new(rfbClientPtr cl)
 {
+	set_cloexec(cl->sock);
 	cl->clientGoneHook = client_gone;
 	log_info("vnc: client %s", cl->host ? cl->host : "?");
 	return RFB_CLIENT_ACCEPT;
@@ -174,6 +184,8 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 	v->screen->screenData = v;
 	v->screen->newClientHook = client_new;
 	rfbInitServer(v->screen);
+	set_cloexec(v->screen->listenSock);
+	set_cloexec(v->screen->listen6Sock);
 	if (v->screen->listenSock < 0) {
 		ret = error_set(err, 0, "vnc: cannot listen on %s:%d", addr, port);
 		goto fail;

@@ -197,8 +197,11 @@ class Daemon:
         return self.run / "cellsd.sock"
 
     def argv(self):
+        # No VNC or web page unless a test asks (with ports of its own): daemons run side by
+        # side and must not compete for the default ports.
         return [str(CELLSD), "--state", str(self.state), "--run", str(self.run),
-                "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base)]
+                "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base),
+                "--vnc", "none", "--web", "none"]
 
     def start(self, timeout=15, build_image=False):
         assert self.proc is None or self.proc.poll() is not None, "already running"

@@ -1,0 +1,193 @@
+// The cellsd web page in Debian's headless chromium, driven by playwright-core.
+//
+//   node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] [--external-switch] [--timeout S]
+//
+// Opens WEB_URL (cellsd --web), waits until noVNC in the iframe #phone is connected and its
+// canvas shows a picture (not all black), screenshots the canvas (OUT_DIR/1-initial.png),
+// clicks the button of another running VP, waits until the picture changes, screenshots
+// again (OUT_DIR/2-clicked.png). With --external-switch it then prints
+// {"step":"waiting-for-external-switch"} on stdout and waits for one line on stdin (the
+// caller switches the foreground some other way, e.g. `cell switch`), waits for the picture
+// to change again and screenshots it (OUT_DIR/3-external.png).
+//
+// Every step prints one JSON line on stdout; OUT_DIR/summary.json has them all. Samples
+// are read from the canvas' own pixels (getImageData, in framebuffer coordinates), the PNGs
+// are what the browser renders. Exit status 0 when every step worked, 1 otherwise.
+
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+function usage() {
+  process.stderr.write('usage: node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] ' +
+                       '[--external-switch] [--timeout S]\n');
+  process.exit(2);
+}
+
+const argv = process.argv.slice(2);
+const positional = [];
+let userDataDir = null, externalSwitch = false, timeoutS = 20;
+for (let i = 0; i < argv.length; i++) {
+  if (argv[i] === '--user-data-dir' && i + 1 < argv.length) userDataDir = argv[++i];
+  else if (argv[i] === '--external-switch') externalSwitch = true;
+  else if (argv[i] === '--timeout' && i + 1 < argv.length) timeoutS = Number(argv[++i]);
+  else if (argv[i].startsWith('--')) usage();
+  else positional.push(argv[i]);
+}
+if (positional.length !== 2 || !(timeoutS > 0)) usage();
+const [webUrl, outDir] = positional;
+fs.mkdirSync(outDir, { recursive: true });
+const ownProfile = !userDataDir;
+if (ownProfile) userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cells-chromium-'));
+
+const summary = { url: webUrl, steps: [], ok: false };
+function emit(obj) {
+  summary.steps.push(obj);
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+function writeSummary() {
+  fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Points of the 720x1280 framebuffer, as fractions of its size: the status bar right of
+// its text, and the launcher's background low on the left, clear of its text (name and
+// clock in the top third, "Cells" centred at the bottom) and of the square (middle third).
+const POINTS = { bar: [0.97, 0.008], bg: [0.04, 0.8] };
+
+// What the noVNC canvas shows: its size and the colours at POINTS, or null if no canvas.
+async function canvasState(frame) {
+  return frame.evaluate((points) => {
+    const c = document.querySelector('#screen canvas');
+    if (!c || !c.width || !c.height) return null;
+    const ctx = c.getContext('2d');
+    const out = { width: c.width, height: c.height, status:
+                  (document.getElementById('status') || {}).textContent || '' };
+    for (const [k, [fx, fy]] of Object.entries(points)) {
+      const d = ctx.getImageData(Math.floor(fx * c.width), Math.floor(fy * c.height), 1, 1).data;
+      out[k] = '#' + [d[0], d[1], d[2]].map((v) => v.toString(16).padStart(2, '0')).join('');
+    }
+    return out;
+  }, POINTS);
+}
+
+// Polls until pred(state) holds for two reads in a row (a settled picture).
+async function waitCanvas(frame, pred, what) {
+  const deadline = Date.now() + timeoutS * 1000;
+  let last = null, prev = null;
+  for (;;) {
+    last = await canvasState(frame).catch(() => null);
+    if (last && pred(last) && prev && pred(prev) && prev.bar === last.bar && prev.bg === last.bg)
+      return last;
+    prev = last;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not after ${timeoutS}s (canvas: ${JSON.stringify(last)})`);
+    await sleep(100);
+  }
+}
+
+async function pageVps(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#vps button')].map((b) => ({
+    name: b.dataset.vp, text: b.textContent, fg: b.classList.contains('fg'),
+    disabled: b.disabled })));
+}
+
+async function waitFgButton(page, name) {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const vps = await pageVps(page);
+    if (vps.some((v) => v.fg && v.name === name)) return vps;
+    if (Date.now() > deadline)
+      throw new Error(`the page's foreground button is not ${name} after ${timeoutS}s: ` +
+                      JSON.stringify(vps));
+    await sleep(100);
+  }
+}
+
+async function shot(page, frame, file, state, extra) {
+  const canvas = frame.locator('#screen canvas');
+  const box = await canvas.boundingBox();
+  await canvas.screenshot({ path: path.join(outDir, file), animations: 'disabled' });
+  const vps = await pageVps(page);
+  emit({ step: file.replace(/\.png$/, ''), png: file, canvas: state, box,
+         foreground: (vps.find((v) => v.fg) || {}).name || null, vps, ...extra });
+}
+
+function readLine() {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin });
+    let done = false;
+    const finish = (line) => { if (!done) { done = true; rl.close(); resolve(line); } };
+    rl.once('line', finish);
+    rl.once('close', () => finish(null));
+  });
+}
+
+let context = null;
+let status = 1;
+try {
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 1400 },
+    timeout: timeoutS * 1000,
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(timeoutS * 1000);
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(m.text()));
+  page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
+  summary.console = consoleLines;
+
+  await page.goto(webUrl, { waitUntil: 'load' });
+  await page.waitForSelector('#vps button.fg');
+  const iframe = await page.waitForSelector('iframe#phone');
+  summary.iframe_src = await iframe.getAttribute('src');
+  let frame = null;
+  for (const deadline = Date.now() + timeoutS * 1000; !frame; await sleep(50)) {
+    frame = await iframe.contentFrame();
+    if (!frame && Date.now() > deadline) throw new Error('iframe#phone has no frame');
+  }
+  await frame.waitForLoadState('load');
+  await frame.waitForFunction(
+    () => /^Connected/.test((document.getElementById('status') || {}).textContent || ''));
+  const black = (s) => s.bar === '#000000' && s.bg === '#000000';
+  const first = await waitCanvas(frame, (s) => !black(s), 'a picture in the noVNC canvas');
+  const vps0 = await pageVps(page);
+  const fg0 = vps0.find((v) => v.fg);
+  await shot(page, frame, '1-initial.png', first, {});
+
+  const other = vps0.find((v) => !v.fg && !v.disabled);
+  if (!other) throw new Error('no other running VP to switch to: ' + JSON.stringify(vps0));
+  const t0 = Date.now();
+  await page.click(`#vps button[data-vp="${other.name}"]`);
+  await waitFgButton(page, other.name);
+  const second = await waitCanvas(frame, (s) => s.bar !== first.bar && s.bg !== first.bg,
+                                  `the picture after clicking ${other.name}`);
+  await shot(page, frame, '2-clicked.png', second, { clicked: other.name, from: fg0.name,
+                                                    ms: Date.now() - t0 });
+
+  if (externalSwitch) {
+    emit({ step: 'waiting-for-external-switch' });
+    const line = await readLine();
+    if (line === null) throw new Error('stdin closed while waiting for the external switch');
+    const t1 = Date.now();
+    const third = await waitCanvas(frame, (s) => s.bar !== second.bar && s.bg !== second.bg,
+                                   'the picture after the external switch');
+    await shot(page, frame, '3-external.png', third, { ms: Date.now() - t1 });
+  }
+  summary.ok = true;
+  status = 0;
+} catch (e) {
+  summary.error = String(e && e.stack || e);
+  emit({ step: 'error', error: String(e && e.message || e) });
+} finally {
+  if (context) await context.close().catch(() => {});
+  if (ownProfile) fs.rmSync(userDataDir, { recursive: true, force: true });
+  writeSummary();
+}
+process.exit(status);

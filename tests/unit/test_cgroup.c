@@ -32,17 +32,6 @@ static const char *const v1_hierarchies[] = {"memory", "cpu", "cpuacct", "pids",
 static const struct cgroup_limits some_limits = {
     .memory = 512ull << 20, .pids = 300, .cpu_percent = 50};
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static int setup_host(void **state, bool v2)
 {
 	struct cgroup_host *host = calloc(1, sizeof(*host));
@@ -73,7 +62,7 @@ static int teardown(void **state)
 {
 	struct cgroup_host *host = *state;
 
-	nftw(host->root, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	rm_rf(host->root);
 	free(host);
 	return 0;
 }

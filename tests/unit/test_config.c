@@ -654,17 +654,6 @@ static void from_json_rejects_what_the_setters_refuse(void **state)
 
 /* ---- load and save, in a temporary directory ---- */
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 static int setup_dir(void **state)
 {
 	char *dir = malloc(PATH_MAX);
@@ -684,7 +673,7 @@ static int teardown_dir(void **state)
 {
 	char *dir = *state;
 
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	rm_rf(dir);
 	free(dir);
 	return 0;
 }

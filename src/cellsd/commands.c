@@ -263,7 +263,9 @@ static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 		argv[i] = (char *)json_string_value(arg);
 	}
 	argv[json_array_size(args)] = NULL;
+	devns_lock(&c->daemon->devns);
 	pid = vp_exec(&vp->rt, argv, fds, req_string(req, "term"), &listener, &err);
+	devns_unlock(&c->daemon->devns);
 	if (pid < 0) {
 		client_reply_error(c, err.msg);
 		return;
@@ -423,7 +425,10 @@ static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	display_compose(display, pixels);
+	devns_lock(&d->devns);
 	pid = fork();
+	if (pid != 0)
+		devns_unlock(&d->devns);
 	if (pid < 0) {
 		client_reply_error(c, "screenshot: fork failed");
 		return;

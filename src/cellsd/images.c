@@ -176,7 +176,10 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
 	if ((ret = mkdir_p(rootfs, 0755)) < 0)
 		return error_set(err, ret, "create %s", rootfs);
+	devns_lock(&d->devns);
 	pid = fork();
+	if (pid != 0)
+		devns_unlock(&d->devns);
 	if (pid < 0) {
 		rm_rf(tmp);
 		return error_set(err, errno, "fork");

@@ -346,7 +346,11 @@ int vp_start(struct vp *vp, struct error *err)
 
 	if ((ret = devices_create(vp, err)) < 0)
 		return ret;
-	if ((ret = vp_spawn(rt, err)) < 0) {
+	/* No supervisor thread may hold a libc lock while the daemon clones (see devns). */
+	devns_lock(&d->devns);
+	ret = vp_spawn(rt, err);
+	devns_unlock(&d->devns);
+	if (ret < 0) {
 		struct error inner = *err;
 		devns_vp_destroy(&vp->devns);
 		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);

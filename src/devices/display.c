@@ -92,10 +92,12 @@ static void on_vsync(struct loop_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
+	devns_lock(d->core);
 	for (unsigned i = 0; i < d->nwaiters; i++)
 		devns_reply(d->core, d->waiters[i].listener, d->waiters[i].id, 0, 0);
 	d->nwaiters = 0;
 	arm_vsync(d, false);
+	devns_unlock(d->core);
 }
 
 static int display_init(struct devns *core, void **global, struct error *err)
@@ -353,14 +355,16 @@ void display_size(const struct display *d, int *width, int *height)
 
 uint64_t display_generation(const struct display *d)
 {
-	return d->generation;
+	return __atomic_load_n(&d->generation, __ATOMIC_RELAXED);
 }
 
 void display_set_foreground(struct display *d, const char *name, unsigned id)
 {
+	devns_lock(d->core);
 	snprintf(d->foreground, sizeof(d->foreground), "%s", name ? name : "");
 	d->foreground_id = id;
 	d->generation++;
+	devns_unlock(d->core);
 }
 
 /* The root's bar: the foreground VP's colour and name, whether or not it has a display. */
@@ -381,17 +385,22 @@ static void draw_status_bar(const struct display *d, uint32_t *out)
 
 uint64_t display_compose(struct display *d, uint32_t *out)
 {
-	const struct fb *fb = d->shown;
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
 	ssize_t got = 0;
+	uint64_t generation;
+	const struct fb *fb;
 
+	devns_lock(d->core);
+	fb = d->shown;
 	if (fb && fb->blank == FB_BLANK_UNBLANK)
 		got = pread(fb->fd, out, page, (off_t)fb->var.yoffset * fb->fix.line_length);
 	if (got < 0)
 		got = 0;
 	memset((char *)out + got, 0, page - (size_t)got);
 	draw_status_bar(d, out);
-	return d->generation;
+	generation = d->generation;
+	devns_unlock(d->core);
+	return generation;
 }
 
 static const uint32_t display_ioctls[] = {

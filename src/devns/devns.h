@@ -13,6 +13,7 @@
 #include "common/loop.h"
 #include "vp/config.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -101,6 +102,11 @@ struct devns_caller {
 
 struct devns {
 	struct loop *loop;
+	/* Device state is shared between the event loop and the supervisor threads (one per
+	 * seccomp listener, blocked in RECV so the caller's wake-up stays on its CPU). Held
+	 * while a call is handled, while the loop touches device state, and around every
+	 * fork of the daemon (no supervisor may hold a libc lock then). */
+	pthread_mutex_t lock;
 	struct devns_caller callers[DEVNS_CALLER_CACHE];
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];
@@ -133,7 +139,10 @@ int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err);
 /* Deactivate FROM's devices, then activate TO's (either may be NULL). */
 void devns_switch(struct devns_vp *from, struct devns_vp *to);
 
-/* Answer a deferred call. Ignored if its listener is gone. */
+void devns_lock(struct devns *core);
+void devns_unlock(struct devns *core);
+
+/* Answer a deferred call (with the lock held). Ignored if its listener is gone. */
 void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,
 		 int error);
 

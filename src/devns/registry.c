@@ -30,6 +30,7 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir, struct er
 
 	memset(core, 0, sizeof(*core));
 	core->loop = loop;
+	pthread_mutex_init(&core->lock, NULL);
 	devns_callers_init(core);
 	snprintf(core->dir, sizeof(core->dir), "%s", dir);
 	if ((ret = devns_notify_sizes(core, err)) < 0)
@@ -89,6 +90,7 @@ int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_co
 	memset(dvp, 0, sizeof(*dvp));
 	dvp->core = core;
 	snprintf(dvp->name, sizeof(dvp->name), "%s", config->name);
+	devns_lock(core);
 	for (unsigned d = 0; d < vdev_count; d++) {
 		dvp->access[d] = vp_config_device_access(config, vdev_registry[d]->name);
 		if (dvp->access[d] == DEV_EXCLUSIVE && core->exclusive[d]) {
@@ -115,8 +117,10 @@ int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_co
 		if (dvp->access[d] == DEV_EXCLUSIVE)
 			core->exclusive[d] = dvp;
 	}
+	devns_unlock(core);
 	return 0;
 fail:
+	devns_unlock(core);
 	devns_vp_destroy(dvp);
 	return ret;
 }
@@ -129,7 +133,9 @@ void devns_vp_destroy(struct devns_vp *dvp)
 		return;
 	if (dvp->active)
 		devns_switch(dvp, NULL);
+	/* The supervisor threads end first, outside the lock they may be waiting for. */
 	devns_vp_close_listeners(dvp);
+	devns_lock(core);
 	devns_callers_forget(core, dvp);
 	for (unsigned d = vdev_count; d-- > 0;) {
 		if (dvp->state[d])
@@ -141,11 +147,17 @@ void devns_vp_destroy(struct devns_vp *dvp)
 		if (core->exclusive[d] == dvp)
 			core->exclusive[d] = NULL;
 	}
+	devns_unlock(core);
 	dvp->core = NULL;
 }
 
 void devns_switch(struct devns_vp *from, struct devns_vp *to)
 {
+	struct devns *core = from && from->core ? from->core : to && to->core ? to->core : NULL;
+
+	if (!core)
+		return;
+	devns_lock(core);
 	if (from && from->core) {
 		for (unsigned d = 0; d < vdev_count; d++)
 			if (from->state[d] && vdev_registry[d]->deactivate)
@@ -158,4 +170,5 @@ void devns_switch(struct devns_vp *from, struct devns_vp *to)
 				vdev_registry[d]->activate(to->core->global[d], to->state[d]);
 		to->active = true;
 	}
+	devns_unlock(core);
 }

@@ -23,8 +23,16 @@
  *     rectangle that moves across it, and copy (memcpy) page 1 to page 0 in full: 7.6 MB
  *     written and 3.7 MB read. --pan also pans to page 0 every frame (one trapped ioctl
  *     per frame, fb only). --warmup frames first, untimed (first-touch page faults).
- *     --cpu N pins the process to CPU N first. Prints frames, seconds and frames per
- *     second.
+ *     --cpu N pins the process to CPU N first. --fps N paces the loop at N frames per
+ *     second (clock_nanosleep to absolute deadlines; a late frame is not made up for);
+ *     --seconds S stops after S seconds of timed frames even if --frames are not done.
+ *     --noise fills page 1 with new pseudo-random pixels (xorshift) every frame instead of
+ *     one colour: content that no encoder compresses.
+ *     Prints frames, seconds and frames per second.
+ *
+ *   fbbench fill --colour 0xRRGGBB [--fb PATH]
+ *     Fills every page of the framebuffer (the whole smem_len) with one colour and exits:
+ *     a static screen of a known colour (bench/vnc.py).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,7 +70,8 @@ static void usage(void)
 	fprintf(stderr, "usage: fbbench ioctl [--fb PATH] [--ops LIST] [--samples N] [--batch N] "
 			"[--cpu N]\n"
 			"       fbbench draw --target fb:PATH|malloc|file:PATH [--frames N] "
-			"[--warmup N] [--pan] [--cpu N]\n");
+			"[--warmup N] [--pan] [--cpu N] [--fps N] [--seconds S] [--noise]\n"
+			"       fbbench fill --colour 0xRRGGBB [--fb PATH]\n");
 	exit(2);
 }
 
@@ -207,8 +216,10 @@ static void fill32(uint32_t *p, size_t n, uint32_t colour)
 static int run_draw(int argc, char **argv)
 {
 	const char *target = NULL;
-	unsigned frames = 300, warmup = 20;
-	int do_pan = 0, fd = -1;
+	unsigned frames = 300, warmup = 20, fps = 0, done = 0;
+	double seconds = 0;
+	int do_pan = 0, noise = 0, fd = -1;
+	uint64_t rng = 0x9e3779b97f4a7c15u;
 	size_t stride = XRES, width = XRES, height = YRES, page_px, map_len;
 	uint8_t *map;
 	struct fb_var_screeninfo var = {0};
@@ -223,8 +234,14 @@ static int run_draw(int argc, char **argv)
 			warmup = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--pan"))
 			do_pan = 1;
+		else if (!strcmp(argv[i], "--noise"))
+			noise = 1;
 		else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
 			pin(atoi(argv[++i]));
+		else if (!strcmp(argv[i], "--fps") && i + 1 < argc)
+			fps = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
 		else
 			usage();
 	}
@@ -272,12 +289,38 @@ static int run_draw(int argc, char **argv)
 	}
 	page_px = stride * height;
 	uint32_t *front = (uint32_t *)map, *back = (uint32_t *)map + page_px;
-	uint64_t t0 = 0;
+	uint64_t t0 = 0, period = fps ? 1000000000u / fps : 0, next = now_ns();
 	for (unsigned f = 0; f < warmup + frames; f++) {
+		if (period) {
+			uint64_t t = now_ns();
+			if (next > t) {
+				struct timespec ts = {(time_t)(next / 1000000000u),
+						      (long)(next % 1000000000u)};
+				while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+				       EINTR)
+					;
+			} else if (t - next > period) {
+				next = t; /* late: no burst to catch up */
+			}
+			next += period;
+		}
 		if (f == warmup)
 			t0 = now_ns();
+		else if (f > warmup && seconds > 0 && (double)(now_ns() - t0) / 1e9 >= seconds)
+			break;
+		if (f >= warmup)
+			done++;
 		uint32_t colour = 0x00102030u + (f & 0xff) * 0x010101u;
-		fill32(back, page_px, colour);
+		if (noise) {
+			for (size_t i = 0; i + 1 < page_px; i += 2) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				memcpy(back + i, &rng, 8);
+			}
+		} else {
+			fill32(back, page_px, colour);
+		}
 		/* the rectangle crosses the page diagonally, bouncing at the edges */
 		size_t span_x = width - RECT, span_y = height - RECT;
 		size_t px = (f * 7) % (2 * span_x), py = (f * 11) % (2 * span_y);
@@ -295,10 +338,42 @@ static int run_draw(int argc, char **argv)
 		}
 	}
 	double sec = (double)(now_ns() - t0) / 1e9;
-	printf("{\"frames\": %u, \"seconds\": %.6f, \"fps\": %.3f, \"check\": %u}\n", frames, sec,
-	       frames / sec, front[page_px / 2]);
+	printf("{\"frames\": %u, \"seconds\": %.6f, \"fps\": %.3f, \"check\": %u}\n", done, sec,
+	       done / sec, front[page_px / 2]);
 	if (unlink_path)
 		unlink(unlink_path);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ fill */
+
+static int run_fill(int argc, char **argv)
+{
+	const char *fb_path = "/dev/fb0";
+	struct fb_fix_screeninfo fix;
+	long colour = -1;
+	int fd;
+	uint32_t *map;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--colour") && i + 1 < argc)
+			colour = strtol(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--fb") && i + 1 < argc)
+			fb_path = argv[++i];
+		else
+			usage();
+	}
+	if (colour < 0 || colour > 0xffffff)
+		usage();
+	if ((fd = open(fb_path, O_RDWR | O_CLOEXEC)) < 0)
+		die(fb_path);
+	if (ioctl(fd, FBIOGET_FSCREENINFO, &fix) < 0)
+		die("FBIOGET_FSCREENINFO");
+	map = mmap(NULL, fix.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap the framebuffer");
+	fill32(map, fix.smem_len / 4, (uint32_t)colour);
+	printf("{\"colour\": %ld, \"bytes\": %u}\n", colour, fix.smem_len);
 	return 0;
 }
 
@@ -311,6 +386,8 @@ int main(int argc, char **argv)
 		return run_ioctl(argc, argv);
 	if (!strcmp(argv[1], "draw"))
 		return run_draw(argc, argv);
+	if (!strcmp(argv[1], "fill"))
+		return run_fill(argc, argv);
 	usage();
 	return 2;
 }

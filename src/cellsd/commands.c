@@ -336,6 +336,8 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 	json_t *list = json_array();
 	unsigned total = 0, running = 0;
 	struct vp *only = NULL;
+	json_t *extra, *reply;
+	uint64_t calls, emulated;
 
 	(void)fds, (void)nfds;
 	if (json_object_get(req, "name") && !(only = req_vp(c, req)))
@@ -346,11 +348,25 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 		if (!only || only == vp)
 			json_array_append_new(list, vp_stats(vp));
 	}
-	client_reply(c, json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1, "daemon",
-				  "rss_kb", (int)self_rss_kb(), "vps", total, "running", running,
-				  "switches", (json_int_t)d->switches, "last_switch_usec",
-				  (double)d->last_switch_ns / 1000.0, "cgroups",
-				  d->cgroups.v2 ? "v2" : "v1", "vps", list));
+	extra = json_object();
+	devns_lock(&d->devns);
+	calls = d->devns.calls;
+	emulated = d->devns.calls_emulated;
+	devns_unlock(&d->devns);
+	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
+	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
+	json_object_set_new(extra, "vnc_clients", json_integer(d->vnc ? vnc_clients(d->vnc) : 0));
+	json_object_set_new(extra, "vnc_bytes_sent",
+			    json_integer(d->vnc ? (json_int_t)vnc_bytes_sent(d->vnc) : 0));
+	reply = json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1, "daemon",
+			  "rss_kb", (int)self_rss_kb(), "vps", total, "running", running,
+			  "switches", (json_int_t)d->switches, "last_switch_usec",
+			  (double)d->last_switch_ns / 1000.0, "cgroups",
+			  d->cgroups.v2 ? "v2" : "v1", "vps", list);
+	if (reply)
+		json_object_update(json_object_get(reply, "daemon"), extra);
+	json_decref(extra);
+	client_reply(c, reply);
 }
 
 static void cmd_events(struct client *c, json_t *req, int *fds, int nfds)

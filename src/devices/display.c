@@ -353,11 +353,6 @@ void display_size(const struct display *d, int *width, int *height)
 	*height = d->yres;
 }
 
-uint64_t display_generation(const struct display *d)
-{
-	return __atomic_load_n(&d->generation, __ATOMIC_RELAXED);
-}
-
 void display_set_foreground(struct display *d, const char *name, unsigned id)
 {
 	devns_lock(d->core);

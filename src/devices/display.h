@@ -20,7 +20,4 @@ uint64_t display_compose(struct display *d, uint32_t *out);
 /* The foreground VP changed (NAME NULL: none): its name and colour go on the status bar. */
 void display_set_foreground(struct display *d, const char *name, unsigned id);
 
-/* The generation counter alone, to skip composing an unchanged screen. */
-uint64_t display_generation(const struct display *d);
-
 #endif

@@ -279,6 +279,14 @@ def snapshot_build(tag):
     return lib, "tree %s, binaries sha256 %s" % (rev, digest.hexdigest()[:12])
 
 
+class DaemonExited(RuntimeError):
+    """cellsd exited while starting; .log holds what it said."""
+
+    def __init__(self, status, log):
+        super().__init__("cellsd exited with %s: %s" % (status, log))
+        self.log = log
+
+
 class Daemon:
     """A private cellsd: `with Daemon() as d: d.cell("image", "build")`.
 
@@ -303,6 +311,11 @@ class Daemon:
             raise
 
     def _enter(self):
+        self._prepare()
+        self._launch([])
+        return self
+
+    def _prepare(self):
         self.lib, self.identity = snapshot_build(self.tag)
         self.cellsd = os.path.join(self.lib, "cellsd")
         self.cell_bin = os.path.join(self.lib, "cell")
@@ -312,24 +325,25 @@ class Daemon:
         os.chmod(self.run, 0o755)
         self.logpath = os.path.join(tempfile.gettempdir(),
                                     "cells-%s-%d.log" % (self.tag, os.getpid()))
+
+    def _launch(self, extra_args):
+        """Start cellsd with EXTRA_ARGS and wait for its socket; DaemonExited if it dies."""
         self.logfile = open(self.logpath, "w")
         self.proc = subprocess.Popen(
-            [self.cellsd, "--state", self.state, "--run", self.run],
+            [self.cellsd, "--state", self.state, "--run", self.run] + list(extra_args),
             stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
             start_new_session=True)
         sock = os.path.join(self.run, "cellsd.sock")
         deadline = time.monotonic() + 10
         while not os.path.exists(sock):
             if self.proc.poll() is not None:
-                raise RuntimeError("cellsd exited with %s: %s" % (
-                    self.proc.returncode, open(self.logpath).read()))
+                raise DaemonExited(self.proc.returncode, open(self.logpath).read())
             if time.monotonic() > deadline:
                 raise RuntimeError("cellsd did not create %s" % sock)
             time.sleep(0.01)
         m = re.search(r"cgroup (\S+) \((v[12])\)", open(self.logpath).read())
         if m:
             self.cgroup_parent, self.cgroup_version = m.group(1), m.group(2)
-        return self
 
     @property
     def pid(self):

@@ -103,47 +103,24 @@ def free_port():
 
 
 class VncDaemon(cb.Daemon):
-    """cb.Daemon, with cellsd started as `--vnc 127.0.0.1:PORT --web none`: the same as
-    cb.Daemon._enter but for the extra arguments (cellsd fails when --vnc's port is
-    taken; a few ports are tried)."""
+    """cb.Daemon, with cellsd started as `--vnc 127.0.0.1:PORT --web none` (cellsd fails
+    when --vnc's port is taken; a few ports are tried)."""
 
     def _enter(self):
-        self.lib, self.identity = cb.snapshot_build(self.tag)
-        self.cellsd = os.path.join(self.lib, "cellsd")
-        self.cell_bin = os.path.join(self.lib, "cell")
-        self.state = tempfile.mkdtemp(prefix="cells-%s-state." % self.tag, dir="/tmp")
-        self.run = tempfile.mkdtemp(prefix="cells-%s-run." % self.tag, dir="/tmp")
-        os.chmod(self.state, 0o755)
-        os.chmod(self.run, 0o755)
-        self.logpath = os.path.join(tempfile.gettempdir(),
-                                    "cells-%s-%d.log" % (self.tag, os.getpid()))
-        sock = os.path.join(self.run, "cellsd.sock")
+        self._prepare()
         for attempt in range(5):
             self.port = free_port()
-            self.logfile = open(self.logpath, "w")
-            self.proc = subprocess.Popen(
-                [self.cellsd, "--state", self.state, "--run", self.run,
-                 "--vnc", "127.0.0.1:%d" % self.port, "--web", "none"],
-                stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
-                start_new_session=True)
-            deadline = time.monotonic() + 10
-            while not os.path.exists(sock) and self.proc.poll() is None:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("cellsd did not create %s" % sock)
-                time.sleep(0.01)
-            if self.proc.poll() is None:
+            try:
+                self._launch(["--vnc", "127.0.0.1:%d" % self.port, "--web", "none"])
                 break
-            log = open(self.logpath).read()
-            self.logfile.close()
-            if "cannot listen" not in log or attempt == 4:
-                raise RuntimeError("cellsd exited with %s: %s" % (self.proc.returncode, log))
+            except cb.DaemonExited as e:
+                self.logfile.close()
+                if "cannot listen" not in e.log or attempt == 4:
+                    raise
         log = open(self.logpath).read()
         if "vnc: listening on 127.0.0.1:%d" % self.port not in log:
             raise RuntimeError("cellsd does not say it listens on VNC port %d:\n%s" % (
                 self.port, log))
-        m = re.search(r"cgroup (\S+) \((v[12])\)", log)
-        if m:
-            self.cgroup_parent, self.cgroup_version = m.group(1), m.group(2)
         return self
 
 

@@ -31,7 +31,8 @@ motion  vnca runs `fbbench draw --target fb:/dev/fb0` (a full screen of a new co
         updates, cellsd's CPU, and the drawing program's own rate.
 idle and motion also run a child process that pings cellsd's control socket every 20 ms
 over the window (and, for idle, over the window with no client): how long the VNC sink
-holds cellsd's single-threaded event loop, which also answers every VP's trapped ioctls.
+holds cellsd's event loop (control requests); since the sink runs in its own threads
+this should stay flat.
 switch  vnca and vncb, two distinct solid colours; the client idle with one incremental
         request outstanding (each switch waits 50-80 ms, so that a 60 Hz tick of cellsd
         has read the request); one line {"cmd":"switch","name":...} on a persistent
@@ -449,8 +450,9 @@ def bench_switch(d, enc, args):
             to = order[i % 2]
             time.sleep(0.05 + 0.03 * rnd.random())
             while rfb.readable(0):  # nothing changed: nothing should come
-                m = rfb.message()
-                stray.append({"before_switch": i, "type": m["type"], "bytes": m["bytes"]})
+                m = rfb.message(keep=True)
+                stray.append({"before_switch": i, "type": m["type"], "bytes": m["bytes"],
+                              "rects": [r[:4] for r in m.get("rects", [])]})
                 if m["type"] == 0:
                     rfb.request()
                 time.sleep(0.05)

@@ -80,6 +80,7 @@ struct daemon {
 	int lock_fd;
 	int init_exe_fd;
 	struct vp_filter filter;
+	struct devns_settings devices;
 	struct devns devns;
 	struct vnc *vnc;   /* the VNC sink, if it runs */
 	char vnc_addr[64]; /* ADDR:PORT, "none" to run without */

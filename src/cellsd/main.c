@@ -36,15 +36,17 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
 		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
-		"              [--stop-timeout SECONDS] [--verbose]\n"
+		"              [--display WxH] [--stop-timeout SECONDS] [--verbose]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
 		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
 		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
 		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
-		"                  (default %s); \"none\" turns either off\n",
-		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB);
+		"                  (default %s); \"none\" turns either off\n"
+		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n",
+		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
+		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT);
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -57,6 +59,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"stop-timeout", required_argument, NULL, 't'},
 		{"vnc", required_argument, NULL, 'n'},
 		{"web", required_argument, NULL, 'w'},
+		{"display", required_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -68,6 +71,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	int opt;
 
 	d->uid_base = DEFAULT_UID_BASE;
+	d->devices.display_width = DEVNS_DISPLAY_WIDTH;
+	d->devices.display_height = DEVNS_DISPLAY_HEIGHT;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
@@ -106,6 +111,16 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				return -1;
 			}
 			*(opt == 'n' ? &d->vnc_required : &d->web_required) = true;
+			break;
+		case 'd':
+			if (parse_mode(optarg, &d->devices.display_width,
+				       &d->devices.display_height) < 0) {
+				fprintf(stderr,
+					"cellsd: --display wants WIDTHxHEIGHT, 64 to 4096 each, "
+					"like 720x1280; not '%s'\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
@@ -299,7 +314,7 @@ static int setup(struct daemon *d, struct error *err)
 	if ((ret = loop_init(&d->loop)) < 0)
 		return error_set(err, ret, "epoll");
 	snprintf(path, sizeof(path), "%s/dev", d->run_dir);
-	if ((ret = devns_init(&d->devns, &d->loop, path, err)) < 0)
+	if ((ret = devns_init(&d->devns, &d->loop, path, &d->devices, err)) < 0)
 		return ret;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -65,3 +65,28 @@ int parse_size(const char *text, uint64_t *bytes)
 	*bytes = (uint64_t)value << shift;
 	return 0;
 }
+
+static const char *parse_side(const char *text, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return NULL;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || v < 64 || v > 4096)
+		return NULL;
+	*out = (unsigned)v;
+	return end;
+}
+
+int parse_mode(const char *text, unsigned *width, unsigned *height)
+{
+	const char *rest = parse_side(text, width);
+
+	if (!rest || *rest != 'x')
+		return -EINVAL;
+	rest = parse_side(rest + 1, height);
+	return rest && *rest == '\0' ? 0 : -EINVAL;
+}

@@ -14,4 +14,7 @@ bool name_is_valid(const char *name);
 /* "512M", "1G", "65536", "4k" -> bytes. Returns -EINVAL on junk, -ERANGE on overflow. */
 int parse_size(const char *text, uint64_t *bytes);
 
+/* A display mode "720x1280" -> width, height, each 64..4096. -EINVAL otherwise. */
+int parse_mode(const char *text, unsigned *width, unsigned *height);
+
 #endif

@@ -21,8 +21,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define DEFAULT_XRES  720
-#define DEFAULT_YRES  1280
 #define BYTES_PER_PIX 4
 #define VSYNC_HZ      60
 
@@ -108,8 +106,8 @@ static int display_init(struct devns *core, void **global, struct error *err)
 	if (!d)
 		return error_set(err, ENOMEM, "display");
 	d->core = core;
-	d->xres = DEFAULT_XRES;
-	d->yres = DEFAULT_YRES;
+	d->xres = (int)core->settings.display_width;
+	d->yres = (int)core->settings.display_height;
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->vsync.handle = on_vsync;
 	if (d->vsync.fd < 0) {

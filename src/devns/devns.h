@@ -75,6 +75,14 @@ struct vdev_ops {
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
 };
 
+/* How the daemon was told to set its devices up (its command line). */
+struct devns_settings {
+	unsigned display_width, display_height; /* the screen's mode: every VP's fb0 */
+};
+
+#define DEVNS_DISPLAY_WIDTH  720
+#define DEVNS_DISPLAY_HEIGHT 1280
+
 /* One VP's devices. */
 struct devns_vp {
 	struct devns *core;
@@ -102,6 +110,7 @@ struct devns_caller {
 
 struct devns {
 	struct loop *loop;
+	struct devns_settings settings;
 	/* Device state is shared between the event loop and the supervisor threads (one per
 	 * seccomp listener, blocked in RECV so the caller's wake-up stays on its CPU). Held
 	 * while a call is handled, while the loop touches device state, and around every
@@ -120,7 +129,8 @@ struct devns {
 extern const struct vdev_ops *const vdev_registry[];
 extern const unsigned vdev_count;
 
-int devns_init(struct devns *core, struct loop *loop, const char *dir, struct error *err);
+int devns_init(struct devns *core, struct loop *loop, const char *dir,
+	       const struct devns_settings *settings, struct error *err);
 void devns_fini(struct devns *core);
 /* The global state of the device named NAME (for sinks: the display's scanout). */
 void *devns_global(struct devns *core, const char *name);

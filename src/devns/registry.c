@@ -24,12 +24,14 @@ void devns_callers_fini(struct devns *core);
 void devns_callers_forget(struct devns *core, const struct devns_vp *owner);
 void devns_vp_close_listeners(struct devns_vp *dvp);
 
-int devns_init(struct devns *core, struct loop *loop, const char *dir, struct error *err)
+int devns_init(struct devns *core, struct loop *loop, const char *dir,
+	       const struct devns_settings *settings, struct error *err)
 {
 	int ret;
 
 	memset(core, 0, sizeof(*core));
 	core->loop = loop;
+	core->settings = *settings;
 	pthread_mutex_init(&core->lock, NULL);
 	devns_callers_init(core);
 	snprintf(core->dir, sizeof(core->dir), "%s", dir);

@@ -1,16 +1,20 @@
-/* The VNC sink. libvncserver speaks RFB (and WebSockets on the same port); this file
- * feeds it the composed output and drives it from the daemon's event loop: the listening
- * sockets are watched, and while clients are connected a 60 Hz tick composes the output,
- * compares it with what the clients have tile by tile (damage tracking: an idle screen
- * sends nothing), and lets libvncserver read requests and send the changed tiles. */
+/* The VNC sink. libvncserver speaks RFB (and WebSockets on the same port) in its own
+ * threads: one accepts, and each client has one that reads its requests and one that
+ * encodes and sends, so a slow client or an expensive encoding (ZRLE of noise: ~60 ms a
+ * frame) never delays the daemon's event loop. The loop keeps only a 60 Hz tick while
+ * clients are connected: it composes the output and compares it with what the clients
+ * have tile by tile (damage tracking: an idle screen sends nothing). */
 #include "sinks/vnc.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <rfb/rfb.h>
+#include <rfb/rfbregion.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,11 +30,19 @@ struct vnc {
 	rfbScreenInfoPtr screen;
 	struct display *display;
 	struct loop *loop;
-	struct loop_watch listen4, listen6, tick;
+	struct loop_watch tick;
+	/* The composition and the clients' framebuffer are written by the loop's tick and by
+	 * the accepting thread (a new client gets a fresh picture before its first request).
+	 * Taken before the device lock, never inside it. */
+	pthread_mutex_t compose_lock;
 	uint32_t *scratch;
 	int width, height;
 	bool ticking;
-	uint64_t bytes_sent; /* of clients gone */
+	/* Written by the client threads. */
+	atomic_uint clients;
+	atomic_uint_fast64_t bytes_sent; /* of clients gone */
+	int wake[2];			 /* a client came: start ticking */
+	struct loop_watch woken;
 };
 
 static void vnc_log(const char *fmt, ...)
@@ -63,7 +75,10 @@ static void set_ticking(struct vnc *v, bool on)
 static void update_damage(struct vnc *v)
 {
 	uint32_t *fb = (uint32_t *)v->screen->frameBuffer;
+	/* Marked at once, so a client's sender never sends half of a new frame. */
+	sraRegionPtr damage = sraRgnCreate();
 
+	pthread_mutex_lock(&v->compose_lock);
 	display_compose(v->display, v->scratch);
 	for (int ty = 0; ty < v->height; ty += TILE) {
 		int th = ty + TILE > v->height ? v->height - ty : TILE;
@@ -79,15 +94,15 @@ static void update_damage(struct vnc *v)
 			for (int y = ty; y < ty + th; y++)
 				memcpy(fb + (size_t)y * v->width + tx,
 				       v->scratch + (size_t)y * v->width + tx, (size_t)tw * 4);
-			rfbMarkRectAsModified(v->screen, tx, ty, tx + tw, ty + th);
+			sraRegionPtr tile = sraRgnCreateRect(tx, ty, tx + tw, ty + th);
+			sraRgnOr(damage, tile);
+			sraRgnDestroy(tile);
 		}
 	}
-}
-
-static void pump(struct vnc *v)
-{
-	rfbProcessEvents(v->screen, 0);
-	set_ticking(v, v->screen->clientHead != NULL);
+	if (!sraRgnEmpty(damage))
+		rfbMarkRegionAsModified(v->screen, damage);
+	sraRgnDestroy(damage);
+	pthread_mutex_unlock(&v->compose_lock);
 }
 
 static void on_tick(struct loop_watch *w, uint32_t events)
@@ -98,28 +113,33 @@ static void on_tick(struct loop_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	if (v->screen->clientHead)
+	if (atomic_load(&v->clients) == 0) {
+		set_ticking(v, false);
+		return;
+	}
+	update_damage(v);
+}
+
+static void on_woken(struct loop_watch *w, uint32_t events)
+{
+	struct vnc *v = container_of(w, struct vnc, woken);
+	char buf[64];
+
+	(void)events;
+	while (read(w->fd, buf, sizeof(buf)) > 0)
+		;
+	if (atomic_load(&v->clients) > 0) {
 		update_damage(v);
-	pump(v);
-}
-
-static void on_listen4(struct loop_watch *w, uint32_t events)
-{
-	(void)events;
-	pump(container_of(w, struct vnc, listen4));
-}
-
-static void on_listen6(struct loop_watch *w, uint32_t events)
-{
-	(void)events;
-	pump(container_of(w, struct vnc, listen6));
+		set_ticking(v, true);
+	}
 }
 
 static void client_gone(rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
-	v->bytes_sent += (uint64_t)rfbStatGetSentBytes(cl);
+	atomic_fetch_add(&v->bytes_sent, (uint64_t)rfbStatGetSentBytes(cl));
+	atomic_fetch_sub(&v->clients, 1);
 	log_info("vnc: client %s left", cl->host ? cl->host : "?");
 }
 
@@ -133,8 +153,14 @@ static void set_cloexec(int fd)
 
 static enum rfbNewClientAction client_new(rfbClientPtr cl)
 {
+	struct vnc *v = cl->screen->screenData;
+
 	set_cloexec(cl->sock);
 	cl->clientGoneHook = client_gone;
+	update_damage(v);
+	atomic_fetch_add(&v->clients, 1);
+	if (write(v->wake[1], "c", 1) < 0 && errno != EAGAIN)
+		log_warn("vnc: wake the daemon's loop: %s", strerror(errno));
 	log_info("vnc: client %s", cl->host ? cl->host : "?");
 	return RFB_CLIENT_ACCEPT;
 }
@@ -148,7 +174,8 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 
 	if (!v)
 		return error_set(err, ENOMEM, "vnc");
-	v->tick.fd = v->listen4.fd = v->listen6.fd = -1;
+	v->tick.fd = v->wake[0] = v->wake[1] = -1;
+	pthread_mutex_init(&v->compose_lock, NULL);
 	if (inet_pton(AF_INET, addr, &listen_addr) != 1) {
 		free(v);
 		return error_set(err, 0, "vnc: '%s' is not an IPv4 address", addr);
@@ -182,6 +209,9 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 	v->screen->listenInterface = listen_addr;
 	v->screen->deferUpdateTime = 0;
 	v->screen->screenData = v;
+	/* A phone has no pointer to show; and libvncserver draws its cursor into the
+	 * framebuffer, which the tile comparison would then take for damage. */
+	v->screen->cursor = NULL;
 	v->screen->newClientHook = client_new;
 	rfbInitServer(v->screen);
 	set_cloexec(v->screen->listenSock);
@@ -190,16 +220,20 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 		ret = error_set(err, 0, "vnc: cannot listen on %s:%d", addr, port);
 		goto fail;
 	}
-	v->listen4 = (struct loop_watch){.fd = v->screen->listenSock, .handle = on_listen4};
-	v->listen6 = (struct loop_watch){.fd = v->screen->listen6Sock, .handle = on_listen6};
 	v->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	v->tick.handle = on_tick;
-	if (v->tick.fd < 0 || loop_add(loop, &v->tick, EPOLLIN) < 0 ||
-	    loop_add(loop, &v->listen4, EPOLLIN) < 0 ||
-	    (v->listen6.fd >= 0 && loop_add(loop, &v->listen6, EPOLLIN) < 0)) {
-		ret = error_set(err, errno, "vnc: watch its sockets");
+	if (v->tick.fd < 0 || pipe2(v->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		ret = error_set(err, errno, "vnc: tick");
 		goto fail;
 	}
+	v->woken = (struct loop_watch){.fd = v->wake[0], .handle = on_woken};
+	if (loop_add(loop, &v->tick, EPOLLIN) < 0 || loop_add(loop, &v->woken, EPOLLIN) < 0) {
+		ret = error_set(err, errno, "vnc: watch its tick");
+		goto fail;
+	}
+	/* The threads inherit the daemon's blocked signals (its signalfd's); SIGPIPE is
+	 * ignored, so a client gone mid-frame is a write error. */
+	rfbRunEventLoop(v->screen, -1, TRUE);
 	log_info("vnc: listening on %s:%d (RFB and WebSockets)", addr, port);
 	*out = v;
 	return 0;
@@ -216,41 +250,41 @@ void vnc_stop(struct vnc *v)
 		loop_del(v->loop, &v->tick);
 		close(v->tick.fd);
 	}
+	if (v->wake[0] >= 0) {
+		loop_del(v->loop, &v->woken);
+		close(v->wake[0]);
+		close(v->wake[1]);
+	}
 	if (v->screen) {
-		if (v->listen4.fd >= 0)
-			loop_del(v->loop, &v->listen4);
-		if (v->listen6.fd >= 0)
-			loop_del(v->loop, &v->listen6);
 		rfbShutdownServer(v->screen, TRUE);
 		free(v->screen->frameBuffer);
 		rfbScreenCleanup(v->screen);
 	}
+	pthread_mutex_destroy(&v->compose_lock);
 	free(v->scratch);
 	free(v);
 }
 
 void vnc_refresh(struct vnc *v)
 {
-	if (!v || !v->screen->clientHead)
+	if (!v || atomic_load(&v->clients) == 0)
 		return;
 	update_damage(v);
-	pump(v);
 }
 
-uint64_t vnc_bytes_sent(const struct vnc *v)
+uint64_t vnc_bytes_sent(struct vnc *v)
 {
-	uint64_t total = v->bytes_sent;
+	uint64_t total = atomic_load(&v->bytes_sent);
+	rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
+	rfbClientPtr cl;
 
-	for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next)
+	while ((cl = rfbClientIteratorNext(it)))
 		total += (uint64_t)rfbStatGetSentBytes(cl);
+	rfbReleaseClientIterator(it);
 	return total;
 }
 
-unsigned vnc_clients(const struct vnc *v)
+unsigned vnc_clients(struct vnc *v)
 {
-	unsigned n = 0;
-
-	for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next)
-		n++;
-	return n;
+	return atomic_load(&v->clients);
 }

@@ -18,7 +18,7 @@ void vnc_stop(struct vnc *vnc);
 /* The picture may have changed (a switch): send it now rather than at the next tick. */
 void vnc_refresh(struct vnc *vnc);
 /* Bytes sent to clients so far, and clients connected now. */
-uint64_t vnc_bytes_sent(const struct vnc *vnc);
-unsigned vnc_clients(const struct vnc *vnc);
+uint64_t vnc_bytes_sent(struct vnc *vnc);
+unsigned vnc_clients(struct vnc *vnc);
 
 #endif

@@ -179,8 +179,9 @@ def _fmt(r):
 class Daemon:
     """One cellsd on its own directories. start() may be called again after stop()/kill9()."""
 
-    def __init__(self, base, state=None, run=None, stop_timeout=STOP_TIMEOUT):
+    def __init__(self, base, state=None, run=None, stop_timeout=STOP_TIMEOUT, extra_args=()):
         self.base = Path(base)
+        self.extra_args = [str(a) for a in extra_args]
         self.state = Path(state) if state else self.base / "state"
         self.run = Path(run) if run else self.base / "run"
         self.stop_timeout = stop_timeout
@@ -201,7 +202,7 @@ class Daemon:
         # side and must not compete for the default ports.
         return [str(CELLSD), "--state", str(self.state), "--run", str(self.run),
                 "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base),
-                "--vnc", "none", "--web", "none"]
+                "--vnc", "none", "--web", "none", *self.extra_args]
 
     def start(self, timeout=15, build_image=False):
         assert self.proc is None or self.proc.poll() is not None, "already running"

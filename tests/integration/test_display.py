@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, ROOT, UID_RANGE, procs_with_uid, wait_pid_gone
+from conftest import CELL, CELLSD, ROOT, UID_RANGE, procs_with_uid, wait_pid_gone
 
 HERE = Path(__file__).resolve().parent
 XRES, YRES, BAR = 720, 1280, 28
@@ -447,6 +447,30 @@ def test_fbdev_modes(daemon, tools):
     assert got["fix_size"] == "80"
     # The request with its upper 32 bits set (bionic sign-extends): the same request.
     assert (got["vget_high_bits"], got["high_bits_xres"]) == ("0", "720")
+
+
+def test_display_mode_from_the_command_line(make_daemon, tools):
+    d = make_daemon(extra_args=["--display", "480x800"])
+    add_vp(d, tools, "v")
+    got = probe(d, "v", "info")
+    want = {"xres": "480", "yres": "800", "xres_virtual": "480", "yres_virtual": "1600",
+            "line_length": "1920", "smem_len": str(480 * 1600 * 4)}
+    assert_answers({k: got.get(k) for k in want}, want)
+    path = d.base / "small.png"
+    d.cell("screenshot", path)
+    img = read_png(path)
+    assert (img.width, img.height) == (480, 800)
+
+
+@pytest.mark.parametrize("mode", ["720", "720x", "63x1280", "720x4097", "720x1280x2", "-1x9",
+                                  "720 x 1280", "x"])
+def test_bad_display_mode_is_refused(mode, tmp_path):
+    r = subprocess.run([str(CELLSD), "--state", str(tmp_path / "s"), "--run",
+                        str(tmp_path / "r"), "--vnc", "none", "--web", "none", "--display", mode],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert "--display wants WIDTHxHEIGHT" in r.stderr and mode in r.stderr, r.stderr
+    assert not (tmp_path / "r").exists(), "refused before it made anything"
 
 
 def test_pan_shows_the_other_page(daemon, tools):

@@ -207,6 +207,32 @@ static void size_accepts_largest_values(void **state)
 	assert_true(b == 16777215ull << 40);
 }
 
+static void mode_parses_width_and_height(void **state)
+{
+	unsigned w = 0, h = 0;
+
+	(void)state;
+	assert_int_equal(parse_mode("720x1280", &w, &h), 0);
+	assert_int_equal(w, 720);
+	assert_int_equal(h, 1280);
+	assert_int_equal(parse_mode("64x4096", &w, &h), 0);
+	assert_int_equal(w, 64);
+	assert_int_equal(h, 4096);
+}
+
+static void mode_rejects_junk_and_out_of_range(void **state)
+{
+	static const char *const bad[] = {"",	   "720",     "720x",	  "x1280",   "720X1280",
+					  "720x-1", "-720x100", "+720x100", "720x+100", "63x100",
+					  "100x63", "4097x100", "720x1280 ", " 720x1280", "720x1280x2",
+					  "99999999999999999999x100"};
+	unsigned w = 7, h = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_mode(bad[i], &w, &h), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +253,8 @@ int main(void)
 	    cmocka_unit_test(size_rejects_junk),
 	    cmocka_unit_test(size_rejects_overflow_with_erange),
 	    cmocka_unit_test(size_accepts_largest_values),
+	    cmocka_unit_test(mode_parses_width_and_height),
+	    cmocka_unit_test(mode_rejects_junk_and_out_of_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -346,10 +346,9 @@ int vp_start(struct vp *vp, struct error *err)
 
 	if ((ret = devices_create(vp, err)) < 0)
 		return ret;
-	/* No supervisor thread may hold a libc lock while the daemon clones (see devns). */
-	devns_lock(&d->devns);
+	rt->around_clone = devns_hold_for_clone;
+	rt->around_clone_ctx = &d->devns;
 	ret = vp_spawn(rt, err);
-	devns_unlock(&d->devns);
 	if (ret < 0) {
 		struct error inner = *err;
 		devns_vp_destroy(&vp->devns);

@@ -151,6 +151,9 @@ void devns_switch(struct devns_vp *from, struct devns_vp *to);
 
 void devns_lock(struct devns *core);
 void devns_unlock(struct devns *core);
+/* Around a clone whose child runs on without exec: no supervisor thread may hold a libc
+ * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
+void devns_hold_for_clone(void *core, bool before);
 
 /* Answer a deferred call (with the lock held). Ignored if its listener is gone. */
 void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,

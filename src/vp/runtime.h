@@ -41,6 +41,10 @@ struct vp_runtime {
 	struct vp_dev_file dev_files[VP_DEV_FILES_MAX]; /* bound into the VP's /dev */
 	unsigned ndev_files;
 	int listener_fd; /* the seccomp listener of cell-init's filter, for the daemon */
+	/* Called just before and after the clone (BEFORE true, then false): a daemon with
+	 * threads holds them off libc's locks there, since the child does not exec at once. */
+	void (*around_clone)(void *ctx, bool before);
+	void *around_clone_ctx;
 
 	pid_t pid;
 	int pidfd;

@@ -114,7 +114,11 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
+	if (rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, true);
 	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid != 0 && rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, false);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);

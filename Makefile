@@ -6,7 +6,7 @@ CC       ?= gcc
 BUILD    := build
 CFLAGS   ?= -O2 -g
 CFLAGS   += -pthread -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Isrc
-PKGS     := jansson libseccomp libpng libvncserver
+PKGS     := jansson libseccomp libpng libvncserver fuse3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

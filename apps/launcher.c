@@ -3,6 +3,9 @@
  * colour, a clock that changes every second and a bouncing square, through the fbdev API
  * only (FBIOGET_VSCREENINFO, FBIOGET_FSCREENINFO, mmap, FBIOPAN_DISPLAY,
  * FBIO_WAITFORVSYNC), so a screenshot shows which VP is on screen and that it is alive.
+ * It reads the VP's touchscreen and keys (/dev/input/event0 and event1, evdev) and draws a
+ * yellow mark where it was last touched and the last key pressed under the clock, so a
+ * screenshot also shows what input reached which VP.
  *
  * Usage: launcher [--fb PATH] [--name NAME] [--frames N]
  *   --fb PATH    framebuffer device (default /dev/fb0)
@@ -17,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fb.h>
+#include <linux/input.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +85,18 @@ struct screen {
 	int pages;	   /* 2 when double buffered, else 1 */
 	int vsync;	   /* FBIO_WAITFORVSYNC still worth calling */
 	struct fb_bitfield red, green, blue, transp;
+};
+
+/* What input has reached the VP, as drawn. */
+#define MARK_SIZE   24
+#define MARK_COLOUR 0xffd400
+struct input_seen {
+	int fds[2]; /* event0 (touch), event1 (keys); -1 if absent */
+	int slot, x[10], y[10], tracking[10];
+	int dropping; /* after SYN_DROPPED, until the next SYN_REPORT */
+	int mark_x, mark_y, marked;
+	int last_key;
+	int changed;
 };
 
 /* What one page holds, so the next frame drawn into it can erase just the square. */
@@ -170,9 +187,33 @@ static int bounce(long long ms, int length, int speed)
 
 struct scene {
 	const char *name;
-	uint32_t bg, fg, dim, square;
+	uint32_t bg, fg, dim, square, mark;
 	int name_scale, clock_scale, label_scale, sq_size;
+	const struct input_seen *input;
 };
+
+static const char *key_name(int code, char *buf, size_t len)
+{
+	static const char letters[] = "qwertyuiop\0\0\0\0asdfghjkl\0\0\0\0\0zxcvbnm";
+
+	if (code >= KEY_1 && code <= KEY_9)
+		snprintf(buf, len, "%c", '1' + code - KEY_1);
+	else if (code == KEY_0)
+		snprintf(buf, len, "0");
+	else if (code >= KEY_Q && code <= KEY_M && letters[code - KEY_Q])
+		snprintf(buf, len, "%c", letters[code - KEY_Q] - 'a' + 'A');
+	else if (code == KEY_BACK)
+		snprintf(buf, len, "BACK");
+	else if (code == KEY_HOMEPAGE)
+		snprintf(buf, len, "HOME");
+	else if (code == KEY_POWER)
+		snprintf(buf, len, "POWER");
+	else if (code == KEY_VOLUMEUP || code == KEY_VOLUMEDOWN)
+		snprintf(buf, len, "VOL%s", code == KEY_VOLUMEUP ? "+" : "-");
+	else
+		snprintf(buf, len, "%d", code);
+	return buf;
+}
 
 static void draw_frame(const struct screen *s, const struct scene *sc, struct page_state *ps,
 		       uint32_t *page, const struct timespec *mono, time_t now)
@@ -198,12 +239,23 @@ static void draw_frame(const struct screen *s, const struct scene *sc, struct pa
 				  sc->clock_scale);
 		draw_text_centred(s, page, s->height - FONT_HEIGHT * sc->label_scale * 2, "Cells",
 				  sc->dim, sc->label_scale);
+		if (sc->input && sc->input->last_key) {
+			char text[32], name[16];
+			snprintf(text, sizeof(text), "key %s",
+				 key_name(sc->input->last_key, name, sizeof(name)));
+			draw_text_centred(s, page, top + name_h + 3 * clock_h + clock_h / 2, text,
+					  sc->fg, sc->clock_scale);
+		}
 		ps->valid = 1;
 		ps->second = now;
 	} else {
 		fill_rect(s, page, ps->sq_x, ps->sq_y, ps->sq_size, ps->sq_size, sc->bg);
 	}
 	fill_rect(s, page, sq_x, sq_y, sc->sq_size, sc->sq_size, sc->square);
+	/* Over the square, which erases only itself: the mark is redrawn every frame. */
+	if (sc->input && sc->input->marked)
+		fill_rect(s, page, sc->input->mark_x - MARK_SIZE / 2, sc->input->mark_y - MARK_SIZE / 2,
+			  MARK_SIZE, MARK_SIZE, sc->mark);
 	ps->sq_x = sq_x;
 	ps->sq_y = sq_y;
 	ps->sq_size = sc->sq_size;
@@ -293,6 +345,80 @@ static int open_screen(const char *path, int fd, struct screen *s, struct fb_var
 	return 0;
 }
 
+static void open_input(struct input_seen *in)
+{
+	const char *paths[2] = {"/dev/input/event0", "/dev/input/event1"};
+
+	memset(in, 0, sizeof(*in));
+	for (int i = 0; i < 2; i++)
+		in->fds[i] = open(paths[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	for (int s = 0; s < 10; s++)
+		in->tracking[s] = -1;
+}
+
+static void take_event(struct input_seen *in, const struct input_event *ev)
+{
+	int s = in->slot;
+
+	if (ev->type == EV_SYN && ev->code == SYN_DROPPED) {
+		in->dropping = 1;
+		return;
+	}
+	if (ev->type == EV_SYN && ev->code == SYN_REPORT) {
+		in->dropping = 0;
+		return;
+	}
+	if (in->dropping)
+		return;
+	if (ev->type == EV_ABS && ev->code == ABS_MT_SLOT && ev->value >= 0 && ev->value < 10)
+		in->slot = ev->value;
+	else if (ev->type == EV_ABS && ev->code == ABS_MT_TRACKING_ID)
+		in->tracking[s] = ev->value;
+	else if (ev->type == EV_ABS && ev->code == ABS_MT_POSITION_X)
+		in->x[s] = ev->value;
+	else if (ev->type == EV_ABS && ev->code == ABS_MT_POSITION_Y)
+		in->y[s] = ev->value;
+	else if (ev->type == EV_KEY && ev->value == 1 && ev->code < BTN_MISC)
+		in->last_key = ev->code, in->changed = 1;
+	if (ev->type == EV_ABS && in->tracking[s] >= 0 &&
+	    (in->mark_x != in->x[s] || in->mark_y != in->y[s] || !in->marked)) {
+		in->mark_x = in->x[s];
+		in->mark_y = in->y[s];
+		in->marked = 1;
+		in->changed = 1;
+	}
+}
+
+/* Wait until DEADLINE (CLOCK_MONOTONIC) or input; take what input came. */
+static void wait_for(struct input_seen *in, const struct timespec *deadline)
+{
+	struct pollfd pfd[2];
+	struct timespec now, left;
+	struct input_event evs[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left.tv_sec = deadline->tv_sec - now.tv_sec;
+	left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+	if (left.tv_nsec < 0) {
+		left.tv_nsec += 1000000000L;
+		left.tv_sec--;
+	}
+	if (left.tv_sec < 0)
+		left.tv_sec = left.tv_nsec = 0;
+	for (int i = 0; i < 2; i++)
+		pfd[i] = (struct pollfd){.fd = in->fds[i], .events = POLLIN};
+	if (ppoll(pfd, 2, &left, NULL) <= 0)
+		return;
+	for (int i = 0; i < 2; i++) {
+		ssize_t n;
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		while ((n = read(in->fds[i], evs, sizeof(evs))) > 0)
+			for (size_t e = 0; e < (size_t)n / sizeof(evs[0]); e++)
+				take_event(in, &evs[e]);
+	}
+}
+
 static int parse_count(const char *text, long long *out)
 {
 	char *end;
@@ -313,6 +439,7 @@ int main(int argc, char **argv)
 	struct scene sc;
 	struct sigaction sa;
 	struct timespec next;
+	struct input_seen input;
 	int fd, shown, initial;
 
 	for (int i = 1; i < argc; i++) {
@@ -360,6 +487,9 @@ int main(int argc, char **argv)
 	sc.fg = pixel(&s, 0xffffff);
 	sc.dim = pixel(&s, 0xc8c8c8);
 	sc.square = pixel(&s, 0xffffff);
+	sc.mark = pixel(&s, MARK_COLOUR);
+	open_input(&input);
+	sc.input = &input;
 	sc.name_scale = fit_scale(&s, name_buf, s.width / 90 > 1 ? s.width / 90 : 1);
 	sc.clock_scale = fit_scale(&s, "00:00:00", s.width / 144 > 1 ? s.width / 144 : 1);
 	sc.label_scale = s.width / 240 > 1 ? s.width / 240 : 1;
@@ -421,10 +551,23 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		if (mono.tv_sec > next.tv_sec + 1) /* fell far behind (stopped, frozen) */
 			next = mono;
-		while (!stop_signal &&
-		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-			;
+		input.changed = 0;
+		while (!stop_signal && !input.changed) {
+			struct timespec now;
+			wait_for(&input, &next);
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec > next.tv_sec ||
+			    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec))
+				break;
+		}
+		if (input.changed) { /* show it now, on both pages in turn */
+			pages[0].valid = pages[1].valid = 0;
+			next = mono;
+		}
 	}
+	for (int i = 0; i < 2; i++)
+		if (input.fds[i] >= 0)
+			close(input.fds[i]);
 	munmap(s.base, s.map_len);
 	close(fd);
 	return 0;

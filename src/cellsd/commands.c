@@ -5,6 +5,7 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "devices/display.h"
+#include "devices/input.h"
 #include "sinks/png.h"
 
 #include <errno.h>
@@ -209,6 +210,70 @@ static void cmd_prev(struct client *c, json_t *req, int *fds, int nfds)
 	switch_step(c, -1);
 }
 
+/* A key by name, or a chord ("ctrl+alt+right": its modifiers held around the key). */
+static int press_keys(struct input *in, const char *spec)
+{
+	static const struct {
+		unsigned mod, key;
+	} mod_keys[] = {{KEYMAP_CTRL, KEY_LEFTCTRL},
+			{KEYMAP_ALT, KEY_LEFTALT},
+			{KEYMAP_SHIFT, KEY_LEFTSHIFT},
+			{KEYMAP_META, KEY_LEFTMETA}};
+	struct key_chord chord = {0, keymap_from_name(spec)};
+
+	if (!chord.key && keymap_parse_chord(spec, &chord) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(mod_keys); i++)
+		if (chord.mods & mod_keys[i].mod)
+			input_key(in, mod_keys[i].key, 1);
+	input_key(in, chord.key, 1);
+	input_key(in, chord.key, 0);
+	for (size_t i = ARRAY_SIZE(mod_keys); i-- > 0;)
+		if (chord.mods & mod_keys[i].mod)
+			input_key(in, mod_keys[i].key, 0);
+	return 0;
+}
+
+/* Input from the root, as from a VNC client: a tap at a point, a key, a chord. */
+static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct input *in = devns_global(&c->daemon->devns, "input");
+	json_t *tap = json_object_get(req, "tap");
+	const char *key = req_string(req, "key");
+	json_int_t x, y;
+	int width, height;
+
+	(void)fds, (void)nfds;
+	if (!in) {
+		client_reply_error(c, "no input device");
+		return;
+	}
+	input_size(in, &width, &height);
+	if (tap) {
+		if (json_unpack(tap, "[II!]", &x, &y) < 0 || x < 0 || y < 0 || x >= width ||
+		    y >= height) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "a tap wants X and Y on the screen (0..%d, 0..%d)",
+				 width - 1, height - 1);
+			client_reply_error(c, msg);
+			return;
+		}
+		input_pointer(in, (int)x, (int)y, true);
+		input_pointer(in, (int)x, (int)y, false);
+	} else if (key) {
+		if (press_keys(in, key) < 0) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "unknown key or chord '%.64s'", key);
+			client_reply_error(c, msg);
+			return;
+		}
+	} else {
+		client_reply_error(c, "input wants \"tap\": [X, Y] or \"key\": NAME");
+		return;
+	}
+	client_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
 static void cmd_active(struct client *c, json_t *req, int *fds, int nfds)
 {
 	(void)req, (void)fds, (void)nfds;
@@ -355,6 +420,17 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 	devns_unlock(&d->devns);
 	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
 	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
+	if (devns_global(&d->devns, "input")) {
+		struct input_stats is;
+		input_get_stats(devns_global(&d->devns, "input"), &is);
+		json_object_set_new(extra, "input_packets", json_integer((json_int_t)is.packets));
+		json_object_set_new(extra, "input_events_delivered",
+				    json_integer((json_int_t)is.events_delivered));
+		json_object_set_new(extra, "input_events_dropped",
+				    json_integer((json_int_t)is.events_dropped));
+		json_object_set_new(extra, "system_switches",
+				    json_integer((json_int_t)is.system_switches));
+	}
 	json_object_set_new(extra, "vnc_clients", json_integer(d->vnc ? vnc_clients(d->vnc) : 0));
 	json_object_set_new(extra, "vnc_bytes_sent",
 			    json_integer(d->vnc ? (json_int_t)vnc_bytes_sent(d->vnc) : 0));
@@ -479,6 +555,7 @@ static const struct {
 	{"next", cmd_next},
 	{"prev", cmd_prev},
 	{"active", cmd_active},
+	{"input", cmd_input},
 	{"exec", cmd_exec},
 	{"console", cmd_console},
 	{"stats", cmd_stats},

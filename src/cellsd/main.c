@@ -26,6 +26,7 @@
 #define DEFAULT_STOP_S	 10
 #define DEFAULT_VNC	 "127.0.0.1:5900"
 #define DEFAULT_WEB	 "127.0.0.1:6080"
+#define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
 
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
@@ -36,7 +37,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
 		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
-		"              [--display WxH] [--stop-timeout SECONDS] [--verbose]\n"
+		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
+		"              [--stop-timeout SECONDS] [--verbose]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
@@ -44,9 +46,39 @@ static void usage(FILE *out)
 		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
 		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
 		"                  (default %s); \"none\" turns either off\n"
-		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n",
+		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n"
+		"  --input DEVICE  a host evdev device (grabbed) or a FIFO of input_event\n"
+		"                  records, routed to the foreground VP; repeatable\n"
+		"  --switch-keys NEXT,PREV\n"
+		"                  the system switch chords, never seen by a VP\n"
+		"                  (default " DEFAULT_SWITCH_KEYS ")\n",
 		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
 		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT);
+}
+
+static int parse_switch_keys(const char *text, struct devns_settings *s)
+{
+	char next[64];
+	const char *comma = strchr(text, ',');
+
+	if (!comma || (size_t)(comma - text) >= sizeof(next))
+		return -EINVAL;
+	memcpy(next, text, (size_t)(comma - text));
+	next[comma - text] = '\0';
+	if (keymap_parse_chord(next, &s->switch_next) < 0 ||
+	    keymap_parse_chord(comma + 1, &s->switch_prev) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* The system switch keys were pressed (the input router asks on the loop). */
+static void system_switch(void *ctx, int direction)
+{
+	struct daemon *d = ctx;
+	struct vp *to = foreground_neighbour(d, direction);
+
+	if (to)
+		foreground_switch(d, to, NULL);
 }
 
 static int parse_args(struct daemon *d, int argc, char **argv)
@@ -60,6 +92,8 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"vnc", required_argument, NULL, 'n'},
 		{"web", required_argument, NULL, 'w'},
 		{"display", required_argument, NULL, 'd'},
+		{"input", required_argument, NULL, 'i'},
+		{"switch-keys", required_argument, NULL, 'k'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -73,6 +107,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->uid_base = DEFAULT_UID_BASE;
 	d->devices.display_width = DEVNS_DISPLAY_WIDTH;
 	d->devices.display_height = DEVNS_DISPLAY_HEIGHT;
+	parse_switch_keys(DEFAULT_SWITCH_KEYS, &d->devices);
+	d->devices.system_switch = system_switch;
+	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
@@ -118,6 +155,24 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				fprintf(stderr,
 					"cellsd: --display wants WIDTHxHEIGHT, 64 to 4096 each, "
 					"like 720x1280; not '%s'\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'i':
+			if (d->devices.ninputs == DEVNS_MAX_INPUTS) {
+				fprintf(stderr, "cellsd: at most %d --input devices\n",
+					DEVNS_MAX_INPUTS);
+				return -1;
+			}
+			d->devices.inputs[d->devices.ninputs++] = optarg;
+			break;
+		case 'k':
+			if (parse_switch_keys(optarg, &d->devices) < 0) {
+				fprintf(stderr,
+					"cellsd: --switch-keys wants NEXT,PREV chords of modifiers "
+					"(ctrl, alt, shift, meta) and a key, like "
+					"ctrl+alt+right,ctrl+alt+left; not '%s'\n",
 					optarg);
 				return -1;
 			}
@@ -249,7 +304,8 @@ static int start_sinks(struct daemon *d, struct error *err)
 		if (split_addr_port(d->vnc_addr, addr, sizeof(addr), &port) < 0)
 			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
 					 d->vnc_addr);
-		ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"), addr, port,
+		ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"),
+				devns_global(&d->devns, "input"), addr, port,
 				err);
 		if (ret < 0 && d->vnc_required)
 			return ret;

@@ -301,10 +301,14 @@ static int devices_create(struct vp *vp, struct error *err)
 	for (unsigned dev = 0; dev < vdev_count; dev++)
 		for (unsigned f = 0; f < vp->devns.nfiles[dev] && rt->ndev_files < VP_DEV_FILES_MAX;
 		     f++) {
-			struct vp_dev_file *out = &rt->dev_files[rt->ndev_files++];
-			snprintf(out->name, sizeof(out->name), "%s", vp->devns.files[dev][f].name);
-			snprintf(out->host_path, sizeof(out->host_path), "%s",
-				 vp->devns.files[dev][f].host_path);
+			const struct vdev_file *in = &vp->devns.files[dev][f];
+			struct vp_dev_file *out;
+			if (in->flags & VDEV_FILE_NO_BIND)
+				continue;
+			out = &rt->dev_files[rt->ndev_files++];
+			snprintf(out->name, sizeof(out->name), "%s", in->name);
+			snprintf(out->host_path, sizeof(out->host_path), "%s", in->host_path);
+			out->dir = in->flags & VDEV_FILE_DIR;
 		}
 	return 0;
 }

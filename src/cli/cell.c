@@ -30,6 +30,9 @@ static const char usage_text[] =
 	"  stats [NAME] [--json]              resource use\n"
 	"  events                             stream events as JSON lines\n"
 	"  screenshot FILE.png                what the screen shows now\n"
+	"  input tap X Y | input key NAME|CHORD\n"
+	"                                     touch or type into the foreground VP\n"
+	"                                     (a chord: ctrl+alt+right)\n"
 	"The daemon is found in --run DIR, $CELLS_RUN, or /run/cells.\n";
 
 static int usage_error(const char *fmt, const char *arg)
@@ -252,6 +255,31 @@ static int cmd_foreground(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_input(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	json_t *req;
+	long x, y;
+	char *end;
+
+	if (argc == 4 && strcmp(argv[1], "tap") == 0) {
+		errno = 0;
+		x = strtol(argv[2], &end, 10);
+		if (errno || *end || !argv[2][0])
+			return usage_error("input tap wants X Y, not '%s'", argv[2]);
+		y = strtol(argv[3], &end, 10);
+		if (errno || *end || !argv[3][0])
+			return usage_error("input tap wants X Y, not '%s'", argv[3]);
+		req = json_pack("{s:s, s:[I,I]}", "cmd", "input", "tap", (json_int_t)x,
+				(json_int_t)y);
+	} else if (argc == 3 && strcmp(argv[1], "key") == 0) {
+		req = json_pack("{s:s, s:s}", "cmd", "input", "key", argv[2]);
+	} else {
+		return usage_error("input wants 'tap X Y' or 'key NAME|CHORD'%s", "");
+	}
+	return cli_request(cli, req, NULL, 0, &reply) < 0 ? 1 : 0;
+}
+
 static int cmd_exec(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
@@ -396,6 +424,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_events(cli, argc, argv);
 	if (strcmp(cmd, "screenshot") == 0)
 		return cmd_screenshot(cli, argc, argv);
+	if (strcmp(cmd, "input") == 0)
+		return cmd_input(cli, argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }
 
@@ -425,7 +455,8 @@ int main(int argc, char **argv)
 	/* Check the words before bothering the daemon. */
 	static const char *const known[] = {"image", "create",	"start", "stop",   "destroy",
 					    "list",  "switch",	"next",	 "prev",   "active",
-					    "exec",  "console", "stats", "events", "screenshot"};
+					    "exec",  "console", "stats", "events", "screenshot",
+					    "input"};
 	bool found = false;
 	for (size_t k = 0; k < ARRAY_SIZE(known); k++)
 		found |= strcmp(argv[i], known[k]) == 0;

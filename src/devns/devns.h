@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/loop.h"
+#include "devices/keymap.h"
 #include "vp/config.h"
 
 #include <pthread.h>
@@ -28,7 +29,15 @@ struct vdev_file {
 	char host_path[256];
 	dev_t dev;
 	ino_t ino;
+	unsigned flags;
 };
+
+#define VDEV_FILE_DIR	    1u /* a directory (a file system of the daemon's) */
+#define VDEV_FILE_NO_BIND   2u /* not bound itself: inside a bound directory */
+#define VDEV_FILE_KNOWN_ID  4u /* dev and ino set by the device: the core stats nothing (a
+				* FUSE file's server is the daemon itself) */
+#define VDEV_FILE_TRANSIENT 8u /* keep no reference to a caller's open file past the call:
+				* its last close means something (FUSE release) */
 
 /* What a device learns of the VP it serves. */
 struct vdev_vp {
@@ -48,6 +57,14 @@ struct vdev_call {
 	long ret;
 	int error;
 	bool deferred; /* answered later through devns_reply() */
+	/* Set by the handler: answer with what ioctl(FILE, request, &value) gives on the
+	 * caller's own open file, made once the device lock is dropped (the file's server,
+	 * FUSE, may need the lock). */
+	struct {
+		bool on;
+		uint32_t request;
+		int value;
+	} forward;
 	uint64_t notify_id;
 	uint64_t listener_serial;
 };
@@ -75,9 +92,18 @@ struct vdev_ops {
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
 };
 
+#define DEVNS_MAX_INPUTS 8
+
 /* How the daemon was told to set its devices up (its command line). */
 struct devns_settings {
 	unsigned display_width, display_height; /* the screen's mode: every VP's fb0 */
+	/* The system switch keys, consumed by the root; asked for on the event loop. */
+	struct key_chord switch_next, switch_prev;
+	void (*system_switch)(void *ctx, int direction);
+	void *ctx;
+	/* Host evdev devices to grab and route. */
+	const char *inputs[DEVNS_MAX_INPUTS];
+	unsigned ninputs;
 };
 
 #define DEVNS_DISPLAY_WIDTH  720

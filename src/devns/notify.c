@@ -25,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,9 +123,9 @@ static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fre
 /* Which device file of OWNER the caller's FD is, by device and inode. The answer is kept
  * with a reference to that open file: next time one kcmp tells whether FD is still it. */
 static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int fd, unsigned *dev,
-		      unsigned *file)
+		      unsigned *file, int *transient)
 {
-	struct stat st;
+	struct statx st;
 	int target;
 
 	if (caller->file_ref >= 0 && caller->file_nr == fd &&
@@ -137,15 +138,23 @@ static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int f
 	if (target < 0)
 		return false;
 	/* An O_PATH descriptor can be had without the file's permissions: natively it
-	 * cannot ioctl (EBADF), so it is not ours to answer. */
-	if (fstat(target, &st) < 0 || (fcntl(target, F_GETFL) & O_PATH)) {
+	 * cannot ioctl (EBADF), so it is not ours to answer. The attributes are the cached
+	 * ones: a FUSE file's server may be waiting for the lock held here. */
+	if (statx(target, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &st) < 0 ||
+	    (fcntl(target, F_GETFL) & O_PATH)) {
 		close(target);
 		return false;
 	}
 	for (unsigned d = 0; d < vdev_count; d++)
 		for (unsigned f = 0; owner->state[d] && f < owner->nfiles[d]; f++)
-			if (owner->files[d][f].dev == st.st_dev &&
-			    owner->files[d][f].ino == st.st_ino) {
+			if (owner->files[d][f].dev == makedev(st.stx_dev_major, st.stx_dev_minor) &&
+			    owner->files[d][f].ino == st.stx_ino) {
+				if (owner->files[d][f].flags & VDEV_FILE_TRANSIENT) {
+					*transient = target;
+					*dev = d;
+					*file = f;
+					return true;
+				}
 				if (caller->file_ref >= 0)
 					close(caller->file_ref);
 				caller->file_ref = target;
@@ -172,8 +181,15 @@ static void answer(int fd, struct seccomp_notif_resp *resp)
 		log_warn_errno(errno, "seccomp: answer a notification");
 }
 
+/* A call to finish once the lock is dropped: an ioctl on the caller's open file. */
+struct forward {
+	int fd;
+	uint32_t request;
+	int value;
+};
+
 static void handle(struct devns_listener *l, struct seccomp_notif *req,
-		   struct seccomp_notif_resp *resp)
+		   struct seccomp_notif_resp *resp, struct forward *fwd)
 {
 	struct devns_vp *owner = l->owner;
 	struct devns *core = owner->core;
@@ -193,14 +209,14 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	caller = caller_open(core, (pid_t)req->pid, &fresh);
 	if (caller)
 		caller->owner = owner;
-	found = caller && find_file(owner, caller, fd, &dev, &file);
+	found = caller && find_file(owner, caller, fd, &dev, &file, &fwd->fd);
 	if (caller && !found && !fresh) {
 		/* Perhaps an earlier task with this tid: look again with fresh descriptors. */
 		caller_drop(caller);
 		caller = caller_open(core, (pid_t)req->pid, &fresh);
 		if (caller)
 			caller->owner = owner;
-		found = caller && find_file(owner, caller, fd, &dev, &file);
+		found = caller && find_file(owner, caller, fd, &dev, &file, &fwd->fd);
 	}
 	if (!found || !traps(dev, (uint32_t)req->data.args[1]))
 		return;
@@ -232,6 +248,16 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 		}
 	}
 	core->calls_emulated++;
+	if (call.forward.on && fwd->fd >= 0) {
+		fwd->request = call.forward.request;
+		fwd->value = call.forward.value;
+		return; /* answered by supervise() */
+	}
+	if (call.forward.on) {
+		resp->val = -1;
+		resp->error = -EBADF; /* only a transient file's call can be forwarded */
+		return;
+	}
 	if (call.deferred) {
 		resp->id = 0;
 		return;
@@ -277,9 +303,17 @@ static void *supervise(void *arg)
 				continue;
 			break;
 		}
+		struct forward fwd = {.fd = -1};
 		devns_lock(core);
-		handle(l, req, resp);
+		handle(l, req, resp, &fwd);
 		devns_unlock(core);
+		if (fwd.fd >= 0 && fwd.request) {
+			long r = ioctl(fwd.fd, fwd.request, &fwd.value);
+			resp->val = r < 0 ? -1 : r;
+			resp->error = r < 0 ? -errno : 0;
+		}
+		if (fwd.fd >= 0)
+			close(fwd.fd);
 		if (resp->id)
 			answer(l->watch.fd, resp);
 	}

@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 extern const struct vdev_ops vdev_display;
+extern const struct vdev_ops vdev_input;
 
 /* One line per device. The order is the order of activation on a switch. */
 const struct vdev_ops *const vdev_registry[] = {
 	&vdev_display,
+	&vdev_input,
 };
 const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
 
@@ -109,6 +111,8 @@ int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_co
 			goto fail;
 		for (unsigned f = 0; f < dvp->nfiles[d]; f++) {
 			struct stat st;
+			if (dvp->files[d][f].flags & VDEV_FILE_KNOWN_ID)
+				continue;
 			if (stat(dvp->files[d][f].host_path, &st) < 0) {
 				ret = error_set(err, errno, "stat %s", dvp->files[d][f].host_path);
 				goto fail;
@@ -143,8 +147,11 @@ void devns_vp_destroy(struct devns_vp *dvp)
 		if (dvp->state[d])
 			vdev_registry[d]->destroy(core->global[d], dvp->state[d]);
 		dvp->state[d] = NULL;
+		/* A file system of the device's (FUSE) is its own to take down: the daemon
+		 * serves it and must not wait on it. */
 		for (unsigned f = 0; f < dvp->nfiles[d]; f++)
-			unlink(dvp->files[d][f].host_path);
+			if (!(dvp->files[d][f].flags & (VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID)))
+				unlink(dvp->files[d][f].host_path);
 		dvp->nfiles[d] = 0;
 		if (core->exclusive[d] == dvp)
 			core->exclusive[d] = NULL;

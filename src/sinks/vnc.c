@@ -29,6 +29,7 @@
 struct vnc {
 	rfbScreenInfoPtr screen;
 	struct display *display;
+	struct input *input; /* where the clients' pointer and keys go (NULL: nowhere) */
 	struct loop *loop;
 	struct loop_watch tick;
 	/* The composition and the clients' framebuffer are written by the loop's tick and by
@@ -134,6 +135,25 @@ static void on_woken(struct loop_watch *w, uint32_t events)
 	}
 }
 
+/* A client's pointer: the left button is a finger on the screen. Called in the client's
+ * reader thread; the router takes the device lock. */
+static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+
+	if (v->input)
+		input_pointer(v->input, x, y, buttons & 1);
+}
+
+static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
+{
+	struct vnc *v = cl->screen->screenData;
+	unsigned code = keymap_from_keysym((uint32_t)keysym);
+
+	if (v->input && code)
+		input_key(v->input, code, down ? 1 : 0);
+}
+
 static void client_gone(rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
@@ -165,8 +185,8 @@ static enum rfbNewClientAction client_new(rfbClientPtr cl)
 	return RFB_CLIENT_ACCEPT;
 }
 
-int vnc_start(struct vnc **out, struct loop *loop, struct display *display, const char *addr,
-	      int port, struct error *err)
+int vnc_start(struct vnc **out, struct loop *loop, struct display *display, struct input *input,
+	      const char *addr, int port, struct error *err)
 {
 	struct vnc *v = calloc(1, sizeof(*v));
 	int argc = 0, ret;
@@ -184,6 +204,7 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 	rfbErr = vnc_log;
 	rfbMaxClientWait = CLIENT_WAIT_MS;
 	v->display = display;
+	v->input = input;
 	v->loop = loop;
 	display_size(display, &v->width, &v->height);
 	v->scratch = calloc((size_t)v->width * (size_t)v->height, 4);
@@ -213,6 +234,8 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, cons
 	 * framebuffer, which the tile comparison would then take for damage. */
 	v->screen->cursor = NULL;
 	v->screen->newClientHook = client_new;
+	v->screen->ptrAddEvent = on_pointer;
+	v->screen->kbdAddEvent = on_key;
 	rfbInitServer(v->screen);
 	set_cloexec(v->screen->listenSock);
 	set_cloexec(v->screen->listen6Sock);

@@ -24,6 +24,7 @@
 struct vp_dev_file {
 	char name[32];
 	char host_path[256];
+	bool dir; /* a directory: a file system of the daemon's (FUSE) */
 };
 
 struct vp_runtime {

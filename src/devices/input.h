@@ -1,0 +1,49 @@
+/* The input device (DESIGN.md §5): in every VP with input access, /dev/input/event0 (a
+ * multitouch touchscreen the size of the display) and /dev/input/event1 (buttons and a
+ * keyboard, with switches, LEDs and sounds), served by FUSE (input_fs.c) with the evdev
+ * model of evdev.c.
+ *
+ * The router: sources (the VNC sink, host evdev devices, the control socket) hand it
+ * whole packets; it sends them to the foreground VP only. A contact or a key belongs to
+ * the VP that saw it begin: when the foreground changes, the old VP gets everything it
+ * holds released and the new one gets nothing of what began before it (it starts
+ * clean). A packet is routed whole, so no switch falls inside one; a source's own
+ * SYN_DROPPED reaches the foreground VP as one. Switch events (EV_SW) reach every VP.
+ * The system switch chord is the root's: never delivered to a VP. */
+#ifndef CELLS_DEVICES_INPUT_H
+#define CELLS_DEVICES_INPUT_H
+
+#include "devices/keymap.h"
+
+#include <linux/input.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct input;
+
+/* A source's packet: events up to and including its SYN_REPORT. */
+struct input_packet {
+	struct input_event *events;
+	unsigned count;
+};
+
+/* Route one packet (taking the device lock). Events with no device here are dropped. */
+void input_route(struct input *in, const struct input_event *events, unsigned count);
+
+/* A pointer as a touch on slot 0: DOWN while the button is held, at (X, Y) in display
+ * pixels (clamped). Only changes make events. */
+void input_pointer(struct input *in, int x, int y, bool down);
+
+/* A key of the keyboard by code: pressed, released or repeated (VALUE 1, 0, 2). */
+void input_key(struct input *in, unsigned code, int value);
+
+/* The touchscreen's size: the display's. */
+void input_size(const struct input *in, int *width, int *height);
+
+/* Counters for `cell stats`. */
+struct input_stats {
+	uint64_t packets, events_delivered, events_dropped, system_switches;
+};
+void input_get_stats(struct input *in, struct input_stats *out);
+
+#endif

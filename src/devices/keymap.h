@@ -1,0 +1,38 @@
+/* Keys by their names: X keysyms (what a VNC client sends) and the names a user writes
+ * (`cellsd --switch-keys ctrl+alt+right,ctrl+alt+left`) to Linux key codes, and the set
+ * of keys the VP's keyboard has. */
+#ifndef CELLS_DEVICES_KEYMAP_H
+#define CELLS_DEVICES_KEYMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The Linux key code (KEY_*) for an X keysym; 0 for one the keyboard does not have. */
+unsigned keymap_from_keysym(uint32_t keysym);
+
+/* The key code for a name: "a", "7", "right", "f5", "home", "power", "volumeup", ...
+ * (case-insensitive), or "KEY_..." as in linux/input-event-codes.h; 0 if unknown. */
+unsigned keymap_from_name(const char *name);
+
+/* Every key the VP's keyboard device has; returns their number. */
+unsigned keymap_keys(const unsigned **keys);
+
+/* Modifiers of a chord, as bits. */
+#define KEYMAP_CTRL  1u
+#define KEYMAP_ALT   2u
+#define KEYMAP_SHIFT 4u
+#define KEYMAP_META  8u
+
+struct key_chord {
+	unsigned mods; /* KEYMAP_* bits */
+	unsigned key;  /* KEY_* */
+};
+
+/* "ctrl+alt+right" -> a chord. -EINVAL for junk, an unknown key or no modifier (a chord
+ * must not take a key from every VP). */
+int keymap_parse_chord(const char *text, struct key_chord *chord);
+
+/* Which KEYMAP_* modifier a key is (0: none). */
+unsigned keymap_modifier(unsigned key);
+
+#endif

@@ -278,7 +278,7 @@ static int badioctl(const char *path)
 	try_ioctl("bit_bad", fd, EVIOCGBIT(EV_KEY, KEY_CNT / 8), bad);
 	try_ioctl("clock_bad_pointer", fd, EVIOCSCLOCKID, bad);
 	try_ioctl("clock_bad_value", fd, EVIOCSCLOCKID, &clock);
-	try_ioctl("unknown_e", fd, _IOC(_IOC_READ, 'E', 0x77, 8), &clock);
+	try_ioctl("unknown_e", fd, _IOC(_IOC_READ, 'E', 0x0c, 8), &clock);
 	try_ioctl("foreign", fd, 0x5401 /* TCGETS */, &clock);
 	try_ioctl("grab_bad_pointer_value", fd, EVIOCGRAB, bad);
 	try_ioctl("ungrab", fd, EVIOCGRAB, (void *)0);

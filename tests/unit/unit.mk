@@ -12,6 +12,7 @@ UNIT_SRC_test_fsutil := $(UNIT_COMMON)
 UNIT_SRC_test_proto  := $(UNIT_COMMON)
 UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
+UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)

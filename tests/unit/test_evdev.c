@@ -1,0 +1,382 @@
+/* The evdev model (src/devices/evdev.c): the input core's filter, packets, queues,
+ * overflow, grabs, clocks, writes and the ioctls, as the kernel's evdev behaves. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "devices/evdev.h"
+#include "devices/keymap.h"
+
+static struct evdev_time t0;
+
+static void touchscreen(struct evdev *dev)
+{
+	evdev_init(dev, 64);
+	snprintf(dev->name, sizeof(dev->name), "touch");
+	evdev_enable_prop(dev, INPUT_PROP_DIRECT);
+	evdev_enable(dev, EV_KEY, BTN_TOUCH);
+	evdev_enable(dev, EV_KEY, KEY_A);
+	evdev_enable(dev, EV_SW, SW_LID);
+	evdev_enable(dev, EV_LED, LED_CAPSL);
+	evdev_enable_abs(dev, ABS_X, 0, 719, 0);
+	evdev_enable_abs(dev, ABS_MT_SLOT, 0, 9, 0);
+	evdev_enable_abs(dev, ABS_MT_TRACKING_ID, 0, 65535, 0);
+	evdev_enable_abs(dev, ABS_MT_POSITION_X, 0, 719, 0);
+}
+
+static void ev(struct evdev *dev, unsigned type, unsigned code, int value)
+{
+	evdev_event(dev, &t0, type, code, value);
+}
+
+static void syn(struct evdev *dev)
+{
+	ev(dev, EV_SYN, SYN_REPORT, 0);
+}
+
+/* Read everything queued into OUT; returns how many events. */
+static int drain(struct evdev_client *c, struct input_event *out, int max)
+{
+	ssize_t n = evdev_read(c, out, (size_t)max * sizeof(*out), false);
+
+	assert_true(n >= 0);
+	assert_int_equal(n % (ssize_t)sizeof(*out), 0);
+	return (int)(n / (ssize_t)sizeof(*out));
+}
+
+static void expect(const struct input_event *e, unsigned type, unsigned code, int value)
+{
+	assert_int_equal(e->type, type);
+	assert_int_equal(e->code, code);
+	assert_int_equal(e->value, value);
+}
+
+static void packets_are_readable_only_when_complete(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[8];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	ev(&dev, EV_KEY, KEY_A, 1);
+	assert_false(evdev_readable(c));
+	assert_int_equal(drain(c, out, 8), 0);
+	syn(&dev);
+	assert_true(evdev_readable(c));
+	assert_int_equal(drain(c, out, 8), 2);
+	expect(&out[0], EV_KEY, KEY_A, 1);
+	expect(&out[1], EV_SYN, SYN_REPORT, 0);
+	evdev_close(c);
+}
+
+static void the_input_core_filter(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[16];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	ev(&dev, EV_KEY, KEY_A, 1);
+	ev(&dev, EV_KEY, KEY_A, 1);	   /* already down: dropped */
+	ev(&dev, EV_KEY, KEY_B, 1);	   /* not a capability: dropped */
+	ev(&dev, EV_ABS, ABS_X, 5);
+	ev(&dev, EV_ABS, ABS_X, 5);	   /* unchanged: dropped */
+	ev(&dev, EV_REL, REL_X, 1);	   /* not a type it has: dropped */
+	syn(&dev);
+	syn(&dev); /* an empty packet: dropped */
+	ev(&dev, EV_KEY, KEY_A, 2); /* a repeat of a key that is down: passed */
+	syn(&dev);
+	ev(&dev, EV_KEY, KEY_A, 0);
+	ev(&dev, EV_KEY, KEY_A, 2); /* a repeat of a key that is up: dropped */
+	syn(&dev);
+	assert_int_equal(drain(c, out, 16), 7);
+	expect(&out[0], EV_KEY, KEY_A, 1);
+	expect(&out[1], EV_ABS, ABS_X, 5);
+	expect(&out[2], EV_SYN, SYN_REPORT, 0);
+	expect(&out[3], EV_KEY, KEY_A, 2);
+	expect(&out[4], EV_SYN, SYN_REPORT, 0);
+	expect(&out[5], EV_KEY, KEY_A, 0);
+	expect(&out[6], EV_SYN, SYN_REPORT, 0);
+	assert_false(evdev_key_down(&dev, KEY_A));
+	evdev_close(c);
+}
+
+static void slots_are_reported_before_an_event_of_another(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[16];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	ev(&dev, EV_ABS, ABS_MT_SLOT, 0);
+	ev(&dev, EV_ABS, ABS_MT_TRACKING_ID, 1);
+	ev(&dev, EV_ABS, ABS_MT_SLOT, 3);
+	ev(&dev, EV_ABS, ABS_MT_TRACKING_ID, 2);
+	ev(&dev, EV_ABS, ABS_MT_POSITION_X, 9);
+	syn(&dev);
+	ev(&dev, EV_ABS, ABS_MT_SLOT, 3);
+	ev(&dev, EV_ABS, ABS_MT_POSITION_X, 9); /* same value in the same slot: dropped */
+	ev(&dev, EV_ABS, ABS_MT_SLOT, 0);
+	ev(&dev, EV_ABS, ABS_MT_POSITION_X, 9); /* slot 0 had 0: passed, after its slot */
+	syn(&dev);
+	assert_int_equal(drain(c, out, 16), 8);
+	expect(&out[0], EV_ABS, ABS_MT_TRACKING_ID, 1); /* slot 0 is the device's current */
+	expect(&out[1], EV_ABS, ABS_MT_SLOT, 3);
+	expect(&out[2], EV_ABS, ABS_MT_TRACKING_ID, 2);
+	expect(&out[3], EV_ABS, ABS_MT_POSITION_X, 9);
+	expect(&out[4], EV_SYN, SYN_REPORT, 0);
+	expect(&out[5], EV_ABS, ABS_MT_SLOT, 0);
+	expect(&out[6], EV_ABS, ABS_MT_POSITION_X, 9);
+	expect(&out[7], EV_SYN, SYN_REPORT, 0);
+	evdev_close(c);
+}
+
+static void release_all_lifts_keys_and_contacts(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[16];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	ev(&dev, EV_ABS, ABS_MT_SLOT, 2);
+	ev(&dev, EV_ABS, ABS_MT_TRACKING_ID, 5);
+	ev(&dev, EV_KEY, BTN_TOUCH, 1);
+	syn(&dev);
+	drain(c, out, 16);
+	evdev_release_all(&dev, &t0);
+	assert_int_equal(drain(c, out, 16), 3);
+	expect(&out[0], EV_ABS, ABS_MT_TRACKING_ID, -1); /* slot 2 is still current */
+	expect(&out[1], EV_KEY, BTN_TOUCH, 0);
+	expect(&out[2], EV_SYN, SYN_REPORT, 0);
+	evdev_release_all(&dev, &t0); /* nothing held: nothing sent */
+	assert_false(evdev_readable(c));
+	evdev_close(c);
+}
+
+static void overflow_leaves_syn_dropped_and_the_newest(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c, *reader;
+	struct input_event out[128];
+	int n;
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	assert_int_equal(evdev_open(&dev, &reader), 0);
+	for (int i = 0; i < 100; i++) {
+		ev(&dev, EV_KEY, KEY_A, !(i % 2));
+		syn(&dev);
+		drain(reader, out, 128); /* the other reader keeps up: untouched */
+	}
+	n = drain(c, out, 128);
+	assert_true(n > 0 && n < 64);
+	expect(&out[0], EV_SYN, SYN_DROPPED, 0);
+	expect(&out[n - 1], EV_SYN, SYN_REPORT, 0);
+	evdev_close(c);
+	evdev_close(reader);
+}
+
+static void reads_take_whole_events_of_the_callers_size(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	unsigned char buf[64];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	t0.real.tv_sec = 1234;
+	t0.real.tv_nsec = 5678000;
+	ev(&dev, EV_KEY, KEY_A, 1);
+	syn(&dev);
+	assert_int_equal(evdev_read(c, buf, 23, false), -EINVAL);
+	assert_int_equal(evdev_read(c, buf, 15, true), -EINVAL);
+	assert_int_equal(evdev_read(c, buf, 16 + 15, true), 16); /* one whole 32-bit event */
+	uint32_t sec, usec;
+	memcpy(&sec, buf, 4);
+	memcpy(&usec, buf + 4, 4);
+	assert_int_equal(sec, 1234);
+	assert_int_equal(usec, 5678);
+	assert_int_equal(buf[8], EV_KEY);
+	assert_int_equal(evdev_read(c, buf, 48, false), 24); /* the SYN, 64-bit */
+	memset(&t0, 0, sizeof(t0));
+	evdev_close(c);
+}
+
+static void a_grab_takes_every_event(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *a, *b;
+	struct input_event out[8];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &a), 0);
+	assert_int_equal(evdev_open(&dev, &b), 0);
+	assert_int_equal(evdev_grab(a, true), 0);
+	assert_int_equal(evdev_grab(b, true), -EBUSY);
+	assert_int_equal(evdev_grab(a, true), -EBUSY);
+	assert_int_equal(evdev_grab(b, false), -EINVAL);
+	ev(&dev, EV_KEY, KEY_A, 1);
+	syn(&dev);
+	assert_int_equal(drain(b, out, 8), 0);
+	assert_int_equal(drain(a, out, 8), 2);
+	evdev_close(a); /* the grab goes with the file */
+	ev(&dev, EV_KEY, KEY_A, 0);
+	syn(&dev);
+	assert_int_equal(drain(b, out, 8), 2);
+	evdev_close(b);
+}
+
+static void writes_set_leds_and_nothing_else(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c, *other;
+	struct input_event w[3] = {{.type = EV_LED, .code = LED_CAPSL, .value = 1},
+				   {.type = EV_KEY, .code = KEY_A, .value = 1},
+				   {.type = EV_SYN, .code = SYN_REPORT}};
+	struct input_event out[8];
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	assert_int_equal(evdev_open(&dev, &other), 0);
+	assert_int_equal(evdev_write(c, w, 10, false, &t0), -EINVAL);
+	assert_int_equal(evdev_write(c, w, sizeof(w) + 5, false, &t0), (ssize_t)sizeof(w));
+	assert_false(evdev_key_down(&dev, KEY_A));
+	assert_int_equal(drain(other, out, 8), 2);
+	expect(&out[0], EV_LED, LED_CAPSL, 1);
+	evdev_close(c);
+	evdev_close(other);
+}
+
+static void clock_change_restarts_the_queue(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[8];
+	int mono = CLOCK_MONOTONIC, bad = 99;
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	ev(&dev, EV_KEY, KEY_A, 1);
+	syn(&dev);
+	size_t none = 0;
+	assert_int_equal(evdev_ioctl(c, EVIOCSCLOCKID, &bad, sizeof(bad), NULL, &none, false),
+			 -EINVAL);
+	assert_int_equal(evdev_ioctl(c, EVIOCSCLOCKID, &mono, sizeof(mono), NULL, &none, false),
+			 0);
+	assert_int_equal(drain(c, out, 8), 0); /* SYN_DROPPED waits for the next packet */
+	ev(&dev, EV_KEY, KEY_A, 0);
+	syn(&dev);
+	assert_int_equal(drain(c, out, 8), 3);
+	expect(&out[0], EV_SYN, SYN_DROPPED, 0);
+	evdev_close(c);
+}
+
+static void ioctls_answer_as_evdev(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	unsigned char out[256];
+	size_t len;
+	struct input_absinfo abs;
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	len = 4;
+	assert_int_equal(evdev_ioctl(c, EVIOCGVERSION, NULL, 0, out, &len, false), 0);
+	assert_int_equal(len, 4);
+	len = 256;
+	assert_int_equal(evdev_ioctl(c, EVIOCGNAME(256), NULL, 0, out, &len, false), 6);
+	assert_string_equal((char *)out, "touch");
+	len = 3;
+	assert_int_equal(evdev_ioctl(c, EVIOCGNAME(3), NULL, 0, out, &len, false), 3);
+	len = 64;
+	assert_int_equal(evdev_ioctl(c, EVIOCGUNIQ(64), NULL, 0, out, &len, false), -ENOENT);
+	len = 64;
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(0, 64), NULL, 0, out, &len, false), 8);
+	assert_true(out[0] & (1 << EV_ABS));
+	len = 64;
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(0, 64), NULL, 0, out, &len, true), 4);
+	len = 256;
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_KEY, 256), NULL, 0, out, &len, false), 96);
+	assert_true(out[BTN_TOUCH / 8] & (1 << (BTN_TOUCH % 8)));
+	len = 256;
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_REL, 256), NULL, 0, out, &len, false),
+			 -EINVAL);
+	len = sizeof(abs);
+	assert_int_equal(evdev_ioctl(c, EVIOCGABS(ABS_MT_POSITION_X), NULL, 0, &abs, &len, false),
+			 0);
+	assert_int_equal(abs.maximum, 719);
+	len = 8;
+	assert_int_equal(evdev_ioctl(c, EVIOCGPROP(8), NULL, 0, out, &len, false), 8);
+	assert_true(out[0] & (1 << INPUT_PROP_DIRECT));
+	len = 8;
+	assert_int_equal(evdev_ioctl(c, _IOC(_IOC_READ, 'E', 0x0c, 8), NULL, 0, out, &len, false),
+			 -EINVAL);
+	len = 0;
+	assert_int_equal(evdev_ioctl(c, 0x5401, NULL, 0, out, &len, false), -EINVAL);
+	len = 8;
+	assert_int_equal(evdev_ioctl(c, EVIOCGREP, NULL, 0, out, &len, false), -ENOSYS);
+	evdev_close(c);
+}
+
+static void keymap_names_keysyms_and_chords(void **state)
+{
+	struct key_chord chord;
+
+	(void)state;
+	assert_int_equal(keymap_from_keysym('a'), KEY_A);
+	assert_int_equal(keymap_from_keysym('A'), KEY_A);
+	assert_int_equal(keymap_from_keysym('!'), KEY_1);
+	assert_int_equal(keymap_from_keysym(0xff53), KEY_RIGHT);
+	assert_int_equal(keymap_from_keysym(0), 0);
+	assert_int_equal(keymap_from_keysym(0x12345678), 0);
+	assert_int_equal(keymap_from_name("Right"), KEY_RIGHT);
+	assert_int_equal(keymap_from_name("KEY_POWER"), KEY_POWER);
+	assert_int_equal(keymap_from_name("nope"), 0);
+	assert_int_equal(keymap_parse_chord("ctrl+alt+right", &chord), 0);
+	assert_int_equal(chord.mods, KEYMAP_CTRL | KEYMAP_ALT);
+	assert_int_equal(chord.key, KEY_RIGHT);
+	assert_int_equal(keymap_parse_chord("Meta+N", &chord), 0);
+	static const char *const bad[] = {"",	   "right",   "ctrl",	   "ctrl+",   "+ctrl+a",
+					  "ctrl++a", "ctrl+ctrl+a", "ctrl+a+b", "ctrl+nokey", "ctrl+leftalt"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(keymap_parse_chord(bad[i], &chord), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(packets_are_readable_only_when_complete),
+		cmocka_unit_test(the_input_core_filter),
+		cmocka_unit_test(slots_are_reported_before_an_event_of_another),
+		cmocka_unit_test(release_all_lifts_keys_and_contacts),
+		cmocka_unit_test(overflow_leaves_syn_dropped_and_the_newest),
+		cmocka_unit_test(reads_take_whole_events_of_the_callers_size),
+		cmocka_unit_test(a_grab_takes_every_event),
+		cmocka_unit_test(writes_set_leds_and_nothing_else),
+		cmocka_unit_test(clock_change_restarts_the_queue),
+		cmocka_unit_test(ioctls_answer_as_evdev),
+		cmocka_unit_test(keymap_names_keysyms_and_chords),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

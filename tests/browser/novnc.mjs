@@ -1,6 +1,7 @@
 // The cellsd web page in Debian's headless chromium, driven by playwright-core.
 //
-//   node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] [--external-switch] [--timeout S]
+//   node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] [--external-switch]
+//                  [--touch FX,FY] [--timeout S]
 //
 // Opens WEB_URL (cellsd --web), waits until noVNC in the iframe #phone is connected and its
 // canvas shows a picture (not all black), screenshots the canvas (OUT_DIR/1-initial.png),
@@ -8,7 +9,9 @@
 // again (OUT_DIR/2-clicked.png). With --external-switch it then prints
 // {"step":"waiting-for-external-switch"} on stdout and waits for one line on stdin (the
 // caller switches the foreground some other way, e.g. `cell switch`), waits for the picture
-// to change again and screenshots it (OUT_DIR/3-external.png).
+// to change again and screenshots it (OUT_DIR/3-external.png). With --touch it then clicks
+// the canvas at (FX, FY), fractions of its size, with the mouse (a touch in the VP) and
+// prints {"step":"4-touched"}.
 //
 // Every step prints one JSON line on stdout; OUT_DIR/summary.json has them all. Samples
 // are read from the canvas' own pixels (getImageData, in framebuffer coordinates), the PNGs
@@ -22,16 +25,17 @@ import readline from 'node:readline';
 
 function usage() {
   process.stderr.write('usage: node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] ' +
-                       '[--external-switch] [--timeout S]\n');
+                       '[--external-switch] [--touch FX,FY] [--timeout S]\n');
   process.exit(2);
 }
 
 const argv = process.argv.slice(2);
 const positional = [];
-let userDataDir = null, externalSwitch = false, timeoutS = 20;
+let userDataDir = null, externalSwitch = false, timeoutS = 20, touch = null;
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--user-data-dir' && i + 1 < argv.length) userDataDir = argv[++i];
   else if (argv[i] === '--external-switch') externalSwitch = true;
+  else if (argv[i] === '--touch' && i + 1 < argv.length) touch = argv[++i].split(',').map(Number);
   else if (argv[i] === '--timeout' && i + 1 < argv.length) timeoutS = Number(argv[++i]);
   else if (argv[i].startsWith('--')) usage();
   else positional.push(argv[i]);
@@ -179,6 +183,12 @@ try {
     const third = await waitCanvas(frame, (s) => s.bar !== second.bar && s.bg !== second.bg,
                                    'the picture after the external switch');
     await shot(page, frame, '3-external.png', third, { ms: Date.now() - t1 });
+  }
+  if (touch) {
+    const box = await frame.locator('#screen canvas').boundingBox();
+    const x = box.x + touch[0] * box.width, y = box.y + touch[1] * box.height;
+    await page.mouse.click(x, y);
+    emit({ step: '4-touched', at: [x, y], box });
   }
   summary.ok = true;
   status = 0;

@@ -45,6 +45,10 @@ BG_POINTS = [(0.04, 0.80), (0.96, 0.80), (0.04, 0.06), (0.96, 0.06)]
 # Where the launcher's background fills everything: the dominant colour of this box.
 BG_BOX = (0.0, 0.72, 0.30, 0.90)
 
+# apps/launcher.c: its mark where it was last touched, and where the browser touches.
+MARK = 0xffd400
+TOUCH = (0.5, 0.75)
+
 BROWSER_TOLERANCE = 3   # a flat colour, rendered by the browser (scaled)
 JPEG_TOLERANCE = 12     # vncsnapshot writes JPEG
 
@@ -298,6 +302,20 @@ def wait_screen(d, tmp, name, vp_id, timeout=10):
         time.sleep(0.1)
 
 
+def wait_mark(d, tmp, tag, point, timeout=10):
+    """Until `cell screenshot` shows the launcher's touch mark at POINT."""
+    deadline = time.monotonic() + timeout
+    n = 0
+    while True:
+        n += 1
+        im = _image(screenshot(d, tmp / f"mark-{tag}-{n}.png"))
+        if close(patch_colour(im, (point[0] / im.width, point[1] / im.height), 2), rgb(MARK), 8):
+            return
+        assert time.monotonic() < deadline, \
+            f"no touch mark at {point}: {fmt(patch_colour(im, (point[0] / im.width, point[1] / im.height), 2))}"
+        time.sleep(0.1)
+
+
 def vnc_and_cell_screenshot(d, vnc_port, tmp, tag):
     """A vncsnapshot and a `cell screenshot` of the same moment; both checked equal."""
     jpg, png = tmp / f"vncsnapshot-{tag}.jpg", tmp / f"cell-screenshot-{tag}.png"
@@ -335,7 +353,8 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
     try:
         proc = subprocess.Popen(
             [node, str(SCRIPT), f"http://127.0.0.1:{web_port}/", str(out),
-             "--user-data-dir", str(profile), "--external-switch", "--timeout", "20"],
+             "--user-data-dir", str(profile), "--external-switch", "--touch",
+             f"{TOUCH[0]},{TOUCH[1]}", "--timeout", "20"],
             cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
             text=True, start_new_session=True)
         lines = LineReader(proc)
@@ -374,6 +393,17 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
         step("3-external")
         check_shows(out / "3-external.png", a, ids[a])
         vnc_and_cell_screenshot(d, vnc_port, tmp_path, "3-" + a)
+
+        # 4. A click in the browser is a touch at that point in the foreground VP: its
+        # launcher marks it. The background VP heard nothing: no mark when shown.
+        step("4-touched")
+        x, y = int(TOUCH[0] * 720), int(TOUCH[1] * 1280)
+        wait_mark(d, tmp_path, "a", (x, y))
+        d.cell("switch", b)
+        wait_screen(d, tmp_path, b, ids[b])
+        im = _image(screenshot(d, tmp_path / "b-after-touch.png"))
+        assert not any(close(p, rgb(MARK), 40) for p in im.getdata()), \
+            "the background VP drew a touch mark"
 
         assert proc.wait(timeout=20) == 0, \
             (tmp_path / "novnc.stderr").read_text()[-2000:]

@@ -254,8 +254,8 @@ static void draw_frame(const struct screen *s, const struct scene *sc, struct pa
 	fill_rect(s, page, sq_x, sq_y, sc->sq_size, sc->sq_size, sc->square);
 	/* Over the square, which erases only itself: the mark is redrawn every frame. */
 	if (sc->input && sc->input->marked)
-		fill_rect(s, page, sc->input->mark_x - MARK_SIZE / 2, sc->input->mark_y - MARK_SIZE / 2,
-			  MARK_SIZE, MARK_SIZE, sc->mark);
+		fill_rect(s, page, sc->input->mark_x - MARK_SIZE / 2,
+			  sc->input->mark_y - MARK_SIZE / 2, MARK_SIZE, MARK_SIZE, sc->mark);
 	ps->sq_x = sq_x;
 	ps->sq_y = sq_y;
 	ps->sq_size = sc->sq_size;

@@ -77,7 +77,8 @@ static int send_packets(int fd, int rate, int n)
 static int recv_packets(const char *path, int n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), id = CLOCK_MONOTONIC, got = 0, x = -1;
-	long long *stamp = calloc((size_t)n, sizeof(*stamp)), *total = calloc((size_t)n, sizeof(*total));
+	long long *stamp = calloc((size_t)n, sizeof(*stamp)),
+		  *total = calloc((size_t)n, sizeof(*total));
 	struct input_event evs[16];
 
 	if (fd < 0 || ioctl(fd, EVIOCSCLOCKID, &id) < 0 || !stamp || !total) {

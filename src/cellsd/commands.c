@@ -253,8 +253,9 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 		if (json_unpack(tap, "[II!]", &x, &y) < 0 || x < 0 || y < 0 || x >= width ||
 		    y >= height) {
 			char msg[96];
-			snprintf(msg, sizeof(msg), "a tap wants X and Y on the screen (0..%d, 0..%d)",
-				 width - 1, height - 1);
+			snprintf(msg, sizeof(msg),
+				 "a tap wants X and Y on the screen (0..%d, 0..%d)", width - 1,
+				 height - 1);
 			client_reply_error(c, msg);
 			return;
 		}

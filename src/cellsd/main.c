@@ -22,10 +22,10 @@
 #define DEFAULT_STATE_DIR "/var/lib/cells"
 #define DEFAULT_RUN_DIR	  "/run/cells"
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
-#define DEFAULT_UID_BASE 1000000000u
-#define DEFAULT_STOP_S	 10
-#define DEFAULT_VNC	 "127.0.0.1:5900"
-#define DEFAULT_WEB	 "127.0.0.1:6080"
+#define DEFAULT_UID_BASE    1000000000u
+#define DEFAULT_STOP_S	    10
+#define DEFAULT_VNC	    "127.0.0.1:5900"
+#define DEFAULT_WEB	    "127.0.0.1:6080"
 #define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
 
 #ifndef PR_GET_MEMORY_MERGE
@@ -305,8 +305,7 @@ static int start_sinks(struct daemon *d, struct error *err)
 			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
 					 d->vnc_addr);
 		ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"),
-				devns_global(&d->devns, "input"), addr, port,
-				err);
+				devns_global(&d->devns, "input"), addr, port, err);
 		if (ret < 0 && d->vnc_required)
 			return ret;
 		if (ret < 0)

@@ -453,10 +453,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Check the words before bothering the daemon. */
-	static const char *const known[] = {"image", "create",	"start", "stop",   "destroy",
-					    "list",  "switch",	"next",	 "prev",   "active",
-					    "exec",  "console", "stats", "events", "screenshot",
-					    "input"};
+	static const char *const known[] = {
+		"image", "create", "start", "stop",    "destroy", "list",   "switch",	  "next",
+		"prev",	 "active", "exec",  "console", "stats",	  "events", "screenshot", "input"};
 	bool found = false;
 	for (size_t k = 0; k < ARRAY_SIZE(known); k++)
 		found |= strcmp(argv[i], known[k]) == 0;

@@ -29,7 +29,7 @@ static void set_bit_to(uint8_t *bits, unsigned n, bool on)
 	if (on)
 		bits[n / 8] |= (uint8_t)(1u << (n % 8));
 	else
-		bits[n / 8] &= (uint8_t)~(1u << (n % 8));
+		bits[n / 8] &= (uint8_t) ~(1u << (n % 8));
 }
 
 void evdev_time_now(struct evdev_time *t)
@@ -102,8 +102,8 @@ void evdev_enable_abs(struct evdev *dev, unsigned code, int min, int max, int re
 	if (code >= ABS_CNT)
 		return;
 	evdev_enable(dev, EV_ABS, code);
-	dev->abs[code] = (struct input_absinfo){
-		.minimum = min, .maximum = max, .resolution = resolution};
+	dev->abs[code] =
+		(struct input_absinfo){.minimum = min, .maximum = max, .resolution = resolution};
 	if (code == ABS_MT_TRACKING_ID)
 		dev->abs[code].value = -1;
 }
@@ -175,8 +175,8 @@ static const struct timespec *time_for(const struct evdev_client *c, const struc
 	}
 }
 
-static void push(struct evdev_client *c, const struct evdev_time *t, unsigned type,
-		 unsigned code, int value)
+static void push(struct evdev_client *c, const struct evdev_time *t, unsigned type, unsigned code,
+		 int value)
 {
 	unsigned mask = c->dev->queue_size - 1;
 	const struct timespec *ts = time_for(c, t);
@@ -366,8 +366,7 @@ ssize_t evdev_write(struct evdev_client *c, const void *buf, size_t size, bool c
 		}
 		/* Only what a reader may set: the LEDs and sounds of the device. A reader
 		 * never makes keys or touches, not even for itself. */
-		if (type == EV_LED || type == EV_SND ||
-		    (type == EV_SYN && code == SYN_REPORT))
+		if (type == EV_LED || type == EV_SND || (type == EV_SYN && code == SYN_REPORT))
 			evdev_event(c->dev, t, type, code, value);
 	}
 	return (ssize_t)done;
@@ -390,8 +389,7 @@ int evdev_grab(struct evdev_client *client, bool grab)
 }
 
 /* A bitmap as the kernel's bits_to_user copies it: whole longs of the caller's size. */
-static long bits_out(const uint8_t *bits, unsigned count, void *out, size_t *out_size,
-		     bool compat)
+static long bits_out(const uint8_t *bits, unsigned count, void *out, size_t *out_size, bool compat)
 {
 	size_t word = compat ? 4 : 8;
 	size_t len = (count + word * 8 - 1) / (word * 8) * word;

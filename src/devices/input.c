@@ -16,9 +16,9 @@
 
 enum { TOUCH, KEYS, NDEVS };
 
-#define TOUCH_QUEUE 512 /* evdev: 8 packets of up to ~50 events (10 slots) */
-#define KEYS_QUEUE  64
-#define MAX_OPENS   64 /* per VP, both nodes */
+#define TOUCH_QUEUE	512 /* evdev: 8 packets of up to ~50 events (10 slots) */
+#define KEYS_QUEUE	64
+#define MAX_OPENS	64 /* per VP, both nodes */
 #define TRACKING_ID_MAX 65535
 
 struct input_vp {
@@ -199,10 +199,10 @@ static int input_create(void *global, const struct vdev_vp *vp, void **state,
 	snprintf(files[0].name, sizeof(files[0].name), "input");
 	snprintf(files[0].host_path, sizeof(files[0].host_path), "%s", mountpoint);
 	for (unsigned i = 1; i <= INPUT_FS_FILES; i++) {
-		files[i] = (struct vdev_file){
-			.dev = input_fs_dev(ivp->fs),
-			.ino = input_fs_ino(i),
-			.flags = VDEV_FILE_NO_BIND | VDEV_FILE_KNOWN_ID | VDEV_FILE_TRANSIENT};
+		files[i] = (struct vdev_file){.dev = input_fs_dev(ivp->fs),
+					      .ino = input_fs_ino(i),
+					      .flags = VDEV_FILE_NO_BIND | VDEV_FILE_KNOWN_ID |
+						       VDEV_FILE_TRANSIENT};
 		snprintf(files[i].name, sizeof(files[i].name), "input/event%u", i - 1);
 		snprintf(files[i].host_path, sizeof(files[i].host_path), "%s/event%u", mountpoint,
 			 i - 1);

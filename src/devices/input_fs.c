@@ -93,8 +93,7 @@ static void fill_attr(const struct input_fs *fs, fuse_ino_t ino, struct stat *st
 static void on_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct input_fs *fs = fuse_req_userdata(req);
-	struct fuse_entry_param e = {.attr_timeout = CACHE_SECONDS,
-				     .entry_timeout = CACHE_SECONDS};
+	struct fuse_entry_param e = {.attr_timeout = CACHE_SECONDS, .entry_timeout = CACHE_SECONDS};
 
 	if (parent == ROOT_INO)
 		for (unsigned i = 0; i < INPUT_FS_FILES; i++)
@@ -450,8 +449,7 @@ static void on_fuse(struct loop_watch *w, uint32_t events)
 	serve(container_of(w, struct input_fs, watch));
 }
 
-int input_fs_create(struct input_fs **out, const struct input_fs_config *config,
-		    struct error *err)
+int input_fs_create(struct input_fs **out, const struct input_fs_config *config, struct error *err)
 {
 	char *argv[] = {"cellsd", NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);

@@ -29,16 +29,15 @@ struct input_fs_config {
 	struct loop *loop;
 	pthread_mutex_t *lock; /* held around every use of the devices */
 	const char *mountpoint;
-	uid_t uid;	     /* the VP's root: the files are its, mode 0660 */
-	unsigned max_opens;  /* open files at most, both devices together */
+	uid_t uid;	    /* the VP's root: the files are its, mode 0660 */
+	unsigned max_opens; /* open files at most, both devices together */
 	struct evdev *devices[INPUT_FS_FILES];
 };
 
 /* Mount and serve. The devices' readable callbacks become the file system's. Both are
  * called with the lock held (the device namespace core holds it around create and
  * destroy). */
-int input_fs_create(struct input_fs **out, const struct input_fs_config *config,
-		    struct error *err);
+int input_fs_create(struct input_fs **out, const struct input_fs_config *config, struct error *err);
 /* Unmount (lazily), fail what waits, close every handle. */
 void input_fs_destroy(struct input_fs *fs);
 /* The mount's device number and the inode of file N (0: the directory), for the seccomp

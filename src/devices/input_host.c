@@ -58,8 +58,8 @@ static void add(struct input_host *h, struct input_event ev)
 		return;
 	}
 	if (h->count == 0) /* the router starts every packet on slot 0 */
-		h->packet[h->count++] = (struct input_event){
-			.type = EV_ABS, .code = ABS_MT_SLOT, .value = h->slot};
+		h->packet[h->count++] =
+			(struct input_event){.type = EV_ABS, .code = ABS_MT_SLOT, .value = h->slot};
 	if (h->count < PACKET_MAX)
 		h->packet[h->count++] = ev;
 	if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
@@ -104,8 +104,8 @@ static void on_readable(struct loop_watch *w, uint32_t events)
 	memcpy(h->partial, buf + whole, h->partial_len);
 }
 
-int input_host_open(struct input_host **out, struct loop *loop, const char *path,
-		    struct input *in, struct error *err)
+int input_host_open(struct input_host **out, struct loop *loop, const char *path, struct input *in,
+		    struct error *err)
 {
 	struct input_host *h = calloc(1, sizeof(*h));
 	struct stat st;

@@ -32,12 +32,14 @@ struct vdev_file {
 	unsigned flags;
 };
 
-#define VDEV_FILE_DIR	    1u /* a directory (a file system of the daemon's) */
-#define VDEV_FILE_NO_BIND   2u /* not bound itself: inside a bound directory */
-#define VDEV_FILE_KNOWN_ID  4u /* dev and ino set by the device: the core stats nothing (a
-				* FUSE file's server is the daemon itself) */
-#define VDEV_FILE_TRANSIENT 8u /* keep no reference to a caller's open file past the call:
-				* its last close means something (FUSE release) */
+#define VDEV_FILE_DIR	  1u /* a directory (a file system of the daemon's) */
+#define VDEV_FILE_NO_BIND 2u /* not bound itself: inside a bound directory */
+#define VDEV_FILE_KNOWN_ID                                                                         \
+	4u /* dev and ino set by the device: the core stats nothing (a                             \
+	    * FUSE file's server is the daemon itself) */
+#define VDEV_FILE_TRANSIENT                                                                        \
+	8u /* keep no reference to a caller's open file past the call:                             \
+	    * its last close means something (FUSE release) */
 
 /* What a device learns of the VP it serves. */
 struct vdev_vp {

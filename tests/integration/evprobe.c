@@ -67,8 +67,8 @@ static int info(const char *path)
 	struct input_id id;
 	int version, n, nkeys = 0;
 
-	printf("version %s\n", ioctl(fd, EVIOCGVERSION, &version) == 0 && version == EV_VERSION
-				       ? "ok" : "bad");
+	printf("version %s\n",
+	       ioctl(fd, EVIOCGVERSION, &version) == 0 && version == EV_VERSION ? "ok" : "bad");
 	if (ioctl(fd, EVIOCGID, &id) == 0)
 		printf("id %04x %04x %04x %04x\n", id.bustype, id.vendor, id.product, id.version);
 	n = ioctl(fd, EVIOCGNAME(sizeof(name)), name);
@@ -84,7 +84,8 @@ static int info(const char *path)
 	n = ioctl(fd, EVIOCGBIT(0, sizeof(ev)), ev);
 	printf("evbit_len %d\n", n);
 	printf("ev_key %d\nev_abs %d\nev_sw %d\nev_led %d\nev_rep %d\n", test_bit(ev, EV_KEY),
-	       test_bit(ev, EV_ABS), test_bit(ev, EV_SW), test_bit(ev, EV_LED), test_bit(ev, EV_REP));
+	       test_bit(ev, EV_ABS), test_bit(ev, EV_SW), test_bit(ev, EV_LED),
+	       test_bit(ev, EV_REP));
 	n = ioctl(fd, EVIOCGBIT(EV_KEY, sizeof(keys)), keys);
 	printf("keybit_len %d\n", n);
 	for (unsigned k = 0; k < KEY_CNT; k++)
@@ -93,10 +94,17 @@ static int info(const char *path)
 	static const struct {
 		const char *name;
 		unsigned code;
-	} named[] = {{"power", KEY_POWER},     {"volumeup", KEY_VOLUMEUP}, {"volumedown", KEY_VOLUMEDOWN},
-		     {"homepage", KEY_HOMEPAGE}, {"back", KEY_BACK},	     {"a", KEY_A},
-		     {"z", KEY_Z},		 {"1", KEY_1},		     {"backspace", KEY_BACKSPACE},
-		     {"enter", KEY_ENTER},	 {"btn_touch", BTN_TOUCH}};
+	} named[] = {{"power", KEY_POWER},
+		     {"volumeup", KEY_VOLUMEUP},
+		     {"volumedown", KEY_VOLUMEDOWN},
+		     {"homepage", KEY_HOMEPAGE},
+		     {"back", KEY_BACK},
+		     {"a", KEY_A},
+		     {"z", KEY_Z},
+		     {"1", KEY_1},
+		     {"backspace", KEY_BACKSPACE},
+		     {"enter", KEY_ENTER},
+		     {"btn_touch", BTN_TOUCH}};
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
 		printf("key_%s %d\n", named[i].name, test_bit(keys, named[i].code));
 	if (ioctl(fd, EVIOCGBIT(EV_ABS, sizeof(absb)), absb) >= 0)
@@ -269,7 +277,8 @@ static void try_ioctl(const char *what, int fd, unsigned long req, void *arg)
 static int badioctl(const char *path)
 {
 	int fd = open_or_die(path, O_RDONLY);
-	void *bad = (void *)16, *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *bad = (void *)16,
+	     *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int clock = 12345;
 
 	try_ioctl("name_bad", fd, EVIOCGNAME(64), bad);

@@ -87,13 +87,13 @@ static void the_input_core_filter(void **state)
 	touchscreen(&dev);
 	assert_int_equal(evdev_open(&dev, &c), 0);
 	ev(&dev, EV_KEY, KEY_A, 1);
-	ev(&dev, EV_KEY, KEY_A, 1);	   /* already down: dropped */
-	ev(&dev, EV_KEY, KEY_B, 1);	   /* not a capability: dropped */
+	ev(&dev, EV_KEY, KEY_A, 1); /* already down: dropped */
+	ev(&dev, EV_KEY, KEY_B, 1); /* not a capability: dropped */
 	ev(&dev, EV_ABS, ABS_X, 5);
-	ev(&dev, EV_ABS, ABS_X, 5);	   /* unchanged: dropped */
-	ev(&dev, EV_REL, REL_X, 1);	   /* not a type it has: dropped */
+	ev(&dev, EV_ABS, ABS_X, 5); /* unchanged: dropped */
+	ev(&dev, EV_REL, REL_X, 1); /* not a type it has: dropped */
 	syn(&dev);
-	syn(&dev); /* an empty packet: dropped */
+	syn(&dev);		    /* an empty packet: dropped */
 	ev(&dev, EV_KEY, KEY_A, 2); /* a repeat of a key that is down: passed */
 	syn(&dev);
 	ev(&dev, EV_KEY, KEY_A, 0);
@@ -280,8 +280,7 @@ static void clock_change_restarts_the_queue(void **state)
 	size_t none = 0;
 	assert_int_equal(evdev_ioctl(c, EVIOCSCLOCKID, &bad, sizeof(bad), NULL, &none, false),
 			 -EINVAL);
-	assert_int_equal(evdev_ioctl(c, EVIOCSCLOCKID, &mono, sizeof(mono), NULL, &none, false),
-			 0);
+	assert_int_equal(evdev_ioctl(c, EVIOCSCLOCKID, &mono, sizeof(mono), NULL, &none, false), 0);
 	assert_int_equal(drain(c, out, 8), 0); /* SYN_DROPPED waits for the next packet */
 	ev(&dev, EV_KEY, KEY_A, 0);
 	syn(&dev);
@@ -357,8 +356,9 @@ static void keymap_names_keysyms_and_chords(void **state)
 	assert_int_equal(chord.mods, KEYMAP_CTRL | KEYMAP_ALT);
 	assert_int_equal(chord.key, KEY_RIGHT);
 	assert_int_equal(keymap_parse_chord("Meta+N", &chord), 0);
-	static const char *const bad[] = {"",	   "right",   "ctrl",	   "ctrl+",   "+ctrl+a",
-					  "ctrl++a", "ctrl+ctrl+a", "ctrl+a+b", "ctrl+nokey", "ctrl+leftalt"};
+	static const char *const bad[] = {"",		"right",       "ctrl",	      "ctrl+",
+					  "+ctrl+a",	"ctrl++a",     "ctrl+ctrl+a", "ctrl+a+b",
+					  "ctrl+nokey", "ctrl+leftalt"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(keymap_parse_chord(bad[i], &chord), -EINVAL);
 }

@@ -222,10 +222,11 @@ static void mode_parses_width_and_height(void **state)
 
 static void mode_rejects_junk_and_out_of_range(void **state)
 {
-	static const char *const bad[] = {"",	   "720",     "720x",	  "x1280",   "720X1280",
-					  "720x-1", "-720x100", "+720x100", "720x+100", "63x100",
-					  "100x63", "4097x100", "720x1280 ", " 720x1280", "720x1280x2",
-					  "99999999999999999999x100"};
+	static const char *const bad[] = {
+		"",	     "720",	  "720x",	"x1280",
+		"720X1280",  "720x-1",	  "-720x100",	"+720x100",
+		"720x+100",  "63x100",	  "100x63",	"4097x100",
+		"720x1280 ", " 720x1280", "720x1280x2", "99999999999999999999x100"};
 	unsigned w = 7, h = 7;
 
 	(void)state;
@@ -236,25 +237,25 @@ static void mode_rejects_junk_and_out_of_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(name_accepts_plain_names),
-	    cmocka_unit_test(name_accepts_dot_dash_underscore_after_first),
-	    cmocka_unit_test(name_accepts_32_chars),
-	    cmocka_unit_test(name_rejects_33_chars),
-	    cmocka_unit_test(name_rejects_empty_and_null),
-	    cmocka_unit_test(name_rejects_path_like_names),
-	    cmocka_unit_test(name_rejects_leading_dash_or_underscore),
-	    cmocka_unit_test(name_rejects_spaces_and_punctuation),
-	    cmocka_unit_test(name_rejects_non_ascii),
-	    cmocka_unit_test(name_rejects_control_chars),
-	    cmocka_unit_test(size_parses_plain_bytes),
-	    cmocka_unit_test(size_parses_suffixes),
-	    cmocka_unit_test(size_accepts_b_and_ib_after_unit),
-	    cmocka_unit_test(size_rejects_bad_unit_tails),
-	    cmocka_unit_test(size_rejects_junk),
-	    cmocka_unit_test(size_rejects_overflow_with_erange),
-	    cmocka_unit_test(size_accepts_largest_values),
-	    cmocka_unit_test(mode_parses_width_and_height),
-	    cmocka_unit_test(mode_rejects_junk_and_out_of_range),
+		cmocka_unit_test(name_accepts_plain_names),
+		cmocka_unit_test(name_accepts_dot_dash_underscore_after_first),
+		cmocka_unit_test(name_accepts_32_chars),
+		cmocka_unit_test(name_rejects_33_chars),
+		cmocka_unit_test(name_rejects_empty_and_null),
+		cmocka_unit_test(name_rejects_path_like_names),
+		cmocka_unit_test(name_rejects_leading_dash_or_underscore),
+		cmocka_unit_test(name_rejects_spaces_and_punctuation),
+		cmocka_unit_test(name_rejects_non_ascii),
+		cmocka_unit_test(name_rejects_control_chars),
+		cmocka_unit_test(size_parses_plain_bytes),
+		cmocka_unit_test(size_parses_suffixes),
+		cmocka_unit_test(size_accepts_b_and_ib_after_unit),
+		cmocka_unit_test(size_rejects_bad_unit_tails),
+		cmocka_unit_test(size_rejects_junk),
+		cmocka_unit_test(size_rejects_overflow_with_erange),
+		cmocka_unit_test(size_accepts_largest_values),
+		cmocka_unit_test(mode_parses_width_and_height),
+		cmocka_unit_test(mode_rejects_junk_and_out_of_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

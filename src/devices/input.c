@@ -49,6 +49,7 @@ struct input {
 	struct input_host *hosts[DEVNS_MAX_INPUTS];
 	unsigned nhosts;
 	struct input_stats stats;
+	bool have_fuse; /* without FUSE (no module) VPs get no /dev/input, and say so */
 };
 
 /* The owner of what began in no VP's hands or outside the foreground: nobody hears it. */
@@ -91,6 +92,13 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		goto fail;
 	}
 	*global = in;
+	ret = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	in->have_fuse = ret >= 0;
+	if (ret >= 0)
+		close(ret);
+	else
+		log_warn_errno(errno, "input: /dev/fuse (is the fuse module loaded?): VPs get no "
+				      "/dev/input");
 	for (unsigned i = 0; i < s->ninputs; i++) {
 		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, s->inputs[i], in,
 					   err)) < 0)
@@ -185,6 +193,10 @@ static int input_create(void *global, const struct vdev_vp *vp, void **state,
 	snprintf(ivp->name, sizeof(ivp->name), "%s", vp->name);
 	set_up_touchscreen(&ivp->devs[TOUCH], in, vp->name);
 	set_up_keys(&ivp->devs[KEYS], vp->name);
+	if (!in->have_fuse) {
+		*nfiles = 0;
+		goto done;
+	}
 	snprintf(mountpoint, sizeof(mountpoint), "%s/%s.input", vp->dir, vp->name);
 	config.mountpoint = mountpoint;
 	config.devices[0] = &ivp->devs[TOUCH];
@@ -208,6 +220,7 @@ static int input_create(void *global, const struct vdev_vp *vp, void **state,
 			 i - 1);
 	}
 	*nfiles = 1 + INPUT_FS_FILES;
+done:
 	ivp->next = in->vps;
 	in->vps = ivp;
 	*state = ivp;
@@ -480,6 +493,15 @@ void input_get_stats(struct input *in, struct input_stats *out)
 	devns_unlock(in->core);
 }
 
+/* On the loop's thread, which alone makes and ends instances: the list is stable. */
+static void input_pump(void *global)
+{
+	struct input *in = global;
+
+	for (struct input_vp *v = in->vps; v; v = v->next)
+		input_fs_serve(v->fs);
+}
+
 /* EVIOCGRAB's argument is a value, which FUSE would take for a pointer: trapped, and
  * made again on the caller's own open file with the value behind a pointer. */
 static const uint32_t input_ioctls[] = {EVIOCGRAB};
@@ -505,6 +527,7 @@ const struct vdev_ops vdev_input = {
 	.destroy = input_destroy,
 	.activate = input_activate,
 	.deactivate = input_deactivate,
+	.pump = input_pump,
 	.ioctls = input_ioctls,
 	.nioctls = sizeof(input_ioctls) / sizeof(input_ioctls[0]),
 	.ioctl = input_ioctl,

@@ -449,6 +449,12 @@ static void on_fuse(struct loop_watch *w, uint32_t events)
 	serve(container_of(w, struct input_fs, watch));
 }
 
+void input_fs_serve(struct input_fs *fs)
+{
+	if (fs && fs->watching)
+		serve(fs);
+}
+
 int input_fs_create(struct input_fs **out, const struct input_fs_config *config, struct error *err)
 {
 	char *argv[] = {"cellsd", NULL};

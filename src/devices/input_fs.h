@@ -45,5 +45,8 @@ void input_fs_destroy(struct input_fs *fs);
 dev_t input_fs_dev(const struct input_fs *fs);
 ino_t input_fs_ino(unsigned n);
 unsigned input_fs_opens(const struct input_fs *fs);
+/* Answer what is waiting now, without the loop (which is busy waiting for something that
+ * may wait for this). Not with the lock held. */
+void input_fs_serve(struct input_fs *fs);
 
 #endif

@@ -88,6 +88,10 @@ struct vdev_ops {
 	void (*destroy)(void *global, void *state);
 	void (*activate)(void *global, void *state);
 	void (*deactivate)(void *global, void *state);
+	/* Serve now what a file system of the device has waiting (on the event loop's thread,
+	 * which is waiting for a supervisor thread that may itself wait for that: a forwarded
+	 * call). */
+	void (*pump)(void *global);
 	/* The ioctl request numbers it traps (low 32 bits), and their handler. */
 	const uint32_t *ioctls;
 	unsigned nioctls;

@@ -345,6 +345,10 @@ static void listener_free(struct devns_listener *l)
 		}
 		if (pthread_timedjoin_np(l->thread, NULL, &ts) == 0)
 			break;
+		/* It may be in a forwarded call that this thread serves (FUSE). */
+		for (unsigned d = 0; d < vdev_count; d++)
+			if (vdev_registry[d]->pump && core->global[d])
+				vdev_registry[d]->pump(core->global[d]);
 	}
 	close(l->watch.fd);
 	for (struct devns_listener **p = &l->owner->listeners; *p; p = &(*p)->next_in_vp)

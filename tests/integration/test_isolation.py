@@ -272,7 +272,8 @@ def test_mounting_block_devices_fails(two):
     listing = d.exec("alpha", "ls", "-A", "/dev").stdout.split()
     allowed = {"null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm",
                "console", "fd", "stdin", "stdout", "stderr", "core", "mqueue",
-               "fb0"}  # the VP's virtual display: a regular file of cellsd's
+               "fb0",  # the VP's virtual display: a regular file of cellsd's
+               "input"}  # its touchscreen and keys: a FUSE file system of cellsd's
     assert set(listing) <= allowed, set(listing) - allowed
     # Mounting as such is allowed (the image's rc mounts tmpfs): only devices are refused.
     assert d.sh("alpha", "mkdir -p /tmp/t && mount -t tmpfs t /tmp/t").returncode == 0

@@ -351,7 +351,7 @@ static int setup(struct daemon *d, struct error *err)
 	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
 	if (d->init_exe_fd < 0)
 		return error_set(err, errno, "open %s", path);
-	uint32_t trapped[64];
+	struct ioctl_trap trapped[64];
 	unsigned ntrapped = devns_trapped_ioctls(trapped, 64);
 	if ((ret = vp_filter_build(&d->filter, trapped, ntrapped, err)) < 0)
 		return ret;

@@ -396,9 +396,10 @@ uint64_t display_compose(struct display *d, uint32_t *out)
 	return generation;
 }
 
-static const uint32_t display_ioctls[] = {
-	FBIOGET_VSCREENINFO, FBIOPUT_VSCREENINFO, FBIOGET_FSCREENINFO,
-	FBIOPAN_DISPLAY,     FBIOBLANK,		  FB_WAITFORVSYNC,
+static const struct ioctl_trap display_ioctls[] = {
+	IOCTL_TRAP(FBIOGET_VSCREENINFO), IOCTL_TRAP(FBIOPUT_VSCREENINFO),
+	IOCTL_TRAP(FBIOGET_FSCREENINFO), IOCTL_TRAP(FBIOPAN_DISPLAY),
+	IOCTL_TRAP(FBIOBLANK),		 IOCTL_TRAP(FB_WAITFORVSYNC),
 };
 
 const struct vdev_ops vdev_display = {

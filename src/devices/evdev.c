@@ -78,6 +78,12 @@ static uint8_t *type_bits(struct evdev *dev, unsigned type, unsigned *count)
 	case EV_SW:
 		*count = SW_CNT;
 		return dev->swbit;
+	case EV_REL:
+		*count = REL_CNT;
+		return dev->relbit;
+	case EV_FF:
+		*count = FF_CNT;
+		return dev->ffbit;
 	default:
 		*count = 0;
 		return NULL;
@@ -370,6 +376,17 @@ ssize_t evdev_write(struct evdev_client *c, const void *buf, size_t size, bool c
 			evdev_event(c->dev, t, type, code, value);
 	}
 	return (ssize_t)done;
+}
+
+int evdev_mt_slots(const struct evdev *dev, unsigned code, int32_t *values, unsigned max,
+		   unsigned *n)
+{
+	*n = 0;
+	if (!evdev_supports(dev, EV_ABS, ABS_MT_SLOT) || !is_mt(code))
+		return -EINVAL;
+	for (unsigned s = 0; s < EVDEV_MT_SLOTS && s < max; s++)
+		values[(*n)++] = dev->mt[s][code - MT_FIRST];
+	return 0;
 }
 
 int evdev_grab(struct evdev_client *client, bool grab)

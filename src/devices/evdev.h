@@ -40,6 +40,7 @@ struct evdev {
 	uint8_t keybit[EVDEV_BITS(KEY_CNT)], absbit[EVDEV_BITS(ABS_CNT)];
 	uint8_t mscbit[EVDEV_BITS(MSC_CNT)], ledbit[EVDEV_BITS(LED_CNT)];
 	uint8_t sndbit[EVDEV_BITS(SND_CNT)], swbit[EVDEV_BITS(SW_CNT)];
+	uint8_t relbit[EVDEV_BITS(REL_CNT)], ffbit[EVDEV_BITS(FF_CNT)];
 	/* State, as EVIOCGKEY, EVIOCGLED, EVIOCGSND, EVIOCGSW and EVIOCGABS report it. */
 	uint8_t key[EVDEV_BITS(KEY_CNT)], led[EVDEV_BITS(LED_CNT)];
 	uint8_t snd[EVDEV_BITS(SND_CNT)], sw[EVDEV_BITS(SW_CNT)];
@@ -101,6 +102,12 @@ ssize_t evdev_read(struct evdev_client *client, void *buf, size_t size, bool com
  * events), -EINVAL if SIZE holds none. */
 ssize_t evdev_write(struct evdev_client *client, const void *buf, size_t size, bool compat,
 		    const struct evdev_time *t);
+
+/* EVIOCGMTSLOTS: the value of the multitouch axis CODE in each slot, at most MAX of them
+ * into VALUES; *N is how many. -EINVAL for a device without slots or a code that is not a
+ * multitouch axis. */
+int evdev_mt_slots(const struct evdev *dev, unsigned code, int32_t *values, unsigned max,
+		   unsigned *n);
 
 /* Grab (EVIOCGRAB 1) and release (EVIOCGRAB 0): -EBUSY if grabbed already, -EINVAL if
  * releasing a grab the client does not hold. */

@@ -504,14 +504,44 @@ static void input_pump(void *global)
 
 /* EVIOCGRAB's argument is a value, which FUSE would take for a pointer: trapped, and
  * made again on the caller's own open file with the value behind a pointer. */
-static const uint32_t input_ioctls[] = {EVIOCGRAB};
+static const struct ioctl_trap input_ioctls[] = {IOCTL_TRAP(EVIOCGRAB),
+						 IOCTL_TRAP_SIZED(EVIOCGMTSLOTS(0))};
+
+/* EVIOCGMTSLOTS(len): a code in, the slots' values out, in one buffer, which FUSE cannot
+ * pass (it copies in only what a request writes): answered here, from the VP's device. */
+static void get_mt_slots(struct input_vp *ivp, unsigned file, struct vdev_call *call)
+{
+	size_t size = _IOC_SIZE(call->request);
+	int32_t values[EVDEV_MT_SLOTS];
+	uint32_t code;
+	unsigned n;
+	int ret;
+
+	if (size < sizeof(code)) {
+		call->error = EINVAL;
+		return;
+	}
+	if (vdev_read(call, call->arg, &code, sizeof(code)) < 0) {
+		call->error = EFAULT;
+		return;
+	}
+	ret = evdev_mt_slots(&ivp->devs[file == 1 ? TOUCH : KEYS], code, values,
+			     (unsigned)((size - sizeof(code)) / sizeof(values[0])), &n);
+	if (ret < 0)
+		call->error = -ret;
+	else if (vdev_write(call, call->arg + sizeof(code), values, n * sizeof(values[0])) < 0)
+		call->error = EFAULT;
+}
 
 static void input_ioctl(void *global, void *state, unsigned file, struct vdev_call *call)
 {
 	(void)global;
-	(void)state;
 	if (file == 0) { /* the directory */
 		call->error = ENOTTY;
+		return;
+	}
+	if (call->request != EVIOCGRAB) {
+		get_mt_slots(state, file, call);
 		return;
 	}
 	call->forward.on = true;

@@ -10,6 +10,7 @@
 #define CELLS_DEVNS_H
 
 #include "common/error.h"
+#include "common/ioctl_trap.h"
 #include "common/loop.h"
 #include "devices/keymap.h"
 #include "vp/config.h"
@@ -93,7 +94,7 @@ struct vdev_ops {
 	 * call). */
 	void (*pump)(void *global);
 	/* The ioctl request numbers it traps (low 32 bits), and their handler. */
-	const uint32_t *ioctls;
+	const struct ioctl_trap *ioctls;
 	unsigned nioctls;
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
 };
@@ -168,7 +169,7 @@ void devns_fini(struct devns *core);
 void *devns_global(struct devns *core, const char *name);
 
 /* Every ioctl number any device traps: the seccomp filter's notify rules. */
-unsigned devns_trapped_ioctls(uint32_t *out, unsigned max);
+unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max);
 
 /* A VP starts (before clone): instances of the devices its config grants. Refused, with
  * the holder named, when an exclusive device is held. */

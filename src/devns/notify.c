@@ -170,7 +170,7 @@ static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int f
 static bool traps(unsigned dev, uint32_t request)
 {
 	for (unsigned i = 0; i < vdev_registry[dev]->nioctls; i++)
-		if (vdev_registry[dev]->ioctls[i] == request)
+		if (ioctl_trap_matches(&vdev_registry[dev]->ioctls[i], request))
 			return true;
 	return false;
 }

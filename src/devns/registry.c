@@ -76,7 +76,7 @@ void *devns_global(struct devns *core, const char *name)
 	return NULL;
 }
 
-unsigned devns_trapped_ioctls(uint32_t *out, unsigned max)
+unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max)
 {
 	unsigned n = 0;
 

@@ -105,8 +105,8 @@ static int add_rule(scmp_filter_ctx ctx, const char *call, unsigned argc,
 
 /* Build the deny-list once, in the daemon, as a BPF program: a VP's start then only loads
  * it. (libseccomp 2.5 exports to a file descriptor only: a memfd serves.) */
-int vp_filter_build(struct vp_filter *filter, const uint32_t *trapped_ioctls, unsigned ntrapped,
-		    struct error *err)
+int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_ioctls,
+		    unsigned ntrapped, struct error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int fd = -1, ret;
@@ -138,11 +138,12 @@ int vp_filter_build(struct vp_filter *filter, const uint32_t *trapped_ioctls, un
 	/* Device ioctls go to the daemon; compare the low 32 bits only (bionic sign-extends). */
 	for (unsigned i = 0; i < ntrapped; i++) {
 		struct scmp_arg_cmp request =
-			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, trapped_ioctls[i]);
+			SCMP_A1(SCMP_CMP_MASKED_EQ, trapped_ioctls[i].mask,
+				trapped_ioctls[i].request & trapped_ioctls[i].mask);
 		ret = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ioctl), 1, &request);
 		if (ret < 0) {
 			error_set(err, -ret, "seccomp: notify rule for ioctl 0x%x",
-				  trapped_ioctls[i]);
+				  trapped_ioctls[i].request);
 			goto out;
 		}
 	}

@@ -14,6 +14,8 @@
 
 #include <limits.h>
 #include <linux/filter.h>
+#include "common/ioctl_trap.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -100,8 +102,8 @@ struct vp_filter {
 	bool notifies;
 };
 
-int vp_filter_build(struct vp_filter *filter, const uint32_t *trapped_ioctls, unsigned ntrapped,
-		    struct error *err);
+int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_ioctls,
+		    unsigned ntrapped, struct error *err);
 void vp_filter_free(struct vp_filter *filter);
 
 /* The restrictions of every process in a VP, applied in its namespaces before exec:

@@ -16,11 +16,14 @@
  *   evprobe clock PATH MS          CLOCK_MONOTONIC timestamps: age of the first event
  *   evprobe hold PATH SECONDS      open and never read; then count what is queued
  *   evprobe killme PATH            block in read() (for a test to kill)
+ *   evprobe mtslots PATH           EVIOCGMTSLOTS: every slot's X and tracking id, a short
+ *                                  buffer, a code that is not a slot axis, bad pointers
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,6 +354,39 @@ static int killme(const char *path)
 			return 1;
 }
 
+static int mtslots(const char *path)
+{
+	int fd = open_or_die(path, O_RDONLY);
+	struct {
+		uint32_t code;
+		int32_t values[12];
+	} req;
+	int r;
+
+	for (int pass = 0; pass < 2; pass++) {
+		memset(&req, 0x55, sizeof(req));
+		req.code = pass ? ABS_MT_TRACKING_ID : ABS_MT_POSITION_X;
+		r = ioctl(fd, EVIOCGMTSLOTS(sizeof(req)), &req);
+		printf("%s %d", pass ? "ids" : "xs", r < 0 ? -errno : r);
+		for (int i = 0; i < 11; i++)
+			printf(" %d", req.values[i]);
+		printf("\n");
+	}
+	memset(&req, 0x55, sizeof(req));
+	req.code = ABS_MT_POSITION_X;
+	r = ioctl(fd, EVIOCGMTSLOTS(4 + 2 * 4), &req); /* room for 2 slots */
+	printf("short %d %d %d %d\n", r < 0 ? -errno : r, req.values[0], req.values[1],
+	       req.values[2]);
+	req.code = ABS_MT_SLOT;
+	r = ioctl(fd, EVIOCGMTSLOTS(sizeof(req)), &req);
+	printf("not_mt %d\n", r < 0 ? -errno : r);
+	r = ioctl(fd, EVIOCGMTSLOTS(sizeof(req)), (void *)16);
+	printf("bad_pointer %d\n", r < 0 ? -errno : r);
+	r = ioctl(fd, EVIOCGMTSLOTS(2), &req);
+	printf("tiny %d\n", r < 0 ? -errno : r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "info"))
@@ -373,6 +409,8 @@ int main(int argc, char **argv)
 		return clock_age(argv[2], atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], atoi(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "mtslots"))
+		return mtslots(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "killme"))
 		return killme(argv[2]);
 	fprintf(stderr, "usage: see the header of evprobe.c\n");

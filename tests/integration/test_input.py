@@ -254,6 +254,31 @@ def test_monotonic_clock_and_fresh_timestamps(daemon, evprobe):
     assert 0 <= age < 1000, age
 
 
+def test_mt_slots_are_served(fifo_daemon, evprobe):
+    """EVIOCGMTSLOTS (libevdev reads it when it opens a touchscreen): a code in, values out
+    in one buffer, which FUSE cannot pass: the seccomp supervisor answers it."""
+    d, fifo = fifo_daemon
+    add(d, evprobe, "v")
+    r = Reader(d, "v", "read", "/dev/input/event0", 1000)
+    fifo.send(packet((EV_ABS, ABS_MT_SLOT, 0), (EV_ABS, ABS_MT_TRACKING_ID, 7),
+                     (EV_ABS, ABS_MT_POSITION_X, 11), (EV_ABS, ABS_MT_SLOT, 3),
+                     (EV_ABS, ABS_MT_TRACKING_ID, 8), (EV_ABS, ABS_MT_POSITION_X, 33),
+                     (EV_KEY, BTN_TOUCH, 1)))
+    r.events()
+    for prog in ["evprobe"] + (["evprobe32"] if evprobe.x32 else []):
+        out = kv(d.exec("v", prog, "mtslots", "/dev/input/event0").stdout)
+        sentinel = str(0x55555555)  # untouched: nothing past the 10 slots is written
+        # The return value, then slots 0..9, then the sentinel.
+        assert out["xs"].split() == ["0", "11", "0", "0", "33"] + ["0"] * 6 + [sentinel], out
+        assert out["ids"].split() == ["0", "7", "-1", "-1", "8"] + ["-1"] * 6 + [sentinel], out
+        assert out["short"].split() == ["0", "11", "0", sentinel], out["short"]
+        assert out["not_mt"] == f"-{EINVAL}"
+        assert out["bad_pointer"] == f"-{EFAULT}"
+        assert out["tiny"] == f"-{EINVAL}"
+    assert kv(d.exec("v", "evprobe", "mtslots", "/dev/input/event1").stdout)["xs"].startswith(
+        f"-{EINVAL}")
+
+
 def test_32bit_reader_gets_16_byte_events(daemon, evprobe):
     if not evprobe.x32:
         pytest.skip("no i386 toolchain (gcc-multilib)")
@@ -538,6 +563,34 @@ def test_evtest_lists_the_device_and_prints_a_tap(daemon, evprobe):
     assert re.search(r"type 3 \(EV_ABS\), code 54 \(ABS_MT_POSITION_Y\), value 456", out), out
     assert re.search(r"type 1 \(EV_KEY\), code 330 \(BTN_TOUCH\), value 1", out), out
     assert "-------------- SYN_REPORT ------------" in out
+
+
+def test_libevdev_evemu_record_opens_and_records(daemon, evprobe):
+    """evemu-record (Debian's evemu-tools) opens the device with libevdev, which reads
+    every capability, the slots (EVIOCGMTSLOTS) and tries a grab, then records."""
+    ensure_packages("evemu-tools")
+    exe = shutil.which("evemu-record") or "/usr/bin/evemu-record"
+    d = daemon
+    add(d, evprobe, "v", start=False)
+    cmd = put_dynamic(d, "v", exe)
+    d.cell("start", "v")
+    r = subprocess.Popen([str(CELL), "--run", str(d.run), "exec", "v", "--", "sh", "-c",
+                          " ".join(cmd) + " /dev/input/event0 & pid=$!; sleep 1.5; "
+                          "echo TAPNOW; sleep 1.5; kill $pid"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = ""
+    while "TAPNOW" not in out:
+        line = r.stdout.readline()
+        assert line, out
+        out += line
+    d.cell("input", "tap", 123, 456)
+    out += r.communicate(timeout=15)[0]
+    assert "could not" not in out, out
+    assert "N: Cells touchscreen" in out, out
+    assert re.search(r"^A: 35 0 719 ", out, re.M), out
+    assert re.search(r"^E: \S+ 0003 0035 0123", out, re.M), out
+    assert re.search(r"^E: \S+ 0003 0036 0456", out, re.M), out
+    assert re.search(r"^E: \S+ 0003 0039 -001", out, re.M), out
 
 
 def rfb_connect(port):

@@ -318,8 +318,11 @@ static void ioctls_answer_as_evdev(void **state)
 	len = 256;
 	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_KEY, 256), NULL, 0, out, &len, false), 96);
 	assert_true(out[BTN_TOUCH / 8] & (1 << (BTN_TOUCH % 8)));
+	len = 256; /* every type evdev knows has a bitmap, if empty */
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_REL, 256), NULL, 0, out, &len, false), 8);
+	assert_int_equal(out[0], 0);
 	len = 256;
-	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_REL, 256), NULL, 0, out, &len, false),
+	assert_int_equal(evdev_ioctl(c, EVIOCGBIT(EV_PWR, 256), NULL, 0, out, &len, false),
 			 -EINVAL);
 	len = sizeof(abs);
 	assert_int_equal(evdev_ioctl(c, EVIOCGABS(ABS_MT_POSITION_X), NULL, 0, &abs, &len, false),

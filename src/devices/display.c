@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <linux/fb.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -42,6 +44,7 @@ _Static_assert(offsetof(struct fb_fix_screeninfo32, line_length) == 44, "i386 la
 struct fb {
 	char name[NAME_MAX_LEN + 1];
 	unsigned id;
+	char dir[256]; /* its own tmpfs, the buffer's size: the file cannot grow past it */
 	int fd;
 	struct fb_var_screeninfo var;
 	struct fb_fix_screeninfo fix;
@@ -159,12 +162,22 @@ static void default_mode(struct fb *fb, int xres, int yres)
 	f->ypanstep = 1;
 }
 
+static void release_dir(struct fb *fb)
+{
+	if (!fb->dir[0])
+		return;
+	if (umount2(fb->dir, MNT_DETACH) < 0)
+		log_warn_errno(errno, "display: unmount %s", fb->dir);
+	rmdir(fb->dir);
+}
+
 static int display_create(void *global, const struct vdev_vp *vp, void **state,
 			  struct vdev_file *files, unsigned *nfiles, struct error *err)
 {
 	struct display *d = global;
 	struct fb *fb = calloc(1, sizeof(*fb));
 	struct vdev_file *file = &files[0];
+	char opts[96];
 	int ret;
 
 	if (!fb)
@@ -173,7 +186,22 @@ static int display_create(void *global, const struct vdev_vp *vp, void **state,
 	fb->id = vp->id;
 	default_mode(fb, d->xres, d->yres);
 	snprintf(file->name, sizeof(file->name), "fb0");
-	snprintf(file->host_path, sizeof(file->host_path), "%s/%s.fb0", vp->dir, vp->name);
+	snprintf(fb->dir, sizeof(fb->dir), "%s/%s.display", vp->dir, vp->name);
+	snprintf(file->host_path, sizeof(file->host_path), "%s/fb0", fb->dir);
+	fb->fd = -1;
+	/* A tmpfs of the buffer's size: a VP that grows its file and writes past the end
+	 * gets ENOSPC, whatever its memory limit. Searchable, for the VP's root to bind. */
+	snprintf(opts, sizeof(opts), "size=%u,nr_inodes=4,mode=0711", fb->fix.smem_len);
+	if (mkdir(fb->dir, 0711) < 0 && errno != EEXIST) {
+		ret = error_set(err, errno, "create %s", fb->dir);
+		goto fail;
+	}
+	if (mount("cells-fb", fb->dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0) {
+		ret = error_set(err, errno, "mount a tmpfs on %s", fb->dir);
+		rmdir(fb->dir);
+		fb->dir[0] = '\0';
+		goto fail;
+	}
 	fb->fd = open(file->host_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fb->fd < 0) {
 		ret = error_set(err, errno, "create %s", file->host_path);
@@ -191,7 +219,7 @@ static int display_create(void *global, const struct vdev_vp *vp, void **state,
 fail:
 	if (fb->fd >= 0)
 		close(fb->fd);
-	unlink(file->host_path);
+	release_dir(fb);
 	free(fb);
 	return ret;
 }
@@ -206,6 +234,7 @@ static void display_destroy(void *global, void *state)
 		d->generation++;
 	}
 	close(fb->fd);
+	release_dir(fb);
 	free(fb);
 }
 

@@ -932,7 +932,7 @@ def test_stopped_vp_framebuffer_is_released(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")
     add_vp(d, tools, "w")
-    st = os.stat(d.run / "dev" / "v.fb0")
+    st = os.stat(d.run / "dev" / "v.display" / "fb0")
     fb = (st.st_dev, st.st_ino)
     probe(d, "v", "info")
     probe(d, "v", "thread")
@@ -953,6 +953,22 @@ def test_stopped_vp_framebuffer_is_released(daemon, tools):
     assert held() == [], "cellsd still holds the stopped VP's /dev/fb0"
     probe(d, "w", "info")
     assert held() == [], "cellsd still holds the stopped VP's /dev/fb0"
+    assert not (d.run / "dev" / "v.display").exists(), "its tmpfs is still there"
+
+
+def test_framebuffer_cannot_grow_past_its_size(daemon, tools):
+    """Each /dev/fb0 lives on a tmpfs of its own size: grown and written past the end, it
+    answers ENOSPC, whatever the VP's memory limit; the buffer itself still works."""
+    d = daemon
+    add_vp(d, tools, "v")
+    r = d.sh("v", "truncate -s 1G /dev/fb0 && "
+                  "dd if=/dev/zero of=/dev/fb0 bs=65536 count=16 seek=2048 conv=notrunc",
+             check=False)
+    assert r.returncode != 0 and "No space left on device" in r.stderr, (r.stdout, r.stderr)
+    probe(d, "v", "trunc", str(SMEM_LEN))
+    probe(d, "v", "pattern", "0")
+    assert screen_problem(shot(d), lambda y: pattern_row(0, y), vp_bar(d, "v")) is None
+    assert (d.run / "dev" / "v.display").is_mount()
 
 
 # =======================================================================================

@@ -535,6 +535,21 @@ def test_bad_cell_input(daemon):
 # Software no one here wrote, and a VNC client.
 
 
+def record_a_tap(d, name, cmd, path, x, y):
+    """Runs CMD PATH in VP NAME for 3 s, taps (X, Y) from outside halfway; its output."""
+    r = subprocess.Popen([str(CELL), "--run", str(d.run), "exec", name, "--", "sh", "-c",
+                          " ".join(cmd) + f" {path} & pid=$!; sleep 1.5; echo TAPNOW; "
+                          "sleep 1.5; kill $pid"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = ""
+    while "TAPNOW" not in out:
+        line = r.stdout.readline()
+        assert line, out
+        out += line
+    d.cell("input", "tap", x, y)
+    return out + r.communicate(timeout=15)[0]
+
+
 def test_evtest_lists_the_device_and_prints_a_tap(daemon, evprobe):
     ensure_packages("evtest")
     exe = shutil.which("evtest") or "/usr/bin/evtest"
@@ -542,17 +557,7 @@ def test_evtest_lists_the_device_and_prints_a_tap(daemon, evprobe):
     add(d, evprobe, "v", start=False)
     cmd = put_dynamic(d, "v", exe)
     d.cell("start", "v")
-    r = subprocess.Popen([str(CELL), "--run", str(d.run), "exec", "v", "--", "sh", "-c",
-                          " ".join(cmd) + " /dev/input/event0 & pid=$!; sleep 1.5; "
-                          "echo TAPNOW; sleep 1.5; kill $pid"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = ""
-    while "TAPNOW" not in out:
-        line = r.stdout.readline()
-        assert line, out
-        out += line
-    d.cell("input", "tap", 123, 456)
-    out += r.communicate(timeout=15)[0]
+    out = record_a_tap(d, "v", cmd, "/dev/input/event0", 123, 456)
     print(out)
     assert 'Input device name: "Cells touchscreen"' in out
     assert re.search(r"Event type 3 \(EV_ABS\)", out)
@@ -574,17 +579,7 @@ def test_libevdev_evemu_record_opens_and_records(daemon, evprobe):
     add(d, evprobe, "v", start=False)
     cmd = put_dynamic(d, "v", exe)
     d.cell("start", "v")
-    r = subprocess.Popen([str(CELL), "--run", str(d.run), "exec", "v", "--", "sh", "-c",
-                          " ".join(cmd) + " /dev/input/event0 & pid=$!; sleep 1.5; "
-                          "echo TAPNOW; sleep 1.5; kill $pid"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = ""
-    while "TAPNOW" not in out:
-        line = r.stdout.readline()
-        assert line, out
-        out += line
-    d.cell("input", "tap", 123, 456)
-    out += r.communicate(timeout=15)[0]
+    out = record_a_tap(d, "v", cmd, "/dev/input/event0", 123, 456)
     assert "could not" not in out, out
     assert "N: Cells touchscreen" in out, out
     assert re.search(r"^A: 35 0 719 ", out, re.M), out

@@ -420,6 +420,39 @@ static long bits_out(const uint8_t *bits, unsigned count, void *out, size_t *out
 	return (long)len;
 }
 
+/* The state of TYPE was just read: its queued events would tell it twice. Drop them from
+ * the client's queue, and packets left empty (evdev does the same, so that a reader that
+ * syncs after SYN_DROPPED sees each change once). */
+static void drop_queued(struct evdev_client *c, unsigned type)
+{
+	unsigned mask = c->dev->queue_size - 1, to = c->tail, in_packet = 1;
+
+	c->packet_head = c->tail;
+	for (unsigned i = c->tail; i != c->head; i = (i + 1) & mask) {
+		struct input_event ev = c->buf[i];
+		bool report = ev.type == EV_SYN && ev.code == SYN_REPORT;
+		if (ev.type == type || (report && in_packet == 0))
+			continue;
+		c->buf[to] = ev;
+		to = (to + 1) & mask;
+		in_packet++;
+		if (report) {
+			in_packet = 0;
+			c->packet_head = to;
+		}
+	}
+	c->head = to;
+}
+
+static long state_out(struct evdev_client *c, unsigned type, const uint8_t *bits, unsigned count,
+		      void *out, size_t *out_size, bool compat)
+{
+	long ret = bits_out(bits, count, out, out_size, compat);
+
+	drop_queued(c, type);
+	return ret;
+}
+
 static long string_out(const char *s, void *out, size_t *out_size)
 {
 	size_t len = strlen(s) + 1;
@@ -539,13 +572,13 @@ long evdev_ioctl(struct evdev_client *c, uint32_t cmd, const void *in, size_t in
 		if (nr == _IOC_NR(EVIOCGPROP(0)))
 			return bits_out(dev->propbit, INPUT_PROP_CNT, out, out_size, compat);
 		if (nr == _IOC_NR(EVIOCGKEY(0)))
-			return bits_out(dev->key, KEY_CNT, out, out_size, compat);
+			return state_out(c, EV_KEY, dev->key, KEY_CNT, out, out_size, compat);
 		if (nr == _IOC_NR(EVIOCGLED(0)))
-			return bits_out(dev->led, LED_CNT, out, out_size, compat);
+			return state_out(c, EV_LED, dev->led, LED_CNT, out, out_size, compat);
 		if (nr == _IOC_NR(EVIOCGSND(0)))
-			return bits_out(dev->snd, SND_CNT, out, out_size, compat);
+			return state_out(c, EV_SND, dev->snd, SND_CNT, out, out_size, compat);
 		if (nr == _IOC_NR(EVIOCGSW(0)))
-			return bits_out(dev->sw, SW_CNT, out, out_size, compat);
+			return state_out(c, EV_SW, dev->sw, SW_CNT, out, out_size, compat);
 		*out_size = 0;
 		return -EINVAL;
 	}

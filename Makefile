@@ -29,6 +29,17 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# cellsd with AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts it), for
+# `make check` to run integration tests against: what VPs do must not corrupt the daemon.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+$(BUILD)/asan/cellsd: $(CELLSD_SRC) $(COMMON_SRC) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ \
+		$(CELLSD_SRC) $(COMMON_SRC) $(PKG_LIBS)
+
+asan: $(BUILD)/asan/cellsd
+
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson 2>/dev/null)
 
@@ -65,5 +76,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all images deps demo check format clean
+.PHONY: all images deps demo check format clean asan
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

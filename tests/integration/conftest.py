@@ -26,7 +26,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
-CELLSD = BUILD / "cellsd"
+# CELLS_TEST_CELLSD: another cellsd to test (make check: build/asan/cellsd, with the
+# sanitizers); it takes cell-init, apps and images from build/ (--lib).
+CELLSD = Path(os.environ.get("CELLS_TEST_CELLSD") or BUILD / "cellsd")
 CELL = BUILD / "cell"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 UID_RANGE = 65536
@@ -202,7 +204,7 @@ class Daemon:
         # side and must not compete for the default ports.
         return [str(CELLSD), "--state", str(self.state), "--run", str(self.run),
                 "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base),
-                "--vnc", "none", "--web", "none", *self.extra_args]
+                "--lib", str(BUILD), "--vnc", "none", "--web", "none", *self.extra_args]
 
     def start(self, timeout=15, build_image=False):
         assert self.proc is None or self.proc.poll() is not None, "already running"

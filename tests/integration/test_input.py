@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, procs_with_uid, UID_RANGE
+from conftest import BUILD, CELL, procs_with_uid, UID_RANGE
 from test_display import NO_LAUNCHER, ensure_packages, put_dynamic, put_file
 
 HERE = Path(__file__).resolve().parent
@@ -502,8 +502,9 @@ def test_switch_keys_are_configurable(make_daemon, evprobe):
                                   "ctrl+nokey,ctrl+p", "+a,ctrl+b", ""])
 def test_bad_switch_keys_are_refused(keys, tmp_path):
     from conftest import CELLSD
-    r = subprocess.run([str(CELLSD), "--state", str(tmp_path / "s"), "--run", str(tmp_path / "r"),
-                        "--vnc", "none", "--web", "none", "--switch-keys", keys],
+    r = subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(tmp_path / "s"),
+                        "--run", str(tmp_path / "r"), "--vnc", "none", "--web", "none",
+                        "--switch-keys", keys],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode != 0 and "--switch-keys wants" in r.stderr, r.stderr
 
@@ -515,7 +516,7 @@ def test_bad_input_sources_are_refused():
     for path, why in ((tmp_path / "missing", "No such file"),
                       (tmp_path / "plain", "not an evdev device or a FIFO"),
                       ("/dev/null", "grab it")):
-        r = subprocess.run([str(CELLSD), "--state", str(tmp_path / "s"), "--run",
+        r = subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(tmp_path / "s"), "--run",
                             str(tmp_path / "r"), "--vnc", "none", "--web", "none", "--input",
                             str(path)], capture_output=True, text=True, timeout=10)
         assert r.returncode != 0 and why in r.stderr, r.stderr

@@ -3,12 +3,14 @@
  *   evlat send PATH RATE N     (host) N packets into PATH (cellsd's --input FIFO) at RATE
  *                              packets/s: ABS_X = the send time (CLOCK_MONOTONIC, us mod
  *                              2^31), then SYN_REPORT
- *   evlat recv PATH N          (in the VP) read N packets from PATH (/dev/input/event0)
+ *   evlat recv PATH N [any]    (in the VP) read N packets from PATH (/dev/input/event0)
  *                              with CLOCK_MONOTONIC timestamps; prints "ready", then JSON:
  *                              "stamp": now - the event's timestamp (cellsd stamps it when
  *                              it routes the packet: from arriving at cellsd to readable
  *                              here), "total": now - the send time (the whole way from
- *                              the sender), in us
+ *                              the sender), "at": when each packet was read, in us. With
+ *                              "any", every packet counts, with or without an ABS_X
+ *                              holding its send time (total is then 0)
  *   evlat pipe RATE N          the same packets through a plain pipe to a child reading
  *                              it: the cost of one wake-up of a blocked reader, for scale
  *
@@ -74,14 +76,14 @@ static int send_packets(int fd, int rate, int n)
 	return 0;
 }
 
-static int recv_packets(const char *path, int n)
+static int recv_packets(const char *path, int n, int any)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), id = CLOCK_MONOTONIC, got = 0, x = -1;
 	long long *stamp = calloc((size_t)n, sizeof(*stamp)),
-		  *total = calloc((size_t)n, sizeof(*total));
+		  *total = calloc((size_t)n, sizeof(*total)), *at = calloc((size_t)n, sizeof(*at));
 	struct input_event evs[16];
 
-	if (fd < 0 || ioctl(fd, EVIOCSCLOCKID, &id) < 0 || !stamp || !total) {
+	if (fd < 0 || ioctl(fd, EVIOCSCLOCKID, &id) < 0 || !stamp || !total || !at) {
 		fprintf(stderr, "evlat: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
@@ -97,18 +99,20 @@ static int recv_packets(const char *path, int n)
 		for (ssize_t i = 0; i < r / (ssize_t)sizeof(evs[0]) && got < n; i++) {
 			if (evs[i].type == EV_ABS && evs[i].code == ABS_X)
 				x = evs[i].value;
-			if (evs[i].type != EV_SYN || evs[i].code != SYN_REPORT || x < 0)
+			if (evs[i].type != EV_SYN || evs[i].code != SYN_REPORT || (x < 0 && !any))
 				continue;
 			stamp[got] = now - ((long long)evs[i].input_event_sec * 1000000 +
 					    evs[i].input_event_usec);
-			total[got] = age_of(x);
+			total[got] = x < 0 ? 0 : age_of(x);
+			at[got] = now;
 			got++;
 			x = -1;
 		}
 	}
 	printf("{");
 	print_samples("stamp", stamp, n, 0);
-	print_samples("total", total, n, 1);
+	print_samples("total", total, n, 0);
+	print_samples("at", at, n, 1);
 	printf("}\n");
 	return 0;
 }
@@ -154,10 +158,10 @@ int main(int argc, char **argv)
 		}
 		return send_packets(fd, atoi(argv[3]), atoi(argv[4]));
 	}
-	if (argc == 4 && !strcmp(argv[1], "recv"))
-		return recv_packets(argv[2], atoi(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "recv"))
+		return recv_packets(argv[2], atoi(argv[3]), argc == 5 && !strcmp(argv[4], "any"));
 	if (argc == 4 && !strcmp(argv[1], "pipe"))
 		return pipe_baseline(atoi(argv[2]), atoi(argv[3]));
-	fprintf(stderr, "usage: evlat send PATH RATE N | recv PATH N | pipe RATE N\n");
+	fprintf(stderr, "usage: evlat send PATH RATE N | recv PATH N [any] | pipe RATE N\n");
 	return 2;
 }

@@ -25,6 +25,10 @@ struct input_host {
 	struct input_absinfo axis[2];
 	int width, height;
 	int slot; /* the device's current MT slot, named again in every packet */
+	/* A single-touch screen (ABS_X/Y and BTN_TOUCH, no slots, as resistive panels have):
+	 * its contact becomes one on slot 0, as the VP's multitouch screen speaks. */
+	bool single_touch, touching;
+	int x, y, tracking_id;
 	struct input_event packet[PACKET_MAX + 1];
 	unsigned count;
 	char partial[sizeof(struct input_event)]; /* a FIFO may give part of a record */
@@ -40,6 +44,34 @@ static int scale(const struct input_absinfo *a, int v, int size)
 	return (int)(((long long)v - a->minimum) * (size - 1) / span);
 }
 
+static void push(struct input_host *h, unsigned type, unsigned code, int value)
+{
+	if (h->count < PACKET_MAX)
+		h->packet[h->count++] = (struct input_event){
+			.type = (uint16_t)type, .code = (uint16_t)code, .value = value};
+}
+
+/* A single-touch event, already scaled, with its multitouch equivalent before it. */
+static void add_single_touch(struct input_host *h, const struct input_event *ev)
+{
+	if (ev->type == EV_ABS && (ev->code == ABS_X || ev->code == ABS_Y)) {
+		*(ev->code == ABS_X ? &h->x : &h->y) = ev->value;
+		if (h->touching)
+			push(h, EV_ABS, ev->code == ABS_X ? ABS_MT_POSITION_X : ABS_MT_POSITION_Y,
+			     ev->value);
+	} else if (ev->type == EV_KEY && ev->code == BTN_TOUCH && ev->value != 2) {
+		h->touching = ev->value;
+		if (ev->value) {
+			h->tracking_id = (h->tracking_id + 1) & 0xffff;
+			push(h, EV_ABS, ABS_MT_TRACKING_ID, h->tracking_id);
+			push(h, EV_ABS, ABS_MT_POSITION_X, h->x);
+			push(h, EV_ABS, ABS_MT_POSITION_Y, h->y);
+		} else {
+			push(h, EV_ABS, ABS_MT_TRACKING_ID, -1);
+		}
+	}
+}
+
 static void add(struct input_host *h, struct input_event ev)
 {
 	if (ev.type == EV_ABS) {
@@ -51,17 +83,16 @@ static void add(struct input_host *h, struct input_event ev)
 			ev.value = scale(&h->axis[1], ev.value, h->height);
 	}
 	if (ev.type == EV_SYN && ev.code == SYN_DROPPED) {
-		/* The device lost events: so has the foreground VP. */
-		h->count = 1;
-		input_route(h->in, &ev, 1);
+		/* The device lost events: so has the foreground VP; the partial packet goes. */
 		h->count = 0;
+		input_route(h->in, &ev, 1);
 		return;
 	}
 	if (h->count == 0) /* the router starts every packet on slot 0 */
-		h->packet[h->count++] =
-			(struct input_event){.type = EV_ABS, .code = ABS_MT_SLOT, .value = h->slot};
-	if (h->count < PACKET_MAX)
-		h->packet[h->count++] = ev;
+		push(h, EV_ABS, ABS_MT_SLOT, h->slot);
+	if (h->single_touch)
+		add_single_touch(h, &ev);
+	push(h, ev.type, ev.code, ev.value);
 	if (ev.type == EV_SYN && ev.code == SYN_REPORT) {
 		input_route(h->in, h->packet, h->count);
 		h->count = 0;
@@ -104,6 +135,27 @@ static void on_readable(struct loop_watch *w, uint32_t events)
 	memcpy(h->partial, buf + whole, h->partial_len);
 }
 
+static bool has_bit(const uint8_t *bits, unsigned n)
+{
+	return bits[n / 8] & (1u << (n % 8));
+}
+
+/* The device's axes, for scaling; and whether it is a single-touch screen. */
+static void find_axes(struct input_host *h)
+{
+	uint8_t abs[(ABS_CNT + 7) / 8] = {0};
+	bool mt;
+
+	if (ioctl(h->watch.fd, EVIOCGBIT(EV_ABS, sizeof(abs)), abs) < 0)
+		return;
+	mt = has_bit(abs, ABS_MT_POSITION_X) && has_bit(abs, ABS_MT_POSITION_Y);
+	if (ioctl(h->watch.fd, EVIOCGABS(mt ? ABS_MT_POSITION_X : ABS_X), &h->axis[0]) < 0)
+		h->axis[0].maximum = 0;
+	if (ioctl(h->watch.fd, EVIOCGABS(mt ? ABS_MT_POSITION_Y : ABS_Y), &h->axis[1]) < 0)
+		h->axis[1].maximum = 0;
+	h->single_touch = !mt && has_bit(abs, ABS_X) && has_bit(abs, ABS_Y);
+}
+
 int input_host_open(struct input_host **out, struct loop *loop, const char *path, struct input *in,
 		    struct error *err)
 {
@@ -136,12 +188,7 @@ int input_host_open(struct input_host **out, struct loop *loop, const char *path
 			goto fail;
 		}
 		h->grabbed = true;
-		if (ioctl(h->watch.fd, EVIOCGABS(ABS_MT_POSITION_X), &h->axis[0]) < 0 &&
-		    ioctl(h->watch.fd, EVIOCGABS(ABS_X), &h->axis[0]) < 0)
-			h->axis[0].maximum = 0;
-		if (ioctl(h->watch.fd, EVIOCGABS(ABS_MT_POSITION_Y), &h->axis[1]) < 0 &&
-		    ioctl(h->watch.fd, EVIOCGABS(ABS_Y), &h->axis[1]) < 0)
-			h->axis[1].maximum = 0;
+		find_axes(h);
 	} else if (!S_ISFIFO(st.st_mode)) {
 		ret = error_set(err, 0, "--input %s: not an evdev device or a FIFO", path);
 		goto fail;
@@ -151,7 +198,8 @@ int input_host_open(struct input_host **out, struct loop *loop, const char *path
 		error_set(err, ret, "--input %s: watch it", path);
 		goto fail;
 	}
-	log_info("input: reading %s%s", path, h->grabbed ? " (grabbed)" : "");
+	log_info("input: reading %s%s%s", path, h->grabbed ? " (grabbed)" : "",
+		 h->single_touch ? ", a single-touch screen: its contact is slot 0's" : "");
 	*out = h;
 	return 0;
 fail:

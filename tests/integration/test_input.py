@@ -358,6 +358,24 @@ def test_garbage_ioctls(daemon, evprobe):
     assert d.cell("list").returncode == 0
 
 
+def test_the_file_system_refuses_changes(daemon, evprobe):
+    """The VP's root owns its /dev/input but can change nothing in it: no truncate, chmod,
+    chown, rename, unlink, mkdir, create or link; cellsd serves on, the nodes intact."""
+    d = daemon
+    add(d, evprobe, "v")
+    for cmd in ("truncate -s 0 event0", "chmod 777 event0", "chown 1:1 event0",
+                "mv event0 x", "rm event1", "mkdir d", "touch new", "ln -s event0 s",
+                "ln event0 h", "mknod n c 13 64"):
+        r = d.sh("v", f"cd /dev/input && {cmd}", check=False)
+        assert r.returncode != 0, f"`{cmd}` worked in /dev/input"
+    r = d.exec("v", "ls", "-ln", "/dev/input")
+    assert re.findall(r"-rw-rw---- +1 0 +0 .* (event\d)", r.stdout) == ["event0", "event1"], \
+        r.stdout
+    r = Reader(d, "v", "read", "/dev/input/event1", 1000)
+    d.cell("input", "key", "a")
+    assert len(r.events()) == 4
+
+
 def test_opens_are_bounded_per_vp(daemon, evprobe):
     d = daemon
     add(d, evprobe, "v")

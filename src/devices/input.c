@@ -42,7 +42,7 @@ struct input {
 	struct key_chord next, prev;
 	/* The pointer of the VNC sink, as a touch on slot 0. */
 	bool pointer_down;
-	int pointer_x, pointer_y, tracking_id;
+	int tracking_id;
 	/* System switches asked for from any thread, done on the loop. */
 	int wake[2];
 	struct loop_watch woken;
@@ -52,7 +52,8 @@ struct input {
 	bool have_fuse; /* without FUSE (no module) VPs get no /dev/input, and say so */
 };
 
-/* The owner of what began in no VP's hands or outside the foreground: nobody hears it. */
+/* The owner of what began in no VP's hands or outside the foreground: nobody hears it.
+ * Only its address is used (a sentinel, never written). */
 static struct input_vp nobody;
 
 static void on_woken(struct loop_watch *w, uint32_t events)
@@ -458,8 +459,6 @@ void input_pointer(struct input *in, int x, int y, bool down)
 		route_locked(in, ev, n);
 	}
 	in->pointer_down = down;
-	in->pointer_x = x;
-	in->pointer_y = y;
 	devns_unlock(in->core);
 #undef ADD
 }

@@ -21,13 +21,8 @@
 
 struct input;
 
-/* A source's packet: events up to and including its SYN_REPORT. */
-struct input_packet {
-	struct input_event *events;
-	unsigned count;
-};
-
-/* Route one packet (taking the device lock). Events with no device here are dropped. */
+/* Route one packet, a source's events up to and including its SYN_REPORT (taking the
+ * device lock). Events with no device here are dropped. */
 void input_route(struct input *in, const struct input_event *events, unsigned count);
 
 /* A pointer as a touch on slot 0: DOWN while the button is held, at (X, Y) in display

@@ -430,13 +430,17 @@ static void serve(struct input_fs *fs)
 			continue;
 		if (res == -EAGAIN)
 			return;
-		if (res <= 0 || fuse_session_exited(fs->se)) {
-			/* The connection is gone (aborted through /sys/fs/fuse): nothing more
-			 * will come. */
+		if (fuse_session_exited(fs->se)) {
+			/* The connection is gone (aborted through /sys/fs/fuse, or the last
+			 * mount of it went): nothing more will come. */
 			if (fs->watching) {
 				loop_del(fs->config.loop, &fs->watch);
 				fs->watching = false;
 			}
+			return;
+		}
+		if (res <= 0) {
+			log_warn_errno(-res, "input: read a FUSE request from %s", fs->mountpoint);
 			return;
 		}
 		fuse_session_process_buf(fs->se, &fs->buf);

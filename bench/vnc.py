@@ -546,6 +546,8 @@ def main():
                     help="length of each idle and full-motion measurement")
     ap.add_argument("--switches", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--background", type=int, default=1,
+                    help="VPs running their launchers in the background (density)")
     ap.add_argument("--runs", type=int, help="ignored (bench/run-all passes it)")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -579,7 +581,11 @@ def main():
                 d.cell("start", name)
                 display.exec_json(d, name, ["/fbbench", "fill", "--colour",
                                             "0x%06x" % COLOURS[name]])
-            display.start_vps(d, ["vncbg"])  # its launcher draws in the background
+            background = ["vncbg"] + ["vncbg%d" % i for i in range(1, args.background)]
+            t0 = time.monotonic()
+            display.start_vps(d, background)  # their launchers draw in the background
+            info["background_vps"] = len(background)
+            info["background_start_s"] = time.monotonic() - t0
             d.cell("switch", "vnca")
             if "idle" in only:
                 out["idle"] = []
@@ -602,7 +608,8 @@ def main():
                         cb.log("motion, %s, %s: %g s" % (enc, mode, args.seconds))
                         out["motion"].append(bench_motion(d, enc, mode, args))
                 loads["motion"] = cb.machine()["loadavg"]
-            for name in list(COLOURS) + ["vncbg"]:
+            info["cellsd_rss_kb"] = d.stats()["daemon"]["rss_kb"]
+            for name in list(COLOURS) + background:
                 d.cell("stop", name)
         info["loadavg_end"] = cb.machine()["loadavg"]
     finally:
@@ -612,6 +619,9 @@ def main():
     cb.print_machine(info)
     print("loadavg after each section: %s" % ", ".join("%s %s" % kv for kv in loads.items()))
     print("cells: %s" % info.get("cells", "?"))
+    print("background VPs running their launchers: %d (started in %.2f s); cellsd RSS %s kB" % (
+        info.get("background_vps", 0), info.get("background_start_s", 0),
+        info.get("cellsd_rss_kb")))
     print()
     for name, fn in (("idle", print_idle), ("switch", print_switch),
                      ("motion", print_motion)):

@@ -31,20 +31,19 @@ static size_t parse_mib(const char *text)
 	return (size_t)value;
 }
 
-/* Touches every page with different content, so neither the zero page nor KSM can share
- * them: the hog really costs what it claims. */
-static void touch_pages(char *chunk, size_t len, size_t page_size)
+/* Touches every page with content of its own (its index in the whole hog, so chunks
+ * differ too): neither the zero page nor KSM can share them within the process, and the
+ * hog really costs what it claims. (Two memhogs of the same size hold the same pages.) */
+static void touch_pages(char *chunk, size_t len, size_t page_size, size_t *page_index)
 {
-	size_t page_index = 0;
-
 	memset(chunk, 0xa5, len);
-	for (size_t off = 0; off + sizeof(page_index) <= len; off += page_size, page_index++)
-		memcpy(chunk + off, &page_index, sizeof(page_index));
+	for (size_t off = 0; off + sizeof(*page_index) <= len; off += page_size, (*page_index)++)
+		memcpy(chunk + off, page_index, sizeof(*page_index));
 }
 
 int main(int argc, char **argv)
 {
-	size_t total_mib, step_mib = DEFAULT_STEP_MIB, held_mib = 0;
+	size_t total_mib, step_mib = DEFAULT_STEP_MIB, held_mib = 0, page_index = 0;
 	long page_size;
 
 	if (argc < 2 || argc > 3)
@@ -70,7 +69,7 @@ int main(int argc, char **argv)
 				held_mib);
 			return 1;
 		}
-		touch_pages(chunk, chunk_mib * MIB, (size_t)page_size);
+		touch_pages(chunk, chunk_mib * MIB, (size_t)page_size, &page_index);
 		held_mib += chunk_mib;
 		printf("memhog: %zu MiB\n", held_mib);
 		if (fflush(stdout) == EOF) {

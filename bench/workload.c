@@ -46,7 +46,8 @@ static int cpu(long n)
 		x ^= x << 17;
 		acc += x * 2654435761ULL;
 	}
-	printf("{\"ns\": %lld, \"check\": %llu}\n", now_ns() - t0, (unsigned long long)(acc & 0xff));
+	printf("{\"ns\": %lld, \"check\": %llu}\n", now_ns() - t0,
+	       (unsigned long long)(acc & 0xff));
 	return 0;
 }
 
@@ -90,8 +91,8 @@ static int write_read(const char *dir, long mb)
 	t2 = now_ns();
 	close(fd);
 	unlink(path);
-	printf("{\"write_mb_s\": %.1f, \"read_mb_s\": %.1f}\n", (double)mb * 1e9 / (double)(t1 - t0),
-	       (double)mb * 1e9 / (double)(t2 - t1));
+	printf("{\"write_mb_s\": %.1f, \"read_mb_s\": %.1f}\n",
+	       (double)mb * 1e9 / (double)(t1 - t0), (double)mb * 1e9 / (double)(t2 - t1));
 	return 0;
 }
 
@@ -158,7 +159,8 @@ int main(int argc, char **argv)
 		return files(argv[2], atol(argv[3]), 1);
 	if (argc == 3 && !strcmp(argv[1], "syscall-filtered"))
 		return syscalls_filtered(atol(argv[2]));
-	fprintf(stderr, "usage: workload cpu N | syscall N | syscall-filtered N | write DIR MB | files DIR N"
-		" | files-here DIR N\n");
+	fprintf(stderr, "usage: workload cpu N | syscall N | syscall-filtered N | write DIR MB | "
+			"files DIR N"
+			" | files-here DIR N\n");
 	return 2;
 }

@@ -30,7 +30,7 @@ static const char *const v1_hierarchies[] = {"memory", "cpu", "cpuacct", "pids",
 #define N_V1 (sizeof(v1_hierarchies) / sizeof(v1_hierarchies[0]))
 
 static const struct cgroup_limits some_limits = {
-    .memory = 512ull << 20, .pids = 300, .cpu_percent = 50};
+	.memory = 512ull << 20, .pids = 300, .cpu_percent = 50};
 
 static int setup_host(void **state, bool v2)
 {
@@ -69,7 +69,7 @@ static int teardown(void **state)
 
 /* ROOT/REL, for REL given printf-style. */
 static const char *at(const struct cgroup_host *host, char *buf, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static const char *at(const struct cgroup_host *host, char *buf, const char *fmt, ...)
 {
 	char rel[PATH_MAX];
@@ -506,9 +506,9 @@ static void v1_destroy_tree_removes_children_and_parent(void **state)
 
 	for (size_t i = 0; i < N_V1; i++) {
 		assert_int_equal(
-		    mkdir_p(at(host, path, "%s/%s/work", v1_hierarchies[i], PARENT), 0755), 0);
+			mkdir_p(at(host, path, "%s/%s/work", v1_hierarchies[i], PARENT), 0755), 0);
 		assert_int_equal(
-		    mkdir_p(at(host, path, "%s/%s/play", v1_hierarchies[i], PARENT), 0755), 0);
+			mkdir_p(at(host, path, "%s/%s/play", v1_hierarchies[i], PARENT), 0755), 0);
 	}
 	assert_int_equal(cgroup_destroy_tree(host, PARENT), 0);
 	for (size_t i = 0; i < N_V1; i++) {
@@ -522,30 +522,30 @@ int main(void)
 #define T2(f) cmocka_unit_test_setup_teardown(f, setup_v2, teardown)
 #define T1(f) cmocka_unit_test_setup_teardown(f, setup_v1, teardown)
 	const struct CMUnitTest tests[] = {
-	    T2(v2_create_writes_memory_pids_and_cpu_max),
-	    T2(v2_create_cpu_max_above_one_cpu),
-	    T2(v2_create_enables_controllers_in_each_ancestor),
-	    T2(v2_create_top_level_group_enables_controllers_at_root),
-	    T2(v2_create_without_limits_writes_no_knob),
-	    T2(v2_create_makes_the_group_directory),
-	    T2(v2_create_without_cpu_controller_enables_the_rest),
-	    T2(v2_create_without_memory_controller_fails),
-	    T2(v2_create_tolerates_missing_swap_max),
-	    T2(v2_create_missing_pids_max_names_the_path),
-	    T2(v2_create_missing_cpu_max_names_the_path),
-	    T2(v2_create_missing_memory_max_names_the_path),
-	    T2(v2_create_missing_subtree_control_names_the_path),
-	    T1(v1_create_writes_limit_in_bytes_pids_and_cfs),
-	    T1(v1_create_makes_the_group_in_every_hierarchy),
-	    T1(v1_create_missing_quota_names_the_path),
-	    T1(v1_create_missing_pids_max_names_the_path),
-	    T1(v1_create_missing_limit_in_bytes_names_the_path),
-	    T2(v2_stats_are_parsed),
-	    T2(v2_stats_match_whole_keys),
-	    T2(v2_stats_missing_files_read_as_zero),
-	    T1(v1_stats_are_parsed),
-	    T2(v2_destroy_tree_removes_children_and_parent),
-	    T1(v1_destroy_tree_removes_children_and_parent),
+		T2(v2_create_writes_memory_pids_and_cpu_max),
+		T2(v2_create_cpu_max_above_one_cpu),
+		T2(v2_create_enables_controllers_in_each_ancestor),
+		T2(v2_create_top_level_group_enables_controllers_at_root),
+		T2(v2_create_without_limits_writes_no_knob),
+		T2(v2_create_makes_the_group_directory),
+		T2(v2_create_without_cpu_controller_enables_the_rest),
+		T2(v2_create_without_memory_controller_fails),
+		T2(v2_create_tolerates_missing_swap_max),
+		T2(v2_create_missing_pids_max_names_the_path),
+		T2(v2_create_missing_cpu_max_names_the_path),
+		T2(v2_create_missing_memory_max_names_the_path),
+		T2(v2_create_missing_subtree_control_names_the_path),
+		T1(v1_create_writes_limit_in_bytes_pids_and_cfs),
+		T1(v1_create_makes_the_group_in_every_hierarchy),
+		T1(v1_create_missing_quota_names_the_path),
+		T1(v1_create_missing_pids_max_names_the_path),
+		T1(v1_create_missing_limit_in_bytes_names_the_path),
+		T2(v2_stats_are_parsed),
+		T2(v2_stats_match_whole_keys),
+		T2(v2_stats_missing_files_read_as_zero),
+		T1(v1_stats_are_parsed),
+		T2(v2_destroy_tree_removes_children_and_parent),
+		T1(v1_destroy_tree_removes_children_and_parent),
 	};
 #undef T1
 #undef T2

@@ -434,7 +434,8 @@ static void to_json_has_version_1_and_every_key(void **state)
 		assert_non_null(json_object_get(j, config_keys[i]));
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
 	assert_string_equal(
-	    json_string_value(json_object_get(json_object_get(j, "devices"), "display")), "shared");
+		json_string_value(json_object_get(json_object_get(j, "devices"), "display")),
+		"shared");
 	json_decref(j);
 }
 
@@ -542,14 +543,14 @@ static void from_json_rejects_wrong_types(void **state)
 		const char *key;
 		const char *json;
 	} cases[] = {
-	    {"version", "\"1\""}, {"name", "5"},
-	    {"id", "\"1\""},	  {"id", "1.0"},
-	    {"image", "null"},	  {"memory", "\"512M\""},
-	    {"memory", "1e9"},	  {"pids", "true"},
-	    {"cpu", "[50]"},	  {"number", "5551234"},
-	    {"uplink", "{}"},	  {"background", "0"},
-	    {"autostart", "1"},	  {"autostart", "\"true\""},
-	    {"devices", "[]"},	  {"devices", "\"all\""},
+		{"version", "\"1\""}, {"name", "5"},
+		{"id", "\"1\""},      {"id", "1.0"},
+		{"image", "null"},    {"memory", "\"512M\""},
+		{"memory", "1e9"},    {"pids", "true"},
+		{"cpu", "[50]"},      {"number", "5551234"},
+		{"uplink", "{}"},     {"background", "0"},
+		{"autostart", "1"},   {"autostart", "\"true\""},
+		{"devices", "[]"},    {"devices", "\"all\""},
 	};
 
 	(void)state;
@@ -631,10 +632,10 @@ static void from_json_rejects_what_the_setters_refuse(void **state)
 		const char *key;
 		const char *json;
 	} cases[] = {
-	    {"name", "\"../x\""},  {"name", "\"\""},	  {"image", "\"a b\""},
-	    {"pids", "7"},	   {"memory", "1000"},	  {"cpu", "100001"},
-	    {"number", "\"12a\""}, {"uplink", "\"eth\""}, {"background", "\"pause\""},
-	    {"pids", "4194305"},   {"memory", "4194303"},
+		{"name", "\"../x\""},  {"name", "\"\""},      {"image", "\"a b\""},
+		{"pids", "7"},	       {"memory", "1000"},    {"cpu", "100001"},
+		{"number", "\"12a\""}, {"uplink", "\"eth\""}, {"background", "\"pause\""},
+		{"pids", "4194305"},   {"memory", "4194303"},
 	};
 
 	(void)state;
@@ -825,51 +826,51 @@ int main(void)
 #define T(f)  cmocka_unit_test(f)
 #define TD(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
 	const struct CMUnitTest tests[] = {
-	    T(defaults_fill_every_field),
-	    T(defaults_give_each_known_device_its_right),
-	    T(device_access_of_unknown_device_is_none),
-	    T(dev_access_names),
-	    T(option_image_takes_valid_names),
-	    T(option_memory_takes_sizes),
-	    T(option_memory_zero_means_no_limit),
-	    T(option_memory_below_4m_is_rejected),
-	    T(option_memory_rejects_junk),
-	    T(option_pids_range_is_8_to_4194304),
-	    T(option_pids_rejects_junk),
-	    T(option_cpu_takes_percent_of_one_cpu),
-	    T(option_cpu_rejects_junk_and_too_much),
-	    T(option_number_takes_digits_with_optional_plus),
-	    T(option_number_rejects_others),
-	    T(option_uplink_is_wlan_or_cell),
-	    T(option_background_is_run_throttle_or_freeze),
-	    T(option_unknown_key_is_rejected),
-	    T(device_spec_sets_access),
-	    T(device_spec_without_equals_is_rejected),
-	    T(device_spec_unknown_device_is_rejected),
-	    T(device_spec_unknown_access_is_rejected),
-	    T(to_json_has_version_1_and_every_key),
-	    T(json_round_trip_of_defaults),
-	    T(json_round_trip_of_custom_config),
-	    T(json_round_trip_of_largest_id),
-	    T(json_round_trip_of_largest_memory_the_setter_accepts),
-	    T(from_json_keeps_default_rights_for_unlisted_devices),
-	    T(from_json_rejects_unknown_extra_key),
-	    T(from_json_rejects_each_missing_key),
-	    T(from_json_rejects_wrong_types),
-	    T(from_json_rejects_other_versions),
-	    T(from_json_rejects_negative_numbers),
-	    T(from_json_rejects_id_above_max),
-	    T(from_json_rejects_device_value_not_string),
-	    T(from_json_rejects_unknown_device_or_access),
-	    T(from_json_rejects_what_the_setters_refuse),
-	    TD(save_then_load_gives_same_config),
-	    TD(save_replaces_previous_config),
-	    TD(load_of_truncated_file_names_the_file),
-	    TD(load_of_empty_file_names_the_file),
-	    TD(load_of_missing_file_gives_enoent_naming_it),
-	    TD(load_of_invalid_config_names_file_and_problem),
-	    TD(load_of_huge_file_is_refused),
-	    TD(save_into_missing_dir_names_the_file),
+		T(defaults_fill_every_field),
+		T(defaults_give_each_known_device_its_right),
+		T(device_access_of_unknown_device_is_none),
+		T(dev_access_names),
+		T(option_image_takes_valid_names),
+		T(option_memory_takes_sizes),
+		T(option_memory_zero_means_no_limit),
+		T(option_memory_below_4m_is_rejected),
+		T(option_memory_rejects_junk),
+		T(option_pids_range_is_8_to_4194304),
+		T(option_pids_rejects_junk),
+		T(option_cpu_takes_percent_of_one_cpu),
+		T(option_cpu_rejects_junk_and_too_much),
+		T(option_number_takes_digits_with_optional_plus),
+		T(option_number_rejects_others),
+		T(option_uplink_is_wlan_or_cell),
+		T(option_background_is_run_throttle_or_freeze),
+		T(option_unknown_key_is_rejected),
+		T(device_spec_sets_access),
+		T(device_spec_without_equals_is_rejected),
+		T(device_spec_unknown_device_is_rejected),
+		T(device_spec_unknown_access_is_rejected),
+		T(to_json_has_version_1_and_every_key),
+		T(json_round_trip_of_defaults),
+		T(json_round_trip_of_custom_config),
+		T(json_round_trip_of_largest_id),
+		T(json_round_trip_of_largest_memory_the_setter_accepts),
+		T(from_json_keeps_default_rights_for_unlisted_devices),
+		T(from_json_rejects_unknown_extra_key),
+		T(from_json_rejects_each_missing_key),
+		T(from_json_rejects_wrong_types),
+		T(from_json_rejects_other_versions),
+		T(from_json_rejects_negative_numbers),
+		T(from_json_rejects_id_above_max),
+		T(from_json_rejects_device_value_not_string),
+		T(from_json_rejects_unknown_device_or_access),
+		T(from_json_rejects_what_the_setters_refuse),
+		TD(save_then_load_gives_same_config),
+		TD(save_replaces_previous_config),
+		TD(load_of_truncated_file_names_the_file),
+		TD(load_of_empty_file_names_the_file),
+		TD(load_of_missing_file_gives_enoent_naming_it),
+		TD(load_of_invalid_config_names_file_and_problem),
+		TD(load_of_huge_file_is_refused),
+		TD(save_into_missing_dir_names_the_file),
 	};
 #undef T
 #undef TD

@@ -85,7 +85,7 @@ static void send_fds(int sock, const char *data, const int *fds, int nfds)
 	char *control = calloc(1, clen);
 	struct iovec iov = {(void *)data, strlen(data)};
 	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = clen};
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = clen};
 	struct cmsghdr *c;
 
 	assert_non_null(control);
@@ -370,9 +370,9 @@ static void reader_closes_fds_arriving_when_already_full(void **state)
 static void send_recv_round_trips_a_message(void **state)
 {
 	struct fixture *fx = *state;
-	json_t *sent =
-	    json_pack("{s:s, s:i, s:b, s:[s,s], s:{s:s}}", "cmd", "create", "id", 42, "autostart",
-		      1, "devices", "display=none", "audio=shared", "options", "memory", "512M");
+	json_t *sent = json_pack("{s:s, s:i, s:b, s:[s,s], s:{s:s}}", "cmd", "create", "id", 42,
+				 "autostart", 1, "devices", "display=none", "audio=shared",
+				 "options", "memory", "512M");
 	json_t *got = NULL;
 
 	assert_non_null(sent);
@@ -516,27 +516,27 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(reader_returns_several_lines_from_one_read),
-	    T(reader_joins_a_line_split_over_reads),
-	    T(reader_keeps_partial_line_after_complete_one),
-	    T(reader_fill_returns_zero_at_end_of_stream),
-	    T(reader_fill_returns_eagain_when_nothing_to_read),
-	    T(reader_accepts_line_of_max_minus_one),
-	    T(reader_flags_overlong_line_and_discards_it),
-	    T(reader_keeps_fds_passed_with_scm_rights),
-	    T(reader_closes_fds_beyond_max),
-	    T(reader_closes_fds_beyond_its_control_buffer),
-	    T(reader_closes_fds_arriving_when_already_full),
-	    T(send_recv_round_trips_a_message),
-	    T(send_recv_round_trips_a_large_message),
-	    T(send_recv_passes_fds),
-	    T(send_rejects_too_many_or_negative_fds),
-	    T(send_to_closed_peer_gives_epipe),
-	    T(recv_returns_buffered_messages_in_order),
-	    T(recv_on_closed_peer_gives_econnreset),
-	    T(recv_on_half_line_then_close_gives_econnreset),
-	    T(recv_malformed_json_gives_ebadmsg_and_skips_it),
-	    T(recv_overlong_line_gives_emsgsize),
+		T(reader_returns_several_lines_from_one_read),
+		T(reader_joins_a_line_split_over_reads),
+		T(reader_keeps_partial_line_after_complete_one),
+		T(reader_fill_returns_zero_at_end_of_stream),
+		T(reader_fill_returns_eagain_when_nothing_to_read),
+		T(reader_accepts_line_of_max_minus_one),
+		T(reader_flags_overlong_line_and_discards_it),
+		T(reader_keeps_fds_passed_with_scm_rights),
+		T(reader_closes_fds_beyond_max),
+		T(reader_closes_fds_beyond_its_control_buffer),
+		T(reader_closes_fds_arriving_when_already_full),
+		T(send_recv_round_trips_a_message),
+		T(send_recv_round_trips_a_large_message),
+		T(send_recv_passes_fds),
+		T(send_rejects_too_many_or_negative_fds),
+		T(send_to_closed_peer_gives_epipe),
+		T(recv_returns_buffered_messages_in_order),
+		T(recv_on_closed_peer_gives_econnreset),
+		T(recv_on_half_line_then_close_gives_econnreset),
+		T(recv_malformed_json_gives_ebadmsg_and_skips_it),
+		T(recv_overlong_line_gives_emsgsize),
 	};
 #undef T
 

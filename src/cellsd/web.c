@@ -38,6 +38,8 @@ static const char index_html[] =
 	"button.fg{font-weight:bold;background:#4caf50;color:#fff}</style></head><body>\n"
 	"<div id=\"side\"><h2>Cells</h2><div id=\"vps\"></div>"
 	"<p><button id=\"prev\">&larr; prev</button><button id=\"next\">next &rarr;</button></p>"
+	"<p style=\"font-size:13px;color:#aaa\">A click on the phone is a touch, keys are "
+	"keys: both reach the foreground VP only. Ctrl+Alt+&rarr; / &larr; switch.</p>"
 	"</div>\n<iframe id=\"phone\"></iframe>\n<script>\n"
 	"const vncPort = %d;\n"
 	"document.getElementById('phone').src = '/novnc/vnc_lite.html?host=' +\n"

@@ -1,9 +1,11 @@
-/* The VNC sink. libvncserver speaks RFB (and WebSockets on the same port) in its own
- * threads: one accepts, and each client has one that reads its requests and one that
- * encodes and sends, so a slow client or an expensive encoding (ZRLE of noise: ~60 ms a
- * frame) never delays the daemon's event loop. The loop keeps only a 60 Hz tick while
- * clients are connected: it composes the output and compares it with what the clients
- * have tile by tile (damage tracking: an idle screen sends nothing). */
+/* The VNC sink. libvncserver speaks RFB (and WebSockets on the same port) in one thread
+ * of the sink's own, which alone touches libvncserver's state: it accepts, reads the
+ * clients' requests, encodes and sends, so a slow client or an expensive encoding (ZRLE
+ * of noise: ~60 ms a frame) never delays the daemon's event loop. (libvncserver's own
+ * threaded mode, a reader and a sender per client, shares a client's buffers between its
+ * threads and aborted cellsd now and then.) While clients are connected the thread
+ * composes the output 60 times a second and compares it with what the clients have tile
+ * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once. */
 #include "sinks/vnc.h"
 #include "common/log.h"
 
@@ -13,37 +15,34 @@
 #include <pthread.h>
 #include <rfb/rfb.h>
 #include <rfb/rfbregion.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
-#define TICK_HZ 60
-#define TILE	64
-/* A client that does not read may hold the daemon this long per write at most. */
+#define TICK_NS	  (1000000000L / 60)
+#define IDLE_USEC 500000 /* no client: only the listening sockets to watch */
+#define TILE	  64
+/* A client that does not read may hold the sink this long per write at most. */
 #define CLIENT_WAIT_MS 200
+/* Interrupts the thread's select() for a repaint (a switch). */
+#define WAKE_SIGNAL SIGUSR2
 
 struct vnc {
 	rfbScreenInfoPtr screen;
 	struct display *display;
 	struct input *input; /* where the clients' pointer and keys go (NULL: nowhere) */
-	struct loop *loop;
-	struct loop_watch tick;
-	/* The composition and the clients' framebuffer are written by the loop's tick and by
-	 * the accepting thread (a new client gets a fresh picture before its first request).
-	 * Taken before the device lock, never inside it. */
-	pthread_mutex_t compose_lock;
+	pthread_t thread;
+	bool running;
 	uint32_t *scratch;
 	int width, height;
-	bool ticking;
-	/* Written by the client threads. */
+	/* Shared with the daemon's loop. */
+	atomic_bool stop, repaint;
 	atomic_uint clients;
-	atomic_uint_fast64_t bytes_sent; /* of clients gone */
-	int wake[2];			 /* a client came: start ticking */
-	struct loop_watch woken;
+	atomic_uint_fast64_t bytes_gone, bytes_now; /* sent to clients gone, to all so far */
 };
 
 static void vnc_log(const char *fmt, ...)
@@ -58,28 +57,13 @@ static void vnc_log(const char *fmt, ...)
 	log_debug("vnc: %s", text);
 }
 
-static void set_ticking(struct vnc *v, bool on)
-{
-	struct itimerspec its = {0};
-
-	if (v->ticking == on)
-		return;
-	if (on) {
-		its.it_value.tv_nsec = 1000000000L / TICK_HZ;
-		its.it_interval.tv_nsec = 1000000000L / TICK_HZ;
-	}
-	if (timerfd_settime(v->tick.fd, 0, &its, NULL) == 0)
-		v->ticking = on;
-}
-
-/* Copy what changed from the new composition into the clients' framebuffer. */
+/* Copy what changed from the new composition into the clients' framebuffer, and mark it,
+ * as one region (a client is never sent half of a new frame). */
 static void update_damage(struct vnc *v)
 {
 	uint32_t *fb = (uint32_t *)v->screen->frameBuffer;
-	/* Marked at once, so a client's sender never sends half of a new frame. */
 	sraRegionPtr damage = sraRgnCreate();
 
-	pthread_mutex_lock(&v->compose_lock);
 	display_compose(v->display, v->scratch);
 	for (int ty = 0; ty < v->height; ty += TILE) {
 		int th = ty + TILE > v->height ? v->height - ty : TILE;
@@ -103,40 +87,9 @@ static void update_damage(struct vnc *v)
 	if (!sraRgnEmpty(damage))
 		rfbMarkRegionAsModified(v->screen, damage);
 	sraRgnDestroy(damage);
-	pthread_mutex_unlock(&v->compose_lock);
 }
 
-static void on_tick(struct loop_watch *w, uint32_t events)
-{
-	struct vnc *v = container_of(w, struct vnc, tick);
-	uint64_t ticks;
-
-	(void)events;
-	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
-		return;
-	if (atomic_load(&v->clients) == 0) {
-		set_ticking(v, false);
-		return;
-	}
-	update_damage(v);
-}
-
-static void on_woken(struct loop_watch *w, uint32_t events)
-{
-	struct vnc *v = container_of(w, struct vnc, woken);
-	char buf[64];
-
-	(void)events;
-	while (read(w->fd, buf, sizeof(buf)) > 0)
-		;
-	if (atomic_load(&v->clients) > 0) {
-		update_damage(v);
-		set_ticking(v, true);
-	}
-}
-
-/* A client's pointer: the left button is a finger on the screen. Called in the client's
- * reader thread; the router takes the device lock. */
+/* A client's pointer: the left button is a finger on the screen. */
 static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
@@ -158,7 +111,7 @@ static void client_gone(rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
-	atomic_fetch_add(&v->bytes_sent, (uint64_t)rfbStatGetSentBytes(cl));
+	atomic_fetch_add(&v->bytes_gone, (uint64_t)rfbStatGetSentBytes(cl));
 	atomic_fetch_sub(&v->clients, 1);
 	log_info("vnc: client %s left", cl->host ? cl->host : "?");
 }
@@ -177,25 +130,72 @@ static enum rfbNewClientAction client_new(rfbClientPtr cl)
 
 	set_cloexec(cl->sock);
 	cl->clientGoneHook = client_gone;
+	/* Its first request gets the picture of now, not of when the last client left. */
 	update_damage(v);
 	atomic_fetch_add(&v->clients, 1);
-	if (write(v->wake[1], "c", 1) < 0 && errno != EAGAIN)
-		log_warn("vnc: wake the daemon's loop: %s", strerror(errno));
 	log_info("vnc: client %s", cl->host ? cl->host : "?");
 	return RFB_CLIENT_ACCEPT;
+}
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void count_bytes(struct vnc *v)
+{
+	uint64_t total = atomic_load(&v->bytes_gone);
+
+	for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next)
+		total += (uint64_t)rfbStatGetSentBytes(cl);
+	atomic_store(&v->bytes_now, total);
+}
+
+static void *serve(void *arg)
+{
+	struct vnc *v = arg;
+	long long next_tick = now_ns();
+
+	while (!atomic_load(&v->stop)) {
+		long long now = now_ns();
+		long usec = IDLE_USEC;
+		bool clients = atomic_load(&v->clients) > 0;
+		if (clients && (atomic_exchange(&v->repaint, false) || now >= next_tick)) {
+			update_damage(v);
+			rfbProcessEvents(v->screen, 0); /* send it now */
+			next_tick =
+				now >= next_tick + TICK_NS ? now + TICK_NS : next_tick + TICK_NS;
+			now = now_ns();
+		}
+		if (clients)
+			usec = next_tick > now ? (long)((next_tick - now) / 1000) : 0;
+		/* Waits in select() for a client or the next tick; a repaint interrupts it. */
+		rfbProcessEvents(v->screen, usec);
+		count_bytes(v);
+	}
+	return NULL;
+}
+
+static void on_wake_signal(int sig)
+{
+	(void)sig; /* only interrupts select() */
 }
 
 int vnc_start(struct vnc **out, struct loop *loop, struct display *display, struct input *input,
 	      const char *addr, int port, struct error *err)
 {
+	struct sigaction sa = {.sa_handler = on_wake_signal}; /* no SA_RESTART */
 	struct vnc *v = calloc(1, sizeof(*v));
+	sigset_t wake, old;
 	int argc = 0, ret;
 	in_addr_t listen_addr;
 
+	(void)loop;
 	if (!v)
 		return error_set(err, ENOMEM, "vnc");
-	v->tick.fd = v->wake[0] = v->wake[1] = -1;
-	pthread_mutex_init(&v->compose_lock, NULL);
 	if (inet_pton(AF_INET, addr, &listen_addr) != 1) {
 		free(v);
 		return error_set(err, 0, "vnc: '%s' is not an IPv4 address", addr);
@@ -205,7 +205,6 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, stru
 	rfbMaxClientWait = CLIENT_WAIT_MS;
 	v->display = display;
 	v->input = input;
-	v->loop = loop;
 	display_size(display, &v->width, &v->height);
 	v->scratch = calloc((size_t)v->width * (size_t)v->height, 4);
 	v->screen = rfbGetScreen(&argc, NULL, v->width, v->height, 8, 3, 4);
@@ -243,20 +242,21 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, stru
 		ret = error_set(err, 0, "vnc: cannot listen on %s:%d", addr, port);
 		goto fail;
 	}
-	v->tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	v->tick.handle = on_tick;
-	if (v->tick.fd < 0 || pipe2(v->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		ret = error_set(err, errno, "vnc: tick");
+	if (sigaction(WAKE_SIGNAL, &sa, NULL) < 0) {
+		ret = error_set(err, errno, "vnc: sigaction");
 		goto fail;
 	}
-	v->woken = (struct loop_watch){.fd = v->wake[0], .handle = on_woken};
-	if (loop_add(loop, &v->tick, EPOLLIN) < 0 || loop_add(loop, &v->woken, EPOLLIN) < 0) {
-		ret = error_set(err, errno, "vnc: watch its tick");
+	/* The thread takes the daemon's blocked signals (its signalfd's), less the wake-up. */
+	sigemptyset(&wake);
+	sigaddset(&wake, WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &wake, &old);
+	ret = pthread_create(&v->thread, NULL, serve, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret != 0) {
+		ret = error_set(err, ret, "vnc: thread");
 		goto fail;
 	}
-	/* The threads inherit the daemon's blocked signals (its signalfd's); SIGPIPE is
-	 * ignored, so a client gone mid-frame is a write error. */
-	rfbRunEventLoop(v->screen, -1, TRUE);
+	v->running = true;
 	log_info("vnc: listening on %s:%d (RFB and WebSockets)", addr, port);
 	*out = v;
 	return 0;
@@ -269,21 +269,27 @@ void vnc_stop(struct vnc *v)
 {
 	if (!v)
 		return;
-	if (v->tick.fd >= 0) {
-		loop_del(v->loop, &v->tick);
-		close(v->tick.fd);
-	}
-	if (v->wake[0] >= 0) {
-		loop_del(v->loop, &v->woken);
-		close(v->wake[0]);
-		close(v->wake[1]);
+	if (v->running) {
+		atomic_store(&v->stop, true);
+		/* A signal that lands just before select() is lost: sent until it is gone. */
+		for (;;) {
+			struct timespec ts;
+			pthread_kill(v->thread, WAKE_SIGNAL);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 10000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0)
+				break;
+		}
 	}
 	if (v->screen) {
 		rfbShutdownServer(v->screen, TRUE);
 		free(v->screen->frameBuffer);
 		rfbScreenCleanup(v->screen);
 	}
-	pthread_mutex_destroy(&v->compose_lock);
 	free(v->scratch);
 	free(v);
 }
@@ -292,19 +298,13 @@ void vnc_refresh(struct vnc *v)
 {
 	if (!v || atomic_load(&v->clients) == 0)
 		return;
-	update_damage(v);
+	atomic_store(&v->repaint, true);
+	pthread_kill(v->thread, WAKE_SIGNAL);
 }
 
 uint64_t vnc_bytes_sent(struct vnc *v)
 {
-	uint64_t total = atomic_load(&v->bytes_sent);
-	rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
-	rfbClientPtr cl;
-
-	while ((cl = rfbClientIteratorNext(it)))
-		total += (uint64_t)rfbStatGetSentBytes(cl);
-	rfbReleaseClientIterator(it);
-	return total;
+	return atomic_load(&v->bytes_now);
 }
 
 unsigned vnc_clients(struct vnc *v)

@@ -10,8 +10,8 @@
 // {"step":"waiting-for-external-switch"} on stdout and waits for one line on stdin (the
 // caller switches the foreground some other way, e.g. `cell switch`), waits for the picture
 // to change again and screenshots it (OUT_DIR/3-external.png). With --touch it then clicks
-// the canvas at (FX, FY), fractions of its size, with the mouse (a touch in the VP) and
-// prints {"step":"4-touched"}.
+// the canvas at (FX, FY), fractions of its size, with the mouse (a touch in the VP), waits
+// until the canvas shows the launcher's yellow mark there, and prints {"step":"4-touched"}.
 //
 // Every step prints one JSON line on stdout; OUT_DIR/summary.json has them all. Samples
 // are read from the canvas' own pixels (getImageData, in framebuffer coordinates), the PNGs
@@ -88,6 +88,30 @@ async function waitCanvas(frame, pred, what) {
     prev = last;
     if (Date.now() > deadline)
       throw new Error(`${what}: not after ${timeoutS}s (canvas: ${JSON.stringify(last)})`);
+    await sleep(100);
+  }
+}
+
+// The colour of the canvas at the point P (fractions of its size).
+async function pointColour(frame, p) {
+  return frame.evaluate(([fx, fy]) => {
+    const c = document.querySelector('#screen canvas');
+    if (!c || !c.width) return null;
+    const d = c.getContext('2d').getImageData(Math.floor(fx * c.width),
+                                              Math.floor(fy * c.height), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  }, p);
+}
+
+const near = (c, want, tol) => !!c && c.every((v, i) => Math.abs(v - want[i]) <= tol);
+
+async function waitPoint(frame, p, pred, what) {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const c = await pointColour(frame, p).catch(() => null);
+    if (pred(c)) return c;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not after ${timeoutS}s (colour ${JSON.stringify(c)})`);
     await sleep(100);
   }
 }
@@ -185,10 +209,15 @@ try {
     await shot(page, frame, '3-external.png', third, { ms: Date.now() - t1 });
   }
   if (touch) {
+    // The click is a touch in the foreground VP, whose launcher then draws its yellow
+    // mark there: wait to see it in the canvas (noVNC sends the pointer events
+    // asynchronously; closing the browser at once could lose them).
     const box = await frame.locator('#screen canvas').boundingBox();
     const x = box.x + touch[0] * box.width, y = box.y + touch[1] * box.height;
     await page.mouse.click(x, y);
-    emit({ step: '4-touched', at: [x, y], box });
+    const marked = await waitPoint(frame, touch, (c) => near(c, [0xff, 0xd4, 0x00], 12),
+                                   'the touch mark in the canvas');
+    emit({ step: '4-touched', at: [x, y], box, colour: marked });
   }
   summary.ok = true;
   status = 0;

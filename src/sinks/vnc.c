@@ -25,6 +25,9 @@
 
 #define TICK_NS	  (1000000000L / 60)
 #define IDLE_USEC 500000 /* no client: only the listening sockets to watch */
+/* With clients, select() returns at least this often: a repaint's signal that lands just
+ * before select() (and is lost) then waits this long at most, not a whole tick. */
+#define WAKE_USEC 4000
 #define TILE	  64
 /* A client that does not read may hold the sink this long per write at most. */
 #define CLIENT_WAIT_MS 200
@@ -170,8 +173,11 @@ static void *serve(void *arg)
 				now >= next_tick + TICK_NS ? now + TICK_NS : next_tick + TICK_NS;
 			now = now_ns();
 		}
-		if (clients)
+		if (clients) {
 			usec = next_tick > now ? (long)((next_tick - now) / 1000) : 0;
+			if (usec > WAKE_USEC)
+				usec = WAKE_USEC;
+		}
 		/* Waits in select() for a client or the next tick; a repaint interrupts it. */
 		rfbProcessEvents(v->screen, usec);
 		count_bytes(v);

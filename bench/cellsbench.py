@@ -279,6 +279,13 @@ def snapshot_build(tag):
     return lib, "tree %s, binaries sha256 %s" % (rev, digest.hexdigest()[:12])
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class DaemonExited(RuntimeError):
     """cellsd exited while starting; .log holds what it said."""
 
@@ -294,8 +301,9 @@ class Daemon:
     SIGKILL, kills what is left in its own cgroup subtree, removes that subtree, and
     removes its temp directories (never while something is still mounted below them)."""
 
-    def __init__(self, tag="bench"):
+    def __init__(self, tag="bench", args=()):
         self.tag = tag
+        self.args = list(args)  # cellsd's options beyond --state and --run
         self.proc = None
         self.state = self.run = None
         self.cgroup_parent = None
@@ -312,7 +320,7 @@ class Daemon:
 
     def _enter(self):
         self._prepare()
-        self._launch([])
+        self._launch(self.args)
         return self
 
     def _prepare(self):

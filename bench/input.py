@@ -50,19 +50,10 @@ import display  # noqa: E402
 import vnc  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
 class InputDaemon(cb.Daemon):
     def _enter(self):
         self._prepare()
-        self.fifo = os.path.join(self.run, "input.fifo")
+        self.fifo = os.path.join(self.run, "input.fifo")  # made here: in its run directory
         os.mkfifo(self.fifo, 0o600)
         self.port = vnc.free_port()
         self._launch(["--input", self.fifo, "--vnc", "127.0.0.1:%d" % self.port, "--web",
@@ -105,16 +96,16 @@ def run_once(d, evlat_host, args, source="fifo"):
     line = recv.stdout.readline()
     if line.strip() != "ready":
         raise RuntimeError("evlat recv: %r %s" % (line, recv.stderr.read()))
-    idle0 = cpu_seconds(d.pid)
+    idle0 = cb.cpu_seconds(d.pid)
     time.sleep(1.0)
-    idle = cpu_seconds(d.pid) - idle0
-    c0, t0 = cpu_seconds(d.pid), time.monotonic()
+    idle = cb.cpu_seconds(d.pid) - idle0
+    c0, t0 = cb.cpu_seconds(d.pid), time.monotonic()
     if source == "vnc":
         sent = vnc_moves(client, args.rate, args.packets)
     else:
         subprocess.run([evlat_host, "send", d.fifo, str(args.rate), str(args.packets)],
                        check=True)
-    c1, t1 = cpu_seconds(d.pid), time.monotonic()
+    c1, t1 = cb.cpu_seconds(d.pid), time.monotonic()
     out, err = recv.communicate(timeout=60)
     if recv.returncode != 0:
         raise RuntimeError("evlat recv failed: %s" % err)

@@ -45,13 +45,6 @@ def ksm_write(name, value):
         f.write(str(value))
 
 
-class QuietDaemon(cb.Daemon):
-    def _enter(self):
-        self._prepare()
-        self._launch(["--vnc", "none", "--web", "none"])
-        return self
-
-
 def vp_memory(d):
     return {vp["name"]: vp.get("memory_bytes", 0) for vp in d.stats()["vps"]}
 
@@ -89,7 +82,7 @@ def main():
     out = {"machine": info, "args": vars(args)}
     names = ["ksm%d" % i for i in range(args.vps)]
     try:
-        with QuietDaemon("ksm") as d:
+        with cb.Daemon("ksm", ["--vnc", "none", "--web", "none"]) as d:
             out["identity"] = d.identity
             cb.log("building the minimal image ...")
             d.cell("image", "build")

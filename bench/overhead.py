@@ -46,13 +46,6 @@ import display  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class QuietDaemon(cb.Daemon):
-    def _enter(self):
-        self._prepare()
-        self._launch(["--vnc", "none", "--web", "none"])
-        return self
-
-
 def run_host(workload, argv):
     return json.loads(subprocess.run([workload] + argv, capture_output=True, text=True,
                                      check=True).stdout)
@@ -98,7 +91,7 @@ def main():
     try:
         workload = display.build(os.path.join(HERE, "workload.c"),
                                  os.path.join(tmp, "workload"), static=True)
-        with QuietDaemon("overhead") as d:
+        with cb.Daemon("overhead", ["--vnc", "none", "--web", "none"]) as d:
             identity = d.identity
             cb.log("building the minimal image ...")
             d.cell("image", "build")

@@ -70,11 +70,9 @@ ENCODINGS = {"raw": 0, "zrle": 16}
 STATUS_BAR = 28  # rows of the root's status bar over the foreground's page
 COLOURS = {"vnca": 0xc03020, "vncb": 0x2060c0}
 MOTION = ("paced", "unpaced", "noise")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # A child process that sends {"cmd":"ping"} on cellsd's control socket every 20 ms for a
-# while and prints the round trips (ms): how long cellsd's event loop, which also answers
-# every VP's trapped ioctls, is held by the VNC sink.
+# while and prints the round trips (ms): whether the VNC sink holds cellsd's event loop.
 PING_PROBE = r'''
 import json, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
@@ -146,13 +144,6 @@ def stop_probe(probe):
     if probe is not None and probe.poll() is None:
         probe.kill()
         probe.wait()
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def server_bytes(port):
@@ -320,17 +311,17 @@ def frame_colour(rfb, m, want):
 def bench_idle(d, enc, args):
     pid = d.pid
     # cellsd with no client (its VNC tick is off), over as long
-    c0 = cpu_seconds(pid)
+    c0 = cb.cpu_seconds(pid)
     probe = start_probe(d, args.seconds)
     time.sleep(args.seconds)
-    cpu_none = (cpu_seconds(pid) - c0) / args.seconds
+    cpu_none = (cb.cpu_seconds(pid) - c0) / args.seconds
     ping_none = probe_result(probe)
     rfb = RFB(d.port, ENCODINGS[enc])
     probe = None
     try:
         first = rfb.full_frame()
         time.sleep(0.2)  # cellsd's tick has compared its first composition
-        rx0, s0, c0 = rfb.rx, server_bytes(d.port), cpu_seconds(pid)
+        rx0, s0, c0 = rfb.rx, server_bytes(d.port), cb.cpu_seconds(pid)
         probe = start_probe(d, args.seconds)
         t0 = time.monotonic()
         end = t0 + args.seconds
@@ -348,7 +339,7 @@ def bench_idle(d, enc, args):
                 updates.append({k: m.get(k) for k in ("type", "bytes", "area")})
                 rfb.request()
                 requests += 1
-        cpu = (cpu_seconds(pid) - c0) / args.seconds
+        cpu = (cb.cpu_seconds(pid) - c0) / args.seconds
         rx, s1 = rfb.rx - rx0, server_bytes(d.port)
         ping = probe_result(probe)
     finally:
@@ -384,7 +375,7 @@ def bench_motion(d, enc, mode, args):
                 rfb.request()
         t0 = cb.now_ns()
         end = t0 + int(args.seconds * 1e9)
-        c0, s0 = cpu_seconds(pid), server_bytes(d.port)
+        c0, s0 = cb.cpu_seconds(pid), server_bytes(d.port)
         rx0 = rfb.rx
         probe = start_probe(d, args.seconds)
         n = area = nbytes = rects = 0
@@ -405,7 +396,7 @@ def bench_motion(d, enc, mode, args):
                     gaps.append((m["t_end"] - last) / 1e6)
                 last = m["t_end"]
         secs = (cb.now_ns() - t0) / 1e9
-        cpu = (cpu_seconds(pid) - c0) / secs
+        cpu = (cb.cpu_seconds(pid) - c0) / secs
         s1 = server_bytes(d.port)
         rx_all = rfb.rx - rx0
         ping = probe_result(probe)

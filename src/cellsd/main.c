@@ -304,7 +304,7 @@ static int start_sinks(struct daemon *d, struct error *err)
 		if (split_addr_port(d->vnc_addr, addr, sizeof(addr), &port) < 0)
 			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
 					 d->vnc_addr);
-		ret = vnc_start(&d->vnc, &d->loop, devns_global(&d->devns, "display"),
+		ret = vnc_start(&d->vnc, devns_global(&d->devns, "display"),
 				devns_global(&d->devns, "input"), addr, port, err);
 		if (ret < 0 && d->vnc_required)
 			return ret;

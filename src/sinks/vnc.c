@@ -190,8 +190,8 @@ static void on_wake_signal(int sig)
 	(void)sig; /* only interrupts select() */
 }
 
-int vnc_start(struct vnc **out, struct loop *loop, struct display *display, struct input *input,
-	      const char *addr, int port, struct error *err)
+int vnc_start(struct vnc **out, struct display *display, struct input *input, const char *addr,
+	      int port, struct error *err)
 {
 	struct sigaction sa = {.sa_handler = on_wake_signal}; /* no SA_RESTART */
 	struct vnc *v = calloc(1, sizeof(*v));
@@ -199,7 +199,6 @@ int vnc_start(struct vnc **out, struct loop *loop, struct display *display, stru
 	int argc = 0, ret;
 	in_addr_t listen_addr;
 
-	(void)loop;
 	if (!v)
 		return error_set(err, ENOMEM, "vnc");
 	if (inet_pton(AF_INET, addr, &listen_addr) != 1) {

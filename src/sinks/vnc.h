@@ -4,7 +4,6 @@
 #define CELLS_SINKS_VNC_H
 
 #include "common/error.h"
-#include "common/loop.h"
 #include "devices/display.h"
 #include "devices/input.h"
 
@@ -13,8 +12,8 @@
 struct vnc;
 
 /* Listen on ADDR:PORT (IPv4 dotted quad). The clients' pointer and keys go to INPUT. */
-int vnc_start(struct vnc **out, struct loop *loop, struct display *display, struct input *input,
-	      const char *addr, int port, struct error *err);
+int vnc_start(struct vnc **out, struct display *display, struct input *input, const char *addr,
+	      int port, struct error *err);
 void vnc_stop(struct vnc *vnc);
 /* The picture may have changed (a switch): send it now rather than at the next tick. */
 void vnc_refresh(struct vnc *vnc);

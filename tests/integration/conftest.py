@@ -444,6 +444,14 @@ def read_line(s, limit=1 << 20):
     return line.decode() + "\n"
 
 
+def run_cellsd(base, *args, timeout=10):
+    """cellsd on private directories under BASE (searchable by others, as cellsd wants)
+    with ARGS, for the options it must refuse: the finished process."""
+    return subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(Path(base) / "s"),
+                           "--run", str(Path(base) / "r"), "--vnc", "none", "--web", "none",
+                           *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
 def make_base():
     base = tempfile.mkdtemp(prefix="cells-test-", dir="/tmp")
     os.chmod(base, 0o755)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, CELL, CELLSD, ROOT, UID_RANGE, procs_with_uid, wait_pid_gone
+from conftest import CELL, ROOT, run_cellsd, UID_RANGE, procs_with_uid, wait_pid_gone
 
 HERE = Path(__file__).resolve().parent
 XRES, YRES, BAR = 720, 1280, 28
@@ -465,10 +465,7 @@ def test_display_mode_from_the_command_line(make_daemon, tools):
 @pytest.mark.parametrize("mode", ["720", "720x", "63x1280", "720x4097", "720x1280x2", "-1x9",
                                   "720 x 1280", "x"])
 def test_bad_display_mode_is_refused(mode, tmp_path):
-    r = subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(tmp_path / "s"),
-                        "--run", str(tmp_path / "r"), "--vnc", "none", "--web", "none",
-                        "--display", mode],
-                       capture_output=True, text=True, timeout=10)
+    r = run_cellsd(tmp_path, "--display", mode)
     assert r.returncode != 0
     assert "--display wants WIDTHxHEIGHT" in r.stderr and mode in r.stderr, r.stderr
     assert not (tmp_path / "r").exists(), "refused before it made anything"

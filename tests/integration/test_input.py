@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, CELL, procs_with_uid, UID_RANGE
+from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd
 from test_display import NO_LAUNCHER, ensure_packages, put_dynamic, put_file
 
 HERE = Path(__file__).resolve().parent
@@ -108,6 +108,14 @@ class Reader:
             if len(parts) == 3 and all(p.lstrip("-").isdigit() for p in parts):
                 evs.append(tuple(int(p) for p in parts))
         return evs
+
+
+def a_key_reaches(d, name):
+    """A key typed from outside reaches a new reader of NAME's event1: press, SYN, release,
+    SYN (the device still works)."""
+    r = Reader(d, name, "read", "/dev/input/event1", 1000)
+    d.cell("input", "key", "a")
+    assert len(r.events()) == 4
 
 
 def packet(*events):
@@ -316,9 +324,7 @@ def test_grab_ends_with_the_file(daemon, evprobe):
     d = daemon
     add(d, evprobe, "v")
     d.exec("v", "sh", "-c", "evprobe grab /dev/input/event1 10 >/dev/null")
-    r = Reader(d, "v", "read", "/dev/input/event1", 1000)
-    d.cell("input", "key", "a")
-    assert len(r.events()) == 4
+    a_key_reaches(d, "v")
 
 
 def test_writes_set_leds_only(daemon, evprobe):
@@ -371,9 +377,7 @@ def test_the_file_system_refuses_changes(daemon, evprobe):
     r = d.exec("v", "ls", "-ln", "/dev/input")
     assert re.findall(r"-rw-rw---- +1 0 +0 .* (event\d)", r.stdout) == ["event0", "event1"], \
         r.stdout
-    r = Reader(d, "v", "read", "/dev/input/event1", 1000)
-    d.cell("input", "key", "a")
-    assert len(r.events()) == 4
+    a_key_reaches(d, "v")
 
 
 def test_opens_are_bounded_per_vp(daemon, evprobe):
@@ -396,9 +400,7 @@ def test_reader_that_never_reads_gets_syn_dropped(fifo_daemon, evprobe):
     queued = int(kv(out)["queued"])
     assert 0 < queued < 64, out
     assert lines[1] == f"{EV_SYN} {SYN_DROPPED} 0", out
-    fresh = Reader(d, "v", "read", "/dev/input/event1", 1000)
-    d.cell("input", "key", "a")
-    assert len(fresh.events()) == 4
+    a_key_reaches(d, "v")
 
 
 def test_killed_and_stopped_readers_do_not_hang(daemon, evprobe):
@@ -519,24 +521,17 @@ def test_switch_keys_are_configurable(make_daemon, evprobe):
 @pytest.mark.parametrize("keys", ["right", "ctrl+alt", "ctrl++right", "ctrl+alt+right",
                                   "ctrl+nokey,ctrl+p", "+a,ctrl+b", ""])
 def test_bad_switch_keys_are_refused(keys, tmp_path):
-    from conftest import CELLSD
-    r = subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(tmp_path / "s"),
-                        "--run", str(tmp_path / "r"), "--vnc", "none", "--web", "none",
-                        "--switch-keys", keys],
-                       capture_output=True, text=True, timeout=10)
+    r = run_cellsd(tmp_path, "--switch-keys", keys)
     assert r.returncode != 0 and "--switch-keys wants" in r.stderr, r.stderr
 
 
 def test_bad_input_sources_are_refused():
-    from conftest import CELLSD, make_base
-    tmp_path = make_base()
+    tmp_path = make_base()  # the run directory's parents must be searchable by others
     (tmp_path / "plain").write_text("x")
     for path, why in ((tmp_path / "missing", "No such file"),
                       (tmp_path / "plain", "not an evdev device or a FIFO"),
                       ("/dev/null", "grab it")):
-        r = subprocess.run([str(CELLSD), "--lib", str(BUILD), "--state", str(tmp_path / "s"), "--run",
-                            str(tmp_path / "r"), "--vnc", "none", "--web", "none", "--input",
-                            str(path)], capture_output=True, text=True, timeout=10)
+        r = run_cellsd(tmp_path, "--input", path)
         assert r.returncode != 0 and why in r.stderr, r.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
 

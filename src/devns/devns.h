@@ -83,7 +83,9 @@ struct vdev_ops {
 	/* The daemon starts: the device's global state (the real hardware, a mux). */
 	int (*init)(struct devns *core, void **global, struct error *err);
 	void (*fini)(void *global);
-	/* A VP with access starts: make its instance and the files of its /dev. */
+	/* A VP with access starts: make its instance and the files of its /dev. The device
+	 * removes them in destroy (the core never touches them: a FUSE file's server is the
+	 * daemon itself). */
 	int (*create)(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
 		      unsigned *nfiles, struct error *err);
 	void (*destroy)(void *global, void *state);

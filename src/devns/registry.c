@@ -147,11 +147,6 @@ void devns_vp_destroy(struct devns_vp *dvp)
 		if (dvp->state[d])
 			vdev_registry[d]->destroy(core->global[d], dvp->state[d]);
 		dvp->state[d] = NULL;
-		/* A file system of the device's (FUSE) is its own to take down: the daemon
-		 * serves it and must not wait on it. */
-		for (unsigned f = 0; f < dvp->nfiles[d]; f++)
-			if (!(dvp->files[d][f].flags & (VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID)))
-				unlink(dvp->files[d][f].host_path);
 		dvp->nfiles[d] = 0;
 		if (core->exclusive[d] == dvp)
 			core->exclusive[d] = NULL;

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd
+from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd, wait_pid_gone
 from test_display import NO_LAUNCHER, ensure_packages, put_dynamic, put_file
 
 HERE = Path(__file__).resolve().parent
@@ -412,12 +412,7 @@ def test_killed_and_stopped_readers_do_not_hang(daemon, evprobe):
     pids = [p for p, comm, _ in procs_with_uid(lo, lo + UID_RANGE) if comm == "evprobe"]
     assert len(pids) == 3
     os.kill(pids[0], 9)
-    deadline = time.monotonic() + 5
-    while os.path.exists(f"/proc/{pids[0]}/stat") and time.monotonic() < deadline:
-        with open(f"/proc/{pids[0]}/stat") as f:
-            if f.read().split(") ")[1][0] == "Z":
-                break
-        time.sleep(0.05)
+    assert wait_pid_gone(pids[0])
     t0 = time.monotonic()
     d.cell("stop", "v")
     assert time.monotonic() - t0 < 8

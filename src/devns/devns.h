@@ -56,6 +56,7 @@ struct vdev_call {
 	uint64_t arg;
 	bool compat; /* a 32-bit caller: its own struct layouts */
 	int mem_fd;  /* the caller's /proc/TID/mem */
+	int maps_fd; /* and its /proc/TID/maps, to refuse what the caller itself may not touch */
 	/* Set by the handler: the return value, or an errno. */
 	long ret;
 	int error;
@@ -130,10 +131,10 @@ struct devns_vp {
 	bool active;
 };
 
-/* A caller seen lately: a pidfd and its /proc/TID/mem, by thread id. */
+/* A caller seen lately: a pidfd, its /proc/TID/mem and /proc/TID/maps, by thread id. */
 struct devns_caller {
 	pid_t tid;
-	int pidfd, mem_fd;
+	int pidfd, mem_fd, maps_fd;
 	/* The device file it used last: its number there, our reference to the same open
 	 * file (for kcmp), and which device file it is. */
 	int file_nr, file_ref;

@@ -8,6 +8,7 @@
  * bits of the request count; a 32-bit caller has its own syscall number and structs; what
  * is not ours continues natively, which is never a security decision. */
 #include "devns/devns.h"
+#include "devns/vma_access.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 
@@ -51,25 +52,36 @@ struct devns_listener {
 	atomic_bool stop;
 };
 
+/* /proc/TID/mem would go through pages the caller itself cannot touch (FOLL_FORCE): its
+ * map is asked first, so such a pointer is EFAULT as in the kernel's own ioctls. */
 int vdev_read(const struct vdev_call *call, uint64_t addr, void *buf, size_t len)
 {
-	ssize_t n = pread(call->mem_fd, buf, len, (off_t)addr);
+	ssize_t n;
+
+	if (vma_access(call->maps_fd, addr, len, false) < 0)
+		return -EFAULT;
+	n = pread(call->mem_fd, buf, len, (off_t)addr);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
 int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, size_t len)
 {
-	ssize_t n = pwrite(call->mem_fd, buf, len, (off_t)addr);
+	ssize_t n;
+
+	if (vma_access(call->maps_fd, addr, len, true) < 0)
+		return -EFAULT;
+	n = pwrite(call->mem_fd, buf, len, (off_t)addr);
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* Descriptors of the callers seen lately (core->callers): a pidfd and /proc/TID/mem. Both
- * name the task (and the memory) they were opened for, never a later task that reuses the
- * number: a stale entry fails, and is opened afresh. */
+/* Descriptors of the callers seen lately (core->callers): a pidfd, /proc/TID/mem and
+ * /proc/TID/maps. All name the task (and the memory) they were opened for, never a later task that
+ * reuses the number: a stale entry fails, and is opened afresh. */
 void devns_callers_init(struct devns *core)
 {
 	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
-		core->callers[i] = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .file_ref = -1};
+		core->callers[i] = (struct devns_caller){
+			.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
 }
 
 static void caller_drop(struct devns_caller *c)
@@ -78,9 +90,11 @@ static void caller_drop(struct devns_caller *c)
 		close(c->pidfd);
 	if (c->mem_fd >= 0)
 		close(c->mem_fd);
+	if (c->maps_fd >= 0)
+		close(c->maps_fd);
 	if (c->file_ref >= 0)
 		close(c->file_ref);
-	*c = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .file_ref = -1};
+	*c = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
 }
 
 /* A VP stops: nothing of it may stay open here (its framebuffer, its tasks' memory). */
@@ -112,7 +126,9 @@ static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fre
 		c->pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	c->mem_fd = c->pidfd < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
-	if (c->pidfd < 0 || c->mem_fd < 0) {
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	c->maps_fd = c->mem_fd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+	if (c->pidfd < 0 || c->mem_fd < 0 || c->maps_fd < 0) {
 		caller_drop(c);
 		return NULL;
 	}
@@ -223,8 +239,8 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	/* From here the call is ours: it is answered, never continued. */
 	resp->flags = 0;
 	for (;;) {
-		/* The memory descriptor was opened before this check: it cannot be a reused
-		 * pid's. */
+		/* The memory and map descriptors were opened before this check: they cannot
+		 * be a reused pid's. */
 		if (ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
 			resp->error = -EINTR;
 			return;
@@ -234,6 +250,7 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 			.arg = compat ? (uint32_t)req->data.args[2] : req->data.args[2],
 			.compat = compat,
 			.mem_fd = caller->mem_fd,
+			.maps_fd = caller->maps_fd,
 			.notify_id = req->id,
 			.listener_serial = l->serial,
 		};

@@ -532,9 +532,6 @@ def test_bad_pointers_are_efault(daemon, tools):
     assert probe(d, "v", "info")["vget"] == "0"
 
 
-@pytest.mark.xfail(strict=True, reason="cellsd reaches the caller's memory through /proc/TID/mem "
-                   "(safe against pid reuse), which writes through PROT_NONE and read-only "
-                   "pages (FOLL_FORCE): such a caller only harms itself")
 def test_pointers_the_kernel_would_refuse_are_efault(daemon, tools):
     """What the kernel's copy_to_user/copy_from_user refuse: a PROT_NONE page, a read-only
     page (for the calls that write), a struct running into an inaccessible page, a kernel

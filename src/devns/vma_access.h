@@ -1,0 +1,19 @@
+/* Whether a range of a process's memory may be read or written as the kernel's own
+ * copy_from_user/copy_to_user would allow: /proc/TID/mem writes through read-only and
+ * PROT_NONE pages (FOLL_FORCE), so the supervisor asks the caller's memory map first. */
+#ifndef CELLS_DEVNS_VMA_ACCESS_H
+#define CELLS_DEVNS_VMA_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* 0 if every byte of [addr, addr + len) lies in mappings that allow the access, -EFAULT if
+ * not (or if the map could not be read). MAPS_FD is an open /proc/TID/maps:
+ * queried with PROCMAP_QUERY (Linux 6.11), read as text on older kernels. */
+int vma_access(int maps_fd, uint64_t addr, size_t len, bool write);
+
+/* The same from the text of the map alone (what older kernels have): for the tests. */
+int vma_access_text(int maps_fd, uint64_t addr, size_t len, bool write);
+
+#endif

@@ -41,6 +41,14 @@ struct fb_fix_screeninfo32 {
 _Static_assert(sizeof(struct fb_fix_screeninfo32) == 68, "i386 fb_fix_screeninfo is 68 bytes");
 _Static_assert(offsetof(struct fb_fix_screeninfo32, line_length) == 44, "i386 layout");
 
+/* fb_cmap as a 32-bit caller lays it out: its four pointers are 4 bytes. */
+struct fb_cmap32 {
+	uint32_t start, len;
+	uint32_t red, green, blue, transp;
+};
+
+#define CMAP_LEN 256
+
 struct fb {
 	char name[NAME_MAX_LEN + 1];
 	unsigned id;
@@ -49,6 +57,9 @@ struct fb {
 	struct fb_var_screeninfo var;
 	struct fb_fix_screeninfo fix;
 	int blank;
+	/* Red, green, blue: a true-colour device's map is a gamma ramp, stored for the
+	 * VP that sets it (as the kernel's drivers keep it for fbcon) and not applied. */
+	uint16_t cmap[3][CMAP_LEN];
 };
 
 struct vsync_waiter {
@@ -160,6 +171,10 @@ static void default_mode(struct fb *fb, int xres, int yres)
 	f->type = FB_TYPE_PACKED_PIXELS;
 	f->visual = FB_VISUAL_TRUECOLOR;
 	f->ypanstep = 1;
+	/* The identity ramp, what a DRM device's gamma starts as. */
+	for (unsigned c = 0; c < 3; c++)
+		for (unsigned i = 0; i < CMAP_LEN; i++)
+			fb->cmap[c][i] = (uint16_t)(i << 8 | i);
 }
 
 static void release_dir(struct fb *fb)
@@ -288,6 +303,63 @@ static void get_fix(const struct fb *fb, struct vdev_call *call)
 	reply(call, vdev_write(call, call->arg, &fb->fix, sizeof(fb->fix)));
 }
 
+/* The caller's fb_cmap, in either ABI: its range, and where its red, green, blue and
+ * transparency arrays are (transp may be 0: none). */
+static int read_cmap(struct vdev_call *call, uint32_t *start, uint32_t *len, uint64_t arrays[4])
+{
+	int ret;
+
+	if (call->compat) {
+		struct fb_cmap32 c;
+		if ((ret = vdev_read(call, call->arg, &c, sizeof(c))) < 0)
+			return ret;
+		*start = c.start;
+		*len = c.len;
+		arrays[0] = c.red, arrays[1] = c.green, arrays[2] = c.blue, arrays[3] = c.transp;
+		return 0;
+	}
+	struct fb_cmap c;
+	if ((ret = vdev_read(call, call->arg, &c, sizeof(c))) < 0)
+		return ret;
+	*start = c.start;
+	*len = c.len;
+	arrays[0] = (uintptr_t)c.red, arrays[1] = (uintptr_t)c.green;
+	arrays[2] = (uintptr_t)c.blue, arrays[3] = (uintptr_t)c.transp;
+	return 0;
+}
+
+/* FBIOGETCMAP and FBIOPUTCMAP: the range must lie in the map (EINVAL), every array the
+ * call uses must be the caller's (EFAULT). A put is read whole before any of it is kept,
+ * as the kernel copies it in first; its transparency is read, and has nowhere to go. */
+static int cmap_ioctl(struct fb *fb, struct vdev_call *call)
+{
+	uint16_t in[4][CMAP_LEN];
+	uint64_t arrays[4];
+	uint32_t start, len;
+	int ret;
+
+	if ((ret = read_cmap(call, &start, &len, arrays)) < 0)
+		return ret;
+	if (start >= CMAP_LEN || len > CMAP_LEN - start)
+		return -EINVAL;
+	if (call->request == FBIOGETCMAP) {
+		if (len == 0)
+			return -EINVAL;
+		for (unsigned c = 0; c < 3; c++)
+			if ((ret = vdev_write(call, arrays[c], &fb->cmap[c][start],
+					      len * sizeof(uint16_t))) < 0)
+				return ret;
+		return 0;
+	}
+	for (unsigned c = 0; c < 4; c++)
+		if ((c < 3 || arrays[c]) &&
+		    (ret = vdev_read(call, arrays[c], in[c], len * sizeof(uint16_t))) < 0)
+			return ret;
+	for (unsigned c = 0; c < 3; c++)
+		memcpy(&fb->cmap[c][start], in[c], len * sizeof(uint16_t));
+	return 0;
+}
+
 static void display_ioctl(void *global, void *state, unsigned file, struct vdev_call *call)
 {
 	struct display *d = global;
@@ -335,6 +407,10 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 		if (call->request == FBIOPUT_VSCREENINFO)
 			ret = vdev_write(call, call->arg, &fb->var, sizeof(fb->var));
 		reply(call, call->request == FBIOPUT_VSCREENINFO ? ret : 0);
+		return;
+	case FBIOGETCMAP:
+	case FBIOPUTCMAP:
+		reply(call, cmap_ioctl(fb, call));
 		return;
 	case FBIOBLANK:
 		if (call->arg > FB_BLANK_POWERDOWN) {
@@ -429,6 +505,7 @@ static const struct ioctl_trap display_ioctls[] = {
 	IOCTL_TRAP(FBIOGET_VSCREENINFO), IOCTL_TRAP(FBIOPUT_VSCREENINFO),
 	IOCTL_TRAP(FBIOGET_FSCREENINFO), IOCTL_TRAP(FBIOPAN_DISPLAY),
 	IOCTL_TRAP(FBIOBLANK),		 IOCTL_TRAP(FB_WAITFORVSYNC),
+	IOCTL_TRAP(FBIOGETCMAP),	 IOCTL_TRAP(FBIOPUTCMAP),
 };
 
 const struct vdev_ops vdev_display = {

@@ -16,6 +16,10 @@
  *   efault_more                ... with a PROT_NONE page, a read-only page, a pointer whose
  *                              struct runs into an unmapped page, a kernel address; vsync NULL
  *   unknown                    ioctls /dev/fb0 does not have
+ *   cmap show                  FBIOGETCMAP of all 256 entries: entries 0, 16, 31, 255
+ *   cmap set                   FBIOPUTCMAP of entries 16..31 (r 0x1000+i, g 0x2000+i,
+ *                              b 0x3000+i, a transp array)
+ *   cmap bad                   GET/PUT with bad ranges and pointers; the map unchanged
  *   blank N                    FBIOBLANK N
  *   vsync N                    N FBIO_WAITFORVSYNC, timed
  *   vsync_loop                 WAITFORVSYNC forever (prints "ready" after the first)
@@ -368,12 +372,79 @@ static int cmd_unknown(void)
 	struct fb_cmap cmap = {0, 256, red, green, blue, NULL};
 	struct fb_var_screeninfo v;
 
-	out("getcmap", xioctl(fd, FBIOGETCMAP, (unsigned long)&cmap));
-	out("putcmap", xioctl(fd, FBIOPUTCMAP, (unsigned long)&cmap));
 	out("x4699", xioctl(fd, 0x4699, (unsigned long)&cmap));
 	out("tcgets", xioctl(fd, 0x5401, (unsigned long)&cmap));
 	out("vget_after", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)&v));
 	return 0;
+}
+
+/* ---- colour map --------------------------------------------------------------------- */
+
+static uint16_t cmap_r[256], cmap_g[256], cmap_b[256], cmap_t[256];
+
+static int getcmap(int fd, uint32_t start, uint32_t len, uint16_t *r, uint16_t *g, uint16_t *b,
+		   uint16_t *t)
+{
+	struct fb_cmap c = {start, len, r, g, b, t};
+	return xioctl(fd, FBIOGETCMAP, (unsigned long)&c);
+}
+
+static int putcmap(int fd, uint32_t start, uint32_t len, uint16_t *r, uint16_t *g, uint16_t *b,
+		   uint16_t *t)
+{
+	struct fb_cmap c = {start, len, r, g, b, t};
+	return xioctl(fd, FBIOPUTCMAP, (unsigned long)&c);
+}
+
+static void print_entry(unsigned i)
+{
+	printf("cmap%u=%04x,%04x,%04x\n", i, cmap_r[i], cmap_g[i], cmap_b[i]);
+}
+
+static int cmd_cmap(int argc, char **argv)
+{
+	int fd = open_fb(O_RDWR);
+	long pg = sysconf(_SC_PAGESIZE);
+	uint16_t *ro;
+
+	if (argc >= 1 && !strcmp(argv[0], "show")) {
+		out("get", getcmap(fd, 0, 256, cmap_r, cmap_g, cmap_b, NULL));
+		print_entry(0), print_entry(16), print_entry(31), print_entry(255);
+		return 0;
+	}
+	if (argc >= 1 && !strcmp(argv[0], "set")) {
+		for (unsigned i = 0; i < 16; i++) {
+			cmap_r[i] = (uint16_t)(0x1000 + 16 + i);
+			cmap_g[i] = (uint16_t)(0x2000 + 16 + i);
+			cmap_b[i] = (uint16_t)(0x3000 + 16 + i);
+			cmap_t[i] = 0xffff;
+		}
+		out("put", putcmap(fd, 16, 16, cmap_r, cmap_g, cmap_b, cmap_t));
+		return 0;
+	}
+	if (argc >= 1 && !strcmp(argv[0], "bad")) {
+		ro = mmap(NULL, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		out("get_len0", getcmap(fd, 0, 0, cmap_r, cmap_g, cmap_b, NULL));
+		out("get_past_end", getcmap(fd, 250, 10, cmap_r, cmap_g, cmap_b, NULL));
+		out("get_start_256", getcmap(fd, 256, 1, cmap_r, cmap_g, cmap_b, NULL));
+		out("get_wrap", getcmap(fd, 0xffffffffu, 2, cmap_r, cmap_g, cmap_b, NULL));
+		out("get_null_green", getcmap(fd, 0, 4, cmap_r, NULL, cmap_b, NULL));
+		out("get_readonly_blue", getcmap(fd, 0, 4, cmap_r, cmap_g, ro, NULL));
+		out("get_struct_null", xioctl(fd, FBIOGETCMAP, 0));
+		out("put_null_red", putcmap(fd, 16, 4, NULL, cmap_g, cmap_b, NULL));
+		out("put_bad_transp", putcmap(fd, 16, 4, cmap_r, cmap_g, cmap_b, (uint16_t *)0x10));
+		out("put_past_end", putcmap(fd, 255, 2, cmap_r, cmap_g, cmap_b, NULL));
+		out("put_struct_kernel", xioctl(fd, FBIOPUTCMAP, KERNEL_ADDR));
+		/* A get leaves the caller's transparency alone: the device has none. */
+		cmap_t[0] = 0xabcd;
+		out("get_with_transp", getcmap(fd, 16, 1, cmap_r, cmap_g, cmap_b, cmap_t));
+		printf("transp=%04x\n", cmap_t[0]);
+		out("get", getcmap(fd, 0, 256, cmap_r, cmap_g, cmap_b, NULL));
+		print_entry(16), print_entry(31);
+		return 0;
+	}
+	fprintf(stderr, "usage: fbprobe cmap show|set|bad\n");
+	return 2;
 }
 
 static int cmd_blank(int argc, char **argv)
@@ -874,6 +945,8 @@ int main(int argc, char **argv)
 		return cmd_efault_more();
 	if (!strcmp(cmd, "unknown"))
 		return cmd_unknown();
+	if (!strcmp(cmd, "cmap"))
+		return cmd_cmap(argc, argv);
 	if (!strcmp(cmd, "blank"))
 		return cmd_blank(argc, argv);
 	if (!strcmp(cmd, "vsync"))

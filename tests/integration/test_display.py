@@ -546,12 +546,41 @@ def test_pointers_the_kernel_would_refuse_are_efault(daemon, tools):
     assert_answers(got, {**want, "vsync_ok": "0"})
 
 
+IDENTITY_CMAP = {"cmap0": "0000,0000,0000", "cmap16": "1010,1010,1010",
+                 "cmap31": "1f1f,1f1f,1f1f", "cmap255": "ffff,ffff,ffff"}
+
+
+def test_colour_map_is_per_vp_and_checked(daemon, tools):
+    """FBIOGETCMAP/FBIOPUTCMAP: a gamma ramp per VP, stored (a true-colour map changes no
+    pixel); bad ranges are EINVAL, bad arrays EFAULT, and a refused put keeps nothing."""
+    d = daemon
+    add_vp(d, tools, "a")
+    add_vp(d, tools, "b")
+    assert probe(d, "a", "cmap", "show") == {"get": "0", **IDENTITY_CMAP}
+    assert probe(d, "a", "cmap", "set") == {"put": "0"}
+    got = probe(d, "a", "cmap", "show")
+    assert_answers(got, {"get": "0", "cmap0": "0000,0000,0000", "cmap16": "1010,2010,3010",
+                         "cmap31": "101f,201f,301f", "cmap255": "ffff,ffff,ffff"})
+    assert probe(d, "b", "cmap", "show") == {"get": "0", **IDENTITY_CMAP}, "b saw a's map"
+    got = probe(d, "a", "cmap", "bad")
+    assert_answers(got, {
+        "get_len0": "EINVAL", "get_past_end": "EINVAL", "get_start_256": "EINVAL",
+        "get_wrap": "EINVAL", "get_null_green": "EFAULT", "get_readonly_blue": "EFAULT",
+        "get_struct_null": "EFAULT", "put_null_red": "EFAULT", "put_bad_transp": "EFAULT",
+        "put_past_end": "EINVAL", "put_struct_kernel": "EFAULT", "get_with_transp": "0",
+        "transp": "abcd", "get": "0", "cmap16": "1010,2010,3010", "cmap31": "101f,201f,301f"})
+    # A restarted VP starts from the identity ramp again.
+    d.cell("stop", "a")
+    d.cell("start", "a")
+    assert probe(d, "a", "cmap", "show") == {"get": "0", **IDENTITY_CMAP}
+    daemon_alive(d)
+
+
 def test_unknown_ioctls_are_enotty(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")
     got = probe(d, "v", "unknown")
-    assert got == {"getcmap": "ENOTTY", "putcmap": "ENOTTY", "x4699": "ENOTTY",
-                   "tcgets": "ENOTTY", "vget_after": "0"}
+    assert got == {"x4699": "ENOTTY", "tcgets": "ENOTTY", "vget_after": "0"}
     daemon_alive(d)
     assert probe(d, "v", "info")["xres"] == "720"
 
@@ -1059,6 +1088,14 @@ def test_32bit_caller(daemon, tools):
                    MODE | {"fix_size": "68"}, "32-bit")
     got = probe(d, "v", "efault", prog="fbprobe32")
     assert all(v == "EFAULT" for k, v in got.items() if k not in ("xres", "yoffset")), got
+    got = probe(d, "v", "efault_more", prog="fbprobe32")
+    assert all(v == "EFAULT" for k, v in got.items() if k != "vsync_ok"), got
+    assert probe(d, "v", "cmap", "set", prog="fbprobe32") == {"put": "0"}
+    got = probe(d, "v", "cmap", "show", prog="fbprobe32")
+    assert got["cmap16"] == "1010,2010,3010" and got["cmap255"] == "ffff,ffff,ffff", got
+    got = probe(d, "v", "cmap", "bad", prog="fbprobe32")
+    assert got["put_null_red"] == "EFAULT" and got["get_past_end"] == "EINVAL", got
+    assert got["cmap31"] == "101f,201f,301f", got
     got = probe(d, "v", "vsync", "60", prog="fbprobe32")
     assert got["vsync"] == "0" and 0.9 <= float(got["seconds"]) <= 1.3, got
     assert probe(d, "v", "thread", prog="fbprobe32")["thread_vget"] == "0"

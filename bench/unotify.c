@@ -5,7 +5,7 @@
  *
  *   unotify --wait recv|epoll [--sync 0|1] [--handler none|cellsd] [--samples 200]
  *           [--batch 100] [--sup-cpu N] [--caller-cpu N] [--work-us N]
- *   (handler: none, cellsd, or a list of kcmp,idvalid,mem,pvw)
+ *   (handler: none, cellsd, or a list of kcmp,idvalid,maps,mem,pvw)
  *
  * A child process (the caller, as a VP's process) loads a filter that sends
  * ioctl(_, FBIOGET_VSCREENINFO, _) to a listener (with WAIT_KILLABLE_RECV, as cellsd's
@@ -19,8 +19,9 @@
  * --handler says what the supervisor does between RECV and SEND: "none" (answer 0 straight
  * away), or a comma-separated list of the steps cellsd takes for a caller it has seen:
  * "kcmp" (is the fd still the device file: kcmp KCMP_FILE against a pidfd_getfd copy),
- * "idvalid" (SECCOMP_IOCTL_NOTIF_ID_VALID), "mem" (a 160-byte pwrite of the answer, a
- * struct fb_var_screeninfo, into /proc/PID/mem); "cellsd" is all three. "pvw" writes the
+ * "idvalid" (SECCOMP_IOCTL_NOTIF_ID_VALID), "maps" (is the answer's range writable to the
+ * caller: PROCMAP_QUERY on /proc/PID/maps), "mem" (a 160-byte pwrite of the answer, a
+ * struct fb_var_screeninfo, into /proc/PID/mem); "cellsd" is all four. "pvw" writes the
  * answer with process_vm_writev instead of /proc/PID/mem, for comparison. --sup-cpu and
  * --caller-cpu pin either side (sched_setaffinity).
  *
@@ -54,6 +55,15 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Linux 6.11's <linux/fs.h>, which older headers lack. */
+struct procmap_query {
+	uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size,
+		vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
@@ -206,7 +216,7 @@ int main(int argc, char **argv)
 {
 	const char *wait_mode = "recv", *handler = "none";
 	int sync = 1, sup_cpu = -1, caller_cpu = -1, sv[2], listener, ep = -1, status;
-	int mem_fd = -1, file_ref = -1;
+	int mem_fd = -1, maps_fd = -1, file_ref = -1;
 	struct seccomp_notif_sizes sizes;
 	pid_t child;
 
@@ -235,16 +245,18 @@ int main(int argc, char **argv)
 		}
 	}
 	int use_epoll = !strcmp(wait_mode, "epoll");
-	int do_kcmp = 0, do_idvalid = 0, do_mem = 0, do_pvw = 0, bad = 0;
+	int do_kcmp = 0, do_idvalid = 0, do_maps = 0, do_mem = 0, do_pvw = 0, bad = 0;
 	{
 		char *list = strdup(handler), *save, *tok;
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(tok, "cellsd"))
-				do_kcmp = do_idvalid = do_mem = 1;
+				do_kcmp = do_idvalid = do_maps = do_mem = 1;
 			else if (!strcmp(tok, "kcmp"))
 				do_kcmp = 1;
 			else if (!strcmp(tok, "idvalid"))
 				do_idvalid = 1;
+			else if (!strcmp(tok, "maps"))
+				do_maps = 1;
 			else if (!strcmp(tok, "mem"))
 				do_mem = 1;
 			else if (!strcmp(tok, "pvw"))
@@ -254,7 +266,7 @@ int main(int argc, char **argv)
 		}
 		free(list);
 	}
-	int emulate = do_kcmp || do_idvalid || do_mem || do_pvw;
+	int emulate = do_kcmp || do_idvalid || do_maps || do_mem || do_pvw;
 	if (!samples || !batch || (!use_epoll && strcmp(wait_mode, "recv")) || bad) {
 		fprintf(stderr, "unotify: bad arguments\n");
 		return 2;
@@ -289,6 +301,12 @@ int main(int argc, char **argv)
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/mem", (int)child);
 		if ((mem_fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+			die(path);
+	}
+	if (do_maps) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)child);
+		if ((maps_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			die(path);
 	}
 	size_t req_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
@@ -333,6 +351,13 @@ int main(int argc, char **argv)
 			if (do_idvalid &&
 			    ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 				die("SECCOMP_IOCTL_NOTIF_ID_VALID");
+			if (do_maps) {
+				struct procmap_query q = {.size = sizeof(q),
+							  .query_addr = req->data.args[2]};
+				if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0 || !(q.vma_flags & 2) ||
+				    q.vma_end < req->data.args[2] + sizeof(answer))
+					die("PROCMAP_QUERY");
+			}
 			if (do_mem && pwrite(mem_fd, &answer, sizeof(answer),
 					     (off_t)req->data.args[2]) != (ssize_t)sizeof(answer))
 				die("pwrite /proc/PID/mem");

@@ -152,6 +152,7 @@ struct devns {
 	 * while a call is handled, while the loop touches device state, and around every
 	 * fork of the daemon (no supervisor may hold a libc lock then). */
 	pthread_mutex_t lock;
+	pid_t self; /* the daemon's pid, asked once */
 	struct devns_caller callers[DEVNS_CALLER_CACHE];
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];

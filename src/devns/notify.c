@@ -21,6 +21,7 @@
 #include <linux/audit.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -79,6 +80,7 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
  * reuses the number: a stale entry fails, and is opened afresh. */
 void devns_callers_init(struct devns *core)
 {
+	core->self = getpid(); /* for kcmp on every call: glibc no longer caches it */
 	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
 		core->callers[i] = (struct devns_caller){
 			.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
@@ -111,13 +113,25 @@ void devns_callers_fini(struct devns *core)
 		caller_drop(&core->callers[i]);
 }
 
+/* A pidfd polls readable once its task has exited (before it is reaped, so before its
+ * number can be given again). */
+static bool task_exited(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/* A cached entry is the caller's only if its task is still alive: then no other task can
+ * have its number. (The ID_VALID check after this proves the caller alive too, so at
+ * this instant both were the same task.) */
 static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fresh)
 {
 	struct devns_caller *c = &core->callers[(unsigned)tid % DEVNS_CALLER_CACHE];
 	char path[64];
 
 	*fresh = false;
-	if (c->tid == tid)
+	if (c->tid == tid && !task_exited(c->pidfd))
 		return c;
 	caller_drop(c);
 	*fresh = true;
@@ -145,7 +159,8 @@ static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int f
 	int target;
 
 	if (caller->file_ref >= 0 && caller->file_nr == fd &&
-	    syscall(SYS_kcmp, getpid(), caller->tid, KCMP_FILE, caller->file_ref, fd) == 0) {
+	    syscall(SYS_kcmp, owner->core->self, caller->tid, KCMP_FILE, caller->file_ref, fd) ==
+		    0) {
 		*dev = caller->dev;
 		*file = caller->file;
 		return true;

@@ -188,6 +188,8 @@ static void push(struct evdev_client *c, const struct evdev_time *t, unsigned ty
 	const struct timespec *ts = time_for(c, t);
 	struct input_event ev = {.type = (uint16_t)type, .code = (uint16_t)code, .value = value};
 
+	if (c->revoked)
+		return;
 	ev.input_event_sec = ts->tv_sec;
 	ev.input_event_usec = ts->tv_nsec / 1000;
 	c->buf[c->head] = ev;
@@ -328,6 +330,8 @@ ssize_t evdev_read(struct evdev_client *c, void *buf, size_t size, bool compat)
 	unsigned mask = c->dev->queue_size - 1;
 	size_t done = 0;
 
+	if (c->revoked)
+		return -ENODEV;
 	if (size < rec)
 		return -EINVAL;
 	while (done + rec <= size && c->tail != c->packet_head) {
@@ -356,6 +360,8 @@ ssize_t evdev_write(struct evdev_client *c, const void *buf, size_t size, bool c
 	size_t rec = compat ? sizeof(struct input_event_compat) : sizeof(struct input_event);
 	size_t done = 0;
 
+	if (c->revoked)
+		return -ENODEV;
 	if (size < rec)
 		return -EINVAL;
 	for (; done + rec <= size; done += rec) {
@@ -393,6 +399,8 @@ int evdev_grab(struct evdev_client *client, bool grab)
 {
 	struct evdev *dev = client->dev;
 
+	if (client->revoked)
+		return -ENODEV;
 	if (grab) {
 		if (dev->grab)
 			return -EBUSY;
@@ -402,6 +410,17 @@ int evdev_grab(struct evdev_client *client, bool grab)
 	if (dev->grab != client)
 		return -EINVAL;
 	dev->grab = NULL;
+	return 0;
+}
+
+int evdev_revoke(struct evdev_client *client)
+{
+	if (client->revoked)
+		return -ENODEV;
+	client->revoked = true;
+	if (client->dev->grab == client)
+		client->dev->grab = NULL;
+	client->head = client->tail = client->packet_head = 0;
 	return 0;
 }
 
@@ -514,6 +533,8 @@ long evdev_ioctl(struct evdev_client *c, uint32_t cmd, const void *in, size_t in
 	int version = EV_VERSION, v[2];
 
 	*out_size = 0;
+	if (c->revoked)
+		return -ENODEV;
 	switch (cmd) {
 	case EVIOCGVERSION:
 		*out_size = want;

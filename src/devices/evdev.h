@@ -63,7 +63,8 @@ struct evdev_client {
 	struct input_event *buf;
 	unsigned head, tail, packet_head; /* indices mod dev->queue_size */
 	clockid_t clock;
-	void *data; /* the owner's (input.c: pending reads, poll handle) */
+	bool revoked; /* EVIOCREVOKE: nothing more, every call ENODEV */
+	void *data;   /* the owner's (input.c: pending reads, poll handle) */
 };
 
 /* An empty device: no capability, QUEUE_SIZE events per client (rounded up to a power
@@ -112,6 +113,11 @@ int evdev_mt_slots(const struct evdev *dev, unsigned code, int32_t *values, unsi
 /* Grab (EVIOCGRAB 1) and release (EVIOCGRAB 0): -EBUSY if grabbed already, -EINVAL if
  * releasing a grab the client does not hold. */
 int evdev_grab(struct evdev_client *client, bool grab);
+
+/* EVIOCREVOKE: the client hears nothing more, its grab is released and its queue
+ * emptied; from then on its reads, writes, grabs and ioctls are -ENODEV (and a poll is
+ * the owner's POLLHUP | POLLERR). -ENODEV if revoked already. */
+int evdev_revoke(struct evdev_client *client);
 
 /* An EVIOC ioctl. IN (IN_SIZE bytes) holds what the caller passed for a _IOC_WRITE
  * request; for a _IOC_READ one the answer goes to OUT, at most *OUT_SIZE bytes, and

@@ -501,9 +501,9 @@ static void input_pump(void *global)
 		input_fs_serve(v->fs);
 }
 
-/* EVIOCGRAB's argument is a value, which FUSE would take for a pointer: trapped, and
- * made again on the caller's own open file with the value behind a pointer. */
-static const struct ioctl_trap input_ioctls[] = {IOCTL_TRAP(EVIOCGRAB),
+/* EVIOCGRAB's and EVIOCREVOKE's arguments are values, which FUSE would take for pointers:
+ * trapped, and made again on the caller's own open file with the value behind a pointer. */
+static const struct ioctl_trap input_ioctls[] = {IOCTL_TRAP(EVIOCGRAB), IOCTL_TRAP(EVIOCREVOKE),
 						 IOCTL_TRAP_SIZED(EVIOCGMTSLOTS(0))};
 
 /* EVIOCGMTSLOTS(len): a code in, the slots' values out, in one buffer, which FUSE cannot
@@ -539,13 +539,22 @@ static void input_ioctl(void *global, void *state, unsigned file, struct vdev_ca
 		call->error = ENOTTY;
 		return;
 	}
-	if (call->request != EVIOCGRAB) {
-		get_mt_slots(state, file, call);
+	switch (call->request) {
+	case EVIOCGRAB:
+		call->forward.on = true;
+		call->forward.request = CELLS_EVIOCSGRAB;
+		call->forward.value = call->arg != 0;
+		return;
+	case EVIOCREVOKE:
+		if (call->arg != 0) { /* as evdev: the argument must be 0 */
+			call->error = EINVAL;
+			return;
+		}
+		call->forward.on = true;
+		call->forward.request = CELLS_EVIOCREVOKE;
 		return;
 	}
-	call->forward.on = true;
-	call->forward.request = CELLS_EVIOCSGRAB;
-	call->forward.value = call->arg != 0;
+	get_mt_slots(state, file, call);
 }
 
 const struct vdev_ops vdev_input = {

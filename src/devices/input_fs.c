@@ -295,7 +295,9 @@ static void on_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(fs->config.lock);
-	if (!h->reads && evdev_readable(h->client)) {
+	if (h->client->revoked) {
+		fuse_reply_err(req, ENODEV);
+	} else if (!h->reads && evdev_readable(h->client)) {
 		answer_read(h, req, size);
 	} else if (fi->flags & O_NONBLOCK) {
 		fuse_reply_err(req, EAGAIN);
@@ -343,6 +345,8 @@ static void on_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	pthread_mutex_lock(fs->config.lock);
 	if (evdev_readable(h->client))
 		events |= POLLIN | POLLRDNORM;
+	if (h->client->revoked)
+		events = POLLHUP | POLLERR;
 	if (ph) {
 		if (h->poll)
 			fuse_pollhandle_destroy(h->poll);
@@ -372,6 +376,22 @@ static void on_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
+/* A revoked file: its blocked reads end with ENODEV, its poller wakes to POLLHUP. */
+static void hang_up(struct handle *h)
+{
+	while (h->reads) {
+		struct pending_read *r = h->reads;
+		h->reads = r->next;
+		fuse_reply_err(r->req, ENODEV);
+		free(r);
+	}
+	if (h->poll) {
+		fuse_lowlevel_notify_poll(h->poll);
+		fuse_pollhandle_destroy(h->poll);
+		h->poll = NULL;
+	}
+}
+
 static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 		     size_t out_bufsz)
@@ -398,6 +418,11 @@ static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 		ret = request == CELLS_EVIOCSGRAB && in_bufsz < sizeof(value)
 			      ? -EINVAL
 			      : evdev_grab(h->client, value != 0);
+		out_size = 0;
+	} else if (request == CELLS_EVIOCREVOKE) {
+		ret = evdev_revoke(h->client);
+		if (ret == 0)
+			hang_up(h);
 		out_size = 0;
 	} else {
 		ret = evdev_ioctl(h->client, request, in_buf, in_bufsz, out, &out_size,

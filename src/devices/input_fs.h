@@ -22,6 +22,8 @@
  * points at; EVIOCGRAB's argument is a value). The seccomp supervisor traps EVIOCGRAB and
  * makes this call on the caller's own open file. */
 #define CELLS_EVIOCSGRAB _IOW('E', 0xf0, int)
+/* EVIOCREVOKE the same way (its argument must be 0, a value too). */
+#define CELLS_EVIOCREVOKE _IOW('E', 0xf1, int)
 
 struct input_fs;
 

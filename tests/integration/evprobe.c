@@ -16,6 +16,9 @@
  *   evprobe clock PATH MS          CLOCK_MONOTONIC timestamps: age of the first event
  *   evprobe hold PATH SECONDS      open and never read; then count what is queued
  *   evprobe killme PATH            block in read() (for a test to kill)
+ *   evprobe revoke PATH            EVIOCREVOKE one of two open files while a thread of
+ *                                  this one reads it blocked: what each call on it gets
+ *                                  then; the other file grabs and reads on
  *   evprobe mtslots PATH           EVIOCGMTSLOTS: every slot's X and tracking id, a short
  *                                  buffer, a code that is not a slot axis, bad pointers
  */
@@ -23,6 +26,7 @@
 #include <fcntl.h>
 #include <linux/input.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +240,51 @@ static int grab(const char *path, int ms)
 	return 0;
 }
 
+static void *blocked_read(void *arg)
+{
+	struct input_event ev;
+	ssize_t n = read(*(int *)arg, &ev, sizeof(ev));
+
+	*(int *)arg = n < 0 ? errno : 0;
+	return NULL;
+}
+
+#define SAY(key, expr)                                                                             \
+	do {                                                                                       \
+		int r_ = (expr);                                                                   \
+		printf("%s %d %d\n", key, r_, r_ < 0 ? errno : 0);                                 \
+	} while (0)
+
+static int revoke_file(const char *path)
+{
+	int a = open_or_die(path, O_RDWR), b = open_or_die(path, O_RDONLY), waiter = a;
+	struct input_event led[2] = {{.type = EV_LED, .code = LED_NUML, .value = 1},
+				     {.type = EV_SYN, .code = SYN_REPORT}};
+	struct pollfd p = {.fd = a, .events = POLLIN};
+	char name[64];
+	pthread_t t;
+
+	SAY("grab_a", ioctl(a, EVIOCGRAB, (void *)1));
+	SAY("revoke_nonzero", ioctl(a, EVIOCREVOKE, (void *)1));
+	pthread_create(&t, NULL, blocked_read, &waiter);
+	usleep(200 * 1000); /* the thread is in read() */
+	SAY("revoke_a", ioctl(a, EVIOCREVOKE, NULL));
+	pthread_join(t, NULL);
+	printf("blocked_read_errno %d\n", waiter);
+	SAY("read_a", (int)read(a, name, sizeof(struct input_event)));
+	SAY("write_a", (int)write(a, led, sizeof(led)));
+	SAY("name_a", ioctl(a, EVIOCGNAME(sizeof(name)), name));
+	SAY("grab_a_again", ioctl(a, EVIOCGRAB, (void *)1));
+	SAY("revoke_a_again", ioctl(a, EVIOCREVOKE, NULL));
+	SAY("poll_a", poll(&p, 1, 0));
+	printf("poll_a_revents %#x\n", p.revents);
+	/* The other open file: the grab went with the revoke. */
+	SAY("name_b", ioctl(b, EVIOCGNAME(sizeof(name)), name) > 0 ? 0 : -1);
+	SAY("grab_b", ioctl(b, EVIOCGRAB, (void *)1));
+	SAY("ungrab_b", ioctl(b, EVIOCGRAB, (void *)0));
+	return 0;
+}
+
 static int opens(const char *path, int max)
 {
 	int n = 0;
@@ -413,6 +462,8 @@ int main(int argc, char **argv)
 		return mtslots(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "killme"))
 		return killme(argv[2]);
+	if (argc >= 3 && !strcmp(argv[1], "revoke"))
+		return revoke_file(argv[2]);
 	fprintf(stderr, "usage: see the header of evprobe.c\n");
 	return 2;
 }

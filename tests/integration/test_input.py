@@ -29,7 +29,7 @@ ABS_MT_SLOT, ABS_MT_POSITION_X, ABS_MT_POSITION_Y, ABS_MT_TRACKING_ID = 0x2f, 0x
 BTN_TOUCH = 0x14a
 KEY_A, KEY_LEFTCTRL, KEY_LEFTALT, KEY_RIGHT, KEY_LEFT = 30, 29, 56, 106, 105
 SW_LID = 0
-EAGAIN, EINVAL, EBUSY, EFAULT, EMFILE, ESPIPE = 11, 22, 16, 14, 24, 29
+EAGAIN, EINVAL, EBUSY, EFAULT, EMFILE, ESPIPE, ENODEV = 11, 22, 16, 14, 24, 29, 19
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,7 @@ def evprobe():
     """evprobe built static: .x64, and .x32 (i386) or None."""
     tmp = Path(tempfile.mkdtemp(prefix="cells-evprobe-"))
     try:
-        base = ["gcc", "-O2", "-Wall", "-static"]
+        base = ["gcc", "-O2", "-Wall", "-static", "-pthread"]
         out = tmp / "evprobe"
         r = subprocess.run(base + ["-o", str(out), str(HERE / "evprobe.c")],
                            capture_output=True, text=True)
@@ -318,6 +318,23 @@ def test_grab_is_per_open_and_virtual(daemon, evprobe):
     assert out["events_b"] == "0"
     assert out["ungrab_a"] == "0 0"
     assert other.events() == [], "another reader heard a grabbed device"
+
+
+def test_revoke_ends_one_open_file(daemon, evprobe):
+    """EVIOCREVOKE (as logind uses it): the file's blocked read ends, every later call is
+    ENODEV, a poll says POLLHUP|POLLERR, its grab goes; the device's other files go on."""
+    d = daemon
+    add(d, evprobe, "v")
+    want = {
+        "grab_a": "0 0", "revoke_nonzero": f"-1 {EINVAL}", "revoke_a": "0 0",
+        "blocked_read_errno": str(ENODEV), "read_a": f"-1 {ENODEV}",
+        "write_a": f"-1 {ENODEV}", "name_a": f"-1 {ENODEV}", "grab_a_again": f"-1 {ENODEV}",
+        "revoke_a_again": f"-1 {ENODEV}", "poll_a": "1 0", "poll_a_revents": "0x18",
+        "name_b": "0 0", "grab_b": "0 0", "ungrab_b": "0 0"}
+    for prog in ["evprobe"] + (["evprobe32"] if evprobe.x32 else []):
+        out = kv(d.exec("v", prog, "revoke", "/dev/input/event1").stdout)
+        assert {k: out.get(k) for k in want} == want, (prog, out)
+    a_key_reaches(d, "v")
 
 
 def test_grab_ends_with_the_file(daemon, evprobe):

@@ -243,6 +243,40 @@ static void a_grab_takes_every_event(void **state)
 	evdev_close(b);
 }
 
+static void a_revoked_client_hears_nothing_and_may_do_nothing(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *a, *b;
+	struct input_event out[8];
+	struct input_event led = {.type = EV_LED, .code = LED_NUML, .value = 1};
+	char name[32];
+	size_t size = sizeof(name);
+
+	(void)state;
+	touchscreen(&dev);
+	assert_int_equal(evdev_open(&dev, &a), 0);
+	assert_int_equal(evdev_open(&dev, &b), 0);
+	assert_int_equal(evdev_grab(a, true), 0);
+	ev(&dev, EV_KEY, KEY_A, 1);
+	syn(&dev);
+	assert_int_equal(evdev_revoke(a), 0);
+	assert_false(evdev_readable(a)); /* its queue went with it */
+	assert_int_equal(evdev_read(a, out, sizeof(out), false), -ENODEV);
+	assert_int_equal(evdev_write(a, &led, sizeof(led), false, &(struct evdev_time){0}),
+			 -ENODEV);
+	assert_int_equal(evdev_ioctl(a, EVIOCGNAME(sizeof(name)), NULL, 0, name, &size, false),
+			 -ENODEV);
+	assert_int_equal(evdev_grab(a, true), -ENODEV);
+	assert_int_equal(evdev_revoke(a), -ENODEV);
+	/* The grab went: the other client hears the next packet, the revoked one nothing. */
+	ev(&dev, EV_KEY, KEY_A, 0);
+	syn(&dev);
+	assert_int_equal(drain(b, out, 8), 2);
+	assert_false(evdev_readable(a));
+	evdev_close(a);
+	evdev_close(b);
+}
+
 static void writes_set_leds_and_nothing_else(void **state)
 {
 	struct evdev dev;
@@ -403,6 +437,7 @@ int main(void)
 		cmocka_unit_test(overflow_leaves_syn_dropped_and_the_newest),
 		cmocka_unit_test(reads_take_whole_events_of_the_callers_size),
 		cmocka_unit_test(a_grab_takes_every_event),
+		cmocka_unit_test(a_revoked_client_hears_nothing_and_may_do_nothing),
 		cmocka_unit_test(writes_set_leds_and_nothing_else),
 		cmocka_unit_test(clock_change_restarts_the_queue),
 		cmocka_unit_test(ioctls_answer_as_evdev),

@@ -1,6 +1,6 @@
 /* Unit tests of src/devns/vma_access.c against this process's own map: a read needs any
- * access right, a write needs write, a range must be mapped from end to end. Each case is
- * asked both ways: PROCMAP_QUERY (Linux 6.11) and the text of /proc/self/maps. */
+ * access right, a write needs write, a range must be mapped from end to end. They need
+ * PROCMAP_QUERY (Linux 6.11) and are skipped without it (every range is allowed there). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,14 +49,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Asked both ways, the answer must be the same. */
 static int ask(const struct fixture *f, const void *p, size_t len, bool write)
 {
-	int by_query = vma_access(f->maps_fd, (uint64_t)(uintptr_t)p, len, write);
-	int by_text = vma_access_text(f->maps_fd, (uint64_t)(uintptr_t)p, len, write);
+	struct {
+		uint64_t size, rest[12];
+	} query = {.size = sizeof(query)};
 
-	assert_int_equal(by_query, by_text);
-	return by_query;
+	/* PROCMAP_QUERY's struct is 104 bytes; a kernel without it says ENOTTY. */
+	if (ioctl(f->maps_fd, _IOWR('f', 17, query), &query) < 0 && errno == ENOTTY)
+		skip();
+	return vma_access(f->maps_fd, (uint64_t)(uintptr_t)p, len, write);
 }
 
 static void read_write_page_allows_both(void **state)
@@ -110,7 +113,6 @@ static void range_wrapping_around_is_efault(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(vma_access(f->maps_fd, UINT64_MAX - 4, 16, false), -EFAULT);
-	assert_int_equal(vma_access_text(f->maps_fd, UINT64_MAX - 4, 16, false), -EFAULT);
 }
 
 static void empty_range_is_allowed(void **state)

@@ -166,6 +166,25 @@ static bool caller_is_i386(pid_t tid)
 	return i386;
 }
 
+/* The file is gone or revoked: every read blocked on it ends with ENODEV. */
+static void end_reads(struct handle *h)
+{
+	while (h->reads) {
+		struct pending_read *r = h->reads;
+		h->reads = r->next;
+		fuse_reply_err(r->req, ENODEV);
+		free(r);
+	}
+}
+
+/* Tell the poller of H that the file's state changed; it polls again for the new one. */
+static void wake_poller(struct handle *h)
+{
+	fuse_lowlevel_notify_poll(h->poll);
+	fuse_pollhandle_destroy(h->poll);
+	h->poll = NULL;
+}
+
 static void handle_free(struct handle *h)
 {
 	struct input_fs *fs = h->fs;
@@ -175,12 +194,7 @@ static void handle_free(struct handle *h)
 			*p = h->next;
 			break;
 		}
-	while (h->reads) {
-		struct pending_read *r = h->reads;
-		h->reads = r->next;
-		fuse_reply_err(r->req, ENODEV);
-		free(r);
-	}
+	end_reads(h);
 	if (h->poll)
 		fuse_pollhandle_destroy(h->poll);
 	evdev_close(h->client);
@@ -327,11 +341,8 @@ static void on_readable(struct evdev_client *client, void *ctx)
 		answer_read(h, r->req, r->size);
 		free(r);
 	}
-	if (h->poll && evdev_readable(client)) {
-		fuse_lowlevel_notify_poll(h->poll);
-		fuse_pollhandle_destroy(h->poll);
-		h->poll = NULL;
-	}
+	if (h->poll && evdev_readable(client))
+		wake_poller(h);
 }
 
 static void on_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
@@ -376,22 +387,6 @@ static void on_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)n);
 }
 
-/* A revoked file: its blocked reads end with ENODEV, its poller wakes to POLLHUP. */
-static void hang_up(struct handle *h)
-{
-	while (h->reads) {
-		struct pending_read *r = h->reads;
-		h->reads = r->next;
-		fuse_reply_err(r->req, ENODEV);
-		free(r);
-	}
-	if (h->poll) {
-		fuse_lowlevel_notify_poll(h->poll);
-		fuse_pollhandle_destroy(h->poll);
-		h->poll = NULL;
-	}
-}
-
 static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
 		     size_t out_bufsz)
@@ -420,9 +415,12 @@ static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 			      : evdev_grab(h->client, value != 0);
 		out_size = 0;
 	} else if (request == CELLS_EVIOCREVOKE) {
-		ret = evdev_revoke(h->client);
-		if (ret == 0)
-			hang_up(h);
+		/* Its blocked reads end, its poller wakes to POLLHUP. */
+		if ((ret = evdev_revoke(h->client)) == 0) {
+			end_reads(h);
+			if (h->poll)
+				wake_poller(h);
+		}
 		out_size = 0;
 	} else {
 		ret = evdev_ioctl(h->client, request, in_buf, in_bufsz, out, &out_size,

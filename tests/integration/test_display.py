@@ -342,16 +342,24 @@ def put_file(d, name, rel, data, mode=0o755):
     os.chown(f, uid, uid)
 
 
-def add_vp(d, tools, name, display=None, start=True, launcher=False, probe32=False):
-    args = ["create", name] + (["--device", f"display={display}"] if display else [])
-    d.cell(*args)
-    put_file(d, name, "usr/bin/fbprobe", tools.probe)
-    if probe32:
-        put_file(d, name, "usr/bin/fbprobe32", tools.probe32)
+def create_vp_with(d, name, files, create_args=(), launcher=False, start=True):
+    """`cell create NAME CREATE_ARGS`, FILES ({path in the VP: bytes}) put in its upper
+    layer, the launcher kept from starting unless LAUNCHER, then started if START."""
+    d.cell("create", name, *create_args)
+    for rel, data in files.items():
+        put_file(d, name, rel, data)
     if not launcher:
         put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
     if start:
         d.cell("start", name)
+
+
+def add_vp(d, tools, name, display=None, start=True, launcher=False, probe32=False):
+    files = {"usr/bin/fbprobe": tools.probe}
+    if probe32:
+        files["usr/bin/fbprobe32"] = tools.probe32
+    create_vp_with(d, name, files, ["--device", f"display={display}"] if display else [],
+                   launcher, start)
 
 
 def parse(text):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd, wait_pid_gone
-from test_display import NO_LAUNCHER, ensure_packages, put_dynamic, put_file
+from test_display import create_vp_with, ensure_packages, put_dynamic
 
 HERE = Path(__file__).resolve().parent
 EV_SYN, EV_KEY, EV_ABS, EV_SW, EV_LED = 0, 1, 3, 5, 0x11
@@ -57,17 +57,11 @@ def evprobe():
 
 
 def add(d, probe, name, start=True, launcher=False, **opts):
-    args = ["create", name]
-    for k, v in opts.items():
-        args += [f"--{k}", str(v)]
-    d.cell(*args)
-    put_file(d, name, "usr/bin/evprobe", probe.x64)
+    files = {"usr/bin/evprobe": probe.x64}
     if probe.x32:
-        put_file(d, name, "usr/bin/evprobe32", probe.x32)
-    if not launcher:
-        put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    if start:
-        d.cell("start", name)
+        files["usr/bin/evprobe32"] = probe.x32
+    args = [a for k, v in opts.items() for a in (f"--{k}", str(v))]
+    create_vp_with(d, name, files, args, launcher, start)
 
 
 def kv(text):

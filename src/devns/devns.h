@@ -56,7 +56,8 @@ struct vdev_call {
 	uint64_t arg;
 	bool compat; /* a 32-bit caller: its own struct layouts */
 	int mem_fd;  /* the caller's /proc/TID/mem */
-	int maps_fd; /* and its /proc/TID/maps, to refuse what the caller itself may not touch */
+	int maps_fd; /* and its /proc/TID/maps, to refuse what the caller itself may not touch
+		      * (-1 on a kernel without PROCMAP_QUERY) */
 	/* Set by the handler: the return value, or an errno. */
 	long ret;
 	int error;
@@ -152,7 +153,8 @@ struct devns {
 	 * while a call is handled, while the loop touches device state, and around every
 	 * fork of the daemon (no supervisor may hold a libc lock then). */
 	pthread_mutex_t lock;
-	pid_t self; /* the daemon's pid, asked once */
+	pid_t self;	 /* the daemon's pid, asked once */
+	bool maps_query; /* the kernel has PROCMAP_QUERY: callers' maps are opened and asked */
 	struct devns_caller callers[DEVNS_CALLER_CACHE];
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];

@@ -75,15 +75,18 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 	return n == (ssize_t)len ? 0 : -EFAULT;
 }
 
+static const struct devns_caller no_caller = {
+	.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
+
 /* Descriptors of the callers seen lately (core->callers): a pidfd, /proc/TID/mem and
- * /proc/TID/maps. All name the task (and the memory) they were opened for, never a later task that
- * reuses the number: a stale entry fails, and is opened afresh. */
+ * /proc/TID/maps. All name the task (and the memory) they were opened for, never a later
+ * task that reuses the number: a stale entry fails, and is opened afresh. */
 void devns_callers_init(struct devns *core)
 {
 	core->self = getpid(); /* for kcmp on every call: glibc no longer caches it */
+	core->maps_query = vma_access_supported();
 	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
-		core->callers[i] = (struct devns_caller){
-			.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
+		core->callers[i] = no_caller;
 }
 
 static void caller_drop(struct devns_caller *c)
@@ -96,7 +99,7 @@ static void caller_drop(struct devns_caller *c)
 		close(c->maps_fd);
 	if (c->file_ref >= 0)
 		close(c->file_ref);
-	*c = (struct devns_caller){.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
+	*c = no_caller;
 }
 
 /* A VP stops: nothing of it may stay open here (its framebuffer, its tasks' memory). */
@@ -140,9 +143,11 @@ static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fre
 		c->pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
 	c->mem_fd = c->pidfd < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
-	c->maps_fd = c->mem_fd < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
-	if (c->pidfd < 0 || c->mem_fd < 0 || c->maps_fd < 0) {
+	if (c->mem_fd >= 0 && core->maps_query) {
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+		c->maps_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (c->pidfd < 0 || c->mem_fd < 0 || (core->maps_query && c->maps_fd < 0)) {
 		caller_drop(c);
 		return NULL;
 	}

@@ -4,6 +4,7 @@
 #include "devns/vma_access.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -40,19 +41,31 @@ static bool allows(uint64_t flags, bool write)
 	       (PROCMAP_QUERY_VMA_READABLE | PROCMAP_QUERY_VMA_WRITABLE | PROCMAP_QUERY_VMA_EXEC);
 }
 
+bool vma_access_supported(void)
+{
+	struct procmap_query q = {.size = sizeof(q), .query_addr = (uintptr_t)&q};
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && ioctl(fd, PROCMAP_QUERY, &q) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 int vma_access(int maps_fd, uint64_t addr, size_t len, bool write)
 {
 	uint64_t end;
 
+	if (maps_fd < 0)
+		return 0;
 	if (__builtin_add_overflow(addr, (uint64_t)len, &end))
 		return -EFAULT;
 	while (addr < end) {
 		struct procmap_query q = {.size = sizeof(q), .query_addr = addr};
 
-		/* ENOTTY: a kernel before 6.11 (see the header); ENOENT: nothing mapped
-		 * there; ESRCH: the caller is gone. */
+		/* ENOENT: nothing mapped there; ESRCH: the caller is gone. */
 		if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0)
-			return errno == ENOTTY ? 0 : -EFAULT;
+			return -EFAULT;
 		if (!allows(q.vma_flags, write))
 			return -EFAULT;
 		addr = q.vma_end;

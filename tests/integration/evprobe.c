@@ -191,17 +191,20 @@ static int epoll_ready(const char *path, int ms)
 	return 0;
 }
 
+/* A call's result and its errno (0 if it did not fail): "KEY R ERRNO". */
+static void say(const char *key, long r)
+{
+	printf("%s %ld %d\n", key, r, r < 0 ? errno : 0);
+}
+
 static int nonblock(const char *path)
 {
 	int fd = open_or_die(path, O_RDONLY | O_NONBLOCK);
 	char buf[sizeof(struct input_event) * 4];
-	ssize_t n = read(fd, buf, sizeof(buf));
 
-	printf("empty %zd %d\n", n, n < 0 ? errno : 0);
-	n = read(fd, buf, 10);
-	printf("short %zd %d\n", n, n < 0 ? errno : 0);
-	n = lseek(fd, 0, SEEK_SET);
-	printf("seek %zd %d\n", n, n < 0 ? errno : 0);
+	say("empty", read(fd, buf, sizeof(buf)));
+	say("short", read(fd, buf, 10));
+	say("seek", lseek(fd, 0, SEEK_SET));
 	return 0;
 }
 
@@ -223,20 +226,15 @@ static int count_for(int fd, int ms)
 static int grab(const char *path, int ms)
 {
 	int a = open_or_die(path, O_RDONLY), b = open_or_die(path, O_RDONLY | O_NONBLOCK);
-	int r;
 
-	r = ioctl(a, EVIOCGRAB, (void *)1);
-	printf("grab_a %d %d\n", r, r < 0 ? errno : 0);
-	r = ioctl(b, EVIOCGRAB, (void *)1);
-	printf("grab_b %d %d\n", r, r < 0 ? errno : 0);
-	r = ioctl(b, EVIOCGRAB, (void *)0);
-	printf("ungrab_b %d %d\n", r, r < 0 ? errno : 0);
+	say("grab_a", ioctl(a, EVIOCGRAB, (void *)1));
+	say("grab_b", ioctl(b, EVIOCGRAB, (void *)1));
+	say("ungrab_b", ioctl(b, EVIOCGRAB, (void *)0));
 	printf("ready\n");
 	fflush(stdout);
 	printf("events_a %d\n", count_for(a, ms));
 	printf("events_b %d\n", count_for(b, 0));
-	r = ioctl(a, EVIOCGRAB, (void *)0);
-	printf("ungrab_a %d %d\n", r, r < 0 ? errno : 0);
+	say("ungrab_a", ioctl(a, EVIOCGRAB, (void *)0));
 	return 0;
 }
 
@@ -249,12 +247,6 @@ static void *blocked_read(void *arg)
 	return NULL;
 }
 
-#define SAY(key, expr)                                                                             \
-	do {                                                                                       \
-		int r_ = (expr);                                                                   \
-		printf("%s %d %d\n", key, r_, r_ < 0 ? errno : 0);                                 \
-	} while (0)
-
 static int revoke_file(const char *path)
 {
 	int a = open_or_die(path, O_RDWR), b = open_or_die(path, O_RDONLY), waiter = a;
@@ -264,24 +256,24 @@ static int revoke_file(const char *path)
 	char name[64];
 	pthread_t t;
 
-	SAY("grab_a", ioctl(a, EVIOCGRAB, (void *)1));
-	SAY("revoke_nonzero", ioctl(a, EVIOCREVOKE, (void *)1));
+	say("grab_a", ioctl(a, EVIOCGRAB, (void *)1));
+	say("revoke_nonzero", ioctl(a, EVIOCREVOKE, (void *)1));
 	pthread_create(&t, NULL, blocked_read, &waiter);
 	usleep(200 * 1000); /* the thread is in read() */
-	SAY("revoke_a", ioctl(a, EVIOCREVOKE, NULL));
+	say("revoke_a", ioctl(a, EVIOCREVOKE, NULL));
 	pthread_join(t, NULL);
 	printf("blocked_read_errno %d\n", waiter);
-	SAY("read_a", (int)read(a, name, sizeof(struct input_event)));
-	SAY("write_a", (int)write(a, led, sizeof(led)));
-	SAY("name_a", ioctl(a, EVIOCGNAME(sizeof(name)), name));
-	SAY("grab_a_again", ioctl(a, EVIOCGRAB, (void *)1));
-	SAY("revoke_a_again", ioctl(a, EVIOCREVOKE, NULL));
-	SAY("poll_a", poll(&p, 1, 0));
+	say("read_a", read(a, name, sizeof(struct input_event)));
+	say("write_a", write(a, led, sizeof(led)));
+	say("name_a", ioctl(a, EVIOCGNAME(sizeof(name)), name));
+	say("grab_a_again", ioctl(a, EVIOCGRAB, (void *)1));
+	say("revoke_a_again", ioctl(a, EVIOCREVOKE, NULL));
+	say("poll_a", poll(&p, 1, 0));
 	printf("poll_a_revents %#x\n", p.revents);
 	/* The other open file: the grab went with the revoke. */
-	SAY("name_b", ioctl(b, EVIOCGNAME(sizeof(name)), name) > 0 ? 0 : -1);
-	SAY("grab_b", ioctl(b, EVIOCGRAB, (void *)1));
-	SAY("ungrab_b", ioctl(b, EVIOCGRAB, (void *)0));
+	say("name_b", ioctl(b, EVIOCGNAME(sizeof(name)), name) > 0 ? 0 : -1);
+	say("grab_b", ioctl(b, EVIOCGRAB, (void *)1));
+	say("ungrab_b", ioctl(b, EVIOCGRAB, (void *)0));
 	return 0;
 }
 
@@ -307,23 +299,18 @@ static int writes(const char *path)
 				     {.type = EV_KEY, .code = KEY_RIGHT, .value = 0},
 				     {.type = EV_SYN, .code = SYN_REPORT}};
 	unsigned char led[BITS(LED_CNT)] = {0};
-	ssize_t n;
 
-	n = write(fd, ev, sizeof(ev));
-	printf("led_write %zd %d\n", n, n < 0 ? errno : 0);
+	say("led_write", write(fd, ev, sizeof(ev)));
 	ioctl(fd, EVIOCGLED(sizeof(led)), led);
 	printf("led_capsl %d\n", test_bit(led, LED_CAPSL));
-	n = write(fd, key, sizeof(key));
-	printf("key_write %zd %d\n", n, n < 0 ? errno : 0);
-	n = write(fd, ev, 10);
-	printf("short_write %zd %d\n", n, n < 0 ? errno : 0);
+	say("key_write", write(fd, key, sizeof(key)));
+	say("short_write", write(fd, ev, 10));
 	return 0;
 }
 
 static void try_ioctl(const char *what, int fd, unsigned long req, void *arg)
 {
-	int r = ioctl(fd, req, arg);
-	printf("%s %d %d\n", what, r, r < 0 ? errno : 0);
+	say(what, ioctl(fd, req, arg));
 }
 
 static int badioctl(const char *path)

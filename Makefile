@@ -64,10 +64,13 @@ include $(wildcard tests/unit/unit.mk)
 deps:
 	@./scripts/install-deps
 
-demo: deps all
+# After deps, a new make: this one read pkg-config's flags before the packages were there.
+demo: deps
+	$(MAKE) all
 	./scripts/demo
 
-check: deps all
+check: deps
+	$(MAKE) all
 	./scripts/check
 
 format:

@@ -37,7 +37,8 @@ unotify     bench/unotify.c, a seccomp-notify supervisor of its own (no cellsd):
             trapped-call round trip with the supervisor blocked in SECCOMP_IOCTL_NOTIF_RECV
             or in epoll_wait (cellsd's way), with and without
             SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, for each placement, with the handler doing
-            nothing, cellsd's steps (kcmp, ID_VALID, /proc/PID/mem write) or one of them,
+            nothing, cellsd's steps (the caller's liveness, kcmp, ID_VALID, its map, the
+            /proc/PID/mem write) or one of them,
             and with a caller that works 300 µs before each call; --unotify-rounds runs of
             each, shuffled.
 """
@@ -482,7 +483,7 @@ def bench_unotify(unotify, args, out):
                 configs.append((wait, "1", "none", place, BUSY_US))
     if two:
         # where a cellsd-like handler's time goes: one step at a time
-        for handler in ("kcmp", "idvalid", "mem", "pvw"):
+        for handler in ("alive", "kcmp", "idvalid", "maps", "mem", "pvw"):
             configs.append(("recv", "1", handler, "same-cpu", 0))
     samples = {c: {"trapped": [], "native": []} for c in configs}
     for rnd, order in cb.rounds(args.unotify_rounds, configs, seed=7):

@@ -5,7 +5,7 @@
  *
  *   unotify --wait recv|epoll [--sync 0|1] [--handler none|cellsd] [--samples 200]
  *           [--batch 100] [--sup-cpu N] [--caller-cpu N] [--work-us N]
- *   (handler: none, cellsd, or a list of kcmp,idvalid,maps,mem,pvw)
+ *   (handler: none, cellsd, or a list of alive,kcmp,idvalid,maps,mem,pvw)
  *
  * A child process (the caller, as a VP's process) loads a filter that sends
  * ioctl(_, FBIOGET_VSCREENINFO, _) to a listener (with WAIT_KILLABLE_RECV, as cellsd's
@@ -18,7 +18,7 @@
  * event loop does); --sync 1 sets SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the listener.
  * --handler says what the supervisor does between RECV and SEND: "none" (answer 0 straight
  * away), or a comma-separated list of the steps cellsd takes for a caller it has seen:
- * "kcmp" (is the fd still the device file: kcmp KCMP_FILE against a pidfd_getfd copy),
+ * "alive" (is the cached caller's task still alive: poll on its pidfd), "kcmp" (is the fd still the device file: kcmp KCMP_FILE against a pidfd_getfd copy),
  * "idvalid" (SECCOMP_IOCTL_NOTIF_ID_VALID), "maps" (is the answer's range writable to the
  * caller: PROCMAP_QUERY on /proc/PID/maps), "mem" (a 160-byte pwrite of the answer, a
  * struct fb_var_screeninfo, into /proc/PID/mem); "cellsd" is all four. "pvw" writes the
@@ -38,6 +38,7 @@
 #include <linux/filter.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -216,7 +217,7 @@ int main(int argc, char **argv)
 {
 	const char *wait_mode = "recv", *handler = "none";
 	int sync = 1, sup_cpu = -1, caller_cpu = -1, sv[2], listener, ep = -1, status;
-	int mem_fd = -1, maps_fd = -1, file_ref = -1;
+	int mem_fd = -1, maps_fd = -1, file_ref = -1, pidfd = -1;
 	struct seccomp_notif_sizes sizes;
 	pid_t child;
 
@@ -245,12 +246,15 @@ int main(int argc, char **argv)
 		}
 	}
 	int use_epoll = !strcmp(wait_mode, "epoll");
-	int do_kcmp = 0, do_idvalid = 0, do_maps = 0, do_mem = 0, do_pvw = 0, bad = 0;
+	int do_alive = 0, do_kcmp = 0, do_idvalid = 0, do_maps = 0, do_mem = 0, do_pvw = 0;
+	int bad = 0;
 	{
 		char *list = strdup(handler), *save, *tok;
 		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(tok, "cellsd"))
-				do_kcmp = do_idvalid = do_maps = do_mem = 1;
+				do_alive = do_kcmp = do_idvalid = do_maps = do_mem = 1;
+			else if (!strcmp(tok, "alive"))
+				do_alive = 1;
 			else if (!strcmp(tok, "kcmp"))
 				do_kcmp = 1;
 			else if (!strcmp(tok, "idvalid"))
@@ -266,7 +270,7 @@ int main(int argc, char **argv)
 		}
 		free(list);
 	}
-	int emulate = do_kcmp || do_idvalid || do_maps || do_mem || do_pvw;
+	int emulate = do_alive || do_kcmp || do_idvalid || do_maps || do_mem || do_pvw;
 	if (!samples || !batch || (!use_epoll && strcmp(wait_mode, "recv")) || bad) {
 		fprintf(stderr, "unotify: bad arguments\n");
 		return 2;
@@ -297,6 +301,8 @@ int main(int argc, char **argv)
 		    epoll_ctl(ep, EPOLL_CTL_ADD, listener, &ev) < 0)
 			die("epoll");
 	}
+	if (do_alive && (pidfd = (int)syscall(SYS_pidfd_open, child, 0)) < 0)
+		die("pidfd_open");
 	if (do_mem) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/mem", (int)child);
@@ -340,7 +346,11 @@ int main(int argc, char **argv)
 		resp->id = req->id;
 		if (emulate && req->data.args[0] != DONE_ARG) {
 			int fd = (int)req->data.args[0];
-			/* what cellsd does for a caller it has seen: is the fd still the file? */
+			/* what cellsd does for a caller it has seen: is it the task it was, and
+			 * is the fd still the file? */
+			struct pollfd alive = {.fd = pidfd, .events = POLLIN};
+			if (do_alive && poll(&alive, 1, 0) != 0)
+				die("the caller's pidfd polls readable");
 			if (do_kcmp && file_ref < 0)
 				file_ref = (int)syscall(SYS_pidfd_getfd,
 							(int)syscall(SYS_pidfd_open, req->pid, 0),

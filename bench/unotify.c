@@ -18,11 +18,12 @@
  * event loop does); --sync 1 sets SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the listener.
  * --handler says what the supervisor does between RECV and SEND: "none" (answer 0 straight
  * away), or a comma-separated list of the steps cellsd takes for a caller it has seen:
- * "alive" (is the cached caller's task still alive: poll on its pidfd), "kcmp" (is the fd still the device file: kcmp KCMP_FILE against a pidfd_getfd copy),
- * "idvalid" (SECCOMP_IOCTL_NOTIF_ID_VALID), "maps" (is the answer's range writable to the
- * caller: PROCMAP_QUERY on /proc/PID/maps), "mem" (a 160-byte pwrite of the answer, a
- * struct fb_var_screeninfo, into /proc/PID/mem); "cellsd" is all four. "pvw" writes the
- * answer with process_vm_writev instead of /proc/PID/mem, for comparison. --sup-cpu and
+ * "alive" (is the cached caller's task still alive: poll on its pidfd), "kcmp" (is the
+ * fd still the device file: kcmp KCMP_FILE against a pidfd_getfd copy), "idvalid"
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID), "maps" (is the answer's range writable to the caller:
+ * PROCMAP_QUERY on /proc/PID/maps), "mem" (a 160-byte pwrite of the answer, a struct
+ * fb_var_screeninfo, into /proc/PID/mem); "cellsd" is all five. "pvw" writes the answer
+ * with process_vm_writev instead of /proc/PID/mem, for comparison. --sup-cpu and
  * --caller-cpu pin either side (sched_setaffinity).
  *
  * --work-us N makes the caller busy, as a program that draws between two pans: it spins

@@ -15,6 +15,10 @@
  *   efault                     GET/PUT/PAN/FSCREENINFO with NULL and 0x10
  *   efault_more                ... with a PROT_NONE page, a read-only page, a pointer whose
  *                              struct runs into an unmapped page, a kernel address; vsync NULL
+ *   faulting                   GET/PAN with pointers into memory only the VP could fill: a
+ *                              page registered with userfaultfd (the full kind if allowed,
+ *                              else user-mode only; uffd_kind says which) and a private
+ *                              mapping of /dev/input/event0; then a plain GET
  *   unknown                    ioctls /dev/fb0 does not have
  *   cmap show                  FBIOGETCMAP of all 256 entries: entries 0, 16, 31, 255
  *   cmap set                   FBIOPUTCMAP of entries 16..31 (r 0x1000+i, g 0x2000+i,
@@ -40,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fb.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -362,6 +367,59 @@ static int cmd_efault_more(void)
 	out("pan_kernel", xioctl(fd, FBIOPAN_DISPLAY, KERNEL_ADDR));
 	out("vsync_null", xioctl(fd, WAITFORVSYNC, 0));
 	out("vsync_ok", xioctl(fd, WAITFORVSYNC, (unsigned long)&zero));
+	return 0;
+}
+
+/* A page registered with userfaultfd (missing mode), or NULL with its error printed. */
+static char *uffd_page(long pg)
+{
+	struct uffdio_api api = {.api = UFFD_API};
+	struct uffdio_register reg = {.mode = UFFDIO_REGISTER_MODE_MISSING};
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	char *p;
+
+	printf("uffd_kind=%s\n", uffd >= 0 ? "full" : "user");
+	if (uffd < 0)
+		uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	if (uffd < 0) {
+		out("uffd", errno);
+		return NULL;
+	}
+	p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (unsigned long)p;
+	reg.range.len = (unsigned long)pg;
+	if (p == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) < 0 ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+		out("uffd_register", errno);
+		return NULL;
+	}
+	return p; /* the descriptor stays open: nobody will ever answer its faults */
+}
+
+/* Memory whose fault only the VP itself could resolve: cellsd reaches a caller's memory
+ * from outside, where such a fault must fail at once, never wait for the VP (its
+ * supervisor holds the device lock, which the FUSE server of /dev/input needs too). */
+static int cmd_faulting(void)
+{
+	int fd = open_fb(O_RDWR), ev;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct fb_var_screeninfo v;
+	char *p;
+
+	if ((p = uffd_page(pg))) {
+		out("vget_uffd", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)p));
+		out("pan_uffd", xioctl(fd, FBIOPAN_DISPLAY, (unsigned long)p));
+	}
+	if ((ev = open("/dev/input/event0", O_RDONLY | O_CLOEXEC)) < 0) {
+		out("input_open", errno);
+	} else if ((p = mmap(NULL, (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, ev, 0)) ==
+		   MAP_FAILED) {
+		out("input_mmap", errno);
+	} else {
+		out("vget_input_map", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)p));
+		out("pan_input_map", xioctl(fd, FBIOPAN_DISPLAY, (unsigned long)p));
+	}
+	out("vget_after", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)&v));
 	return 0;
 }
 
@@ -943,6 +1001,8 @@ int main(int argc, char **argv)
 		return cmd_efault();
 	if (!strcmp(cmd, "efault_more"))
 		return cmd_efault_more();
+	if (!strcmp(cmd, "faulting"))
+		return cmd_faulting();
 	if (!strcmp(cmd, "unknown"))
 		return cmd_unknown();
 	if (!strcmp(cmd, "cmap"))

@@ -554,6 +554,34 @@ def test_pointers_the_kernel_would_refuse_are_efault(daemon, tools):
     assert_answers(got, {**want, "vsync_ok": "0"})
 
 
+UFFD_SYSCTL = Path("/proc/sys/vm/unprivileged_userfaultfd")
+
+
+def test_pointers_into_memory_only_the_vp_can_fill(daemon, tools):
+    """A page registered with userfaultfd, and a private mapping of the VP's own
+    /dev/input/event0 (a FUSE file served by cellsd, under the device lock that the
+    supervisor holds while it answers): cellsd reaches a caller's memory from outside it,
+    where such a fault fails at once instead of waiting for the VP. Each is EFAULT, and
+    the daemon answers after, for the user-mode userfaultfd every VP may make and for the
+    full one (vm.unprivileged_userfaultfd=1), which takes the kernel's own faults too."""
+    d = daemon
+    add_vp(d, tools, "v")
+    want = {k: "EFAULT" for k in ("vget_uffd", "pan_uffd", "vget_input_map", "pan_input_map")}
+    want["vget_after"] = "0"
+    got = probe(d, "v", "faulting", timeout=20)
+    assert_answers(got, {**want, "uffd_kind": got.get("uffd_kind")}, "as the host is")
+    if not UFFD_SYSCTL.exists():
+        return
+    old = UFFD_SYSCTL.read_text()
+    try:
+        UFFD_SYSCTL.write_text("1")
+        got = probe(d, "v", "faulting", timeout=20)
+    finally:
+        UFFD_SYSCTL.write_text(old)
+    assert_answers(got, {**want, "uffd_kind": "full"}, "full userfaultfd")
+    daemon_alive(d)
+
+
 IDENTITY_CMAP = {"cmap0": "0000,0000,0000", "cmap16": "1010,1010,1010",
                  "cmap31": "1f1f,1f1f,1f1f", "cmap255": "ffff,ffff,ffff"}
 

@@ -5,7 +5,12 @@
  * threaded mode, a reader and a sender per client, shares a client's buffers between its
  * threads and aborted cellsd now and then.) While clients are connected the thread
  * composes the output 60 times a second and compares it with what the clients have tile
- * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once. */
+ * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once.
+ *
+ * The thread waits in a poll() of its own, over libvncserver's sockets and an eventfd that
+ * a repaint or the stop writes, and then lets libvncserver work without waiting. No
+ * signal is ever sent to it: inside a client's read libvncserver takes an interrupted
+ * select() for an error and drops the client (a switch while a viewer connected did). */
 #include "sinks/vnc.h"
 #include "common/log.h"
 
@@ -14,25 +19,21 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
+#include <poll.h>
 #include <rfb/rfbregion.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_NS	  (1000000000L / 60)
-#define IDLE_USEC 500000 /* no client: only the listening sockets to watch */
-/* With clients, select() returns at least this often: a repaint's signal that lands just
- * before select() (and is lost) then waits this long at most, not a whole tick. */
-#define WAKE_USEC 4000
-#define TILE	  64
+#define TICK_NS (1000000000L / 60)
+#define TILE	64
 /* A client that does not read may hold the sink this long per write at most. */
 #define CLIENT_WAIT_MS 200
-/* Interrupts the thread's select() for a repaint (a switch). */
-#define WAKE_SIGNAL SIGUSR2
 
 struct vnc {
 	rfbScreenInfoPtr screen;
@@ -40,6 +41,7 @@ struct vnc {
 	struct input *input; /* where the clients' pointer and keys go (NULL: nowhere) */
 	pthread_t thread;
 	bool running;
+	int wake_fd; /* an eventfd: a repaint or the stop is asked */
 	uint32_t *scratch;
 	int width, height;
 	/* Shared with the daemon's loop. */
@@ -157,14 +159,47 @@ static void count_bytes(struct vnc *v)
 	atomic_store(&v->bytes_now, total);
 }
 
+static void wake(struct vnc *v)
+{
+	uint64_t one = 1;
+
+	if (write(v->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn_errno(errno, "vnc: wake the sink's thread");
+}
+
+/* Until a socket libvncserver watches is ready, the eventfd is written, or TIMEOUT_NS
+ * passed (< 0: no end). */
+static void wait_for_work(struct vnc *v, long long timeout_ns)
+{
+	int max = v->screen->maxFd;
+	struct pollfd fds[max + 2];
+	struct timespec ts = {timeout_ns / 1000000000LL, timeout_ns % 1000000000LL};
+	nfds_t n = 0;
+	uint64_t count;
+
+	fds[n++] = (struct pollfd){.fd = v->wake_fd, .events = POLLIN};
+	for (int fd = 0; fd <= max && fd < FD_SETSIZE; fd++)
+		if (FD_ISSET(fd, &v->screen->allFds))
+			fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+	if (ppoll(fds, n, timeout_ns < 0 ? NULL : &ts, NULL) < 0 && errno != EINTR)
+		log_warn_errno(errno, "vnc: poll");
+	if (fds[0].revents & POLLIN && read(v->wake_fd, &count, sizeof(count)) < 0 &&
+	    errno != EAGAIN)
+		log_warn_errno(errno, "vnc: read the wake-up");
+}
+
 static void *serve(void *arg)
 {
 	struct vnc *v = arg;
 	long long next_tick = now_ns();
+	sigset_t all;
 
+	/* No signal may interrupt libvncserver's I/O (see the top of this file). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (!atomic_load(&v->stop)) {
 		long long now = now_ns();
-		long usec = IDLE_USEC;
+		long long timeout_ns = -1; /* no client: only the listening sockets to watch */
 		bool clients = atomic_load(&v->clients) > 0;
 		if (clients && (atomic_exchange(&v->repaint, false) || now >= next_tick)) {
 			update_damage(v);
@@ -173,29 +208,19 @@ static void *serve(void *arg)
 				now >= next_tick + TICK_NS ? now + TICK_NS : next_tick + TICK_NS;
 			now = now_ns();
 		}
-		if (clients) {
-			usec = next_tick > now ? (long)((next_tick - now) / 1000) : 0;
-			if (usec > WAKE_USEC)
-				usec = WAKE_USEC;
-		}
-		/* Waits in select() for a client or the next tick; a repaint interrupts it. */
-		rfbProcessEvents(v->screen, usec);
+		if (clients)
+			timeout_ns = next_tick > now ? next_tick - now : 0;
+		wait_for_work(v, timeout_ns);
+		rfbProcessEvents(v->screen, 0);
 		count_bytes(v);
 	}
 	return NULL;
 }
 
-static void on_wake_signal(int sig)
-{
-	(void)sig; /* only interrupts select() */
-}
-
 int vnc_start(struct vnc **out, struct display *display, struct input *input, const char *addr,
 	      int port, struct error *err)
 {
-	struct sigaction sa = {.sa_handler = on_wake_signal}; /* no SA_RESTART */
 	struct vnc *v = calloc(1, sizeof(*v));
-	sigset_t wake, old;
 	int argc = 0, ret;
 	in_addr_t listen_addr;
 
@@ -208,6 +233,11 @@ int vnc_start(struct vnc **out, struct display *display, struct input *input, co
 	rfbLog = vnc_log;
 	rfbErr = vnc_log;
 	rfbMaxClientWait = CLIENT_WAIT_MS;
+	v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->wake_fd < 0) {
+		ret = error_set(err, errno, "vnc: eventfd");
+		goto fail;
+	}
 	v->display = display;
 	v->input = input;
 	display_size(display, &v->width, &v->height);
@@ -247,16 +277,7 @@ int vnc_start(struct vnc **out, struct display *display, struct input *input, co
 		ret = error_set(err, 0, "vnc: cannot listen on %s:%d", addr, port);
 		goto fail;
 	}
-	if (sigaction(WAKE_SIGNAL, &sa, NULL) < 0) {
-		ret = error_set(err, errno, "vnc: sigaction");
-		goto fail;
-	}
-	/* The thread takes the daemon's blocked signals (its signalfd's), less the wake-up. */
-	sigemptyset(&wake);
-	sigaddset(&wake, WAKE_SIGNAL);
-	pthread_sigmask(SIG_UNBLOCK, &wake, &old);
 	ret = pthread_create(&v->thread, NULL, serve, v);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret != 0) {
 		ret = error_set(err, ret, "vnc: thread");
 		goto fail;
@@ -276,20 +297,11 @@ void vnc_stop(struct vnc *v)
 		return;
 	if (v->running) {
 		atomic_store(&v->stop, true);
-		/* A signal that lands just before select() is lost: sent until it is gone. */
-		for (;;) {
-			struct timespec ts;
-			pthread_kill(v->thread, WAKE_SIGNAL);
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 10000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0)
-				break;
-		}
+		wake(v);
+		pthread_join(v->thread, NULL);
 	}
+	if (v->wake_fd >= 0)
+		close(v->wake_fd);
 	if (v->screen) {
 		rfbShutdownServer(v->screen, TRUE);
 		free(v->screen->frameBuffer);
@@ -304,7 +316,7 @@ void vnc_refresh(struct vnc *v)
 	if (!v || atomic_load(&v->clients) == 0)
 		return;
 	atomic_store(&v->repaint, true);
-	pthread_kill(v->thread, WAKE_SIGNAL);
+	wake(v);
 }
 
 uint64_t vnc_bytes_sent(struct vnc *v)

@@ -465,39 +465,52 @@ void display_set_foreground(struct display *d, const char *name, unsigned id)
 	devns_unlock(d->core);
 }
 
-/* The root's bar: the foreground VP's colour and name, whether or not it has a display. */
-static void draw_status_bar(const struct display *d, uint32_t *out)
+/* The root's bar: the foreground VP's colour and name (ID and NAME; "" when there is
+ * none), whether or not it has a display. */
+static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *out)
 {
-	bool any = d->foreground[0] != '\0';
+	bool any = name[0] != '\0';
 	uint32_t colour =
-		any ? vp_colours[d->foreground_id % (sizeof(vp_colours) / sizeof(vp_colours[0]))]
-		    : 0x202020;
+		any ? vp_colours[id % (sizeof(vp_colours) / sizeof(vp_colours[0]))] : 0x202020;
 
 	for (int y = 0; y < STATUS_BAR_HEIGHT; y++)
-		for (int x = 0; x < d->xres; x++)
-			out[y * d->xres + x] = colour;
-	font_draw(out, (size_t)d->xres, d->xres, STATUS_BAR_HEIGHT, 8,
-		  (STATUS_BAR_HEIGHT - 8 * 2) / 2, any ? d->foreground : "no VP in the foreground",
-		  0xffffff, 2);
+		for (int x = 0; x < xres; x++)
+			out[y * xres + x] = colour;
+	font_draw(out, (size_t)xres, xres, STATUS_BAR_HEIGHT, 8, (STATUS_BAR_HEIGHT - 8 * 2) / 2,
+		  any ? name : "no VP in the foreground", 0xffffff, 2);
 }
 
+/* What is shown is taken under the lock, the pixels are read after it: a page is 3.7 MB
+ * at the default mode, whose pread would hold every VP's trapped calls and input for a
+ * millisecond or more, 60 times a second while a VNC client watches. The file is held by
+ * a descriptor of its own meanwhile, so a VP that stops cannot take it away. */
 uint64_t display_compose(struct display *d, uint32_t *out)
 {
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
+	char name[sizeof(d->foreground)];
+	unsigned id;
 	ssize_t got = 0;
+	off_t offset = 0;
 	uint64_t generation;
-	const struct fb *fb;
+	int fd = -1;
 
 	devns_lock(d->core);
-	fb = d->shown;
-	if (fb && fb->blank == FB_BLANK_UNBLANK)
-		got = pread(fb->fd, out, page, (off_t)fb->var.yoffset * fb->fix.line_length);
+	if (d->shown && d->shown->blank == FB_BLANK_UNBLANK) {
+		fd = fcntl(d->shown->fd, F_DUPFD_CLOEXEC, 0);
+		offset = (off_t)d->shown->var.yoffset * d->shown->fix.line_length;
+	}
+	memcpy(name, d->foreground, sizeof(name));
+	id = d->foreground_id;
+	generation = d->generation;
+	devns_unlock(d->core);
+	if (fd >= 0) {
+		got = pread(fd, out, page, offset);
+		close(fd);
+	}
 	if (got < 0)
 		got = 0;
 	memset((char *)out + got, 0, page - (size_t)got);
-	draw_status_bar(d, out);
-	generation = d->generation;
-	devns_unlock(d->core);
+	draw_status_bar(d->xres, name, id, out);
 	return generation;
 }
 

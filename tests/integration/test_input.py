@@ -9,7 +9,6 @@ i386) and Debian's evtest, run inside VPs."""
 import os
 import re
 import shutil
-import socket
 import struct
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd, wait_pid_gone
+import rfb
 from test_display import create_vp_with, ensure_packages, put_dynamic
 
 HERE = Path(__file__).resolve().parent
@@ -608,34 +608,8 @@ def test_libevdev_evemu_record_opens_and_records(daemon, evprobe):
     assert re.search(r"^E: \S+ 0003 0039 -001", out, re.M), out
 
 
-def rfb_connect(port):
-    """A minimal RFB 3.8 client: security None, shared. Returns the socket."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    assert s.recv(12).startswith(b"RFB ")
-    s.sendall(b"RFB 003.008\n")
-    n = s.recv(1)[0]
-    types = s.recv(n)
-    assert 1 in types, types
-    s.sendall(b"\x01")
-    assert s.recv(4) == b"\0\0\0\0"
-    s.sendall(b"\x01")
-    head = b""
-    while len(head) < 24:
-        head += s.recv(24 - len(head))
-    name_len = struct.unpack(">I", head[20:24])[0]
-    while name_len:
-        name_len -= len(s.recv(name_len))
-    return s
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_vnc_pointer_and_keys_reach_the_foreground(make_daemon, evprobe):
-    port = free_port()
+    port = rfb.free_port()
     d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
     add(d, evprobe, "v")
     add(d, evprobe, "w")
@@ -643,7 +617,7 @@ def test_vnc_pointer_and_keys_reach_the_foreground(make_daemon, evprobe):
     touch = Reader(d, "v", "read", "/dev/input/event0", 1500)
     keys = Reader(d, "v", "read", "/dev/input/event1", 1500)
     other = Reader(d, "w", "read", "/dev/input/event0", 1500)
-    s = rfb_connect(port)
+    s = rfb.connect(port)
     try:
         s.sendall(struct.pack(">BBHH", 5, 1, 200, 300))  # left button down at (200, 300)
         s.sendall(struct.pack(">BBHH", 5, 1, 210, 310))  # drag

@@ -14,9 +14,11 @@ import subprocess
 import threading
 import time
 
+import rfb
 from conftest import CELL, read_line
-from test_display import XRES, YRES, create_vp_with, probe, tools  # noqa: F401 (fixture)
-from test_input import evprobe, free_port, kv, rfb_connect  # noqa: F401 (fixture)
+from rfb import XRES, YRES
+from test_display import create_vp_with, probe, tools  # noqa: F401 (fixture)
+from test_input import evprobe, kv  # noqa: F401 (fixture)
 
 SOAK_SECONDS = 12
 CTRL, ALT, RIGHT = 0xFFE3, 0xFFE9, 0xFF53  # X keysyms
@@ -55,26 +57,12 @@ class Workers:
             assert not t.is_alive(), f"worker {t.name} did not end"
 
 
-def read_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(min(n - len(buf), 1 << 20))
-        if not chunk:
-            raise EOFError(f"VNC server closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
-def full_update_request():
-    return struct.pack(">BBHHHH", 3, 0, 0, 0, XRES, YRES)
-
-
 def vnc_rough_client(port):
     """One client that asks for a whole frame and leaves after a random part of it, with
     pointer moves, the system chord, and sometimes garbage on the way."""
-    s = rfb_connect(port)
+    s = rfb.connect(port)
     try:
-        s.sendall(full_update_request())
+        rfb.request(s, incremental=False)
         for _ in range(random.randrange(0, 4)):
             x, y = random.randrange(XRES), random.randrange(YRES)
             s.sendall(struct.pack(">BBHH", 5, 1, x, y) + struct.pack(">BBHH", 5, 0, x, y))
@@ -93,25 +81,18 @@ def vnc_rough_client(port):
 
 def vnc_whole_frame(port):
     """A well-behaved client: the first full FramebufferUpdate, every Raw rectangle read."""
-    s = rfb_connect(port)
+    s = rfb.connect(port)
     try:
         s.settimeout(10)
-        s.sendall(full_update_request())
-        kind, nrects = struct.unpack(">BxH", read_exact(s, 4))
-        assert kind == 0, f"message type {kind}, not a FramebufferUpdate"
-        area = 0
-        for _ in range(nrects):
-            x, y, w, h, enc = struct.unpack(">HHHHi", read_exact(s, 12))
-            assert enc == 0, f"encoding {enc}, not Raw"
-            read_exact(s, w * h * 4)
-            area += w * h
+        rfb.request(s, incremental=False)
+        area = sum(w * h for _, _, w, h, _ in rfb.read_update(s))
         assert area == XRES * YRES, f"the update covered {area} pixels"
     finally:
         s.close()
 
 
 def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F811
-    port = free_port()
+    port = rfb.free_port()
     d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
     files = {"usr/bin/fbprobe": tools.probe, "usr/bin/evprobe": evprobe.x64}
     for name in ("garbage", "chaos", "input", "restart"):

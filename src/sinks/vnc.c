@@ -31,7 +31,11 @@
 #include <unistd.h>
 
 #define TICK_NS (1000000000L / 60)
-#define TILE	64
+/* A screen unchanged this long is compared 10 times a second, not 60 (each compare reads
+ * the whole page); a change, a client's input or a switch brings 60 back at once. */
+#define QUIET_NS      250000000LL
+#define QUIET_TICK_NS (1000000000L / 10)
+#define TILE	      64
 /* A client that does not read may hold the sink this long per write at most. */
 #define CLIENT_WAIT_MS 200
 
@@ -42,6 +46,8 @@ struct vnc {
 	pthread_t thread;
 	bool running;
 	int wake_fd; /* an eventfd: a repaint or the stop is asked */
+	/* The sink's thread alone: when the next compose is due, and the last change. */
+	long long next_tick, last_change;
 	uint32_t *scratch;
 	int width, height;
 	/* Shared with the daemon's loop. */
@@ -60,6 +66,14 @@ static void vnc_log(const char *fmt, ...)
 	va_end(ap);
 	text[strcspn(text, "\n")] = '\0';
 	log_debug("vnc: %s", text);
+}
+
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 /* Copy what changed from the new composition into the clients' framebuffer, and mark it,
@@ -89,9 +103,21 @@ static void update_damage(struct vnc *v)
 			sraRgnDestroy(tile);
 		}
 	}
-	if (!sraRgnEmpty(damage))
+	if (!sraRgnEmpty(damage)) {
 		rfbMarkRegionAsModified(v->screen, damage);
+		v->last_change = now_ns();
+	}
 	sraRgnDestroy(damage);
+}
+
+/* A client touched or typed: the screen is about to change, compare at 60 Hz again. */
+static void wake_up_ticks(struct vnc *v)
+{
+	long long now = now_ns();
+
+	v->last_change = now;
+	if (v->next_tick > now + TICK_NS)
+		v->next_tick = now + TICK_NS;
 }
 
 /* A client's pointer: the left button is a finger on the screen. */
@@ -99,6 +125,7 @@ static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
 
+	wake_up_ticks(v);
 	if (v->input)
 		input_pointer(v->input, x, y, buttons & 1);
 }
@@ -108,6 +135,7 @@ static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 	struct vnc *v = cl->screen->screenData;
 	unsigned code = keymap_from_keysym((uint32_t)keysym);
 
+	wake_up_ticks(v);
 	if (v->input && code)
 		input_key(v->input, code, down ? 1 : 0);
 }
@@ -140,14 +168,6 @@ static enum rfbNewClientAction client_new(rfbClientPtr cl)
 	atomic_fetch_add(&v->clients, 1);
 	log_info("vnc: client %s", cl->host ? cl->host : "?");
 	return RFB_CLIENT_ACCEPT;
-}
-
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 static void count_bytes(struct vnc *v)
@@ -191,25 +211,26 @@ static void wait_for_work(struct vnc *v, long long timeout_ns)
 static void *serve(void *arg)
 {
 	struct vnc *v = arg;
-	long long next_tick = now_ns();
 	sigset_t all;
 
 	/* No signal may interrupt libvncserver's I/O (see the top of this file). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	v->next_tick = v->last_change = now_ns();
 	while (!atomic_load(&v->stop)) {
 		long long now = now_ns();
 		long long timeout_ns = -1; /* no client: only the listening sockets to watch */
 		bool clients = atomic_load(&v->clients) > 0;
-		if (clients && (atomic_exchange(&v->repaint, false) || now >= next_tick)) {
+		if (clients && (atomic_exchange(&v->repaint, false) || now >= v->next_tick)) {
 			update_damage(v);
 			rfbProcessEvents(v->screen, 0); /* send it now */
-			next_tick =
-				now >= next_tick + TICK_NS ? now + TICK_NS : next_tick + TICK_NS;
+			long long tick = now - v->last_change > QUIET_NS ? QUIET_TICK_NS : TICK_NS;
+			v->next_tick =
+				now >= v->next_tick + tick ? now + tick : v->next_tick + tick;
 			now = now_ns();
 		}
 		if (clients)
-			timeout_ns = next_tick > now ? next_tick - now : 0;
+			timeout_ns = v->next_tick > now ? v->next_tick - now : 0;
 		wait_for_work(v, timeout_ns);
 		rfbProcessEvents(v->screen, 0);
 		count_bytes(v);

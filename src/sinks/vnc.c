@@ -17,9 +17,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <rfb/rfb.h>
-#include <poll.h>
 #include <rfb/rfbregion.h>
 #include <signal.h>
 #include <stdarg.h>

@@ -55,6 +55,22 @@ static void child_fail(int sync_fd, const struct error *err)
 	_exit(127);
 }
 
+/* The kernel drops a signal that has no handler when it is sent to a PID namespace's init
+ * from outside, and cellsd answers `cell start` once cell-init is exec'd: a `cell stop`
+ * right after (under load, before cell-init watched its signals) was lost, and the VP was
+ * killed after the whole grace period. Blocked across exec, the stop signals wait in the
+ * queue until cell-init's signalfd reads them; cell-init unblocks them for its children. */
+static void block_stop_signals(void)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGPWR);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+}
+
 static void child_main(struct vp_runtime *rt)
 {
 	char go;
@@ -87,6 +103,7 @@ static void child_main(struct vp_runtime *rt)
 		error_set(&err, errno, "close_range");
 		child_fail(rt->sync_fd, &err);
 	}
+	block_stop_signals();
 	syscall(SYS_execveat, rt->init_exe_fd, "", argv, envp, AT_EMPTY_PATH);
 	error_set(&err, errno, "exec cell-init");
 	child_fail(rt->sync_fd, &err);

@@ -3,9 +3,9 @@
 #include "common/fsutil.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define VP_UID_COUNT 65536
@@ -37,11 +37,15 @@ static int user_attach(struct vp_runtime *rt, struct error *err)
 static int user_enter(struct vp_runtime *rt, struct error *err)
 {
 	(void)rt;
-	if (setgroups(0, NULL) < 0)
+	/* The system calls, not glibc's wrappers: in this child of a bare clone3, glibc
+	 * still lists the daemon's threads, and its wrappers would wait for each of them to
+	 * change ids too. One being created at the clone made that wait endless, and with it
+	 * cellsd's wait for the VP's exec (found by tests/integration/test_soak.py). */
+	if (syscall(SYS_setgroups, 0, NULL) < 0)
 		return error_set(err, errno, "setgroups");
-	if (setresgid(0, 0, 0) < 0)
+	if (syscall(SYS_setresgid, 0, 0, 0) < 0)
 		return error_set(err, errno, "setresgid");
-	if (setresuid(0, 0, 0) < 0)
+	if (syscall(SYS_setresuid, 0, 0, 0) < 0)
 		return error_set(err, errno, "setresuid");
 	/* The uid change made us non-dumpable, which hands our /proc files to the host's
 	 * root; seal.c's helper, the VP's root, must write our id maps there. (Exec makes an

@@ -118,7 +118,9 @@ int vp_seal(struct error *err)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
-	helper = fork();
+	/* _Fork, not fork: this is a child of a bare clone3, holding the daemon's other
+	 * threads' locks (malloc's, stdio's) as they were then, which fork() would take. */
+	helper = _Fork();
 	if (helper < 0) {
 		close(sv[0]);
 		close(sv[1]);

@@ -13,8 +13,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* How long a VP's init may take from clone to exec before its start is given up. */
+#define EXEC_TIMEOUT_S 10
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -154,18 +158,25 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 	return 0;
 }
 
-/* Wait for the child's verdict: end of stream means exec succeeded, text is its error. */
 /* Wait for the child's verdict: end of stream means exec succeeded, text is its error;
- * on the way it may hand over its seccomp listener ('L' with a descriptor). */
+ * on the way it may hand over its seccomp listener ('L' with a descriptor). A child that
+ * takes longer than EXEC_TIMEOUT_S (milliseconds are usual) is given up: the daemon's
+ * loop waits here, and must not wait forever. */
 static int await_exec(struct vp_runtime *rt, struct error *err)
 {
+	struct timeval limit = {.tv_sec = EXEC_TIMEOUT_S};
 	char msg[sizeof(err->msg)];
 	int ret = fd_send(rt->sync_fd, 'g', rt->rootfs_fd);
 
 	if (ret < 0)
 		return error_set(err, ret, "wake the VP's init");
+	if (setsockopt(rt->sync_fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
+		return error_set(err, errno, "time the VP's start");
 	for (;;) {
 		int fd, n = fd_recv_msg(rt->sync_fd, msg, sizeof(msg) - 1, &fd);
+		if (n == -EAGAIN)
+			return error_set(err, 0, "the VP's init was not running after %d s",
+					 EXEC_TIMEOUT_S);
 		if (n < 0)
 			return error_set(err, n, "read the VP's start status");
 		if (n == 0)

@@ -1,10 +1,11 @@
 """Everything at once: hostile VPs (garbage fbdev ioctls from many threads, a framebuffer
 truncated and punched, evdev files opened to the limit and fed bad ioctls), foreground
 switches, the system switch chord, VNC clients that leave mid-frame or send garbage,
-screenshots, taps and a VP stopping and starting, all for SOAK_SECONDS. cellsd (in
-`make check` also its ASan/UBSan build) must answer throughout, and every device must
-work afterwards. The parts are tested one at a time elsewhere; this is for the races
-between the daemon's threads (event loop, supervisors, FUSE, VNC sink)."""
+screenshots, taps, processes entering a VP one after another and a VP stopping and
+starting, all for SOAK_SECONDS. cellsd (in `make check` also its ASan/UBSan build) must
+answer throughout, and every device must work afterwards. The parts are tested one at a
+time elsewhere; this is for the races between the daemon's threads (event loop,
+supervisors, FUSE, VNC sink) and the processes it starts meanwhile."""
 
 import json
 import random
@@ -141,11 +142,16 @@ def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F81
         stops.append(time.monotonic() - t)
         d.cell("start", "restart")
 
+    def execs():
+        # A new process each time: a listener and its supervisor thread come and go.
+        assert probe(d, "input", "info")["xres"] == str(XRES)
+
     w.add("switch", switch)
     w.add("screenshot", screenshot)
     w.add("tap", tap)
     w.add("chord", chord)
     w.add("restart", restart)
+    w.add("exec", execs)
     for i in range(2):
         w.add(f"vnc{i}", lambda: vnc_rough_client(port))
     w.join()

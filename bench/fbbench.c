@@ -33,6 +33,12 @@
  *   fbbench fill --colour 0xRRGGBB [--fb PATH]
  *     Fills every page of the framebuffer (the whole smem_len) with one colour and exits:
  *     a static screen of a known colour (bench/vnc.py).
+ *
+ *   fbbench flips --colour 0xRRGGBB --count N --gap-ms MIN-MAX [--fb PATH]
+ *     Fills page 1 with the colour, then flips N times (FBIOPAN_DISPLAY to page 1 and
+ *     back to page 0 in turn), sleeping a pseudo-random MIN..MAX ms before each flip, and
+ *     ends on page 0 (N even). Prints the CLOCK_MONOTONIC ns just before and just after
+ *     each flip, and its yoffset: when a new frame was shown (bench/vnc.py).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -71,7 +77,9 @@ static void usage(void)
 			"[--cpu N]\n"
 			"       fbbench draw --target fb:PATH|malloc|file:PATH [--frames N] "
 			"[--warmup N] [--pan] [--cpu N] [--fps N] [--seconds S] [--noise]\n"
-			"       fbbench fill --colour 0xRRGGBB [--fb PATH]\n");
+			"       fbbench fill --colour 0xRRGGBB [--fb PATH]\n"
+			"       fbbench flips --colour 0xRRGGBB --count N --gap-ms MIN-MAX "
+			"[--fb PATH]\n");
 	exit(2);
 }
 
@@ -377,6 +385,64 @@ static int run_fill(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ flips */
+
+static int run_flips(int argc, char **argv)
+{
+	const char *fb_path = "/dev/fb0";
+	struct fb_var_screeninfo var;
+	struct fb_fix_screeninfo fix;
+	long colour = -1, count = -1;
+	unsigned gap_min = 0, gap_max = 0, seed = 11;
+	int fd;
+	uint32_t *map;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--colour") && i + 1 < argc)
+			colour = strtol(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+			count = strtol(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--gap-ms") && i + 1 < argc) {
+			if (sscanf(argv[++i], "%u-%u", &gap_min, &gap_max) != 2)
+				usage();
+		} else if (!strcmp(argv[i], "--fb") && i + 1 < argc)
+			fb_path = argv[++i];
+		else
+			usage();
+	}
+	if (colour < 0 || colour > 0xffffff || count < 2 || count % 2 || gap_max < gap_min)
+		usage();
+	if ((fd = open(fb_path, O_RDWR | O_CLOEXEC)) < 0)
+		die(fb_path);
+	if (ioctl(fd, FBIOGET_FSCREENINFO, &fix) < 0)
+		die("FBIOGET_FSCREENINFO");
+	if (ioctl(fd, FBIOGET_VSCREENINFO, &var) < 0)
+		die("FBIOGET_VSCREENINFO");
+	map = mmap(NULL, fix.smem_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap the framebuffer");
+	fill32(map + (size_t)var.yres * fix.line_length / 4, (size_t)var.yres * fix.line_length / 4,
+	       (uint32_t)colour);
+	printf("{\"flips\": [");
+	for (long n = 0; n < count; n++) {
+		unsigned ms = gap_min + (unsigned)rand_r(&seed) % (gap_max - gap_min + 1);
+		struct timespec gap = {ms / 1000, (long)(ms % 1000) * 1000000L};
+		uint64_t before, after;
+
+		nanosleep(&gap, NULL);
+		var.xoffset = 0;
+		var.yoffset = n % 2 == 0 ? var.yres : 0;
+		before = now_ns();
+		if (ioctl(fd, FBIOPAN_DISPLAY, &var) < 0)
+			die("FBIOPAN_DISPLAY");
+		after = now_ns();
+		printf("%s[%llu, %llu, %u]", n ? ", " : "", (unsigned long long)before,
+		       (unsigned long long)after, var.yoffset);
+	}
+	printf("]}\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -388,6 +454,8 @@ int main(int argc, char **argv)
 		return run_draw(argc, argv);
 	if (!strcmp(argv[1], "fill"))
 		return run_fill(argc, argv);
+	if (!strcmp(argv[1], "flips"))
+		return run_flips(argc, argv);
 	usage();
 	return 2;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""VNC benchmarks: idle bytes, full-motion frames/s, switch to the first frame.
+"""VNC benchmarks: idle bytes, full-motion frames/s, switch to the first frame, a flip.
 
-    /usr/bin/python3 bench/vnc.py [--only idle,motion,switch] [--seconds 10]
-                                  [--switches 100] [--encodings raw,zrle] [--json FILE]
+    /usr/bin/python3 bench/vnc.py [--only idle,motion,switch,flip] [--seconds 10]
+                                  [--switches 100] [--flips 30] [--encodings raw,zrle]
+                                  [--json FILE]
 
 One private cellsd with `--vnc 127.0.0.1:PORT --web none` (PORT: a free one), the
 "minimal" image, three VPs: vnca and vncb have their launcher turned off (the upper-layer
@@ -42,6 +43,16 @@ switch  vnca and vncb, two distinct solid colours; the client idle with one incr
         colour: Raw, a pixel below the status bar of each rectangle; ZRLE, the zlib
         stream inflated and a solid tile of the new colour in it. The control answer is
         read after the frame (cellsd sends the frame before it answers).
+flip    vnca in the foreground flips its page (`fbbench flips`: page 1 filled with another
+        colour, FBIOPAN_DISPLAY to page 1 and back to page 0 in turn, --flips times),
+        the client reading every update and keeping one incremental request
+        outstanding: time from just before the flip's ioctl (CLOCK_MONOTONIC in the VP,
+        the same clock as here) to the first byte of the first update that shows the new
+        page, and to its end. Two regimes: "quiet", 400-600 ms between flips, so the
+        screen has been unchanged for over 250 ms at each flip and cellsd compares it at
+        10 Hz (the flip itself must wake the sink); "busy", 30-60 ms between flips, so the
+        sink is at its 60 Hz compare throughout (what a VP that keeps drawing gets). The
+        first two flips of each run are not counted.
 """
 
 import argparse
@@ -65,11 +76,13 @@ import cellsbench as cb  # noqa: E402
 import display  # noqa: E402  (its helpers: Control, install_in_upper, build, ...)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SECTIONS = ("idle", "motion", "switch")
+SECTIONS = ("idle", "motion", "switch", "flip")
 ENCODINGS = {"raw": 0, "zrle": 16}
 STATUS_BAR = 28  # rows of the root's status bar over the foreground's page
 COLOURS = {"vnca": 0xc03020, "vncb": 0x2060c0}
 MOTION = ("paced", "unpaced", "noise")
+FLIP_COLOUR = 0x30a050  # vnca's page 1 in the flip section
+FLIP_GAPS_MS = {"quiet": "400-600", "busy": "30-60"}
 
 # A child process that sends {"cmd":"ping"} on cellsd's control socket every 20 ms for a
 # while and prints the round trips (ms): whether the VNC sink holds cellsd's event loop.
@@ -477,6 +490,58 @@ def bench_switch(d, enc, args):
             "update_bytes": cb.summary(sizes), "stray_messages": stray}
 
 
+def bench_flip(d, enc, regime, args):
+    rfb = RFB(d.port, ENCODINGS[enc], inflate=True)
+    shown = []  # (t_first, t_end, which page's colour the update shows)
+    p = None
+    try:
+        rfb.full_frame()
+        rfb.request()
+        p = subprocess.Popen(d.cell_argv("exec", "vnca", "--", "/fbbench", "flips",
+                                         "--colour", "0x%06x" % FLIP_COLOUR,
+                                         "--count", str(args.flips),
+                                         "--gap-ms", FLIP_GAPS_MS[regime]),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        while p.poll() is None or rfb.readable(0.5):
+            if not rfb.readable(0.05):
+                continue
+            m = rfb.message(keep=True)
+            if m["type"] != 0:
+                continue
+            rfb.request()
+            page = (1 if frame_colour(rfb, m, FLIP_COLOUR) else
+                    0 if frame_colour(rfb, m, COLOURS["vnca"]) else None)
+            shown.append((m["t_first"], m["t_end"], page))
+        out, err = p.communicate(timeout=30)
+    finally:
+        rfb.close()
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
+    if p.returncode != 0:
+        raise RuntimeError("fbbench flips in vnca: %s" % err.strip())
+    flips = json.loads(out)["flips"]
+    first, frame, missed = [], [], 0
+    for i, (before, _after, yoffset) in enumerate(flips):
+        until = flips[i + 1][0] if i + 1 < len(flips) else float("inf")
+        page = 1 if yoffset else 0
+        hit = next((u for u in shown if before <= u[0] < until and u[2] == page), None)
+        if i < 2:
+            continue
+        if hit is None:
+            missed += 1
+            continue
+        first.append((hit[0] - before) / 1e6)
+        frame.append((hit[1] - before) / 1e6)
+    if not first:
+        raise RuntimeError("%s/%s: no update showed any flip's page" % (enc, regime))
+    return {"encoding": enc, "regime": regime, "gap_ms": FLIP_GAPS_MS[regime],
+            "flips": len(flips) - 2, "missed": missed, "updates": len(shown),
+            "samples_ms": {"first_byte": first, "frame": frame},
+            "summary_ms": {"first_byte": display.stats(first), "frame": display.stats(frame)}}
+
+
 # --------------------------------------------------------------------------- output
 
 def fmt_ping(p):
@@ -526,6 +591,23 @@ def print_switch(rows):
              ["", "median", "p90", "p99", "min", "max", "n"], out)
 
 
+def print_flip(rows):
+    out = []
+    for r in rows:
+        f, e = r["summary_ms"]["first_byte"], r["summary_ms"]["frame"]
+        busy = next((b for b in rows if b["encoding"] == r["encoding"] and
+                     b["regime"] == "busy"), None)
+        ratio = (f["median"] / busy["summary_ms"]["first_byte"]["median"]
+                 if busy and busy["summary_ms"]["first_byte"]["n"] else None)
+        out.append(["%s / %s (%s ms apart)" % (r["encoding"], r["regime"], r["gap_ms"]),
+                    cb.fmt(f["median"]), cb.fmt(f["p90"]), cb.fmt(f["max"]),
+                    cb.fmt(e["median"]), "-" if ratio is None else "%.2f" % ratio,
+                    "%d/%d" % (f["n"], r["flips"]), r["updates"]])
+    cb.table("A flip of the foreground's page to the client, ms from just before the ioctl",
+             ["encoding / regime", "first byte median", "p90", "max", "whole frame median",
+              "median / busy", "seen", "updates"], out)
+
+
 # --------------------------------------------------------------------------- main
 
 def main():
@@ -537,6 +619,8 @@ def main():
                     help="length of each idle and full-motion measurement")
     ap.add_argument("--switches", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--flips", type=int, default=30,
+                    help="flips per encoding and regime in the flip section (even)")
     ap.add_argument("--background", type=int, default=1,
                     help="VPs running their launchers in the background (density)")
     ap.add_argument("--runs", type=int, help="ignored (bench/run-all passes it)")
@@ -550,6 +634,8 @@ def main():
     for e in encs:
         if e not in ENCODINGS:
             ap.error("unknown encoding %s" % e)
+    if args.flips < 4 or args.flips % 2:
+        ap.error("--flips must be even and at least 4")
     cb.check_binaries()
     cb.install_signal_handlers()
     info = cb.machine()
@@ -591,6 +677,14 @@ def main():
                     cb.log("switch, %s: %d + %d switches" % (enc, args.warmup, args.switches))
                     out["switch"].append(bench_switch(d, enc, args))
                 loads["switch"] = cb.machine()["loadavg"]
+            if "flip" in only:
+                d.cell("switch", "vnca")
+                out["flip"] = []
+                for enc in encs:
+                    for regime in FLIP_GAPS_MS:
+                        cb.log("flip, %s, %s: %d flips" % (enc, regime, args.flips))
+                        out["flip"].append(bench_flip(d, enc, regime, args))
+                loads["flip"] = cb.machine()["loadavg"]
             if "motion" in only:
                 d.cell("switch", "vnca")
                 out["motion"] = []
@@ -615,7 +709,7 @@ def main():
         info.get("cellsd_rss_kb")))
     print()
     for name, fn in (("idle", print_idle), ("switch", print_switch),
-                     ("motion", print_motion)):
+                     ("flip", print_flip), ("motion", print_motion)):
         if name in out:
             fn(out[name])
     if args.json:

@@ -73,6 +73,9 @@ struct display {
 	char foreground[NAME_MAX_LEN + 1];
 	unsigned foreground_id;
 	uint64_t generation;
+	/* Told when the picture may have changed (the VNC sink, to compare at once). */
+	void (*watcher)(void *arg);
+	void *watcher_arg;
 	int xres, yres;
 	struct loop_watch vsync;
 	/* Callers blocked in FBIO_WAITFORVSYNC, each a blocked thread of some VP: bounded
@@ -84,6 +87,14 @@ struct display {
 /* Status bar colours by VP id: distinct, and only the root paints them. */
 static const uint32_t vp_colours[] = {0x1e88e5, 0x43a047, 0xe53935, 0x8e24aa,
 				      0xfb8c00, 0x00897b, 0x6d4c41, 0x3949ab};
+
+/* Called with the device lock held, from whichever thread changed the picture. */
+static void picture_changed(struct display *d)
+{
+	d->generation++;
+	if (d->watcher)
+		d->watcher(d->watcher_arg);
+}
 
 static void arm_vsync(struct display *d, bool on)
 {
@@ -246,7 +257,7 @@ static void display_destroy(void *global, void *state)
 
 	if (d->shown == fb) {
 		d->shown = NULL;
-		d->generation++;
+		picture_changed(d);
 	}
 	close(fb->fd);
 	release_dir(fb);
@@ -258,7 +269,7 @@ static void display_activate(void *global, void *state)
 	struct display *d = global;
 
 	d->shown = state;
-	d->generation++;
+	picture_changed(d);
 }
 
 static void display_deactivate(void *global, void *state)
@@ -267,7 +278,7 @@ static void display_deactivate(void *global, void *state)
 
 	if (d->shown == state) {
 		d->shown = NULL;
-		d->generation++;
+		picture_changed(d);
 	}
 }
 
@@ -403,7 +414,7 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 		}
 		fb->var.yoffset = v.yoffset;
 		if (d->shown == fb)
-			d->generation++;
+			picture_changed(d);
 		if (call->request == FBIOPUT_VSCREENINFO)
 			ret = vdev_write(call, call->arg, &fb->var, sizeof(fb->var));
 		reply(call, call->request == FBIOPUT_VSCREENINFO ? ret : 0);
@@ -419,7 +430,7 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 		}
 		fb->blank = (int)call->arg;
 		if (d->shown == fb)
-			d->generation++;
+			picture_changed(d);
 		reply(call, 0);
 		return;
 	case FB_WAITFORVSYNC: {
@@ -450,6 +461,14 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 	reply(call, -ENOTTY);
 }
 
+void display_watch(struct display *d, void (*changed)(void *arg), void *arg)
+{
+	devns_lock(d->core);
+	d->watcher = changed;
+	d->watcher_arg = arg;
+	devns_unlock(d->core);
+}
+
 void display_size(const struct display *d, int *width, int *height)
 {
 	*width = d->xres;
@@ -461,7 +480,7 @@ void display_set_foreground(struct display *d, const char *name, unsigned id)
 	devns_lock(d->core);
 	snprintf(d->foreground, sizeof(d->foreground), "%s", name ? name : "");
 	d->foreground_id = id;
-	d->generation++;
+	picture_changed(d);
 	devns_unlock(d->core);
 }
 

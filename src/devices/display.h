@@ -17,6 +17,12 @@ void display_size(const struct display *d, int *width, int *height);
  * Returns a counter that changes whenever the picture may have (a flip, a switch). */
 uint64_t display_compose(struct display *d, uint32_t *out);
 
+/* CHANGED(ARG) is told whenever the picture may have changed: a flip of the page shown, a
+ * blank, a switch. It runs with the device lock held, in the thread that serves the VP's
+ * call, so it may only signal (an atomic, an eventfd). CHANGED NULL: nobody is told; once
+ * this returns, the old one is not running and will not be called. */
+void display_watch(struct display *d, void (*changed)(void *arg), void *arg);
+
 /* The foreground VP changed (NAME NULL: none): its name and colour go on the status bar. */
 void display_set_foreground(struct display *d, const char *name, unsigned id);
 

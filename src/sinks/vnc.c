@@ -5,10 +5,12 @@
  * threaded mode, a reader and a sender per client, shares a client's buffers between its
  * threads and aborted cellsd now and then.) While clients are connected the thread
  * composes the output 60 times a second and compares it with what the clients have tile
- * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once.
+ * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once, and
+ * a flip of the page shown as soon as a tick has passed since the last compose, as a
+ * compositor composes on a commit paced by vsync.
  *
  * The thread waits in a poll() of its own, over libvncserver's sockets and an eventfd that
- * a repaint or the stop writes, and then lets libvncserver work without waiting. No
+ * a repaint, a flip or the stop writes, and then lets libvncserver work without waiting. No
  * signal is ever sent to it: inside a client's read libvncserver takes an interrupted
  * select() for an error and drops the client (a switch while a viewer connected did). */
 #include "sinks/vnc.h"
@@ -32,7 +34,8 @@
 
 #define TICK_NS (1000000000L / 60)
 /* A screen unchanged this long is compared 10 times a second, not 60 (each compare reads
- * the whole page); a change, a client's input or a switch brings 60 back at once. */
+ * the whole page); a change, a client's input, a flip of the page shown or a switch brings
+ * 60 back at once. */
 #define QUIET_NS      250000000LL
 #define QUIET_TICK_NS (1000000000L / 10)
 #define TILE	      64
@@ -45,13 +48,15 @@ struct vnc {
 	struct input *input; /* where the clients' pointer and keys go (NULL: nowhere) */
 	pthread_t thread;
 	bool running;
-	int wake_fd; /* an eventfd: a repaint or the stop is asked */
-	/* The sink's thread alone: when the next compose is due, and the last change. */
-	long long next_tick, last_change;
+	int wake_fd; /* an eventfd: a repaint, a flip or the stop is asked */
+	/* The sink's thread alone: when the next compose is due, the last one made for a
+	 * flip, the last change. */
+	long long next_tick, last_flip_compose, last_change;
 	uint32_t *scratch;
 	int width, height;
 	/* Shared with the daemon's loop. */
 	atomic_bool stop, repaint;
+	atomic_bool flipped; /* set by the display's thread, cleared by a compose */
 	atomic_uint clients;
 	atomic_uint_fast64_t bytes_gone, bytes_now; /* sent to clients gone, to all so far */
 };
@@ -208,6 +213,56 @@ static void wait_for_work(struct vnc *v, long long timeout_ns)
 		log_warn_errno(errno, "vnc: read the wake-up");
 }
 
+/* From the display, with its lock held (a VP's flip, in the thread serving its ioctl).
+ * The thread is woken once per compose at most: a VP panning in a loop costs an atomic
+ * load a call. */
+static void picture_changed(void *arg)
+{
+	struct vnc *v = arg;
+
+	if (atomic_load(&v->clients) == 0 || atomic_load(&v->flipped) ||
+	    atomic_exchange(&v->flipped, true))
+		return;
+	wake(v);
+}
+
+/* When the next compose is due: a switch at once; a flip (a new frame is ready) at once
+ * too, but not within a tick of the last compose made for a flip, so that flips make 60
+ * composes a second at most; else the next tick. */
+static long long compose_due(struct vnc *v)
+{
+	long long due = v->next_tick;
+
+	if (atomic_load(&v->repaint))
+		return 0;
+	if (atomic_load(&v->flipped) && v->last_flip_compose + TICK_NS < due)
+		due = v->last_flip_compose + TICK_NS;
+	return due;
+}
+
+static void compose_and_send(struct vnc *v, long long now)
+{
+	bool on_schedule = now >= v->next_tick;
+	bool asked = atomic_exchange(&v->repaint, false);
+	bool flipped = atomic_exchange(&v->flipped, false);
+
+	/* What is shown changed, whether or not the pixels did. */
+	if (asked || flipped)
+		wake_up_ticks(v);
+	if (flipped)
+		v->last_flip_compose = now;
+	update_damage(v);
+	rfbProcessEvents(v->screen, 0); /* send it now */
+	/* A VP that flips shows its frames by flipping: the ticks, for what is drawn on the
+	 * page shown, may slow down as for a quiet screen (so flips and ticks together make
+	 * 70 composes a second at most). */
+	bool flipping = now - v->last_flip_compose < QUIET_NS;
+	long long tick = flipping || now - v->last_change > QUIET_NS ? QUIET_TICK_NS : TICK_NS;
+	/* The ticks keep their phase unless a compose came off it or fell behind. */
+	v->next_tick =
+		!on_schedule || now >= v->next_tick + tick ? now + tick : v->next_tick + tick;
+}
+
 static void *serve(void *arg)
 {
 	struct vnc *v = arg;
@@ -217,20 +272,18 @@ static void *serve(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	v->next_tick = v->last_change = now_ns();
+	v->last_flip_compose = v->next_tick - QUIET_NS;
 	while (!atomic_load(&v->stop)) {
 		long long now = now_ns();
 		long long timeout_ns = -1; /* no client: only the listening sockets to watch */
-		bool clients = atomic_load(&v->clients) > 0;
-		if (clients && (atomic_exchange(&v->repaint, false) || now >= v->next_tick)) {
-			update_damage(v);
-			rfbProcessEvents(v->screen, 0); /* send it now */
-			long long tick = now - v->last_change > QUIET_NS ? QUIET_TICK_NS : TICK_NS;
-			v->next_tick =
-				now >= v->next_tick + tick ? now + tick : v->next_tick + tick;
-			now = now_ns();
+		if (atomic_load(&v->clients) > 0) {
+			if (now >= compose_due(v)) {
+				compose_and_send(v, now);
+				now = now_ns();
+			}
+			long long due = compose_due(v);
+			timeout_ns = due > now ? due - now : 0;
 		}
-		if (clients)
-			timeout_ns = v->next_tick > now ? v->next_tick - now : 0;
 		wait_for_work(v, timeout_ns);
 		rfbProcessEvents(v->screen, 0);
 		count_bytes(v);
@@ -304,6 +357,7 @@ int vnc_start(struct vnc **out, struct display *display, struct input *input, co
 		goto fail;
 	}
 	v->running = true;
+	display_watch(display, picture_changed, v);
 	log_info("vnc: listening on %s:%d (RFB and WebSockets)", addr, port);
 	*out = v;
 	return 0;
@@ -317,6 +371,7 @@ void vnc_stop(struct vnc *v)
 	if (!v)
 		return;
 	if (v->running) {
+		display_watch(v->display, NULL, NULL);
 		atomic_store(&v->stop, true);
 		wake(v);
 		pthread_join(v->thread, NULL);

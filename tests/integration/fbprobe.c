@@ -265,7 +265,8 @@ static int cmd_pan(int argc, char **argv)
 	v.xoffset = 0;
 	v.yoffset = (uint32_t)strtoul(argv[0], NULL, 0);
 	out("pan", xioctl(fd, FBIOPAN_DISPLAY, (unsigned long)&v));
-	printf("panned_at=%.6f\n", now()); /* CLOCK_MONOTONIC: the host's clock too */
+	/* On stderr, beside the answers: CLOCK_MONOTONIC, the host's clock too. */
+	fprintf(stderr, "panned_at=%.6f\n", now());
 	get_modes(fd, &v, NULL);
 	printf("yoffset=%u\n", v.yoffset);
 	return 0;

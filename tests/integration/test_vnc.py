@@ -11,7 +11,7 @@ import time
 import pytest
 
 import rfb
-from test_display import create_vp_with, probe, tools  # noqa: F401 (fixture)
+from test_display import create_vp_with, parse, probe, tools  # noqa: F401 (fixture)
 
 MIDDLE = (rfb.XRES // 2, rfb.YRES // 2)
 
@@ -65,7 +65,8 @@ def test_a_flip_after_quiet_is_sent_at_once(make_daemon, tools):  # noqa: F811
             watcher = threading.Thread(
                 target=lambda: select.select([s], [], [], 5) and arrived.append(time.monotonic()))
             watcher.start()
-            panned_at = float(probe(d, "v", "pan", str(yoffset))["panned_at"])
+            r = d.exec("v", "fbprobe", "pan", str(yoffset))
+            panned_at = float(parse(r.stderr)["panned_at"])
             watcher.join()
             assert arrived, f"flip {i}: no update within 5 s"
             assert rfb.pixel(rfb.read_update(s), *MIDDLE) == colour

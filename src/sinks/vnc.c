@@ -6,8 +6,8 @@
  * threads and aborted cellsd now and then.) While clients are connected the thread
  * composes the output 60 times a second and compares it with what the clients have tile
  * by tile (damage tracking: an idle screen sends nothing); a switch wakes it at once, and
- * a flip of the page shown as soon as a tick has passed since the last compose, as a
- * compositor composes on a commit paced by vsync.
+ * so does a flip of the page shown, though no sooner than a tick after the last flip's
+ * compose, as a compositor composes on a commit paced by vsync.
  *
  * The thread waits in a poll() of its own, over libvncserver's sockets and an eventfd that
  * a repaint, a flip or the stop writes, and then lets libvncserver work without waiting. No
@@ -34,8 +34,8 @@
 
 #define TICK_NS (1000000000L / 60)
 /* A screen unchanged this long is compared 10 times a second, not 60 (each compare reads
- * the whole page); a change, a client's input, a flip of the page shown or a switch brings
- * 60 back at once. */
+ * the whole page); a change, a client's input or a switch brings 60 back at once. Flips
+ * are composed as they come, whatever the ticks (see compose_and_send). */
 #define QUIET_NS      250000000LL
 #define QUIET_TICK_NS (1000000000L / 10)
 #define TILE	      64

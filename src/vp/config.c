@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_VERSION	 1
+/* Version 1 had "autostart": true|false where version 2 has "restart". */
+#define CONFIG_VERSION	 2
 #define CONFIG_MAX_BYTES 65536
 #define CPU_PERCENT_MAX	 100000
 
@@ -34,6 +35,19 @@ const char *dev_access_name(enum dev_access a)
 		break;
 	}
 	return "none";
+}
+
+const char *vp_restart_name(enum vp_restart r)
+{
+	switch (r) {
+	case VP_RESTART_ALWAYS:
+		return "always";
+	case VP_RESTART_NO:
+		return "no";
+	case VP_RESTART_UNLESS_STOPPED:
+		break;
+	}
+	return "unless-stopped";
 }
 
 static int dev_access_parse(const char *text, enum dev_access *a)
@@ -182,6 +196,17 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 		if (strcmp(value, "wlan") != 0 && strcmp(value, "cell") != 0)
 			return error_set(err, 0, "--uplink wants wlan or cell, not '%s'", value);
 		snprintf(c->uplink, sizeof(c->uplink), "%s", value);
+	} else if (strcmp(key, "restart") == 0) {
+		if (strcmp(value, "always") == 0)
+			c->restart = VP_RESTART_ALWAYS;
+		else if (strcmp(value, "unless-stopped") == 0)
+			c->restart = VP_RESTART_UNLESS_STOPPED;
+		else if (strcmp(value, "no") == 0)
+			c->restart = VP_RESTART_NO;
+		else
+			return error_set(err, 0,
+					 "--restart wants always, unless-stopped or no, not '%s'",
+					 value);
 	} else if (strcmp(key, "background") == 0) {
 		if (strcmp(value, "run") != 0 && strcmp(value, "throttle") != 0 &&
 		    strcmp(value, "freeze") != 0)
@@ -206,66 +231,99 @@ json_t *vp_config_to_json(const struct vp_config *c)
 	for (unsigned i = 0; i < c->ndevices; i++)
 		json_object_set_new(devices, c->devices[i].name,
 				    json_string(dev_access_name(c->devices[i].access)));
-	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:b, s:o}", "version",
+	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:o}", "version",
 		      CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image", c->image,
 		      "memory", (json_int_t)c->memory, "pids", (int)c->pids, "cpu",
 		      (int)c->cpu_percent, "number", c->number, "uplink", c->uplink, "background",
-		      c->background, "autostart", c->autostart, "devices", devices);
+		      c->background, "restart", vp_restart_name(c->restart), "devices", devices);
 	return j;
+}
+
+/* A config.json as stored, before its values are checked. */
+struct stored_config {
+	json_int_t version, id, memory, pids, cpu;
+	const char *name, *image, *number, *uplink, *background, *restart;
+	json_t *devices;
+};
+
+/* Both versions have the same keys but the last: version 1 "autostart" (a boolean),
+ * version 2 "restart" (a string); "autostart": true reads as "restart": "always". */
+static int unpack_stored(json_t *json, struct stored_config *s, struct error *err)
+{
+	json_error_t jerr;
+	int autostart = 0, ret;
+
+	s->restart = "unless-stopped";
+	if (s->version == 1)
+		ret = json_unpack_ex(json, &jerr, JSON_STRICT,
+				     "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:b, s:o}",
+				     "version", &s->version, "name", &s->name, "id", &s->id,
+				     "image", &s->image, "memory", &s->memory, "pids", &s->pids,
+				     "cpu", &s->cpu, "number", &s->number, "uplink", &s->uplink,
+				     "background", &s->background, "autostart", &autostart,
+				     "devices", &s->devices);
+	else
+		ret = json_unpack_ex(json, &jerr, JSON_STRICT,
+				     "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:o}",
+				     "version", &s->version, "name", &s->name, "id", &s->id,
+				     "image", &s->image, "memory", &s->memory, "pids", &s->pids,
+				     "cpu", &s->cpu, "number", &s->number, "uplink", &s->uplink,
+				     "background", &s->background, "restart", &s->restart,
+				     "devices", &s->devices);
+	if (ret < 0)
+		return error_set(err, 0, "config: %s", jerr.text);
+	if (autostart)
+		s->restart = "always";
+	return 0;
 }
 
 /* Each stored key is checked for its type; the values go through the same setters as
  * the command line, so a hand-edited file cannot hold what `cell create` would refuse. */
 int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 {
-	json_error_t jerr;
-	json_int_t version, id, memory, pids, cpu;
-	const char *name, *image, *number, *uplink, *background;
-	int autostart;
-	json_t *devices;
+	json_t *version = json_object_get(json, "version");
+	struct stored_config s = {.version = json_integer_value(version)};
 	char buf[32];
 	const char *key;
 	json_t *value;
 	int ret;
 
-	if (json_unpack_ex(json, &jerr, JSON_STRICT,
-			   "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:b, s:o}",
-			   "version", &version, "name", &name, "id", &id, "image", &image, "memory",
-			   &memory, "pids", &pids, "cpu", &cpu, "number", &number, "uplink",
-			   &uplink, "background", &background, "autostart", &autostart, "devices",
-			   &devices) < 0)
-		return error_set(err, 0, "config: %s", jerr.text);
-	if (version != CONFIG_VERSION)
-		return error_set(err, 0, "config: version %lld is not %d", (long long)version,
-				 CONFIG_VERSION);
-	if (!name_is_valid(name))
-		return error_set(err, 0, "config: invalid name");
-	if (id < 0 || id > VP_ID_MAX)
-		return error_set(err, 0, "config: id %lld out of range 0..%d", (long long)id,
-				 VP_ID_MAX);
-	if (memory < 0 || pids < 0 || cpu < 0 || !json_is_object(devices))
-		return error_set(err, 0, "config: negative limit or devices not an object");
-	vp_config_defaults(c, name);
-	c->id = (unsigned)id;
-	c->autostart = autostart;
-	if ((ret = vp_config_set_option(c, "image", image, err)) < 0)
+	if (!json_is_integer(version))
+		return error_set(err, 0, "config: \"version\" must be an integer");
+	if (s.version != 1 && s.version != CONFIG_VERSION)
+		return error_set(err, 0, "config: version %lld is not 1 or %d",
+				 (long long)s.version, CONFIG_VERSION);
+	if ((ret = unpack_stored(json, &s, err)) < 0)
 		return ret;
-	snprintf(buf, sizeof(buf), "%lld", (long long)memory);
+	if (!name_is_valid(s.name))
+		return error_set(err, 0, "config: invalid name");
+	if (s.id < 0 || s.id > VP_ID_MAX)
+		return error_set(err, 0, "config: id %lld out of range 0..%d", (long long)s.id,
+				 VP_ID_MAX);
+	if (s.memory < 0 || s.pids < 0 || s.cpu < 0 || !json_is_object(s.devices))
+		return error_set(err, 0, "config: negative limit or devices not an object");
+	vp_config_defaults(c, s.name);
+	c->id = (unsigned)s.id;
+	if ((ret = vp_config_set_option(c, "restart", s.restart, err)) < 0)
+		return ret;
+	if ((ret = vp_config_set_option(c, "image", s.image, err)) < 0)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lld", (long long)s.memory);
 	if ((ret = vp_config_set_option(c, "memory", buf, err)) < 0)
 		return ret;
-	snprintf(buf, sizeof(buf), "%lld", (long long)pids);
+	snprintf(buf, sizeof(buf), "%lld", (long long)s.pids);
 	if ((ret = vp_config_set_option(c, "pids", buf, err)) < 0)
 		return ret;
-	snprintf(buf, sizeof(buf), "%lld", (long long)cpu);
+	snprintf(buf, sizeof(buf), "%lld", (long long)s.cpu);
 	if ((ret = vp_config_set_option(c, "cpu", buf, err)) < 0)
 		return ret;
-	if (number[0] && (ret = vp_config_set_option(c, "number", number, err)) < 0)
+	if (s.number[0] && (ret = vp_config_set_option(c, "number", s.number, err)) < 0)
 		return ret;
-	if ((ret = vp_config_set_option(c, "uplink", uplink, err)) < 0)
+	if ((ret = vp_config_set_option(c, "uplink", s.uplink, err)) < 0)
 		return ret;
-	if ((ret = vp_config_set_option(c, "background", background, err)) < 0)
+	if ((ret = vp_config_set_option(c, "background", s.background, err)) < 0)
 		return ret;
-	json_object_foreach(devices, key, value)
+	json_object_foreach(s.devices, key, value)
 	{
 		if (!json_is_string(value))
 			return error_set(err, 0, "config: device '%s' is not a string", key);

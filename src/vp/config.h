@@ -11,6 +11,10 @@
 
 enum dev_access { DEV_NONE, DEV_SHARED, DEV_EXCLUSIVE };
 
+/* Whether a VP runs again when cellsd starts (after a stop or a crash of the daemon):
+ * always; unless-stopped: if it was running and the user had not stopped it; no. */
+enum vp_restart { VP_RESTART_UNLESS_STOPPED, VP_RESTART_ALWAYS, VP_RESTART_NO };
+
 #define VP_ID_MAX	4095
 #define VP_DEVICES_MAX	16
 #define VP_NUMBER_MAX	20
@@ -31,7 +35,7 @@ struct vp_config {
 	char number[VP_NUMBER_MAX + 1];
 	char uplink[8];	     /* wlan | cell */
 	char background[12]; /* run | throttle | freeze */
-	bool autostart;
+	enum vp_restart restart;
 	struct vp_device_right devices[VP_DEVICES_MAX];
 	unsigned ndevices;
 };
@@ -52,6 +56,7 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 			 struct error *err);
 
 const char *dev_access_name(enum dev_access a);
+const char *vp_restart_name(enum vp_restart r);
 enum dev_access vp_config_device_access(const struct vp_config *c, const char *device);
 
 #endif

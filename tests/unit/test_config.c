@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 /* The twelve keys of a stored config. */
-static const char *const config_keys[] = {"version", "name",	   "id",	"image",
-					  "memory",  "pids",	   "cpu",	"number",
-					  "uplink",  "background", "autostart", "devices"};
+static const char *const config_keys[] = {"version", "name",	   "id",      "image",
+					  "memory",  "pids",	   "cpu",     "number",
+					  "uplink",  "background", "restart", "devices"};
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -36,7 +36,7 @@ static void assert_config_equal(const struct vp_config *a, const struct vp_confi
 	assert_string_equal(a->number, b->number);
 	assert_string_equal(a->uplink, b->uplink);
 	assert_string_equal(a->background, b->background);
-	assert_int_equal(a->autostart, b->autostart);
+	assert_int_equal(a->restart, b->restart);
 	assert_int_equal(a->ndevices, b->ndevices);
 	for (unsigned i = 0; i < a->ndevices; i++) {
 		assert_string_equal(a->devices[i].name, b->devices[i].name);
@@ -51,7 +51,7 @@ static void custom_config(struct vp_config *c)
 
 	vp_config_defaults(c, "work");
 	c->id = 17;
-	c->autostart = true;
+	c->restart = VP_RESTART_ALWAYS;
 	assert_int_equal(vp_config_set_option(c, "image", "debian-12", &err), 0);
 	assert_int_equal(vp_config_set_option(c, "memory", "512M", &err), 0);
 	assert_int_equal(vp_config_set_option(c, "pids", "300", &err), 0);
@@ -129,7 +129,7 @@ static void defaults_fill_every_field(void **state)
 	assert_string_equal(c.number, "");
 	assert_string_equal(c.uplink, "wlan");
 	assert_string_equal(c.background, "run");
-	assert_false(c.autostart);
+	assert_int_equal(c.restart, VP_RESTART_UNLESS_STOPPED);
 }
 
 static void defaults_give_each_known_device_its_right(void **state)
@@ -424,7 +424,7 @@ static void device_spec_unknown_access_is_rejected(void **state)
 
 /* ---- JSON ---- */
 
-static void to_json_has_version_1_and_every_key(void **state)
+static void to_json_has_version_2_and_every_key(void **state)
 {
 	json_t *j = valid_json();
 
@@ -432,7 +432,7 @@ static void to_json_has_version_1_and_every_key(void **state)
 	assert_int_equal(json_object_size(j), N_KEYS);
 	for (size_t i = 0; i < N_KEYS; i++)
 		assert_non_null(json_object_get(j, config_keys[i]));
-	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
 	assert_string_equal(
 		json_string_value(json_object_get(json_object_get(j, "devices"), "display")),
 		"shared");
@@ -549,7 +549,7 @@ static void from_json_rejects_wrong_types(void **state)
 		{"memory", "1e9"},    {"pids", "true"},
 		{"cpu", "[50]"},      {"number", "5551234"},
 		{"uplink", "{}"},     {"background", "0"},
-		{"autostart", "1"},   {"autostart", "\"true\""},
+		{"restart", "1"},     {"restart", "\"sometimes\""},
 		{"devices", "[]"},    {"devices", "\"all\""},
 	};
 
@@ -573,11 +573,42 @@ static void from_json_rejects_other_versions(void **state)
 	json_t *j = valid_json();
 
 	(void)state;
-	json_object_set_new(j, "version", json_integer(2));
-	assert_from_json_fails(j, "version 2");
+	json_object_set_new(j, "version", json_integer(3));
+	assert_from_json_fails(j, "version 3");
 	j = valid_json();
 	json_object_set_new(j, "version", json_integer(0));
 	assert_from_json_fails(j, "version 0");
+}
+
+/* A version 1 file (before restart policies) is read: "autostart" true is "always", false
+ * "unless-stopped"; a version 1 file without "autostart" or a version 2 with it is not. */
+static void from_json_reads_version_1(void **state)
+{
+	static const struct {
+		int autostart;
+		enum vp_restart want;
+	} cases[] = {{1, VP_RESTART_ALWAYS}, {0, VP_RESTART_UNLESS_STOPPED}};
+	struct vp_config c;
+	struct error err = {{0}};
+	json_t *j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		j = valid_json();
+		json_object_set_new(j, "version", json_integer(1));
+		json_object_del(j, "restart");
+		json_object_set_new(j, "autostart", json_boolean(cases[i].autostart));
+		if (vp_config_from_json(j, &c, &err) < 0)
+			fail_msg("version 1 refused: %s", err.msg);
+		assert_int_equal(c.restart, cases[i].want);
+		json_decref(j);
+	}
+	j = valid_json();
+	json_object_set_new(j, "version", json_integer(1));
+	assert_from_json_fails(j, "autostart");
+	j = valid_json();
+	json_object_set_new(j, "autostart", json_true());
+	assert_from_json_fails(j, "autostart");
 }
 
 static void from_json_rejects_negative_numbers(void **state)
@@ -848,7 +879,7 @@ int main(void)
 		T(device_spec_without_equals_is_rejected),
 		T(device_spec_unknown_device_is_rejected),
 		T(device_spec_unknown_access_is_rejected),
-		T(to_json_has_version_1_and_every_key),
+		T(to_json_has_version_2_and_every_key),
 		T(json_round_trip_of_defaults),
 		T(json_round_trip_of_custom_config),
 		T(json_round_trip_of_largest_id),
@@ -858,6 +889,7 @@ int main(void)
 		T(from_json_rejects_each_missing_key),
 		T(from_json_rejects_wrong_types),
 		T(from_json_rejects_other_versions),
+		T(from_json_reads_version_1),
 		T(from_json_rejects_negative_numbers),
 		T(from_json_rejects_id_above_max),
 		T(from_json_rejects_device_value_not_string),

@@ -197,51 +197,76 @@ static int make_group_dirs(const struct cgroup_host *host, const char *group, st
 	return host->v2 ? v2_enable_controllers(host, group, err) : 0;
 }
 
+/* Write the limits of LIMITS; with LIFT, also "no limit" where LIMITS has 0 (a running
+ * VP's limit taken away). A new group has none: only the limits asked for are written. */
+static int write_limits(const struct cgroup_host *host, const char *group,
+			const struct cgroup_limits *limits, bool lift, struct error *err)
+{
+	char value[64];
+	int ret;
+
+	if (limits->memory || lift) {
+		if (limits->memory)
+			snprintf(value, sizeof(value), "%" PRIu64, limits->memory);
+		else
+			snprintf(value, sizeof(value), "%s", host->v2 ? "max" : "-1");
+		ret = write_knob(host, "memory", group,
+				 host->v2 ? "memory.max" : "memory.limit_in_bytes", value, err);
+		if (ret < 0)
+			return ret;
+		/* No swap beyond the limit; a host without swap accounting has no such knob. */
+		if (host->v2) {
+			ret = write_knob(host, "memory", group, "memory.swap.max",
+					 limits->memory ? "0" : "max", err);
+			if (ret < 0 && ret != -ENOENT)
+				return ret;
+		}
+	}
+	if (limits->pids || lift) {
+		if (limits->pids)
+			snprintf(value, sizeof(value), "%u", limits->pids);
+		else
+			snprintf(value, sizeof(value), "max");
+		if ((ret = write_knob(host, "pids", group, "pids.max", value, err)) < 0)
+			return ret;
+	}
+	if (!limits->cpu_percent && !lift)
+		return 0;
+	/* A period of 100 ms; the quota is the share of one CPU asked for. Without the cpu
+	 * controller (it is optional on v2) there is no limit to lift. */
+	if (host->v2) {
+		if (limits->cpu_percent)
+			snprintf(value, sizeof(value), "%u 100000", limits->cpu_percent * 1000);
+		else
+			snprintf(value, sizeof(value), "max 100000");
+		ret = write_knob(host, "cpu", group, "cpu.max", value, err);
+	} else {
+		ret = write_knob(host, "cpu", group, "cpu.cfs_period_us", "100000", err);
+		if (limits->cpu_percent)
+			snprintf(value, sizeof(value), "%u", limits->cpu_percent * 1000);
+		else
+			snprintf(value, sizeof(value), "-1");
+		if (ret == 0)
+			ret = write_knob(host, "cpu", group, "cpu.cfs_quota_us", value, err);
+	}
+	return ret == -ENOENT && !limits->cpu_percent ? 0 : ret;
+}
+
+int cgroup_set_limits(const struct cgroup_host *host, const char *group,
+		      const struct cgroup_limits *limits, struct error *err)
+{
+	return write_limits(host, group, limits, true, err);
+}
+
 int cgroup_create(const struct cgroup_host *host, const char *group,
 		  const struct cgroup_limits *limits, struct error *err)
 {
-	char value[64];
 	int ret = make_group_dirs(host, group, err);
 
 	if (ret < 0)
 		return ret;
-	if (limits->memory) {
-		snprintf(value, sizeof(value), "%" PRIu64, limits->memory);
-		ret = write_knob(host, "memory", group,
-				 host->v2 ? "memory.max" : "memory.limit_in_bytes", value, err);
-		if (ret < 0)
-			goto fail;
-		/* No swap beyond the limit; a host without swap accounting has no such knob. */
-		if (host->v2) {
-			ret = write_knob(host, "memory", group, "memory.swap.max", "0", err);
-			if (ret < 0 && ret != -ENOENT)
-				goto fail;
-		}
-	}
-	if (limits->pids) {
-		snprintf(value, sizeof(value), "%u", limits->pids);
-		if ((ret = write_knob(host, "pids", group, "pids.max", value, err)) < 0)
-			goto fail;
-	}
-	if (limits->cpu_percent) {
-		/* A period of 100 ms; the quota is the share of one CPU asked for. */
-		unsigned quota = limits->cpu_percent * 1000;
-		if (host->v2) {
-			snprintf(value, sizeof(value), "%u 100000", quota);
-			ret = write_knob(host, "cpu", group, "cpu.max", value, err);
-		} else {
-			ret = write_knob(host, "cpu", group, "cpu.cfs_period_us", "100000", err);
-			snprintf(value, sizeof(value), "%u", quota);
-			if (ret == 0)
-				ret = write_knob(host, "cpu", group, "cpu.cfs_quota_us", value,
-						 err);
-		}
-		if (ret < 0)
-			goto fail;
-	}
-	return 0;
-fail:
-	cgroup_destroy(host, group);
+	if ((ret = write_limits(host, group, limits, false, err)) < 0)
+		cgroup_destroy(host, group);
 	return ret;
 }
 

@@ -37,6 +37,9 @@ struct cgroup_host {
 int cgroup_host_detect(struct cgroup_host *host, struct error *err);
 int cgroup_create(const struct cgroup_host *host, const char *group,
 		  const struct cgroup_limits *limits, struct error *err);
+/* Set every limit of a running VP's GROUP to LIMITS (0: none). */
+int cgroup_set_limits(const struct cgroup_host *host, const char *group,
+		      const struct cgroup_limits *limits, struct error *err);
 /* v2: an O_DIRECTORY descriptor of the group, for clone3's CLONE_INTO_CGROUP. */
 int cgroup_open(const struct cgroup_host *host, const char *group, struct error *err);
 /* Move the calling process, which must be single-threaded, into GROUP; cgroup_leave moves

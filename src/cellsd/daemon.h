@@ -77,7 +77,11 @@ struct daemon {
 	struct loop loop;
 	struct loop_watch listener;
 	struct loop_watch signals;
-	int lock_fd;
+	int lock_fd;	   /* RUN/cellsd.pid, locked */
+	int state_lock_fd; /* STATE/cellsd.lock, locked */
+	bool owns_run_dir; /* both locks held: its files are this daemon's to remove */
+	bool devns_ready;
+	int foreground_fd; /* STATE/foreground, opened at the first switch */
 	int init_exe_fd;
 	struct vp_filter filter;
 	struct devns_settings devices;
@@ -108,7 +112,13 @@ int vp_start(struct vp *vp, struct error *err);
 /* Ask VP to stop; CLIENT (may be NULL) gets its answer when it has. */
 int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct error *err);
 int vp_destroy(struct vp *vp, bool force, struct error *err);
+/* Replace VP's config with CONFIG (same name and id). A running VP takes new limits and
+ * restart policy at once; its image and devices change only while it is stopped. */
+int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *err);
 void vps_stop_all(struct daemon *d);
+/* Whether VP, stopped, should start now that cellsd starts: its restart policy, and for
+ * unless-stopped whether it was running when the last daemon stopped or died. */
+bool vp_should_restart(struct vp *vp);
 bool vps_any_running(struct daemon *d);
 const char *vp_state_name(enum vp_state s);
 json_t *vp_describe(struct vp *vp);
@@ -116,6 +126,8 @@ json_t *vp_describe(struct vp *vp);
 /* foreground.c */
 int foreground_switch(struct daemon *d, struct vp *to, struct error *err);
 struct vp *foreground_neighbour(struct daemon *d, int direction);
+/* The VP that was in the foreground when the last daemon stopped, if it still exists. */
+struct vp *foreground_saved(struct daemon *d);
 /* The foreground VP went away: hand the screen to the next running one. */
 void foreground_lost(struct daemon *d, struct vp *gone);
 

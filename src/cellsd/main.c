@@ -326,22 +326,72 @@ static int start_sinks(struct daemon *d, struct error *err)
 	return 0;
 }
 
+/* Lock PATH and write CONTENT in it; held until the daemon exits. When another process
+ * holds it: -EWOULDBLOCK, with the first line it wrote in HOLDER. */
+static int take_lock(const char *path, const char *content, int *fd, char *holder,
+		     size_t holder_len, struct error *err)
+{
+	ssize_t n;
+
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return error_set(err, errno, "lock %s", path);
+		n = pread(*fd, holder, holder_len - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		return -EWOULDBLOCK;
+	}
+	if (ftruncate(*fd, 0) < 0 || write(*fd, content, strlen(content)) < 0)
+		return error_set(err, errno, "write %s", path);
+	return 0;
+}
+
+/* One daemon per state directory (two would start the same VP twice on one upper layer)
+ * and one per run directory (its socket, pid file and mounts). The state lock names the
+ * holder's pid and run directory; the run lock is the pid file, which holds the pid alone
+ * (for `kill $(cat cellsd.pid)`). */
+static int lock_dirs(struct daemon *d, struct error *err)
+{
+	char path[PATH_MAX], content[PATH_MAX + 32], holder[PATH_MAX + 32];
+	int ret, pid, end = 0;
+
+	snprintf(path, sizeof(path), "%s/cellsd.lock", d->state_dir);
+	snprintf(content, sizeof(content), "%d %s\n", (int)getpid(), d->run_dir);
+	ret = take_lock(path, content, &d->state_lock_fd, holder, sizeof(holder), err);
+	if (ret == -EWOULDBLOCK) {
+		if (sscanf(holder, "%d %n", &pid, &end) == 1 && end > 0 && holder[end])
+			return error_set(err, 0,
+					 "another cellsd (pid %d, run directory %s) holds the "
+					 "state directory %s",
+					 pid, holder + end, d->state_dir);
+		return error_set(err, 0, "another cellsd holds the state directory %s",
+				 d->state_dir);
+	}
+	if (ret < 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
+	snprintf(content, sizeof(content), "%d\n", (int)getpid());
+	ret = take_lock(path, content, &d->lock_fd, holder, sizeof(holder), err);
+	if (ret == -EWOULDBLOCK)
+		return error_set(err, 0, "another cellsd (pid %s) runs on %s",
+				 holder[0] ? holder : "unknown", d->run_dir);
+	if (ret < 0)
+		return ret;
+	d->owns_run_dir = true;
+	return 0;
+}
+
 static int setup(struct daemon *d, struct error *err)
 {
 	char path[PATH_MAX];
 	sigset_t mask;
 	int ret;
 
-	/* The pid file is also the lock that keeps a second daemon off these directories. */
-	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (d->lock_fd < 0)
-		return error_set(err, errno, "open %s", path);
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0)
-		return error_set(err, errno == EWOULDBLOCK ? 0 : errno, "another cellsd runs on %s",
-				 d->run_dir);
-	if (ftruncate(d->lock_fd, 0) < 0 || dprintf(d->lock_fd, "%d\n", (int)getpid()) < 0)
-		return error_set(err, errno, "write %s", path);
+	if ((ret = lock_dirs(d, err)) < 0)
+		return ret;
 	if ((ret = check_run_dir_searchable(d, err)) < 0)
 		return ret;
 	if ((ret = cgroup_host_detect(&d->cgroups, err)) < 0)
@@ -371,6 +421,7 @@ static int setup(struct daemon *d, struct error *err)
 	snprintf(path, sizeof(path), "%s/dev", d->run_dir);
 	if ((ret = devns_init(&d->devns, &d->loop, path, &d->devices, err)) < 0)
 		return ret;
+	d->devns_ready = true;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -388,23 +439,28 @@ static int setup(struct daemon *d, struct error *err)
 	return control_listen(d, err);
 }
 
-static void autostart(struct daemon *d)
+/* The VPs that were running when the last daemon stopped or died (or whose policy is
+ * always) run again, and the foreground of then is the foreground again. */
+static void restart_vps(struct daemon *d)
 {
+	struct vp *foreground = foreground_saved(d);
+
 	for (struct vp *vp = d->vps; vp; vp = vp->next) {
 		struct error err = {{0}};
-		if (vp->config.autostart && vp->state == VP_STOPPED && vp_start(vp, &err) < 0)
-			log_error("autostart: %s", err.msg);
+		if (vp_should_restart(vp) && vp_start(vp, &err) < 0)
+			log_error("restart: %s", err.msg);
 	}
+	if (foreground && foreground->state == VP_RUNNING)
+		foreground_switch(d, foreground, NULL);
 }
 
+/* Undo what setup did, also when it stopped half-way: a daemon that failed to start
+ * leaves nothing behind, and never touches the files of the daemon that holds its
+ * directories. */
 static void shutdown_daemon(struct daemon *d)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
-	unlink(path);
 	while (d->clients) {
 		struct client *c = d->clients;
 		d->clients = c->next;
@@ -417,20 +473,44 @@ static void shutdown_daemon(struct daemon *d)
 		d->vps = vp->next;
 		free(vp);
 	}
-	cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
-	snprintf(path, sizeof(path), "%s/vps", d->run_dir);
-	rm_rf(path);
 	web_stop(d);
 	vnc_stop(d->vnc);
-	devns_fini(&d->devns);
+	d->vnc = NULL;
+	if (d->devns_ready)
+		devns_fini(&d->devns);
 	loop_fini(&d->loop);
 	vp_filter_free(&d->filter);
+	if (d->init_exe_fd >= 0)
+		close(d->init_exe_fd);
+	if (d->foreground_fd >= 0)
+		close(d->foreground_fd);
+	if (d->owns_run_dir) {
+		if (d->cgroup_parent[0])
+			cgroup_destroy_tree(&d->cgroups, d->cgroup_parent);
+		snprintf(path, sizeof(path), "%s/vps", d->run_dir);
+		rm_rf(path);
+		snprintf(path, sizeof(path), "%s/dev", d->run_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);
+		unlink(path);
+	}
+	/* The state directory's lock file stays: removing it would race a new daemon's open. */
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	if (d->state_lock_fd >= 0)
+		close(d->state_lock_fd);
 }
 
 int main(int argc, char **argv)
 {
-	struct daemon d = {
-		.lock_fd = -1, .init_exe_fd = -1, .loop.epfd = -1, .web_listener.fd = -1};
+	struct daemon d = {.lock_fd = -1,
+			   .state_lock_fd = -1,
+			   .foreground_fd = -1,
+			   .init_exe_fd = -1,
+			   .loop.epfd = -1,
+			   .web_listener.fd = -1};
 	struct error err = {{0}};
 	int ret;
 
@@ -443,11 +523,12 @@ int main(int argc, char **argv)
 	}
 	if (setup(&d, &err) < 0) {
 		log_error("%s", err.msg);
+		shutdown_daemon(&d);
 		return 1;
 	}
 	log_info("ready: state %s, control socket %s/cellsd.sock, cgroup %s (%s)", d.state_dir,
 		 d.run_dir, d.cgroup_parent, d.cgroups.v2 ? "v2" : "v1");
-	autostart(&d);
+	restart_vps(&d);
 	ret = loop_run(&d.loop);
 	if (ret < 0)
 		log_error_errno(-ret, "event loop");

@@ -58,6 +58,46 @@ static void vp_config_path(struct daemon *d, const char *name, char *buf, size_t
 	snprintf(buf, len, "%s/vps/%s/config.json", d->state_dir, name);
 }
 
+/* Present while the VP runs and should run again if cellsd stops or dies: made at its
+ * start, removed when it stops for any reason but the daemon's own shutdown. */
+static void vp_running_mark_path(struct daemon *d, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vps/%s/running", d->state_dir, name);
+}
+
+static void vp_mark_running(struct vp *vp, bool running)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+	if (running && (ret = write_file_atomic(path, "", 0, 0600)) < 0)
+		log_warn_errno(-ret,
+			       "VP %s: write %s; it will not come back after a restart "
+			       "of cellsd unless its policy is always",
+			       vp->config.name, path);
+	if (!running && unlink(path) < 0 && errno != ENOENT)
+		log_warn_errno(errno, "VP %s: remove %s", vp->config.name, path);
+}
+
+bool vp_should_restart(struct vp *vp)
+{
+	char path[PATH_MAX];
+
+	if (vp->state != VP_STOPPED)
+		return false;
+	switch (vp->config.restart) {
+	case VP_RESTART_ALWAYS:
+		return true;
+	case VP_RESTART_UNLESS_STOPPED:
+		vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+		return access(path, F_OK) == 0;
+	case VP_RESTART_NO:
+		break;
+	}
+	return false;
+}
+
 static void vp_run_dir(struct daemon *d, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/vps/%s", d->run_dir, name);
@@ -252,6 +292,8 @@ static void vp_finish(struct vp *vp)
 	devns_vp_destroy(&vp->devns);
 	vp->exit_watch.fd = -1;
 	vp->state = VP_STOPPED;
+	if (!d->shutting_down)
+		vp_mark_running(vp, false);
 	if (requested)
 		snprintf(reason, sizeof(reason), "stopped");
 	else if (WIFSIGNALED(status))
@@ -375,6 +417,7 @@ int vp_start(struct vp *vp, struct error *err)
 	}
 	if (console_start(vp, err) < 0)
 		log_warn("VP %s: console: %s", vp->config.name, err->msg);
+	vp_mark_running(vp, true);
 	log_info("VP %s started (init pid %d)", vp->config.name, (int)rt->pid);
 	event_state(vp, "started");
 	if (!d->foreground)
@@ -435,6 +478,54 @@ int vp_destroy(struct vp *vp, bool force, struct error *err)
 	log_info("VP %s destroyed", vp->config.name);
 	event_state(vp, "destroyed");
 	free(vp);
+	return 0;
+}
+
+static bool same_devices(const struct vp_config *a, const struct vp_config *b)
+{
+	if (a->ndevices != b->ndevices)
+		return false;
+	for (unsigned i = 0; i < a->ndevices; i++)
+		if (strcmp(a->devices[i].name, b->devices[i].name) != 0 ||
+		    a->devices[i].access != b->devices[i].access)
+			return false;
+	return true;
+}
+
+int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	bool running = vp->state == VP_RUNNING || vp->state == VP_STOPPING;
+	struct cgroup_limits limits = {
+		.memory = config->memory, .pids = config->pids, .cpu_percent = config->cpu_percent};
+	struct cgroup_limits old = {.memory = vp->config.memory,
+				    .pids = vp->config.pids,
+				    .cpu_percent = vp->config.cpu_percent};
+	char path[PATH_MAX];
+	int ret;
+
+	if (vp->state == VP_BROKEN)
+		return error_set(err, 0, "VP %s cannot be configured: %s", vp->config.name,
+				 vp->broken_reason);
+	if (running &&
+	    (strcmp(config->image, vp->config.image) != 0 || !same_devices(config, &vp->config)))
+		return error_set(err, 0, "VP %s is running: stop it to change its image or devices",
+				 vp->config.name);
+	if (strcmp(config->image, vp->config.image) != 0 && !image_exists(d, config->image))
+		return error_set(err, 0, "unknown image '%s' (see `cell image list`)",
+				 config->image);
+	if (running && (ret = cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &limits, err)) < 0)
+		return ret;
+	vp_config_path(d, vp->config.name, path, sizeof(path));
+	if ((ret = vp_config_save(path, config, err)) < 0) {
+		struct error ignored;
+		if (running)
+			cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &old, &ignored);
+		return ret;
+	}
+	vp->config = *config;
+	log_info("VP %s: config changed", vp->config.name);
+	event_state(vp, "configured");
 	return 0;
 }
 

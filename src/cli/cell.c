@@ -21,7 +21,8 @@ static const char usage_text[] =
 	"  image import NAME DIR|TARBALL      make an image of any root file system\n"
 	"  create NAME [--image NAME] [--device DEV=none|shared|exclusive]... [--number NUM]\n"
 	"              [--memory SIZE] [--pids N] [--cpu PERCENT] [--uplink wlan|cell]\n"
-	"              [--background run|throttle|freeze] [--autostart]\n"
+	"              [--restart always|unless-stopped|no] [--autostart]\n"
+	"  config NAME [create's options] [--json]  print or change a VP's config\n"
 	"  start NAME | stop NAME [--timeout S] | destroy NAME [--force]\n"
 	"  list [--json]                      VPs and their state\n"
 	"  switch NAME | next | prev | active the foreground VP\n"
@@ -106,7 +107,14 @@ static int cmd_image(struct cli *cli, int argc, char **argv)
 	return usage_error("bad image command '%s'", argv[1]);
 }
 
-static int cmd_create(struct cli *cli, int argc, char **argv)
+/* The options of create and config: the request's "options" and "devices". */
+struct vp_options {
+	json_t *options, *devices;
+	bool autostart, json;
+	const char *name;
+};
+
+static int parse_vp_options(const char *verb, int argc, char **argv, struct vp_options *o)
 {
 	static const struct option opts[] = {
 		{"image", required_argument, NULL, 'i'},
@@ -117,36 +125,111 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 		{"cpu", required_argument, NULL, 'c'},
 		{"uplink", required_argument, NULL, 'u'},
 		{"background", required_argument, NULL, 'b'},
+		{"restart", required_argument, NULL, 'r'},
 		{"autostart", no_argument, NULL, 'a'},
+		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
-	json_t *options = json_object(), *devices = json_array();
-	json_t *req;
-	bool autostart = false;
 	int opt, idx;
 
+	o->options = json_object();
+	o->devices = json_array();
 	optind = 1;
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		if (opt == '?') {
-			json_decref(options);
-			json_decref(devices);
-			return EXIT_USAGE;
-		}
+		if (opt == '?')
+			return usage_error("bad or incomplete option '%s'", argv[optind - 1]);
 		if (opt == 'd')
-			json_array_append_new(devices, json_string(optarg));
+			json_array_append_new(o->devices, json_string(optarg));
 		else if (opt == 'a')
-			autostart = true;
+			o->autostart = true;
+		else if (opt == 'j' && strcmp(verb, "config") == 0)
+			o->json = true;
+		else if (opt == 'j')
+			return usage_error("%s has no --json", verb);
 		else
-			json_object_set_new(options, opts[idx].name, json_string(optarg));
+			json_object_set_new(o->options, opts[idx].name, json_string(optarg));
 	}
-	if (optind != argc - 1) {
-		json_decref(options);
-		json_decref(devices);
-		return usage_error("create wants exactly one NAME%s", "");
+	if (optind != argc - 1)
+		return usage_error("%s wants exactly one NAME", verb);
+	o->name = argv[optind];
+	return 0;
+}
+
+static void vp_options_free(struct vp_options *o)
+{
+	json_decref(o->options);
+	json_decref(o->devices);
+}
+
+static int cmd_create(struct cli *cli, int argc, char **argv)
+{
+	struct vp_options o = {0};
+	json_t *req;
+	int ret = parse_vp_options("create", argc, argv, &o);
+
+	if (ret == 0) {
+		req = json_pack("{s:s, s:s, s:O, s:O, s:b}", "cmd", "create", "name", o.name,
+				"options", o.options, "devices", o.devices, "autostart",
+				o.autostart);
+		ret = simple(cli, req);
 	}
-	req = json_pack("{s:s, s:s, s:o, s:o, s:b}", "cmd", "create", "name", argv[optind],
-			"options", options, "devices", devices, "autostart", autostart);
-	return simple(cli, req);
+	vp_options_free(&o);
+	return ret;
+}
+
+static void print_config(json_t *config)
+{
+	json_int_t memory = json_integer_value(json_object_get(config, "memory"));
+	json_int_t cpu = json_integer_value(json_object_get(config, "cpu"));
+	json_t *devices = json_object_get(config, "devices"), *right;
+	const char *dev;
+
+	printf("%-10s %s\n", "name", str_of(config, "name", "?"));
+	printf("%-10s %lld\n", "id", (long long)json_integer_value(json_object_get(config, "id")));
+	printf("%-10s %s\n", "state", str_of(config, "state", "?"));
+	printf("%-10s %s\n", "image", str_of(config, "image", "?"));
+	if (memory && memory % (1 << 30) == 0)
+		printf("%-10s %lldG\n", "memory", (long long)memory >> 30);
+	else if (memory && memory % (1 << 20) == 0)
+		printf("%-10s %lldM\n", "memory", (long long)memory >> 20);
+	else if (memory)
+		printf("%-10s %lld bytes\n", "memory", (long long)memory);
+	else
+		printf("%-10s no limit\n", "memory");
+	printf("%-10s %lld\n", "pids",
+	       (long long)json_integer_value(json_object_get(config, "pids")));
+	if (cpu)
+		printf("%-10s %lld%% of a CPU\n", "cpu", (long long)cpu);
+	else
+		printf("%-10s no limit\n", "cpu");
+	printf("%-10s %s\n", "restart", str_of(config, "restart", "?"));
+	printf("%-10s", "devices");
+	json_object_foreach(devices, dev, right) printf(" %s=%s", dev, json_string_value(right));
+	putchar('\n');
+}
+
+/* `cell config NAME` prints the config; with options it changes them and prints the
+ * result. */
+static int cmd_config(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	struct vp_options o = {0};
+	json_t *req;
+	int ret = parse_vp_options("config", argc, argv, &o);
+
+	if (ret == 0) {
+		req = json_pack("{s:s, s:s, s:O, s:O, s:b}", "cmd", "config", "name", o.name,
+				"options", o.options, "devices", o.devices, "autostart",
+				o.autostart);
+		ret = cli_request(cli, req, NULL, 0, &reply) < 0 ? 1 : 0;
+	}
+	if (ret == 0 && o.json)
+		print_json(json_object_get(reply, "config"));
+	else if (ret == 0)
+		print_config(json_object_get(reply, "config"));
+	vp_options_free(&o);
+	return ret;
 }
 
 static int cmd_named(struct cli *cli, int argc, char **argv)
@@ -406,6 +489,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_image(cli, argc, argv);
 	if (strcmp(cmd, "create") == 0)
 		return cmd_create(cli, argc, argv);
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config(cli, argc, argv);
 	if (!strcmp(cmd, "start") || !strcmp(cmd, "stop") || !strcmp(cmd, "destroy") ||
 	    !strcmp(cmd, "switch"))
 		return cmd_named(cli, argc, argv);
@@ -453,9 +538,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* Check the words before bothering the daemon. */
-	static const char *const known[] = {
-		"image", "create", "start", "stop",    "destroy", "list",   "switch",	  "next",
-		"prev",	 "active", "exec",  "console", "stats",	  "events", "screenshot", "input"};
+	static const char *const known[] = {"image",	  "create", "config",  "start", "stop",
+					    "destroy",	  "list",   "switch",  "next",	"prev",
+					    "active",	  "exec",   "console", "stats", "events",
+					    "screenshot", "input"};
 	bool found = false;
 	for (size_t k = 0; k < ARRAY_SIZE(known); k++)
 		found |= strcmp(argv[i], known[k]) == 0;

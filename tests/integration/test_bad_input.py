@@ -192,7 +192,7 @@ def test_start_running_stop_stopped_destroy_running(daemon, host_sleep):
 def test_damaged_config_is_reported_not_lost(daemon, damage):
     d = daemon
     d.cell("create", "bad", "--memory", "96M")
-    d.cell("create", "good")
+    d.cell("create", "good", "--restart", "no")
     d.cell("start", "bad")
     d.sh("bad", "echo precious > /root/precious")
     d.cell("stop", "bad")
@@ -451,7 +451,7 @@ def small_tmpfs():
 def test_disk_full_while_writing_a_config(make_daemon, small_tmpfs):
     d = make_daemon(state=small_tmpfs / "state")
     try:
-        d.cell("create", "first", "--memory", "80M", "--number", "+15550001")
+        d.cell("create", "first", "--memory", "80M", "--pids", "300")
         d.cell("start", "first")
         d.sh("first", "echo kept > /root/kept")
         d.cell("stop", "first")
@@ -512,7 +512,7 @@ def test_broken_vp_keeps_its_id(daemon):
     d.config_path("bad").write_bytes(original[:10])
     d.start()
     assert d.state_of("bad") == "broken"
-    d.cell("create", "third")
+    d.cell("create", "third", "--restart", "no")
     third_id = d.vp("third")["id"]
     assert third_id != bad_id, \
         f"new VP third got id {third_id}, the id of the broken VP bad (same host uids)"

@@ -519,6 +519,19 @@ static void cmd_image_import(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 }
 
+static void cmd_image_rm(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	const char *name = req_string(req, "name");
+
+	(void)fds, (void)nfds;
+	if (!name) {
+		client_reply_error(c, "image rm needs a \"name\"");
+		return;
+	}
+	reply_result(c, image_remove(c->daemon, name, &err), &err);
+}
+
 static void on_screenshot_done(struct job *job, int status)
 {
 	struct client *c = job->client;
@@ -602,6 +615,7 @@ static const struct {
 	{"image.list", cmd_image_list},
 	{"image.build", cmd_image_build},
 	{"image.import", cmd_image_import},
+	{"image.rm", cmd_image_rm},
 	{"screenshot", cmd_screenshot},
 };
 

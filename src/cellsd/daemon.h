@@ -152,6 +152,8 @@ int image_build(struct daemon *d, const char *name, struct client *c, int output
 		struct error *err);
 int image_import(struct daemon *d, const char *name, const char *source, struct client *c,
 		 int output_fd, struct error *err);
+/* Refused while a VP, running or not, uses the image or a job builds it. */
+int image_remove(struct daemon *d, const char *name, struct error *err);
 
 /* control.c */
 int control_listen(struct daemon *d, struct error *err);

@@ -198,8 +198,12 @@ static void cmd_list(struct client *c, json_t *req, int *fds, int nfds)
 	json_t *list = json_array();
 
 	(void)req, (void)fds, (void)nfds;
-	for (struct vp *vp = d->vps; vp && list; vp = vp->next)
-		json_array_append_new(list, vp_describe(vp));
+	for (struct vp *vp = d->vps; vp && list; vp = vp->next) {
+		json_t *j = vp_describe(vp);
+		if (j && vp->note[0])
+			json_object_set_new(j, "note", json_string(vp->note));
+		json_array_append_new(list, j);
+	}
 	client_reply(c, json_pack("{s:b, s:o, s:s?}", "ok", 1, "vps", list, "foreground",
 				  d->foreground ? d->foreground->config.name : NULL));
 }
@@ -405,6 +409,37 @@ static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)
 	close(fd);
 }
 
+/* The console log: its files as descriptors, the sizes they had at the request (what
+ * comes later comes, with "follow", through a pipe that ends with the run). */
+static void cmd_logs(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	struct vp *vp = req_vp(c, req);
+	_cleanup_json_ json_t *reply = NULL;
+	json_t *sizes = json_array();
+	int out[3], nout = 0;
+	bool follow = json_is_true(json_object_get(req, "follow"));
+
+	(void)fds, (void)nfds;
+	if (!vp || !sizes) {
+		if (vp)
+			client_reply_error(c, "out of memory");
+		json_decref(sizes);
+		return;
+	}
+	if (console_logs(vp, follow, out, &nout, sizes, &err) < 0) {
+		json_decref(sizes);
+		client_reply_error(c, err.msg);
+		return;
+	}
+	reply = json_pack("{s:b, s:o, s:b}", "ok", 1, "sizes", sizes, "follow",
+			  nout > (int)json_array_size(sizes));
+	if (!reply || proto_send(c->watch.fd, reply, out, nout, MSG_DONTWAIT) < 0)
+		log_warn("could not hand the log of %s over", vp->config.name);
+	for (int i = 0; i < nout; i++)
+		close(out[i]);
+}
+
 static long self_rss_kb(void)
 {
 	_cleanup_free_ char *text = NULL;
@@ -421,6 +456,8 @@ static json_t *vp_stats(struct vp *vp)
 	json_t *j = json_pack("{s:s, s:s, s:b}", "name", vp->config.name, "state",
 			      vp_state_name(vp->state), "foreground", vp->daemon->foreground == vp);
 
+	if (j && vp->note[0])
+		json_object_set_new(j, "note", json_string(vp->note));
 	if (!j || (vp->state != VP_RUNNING && vp->state != VP_STOPPING))
 		return j;
 	cgroup_read_stats(vp->rt.cgroups, vp->rt.cgroup, &s);
@@ -522,6 +559,19 @@ static void cmd_image_import(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 }
 
+static void cmd_image_rm(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct error err = {{0}};
+	const char *name = req_string(req, "name");
+
+	(void)fds, (void)nfds;
+	if (!name) {
+		client_reply_error(c, "image rm needs a \"name\"");
+		return;
+	}
+	reply_result(c, image_remove(c->daemon, name, &err), &err);
+}
+
 static void on_screenshot_done(struct job *job, int status)
 {
 	struct client *c = job->client;
@@ -600,11 +650,13 @@ static const struct {
 	{"input", cmd_input},
 	{"exec", cmd_exec},
 	{"console", cmd_console},
+	{"logs", cmd_logs},
 	{"stats", cmd_stats},
 	{"events", cmd_events},
 	{"image.list", cmd_image_list},
 	{"image.build", cmd_image_build},
 	{"image.import", cmd_image_import},
+	{"image.rm", cmd_image_rm},
 	{"screenshot", cmd_screenshot},
 };
 

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define CONSOLE_FOLLOWERS_MAX 8
+
 enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
 
 struct client;
@@ -33,6 +35,11 @@ struct vp {
 	struct loop_watch stop_timer;	 /* grace period of a stop */
 	int console_log;
 	size_t console_log_size;
+	char console_line[96]; /* the console's current line, looked at for notes */
+	size_t console_line_len;
+	char note[64]; /* how its rc ended, from cell-init ("rc exited 127") */
+	int log_followers[CONSOLE_FOLLOWERS_MAX]; /* `cell logs -f`: pipes */
+	int nlog_followers;
 	struct client *console_client; /* `cell console` holding the pty, if any */
 	struct client *stop_waiters;   /* chained by client->next_waiter */
 	uint64_t started_ns;
@@ -136,6 +143,11 @@ int console_start(struct vp *vp, struct error *err);
 void console_stop(struct vp *vp);
 int console_attach(struct vp *vp, struct client *c, int *fd, struct error *err);
 void console_detach(struct vp *vp);
+/* The log for `cell logs`: descriptors of the older and the current file (those that
+ * exist, their sizes appended to SIZES), and with FOLLOW, of a running VP, a pipe that
+ * gets what comes next and ends with the run. */
+int console_logs(struct vp *vp, bool follow, int fds[3], int *nfds, json_t *sizes,
+		 struct error *err);
 
 /* jobs.c */
 struct job *job_start(struct daemon *d, pid_t pid, struct client *c, job_done_fn done,
@@ -152,6 +164,8 @@ int image_build(struct daemon *d, const char *name, struct client *c, int output
 		struct error *err);
 int image_import(struct daemon *d, const char *name, const char *source, struct client *c,
 		 int output_fd, struct error *err);
+/* Refused while a VP, running or not, uses the image or a job builds it. */
+int image_remove(struct daemon *d, const char *name, struct error *err);
 
 /* control.c */
 int control_listen(struct daemon *d, struct error *err);

@@ -263,3 +263,61 @@ int image_import(struct daemon *d, const char *name, const char *source, struct 
 		return error_set(err, 0, "%s is neither a directory nor a tarball", source);
 	return image_job(d, name, source, source, fill_from_source, c, output_fd, err);
 }
+
+static void on_remove_done(struct job *job, int status)
+{
+	(void)job;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		log_warn("an image's files could not all be removed (the next start tries again)");
+}
+
+/* The image goes at once (a rename); its files, maybe many, are removed by a child so that
+ * the loop does not wait. What a daemon killed meanwhile leaves, the next one removes
+ * (a hidden entry of STATE/images). */
+int image_remove(struct daemon *d, const char *name, struct error *err)
+{
+	char path[PATH_MAX], gone[PATH_MAX], users[256] = "";
+	struct error inner = {{0}};
+	size_t used = 0;
+	unsigned nusers = 0;
+	pid_t pid;
+
+	if (!name_is_valid(name))
+		return error_set(err, 0, "invalid image name '%s'", name);
+	if (jobs_busy_with(d, name))
+		return error_set(err, 0, "image %s is being built: try again when it is done",
+				 name);
+	if (!image_exists(d, name))
+		return error_set(err, 0, "no image named %s", name);
+	/* A stopped VP needs its image as much as a running one: its upper layer is a diff
+	 * against it. */
+	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		if (strcmp(vp->config.image, name) != 0)
+			continue;
+		if (used < sizeof(users))
+			used += (size_t)snprintf(users + used, sizeof(users) - used, "%s%s",
+						 nusers ? ", " : "", vp->config.name);
+		nusers++;
+	}
+	if (nusers)
+		return error_set(err, 0, "image %s is used by VP%s %s%s", name,
+				 nusers > 1 ? "s" : "", users, used >= sizeof(users) ? "..." : "");
+	snprintf(path, sizeof(path), "%s/images/%s", d->state_dir, name);
+	snprintf(gone, sizeof(gone), "%s/images/.%s.rm-%llu", d->state_dir, name,
+		 (unsigned long long)now_ns());
+	if (rename(path, gone) < 0)
+		return error_set(err, errno, "remove %s", path);
+	log_info("image %s removed", name);
+	event_emit(d, json_pack("{s:s, s:s, s:b}", "event", "image", "name", name, "removed", 1));
+	devns_lock(&d->devns);
+	pid = fork();
+	if (pid != 0)
+		devns_unlock(&d->devns);
+	if (pid == 0) {
+		vp_reset_signals();
+		_exit(rm_rf(gone) < 0 ? 1 : 0);
+	}
+	if (pid < 0 || !job_start(d, pid, NULL, on_remove_done, &inner))
+		rm_rf(gone);
+	return 0;
+}

@@ -4,6 +4,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,7 +39,7 @@ static void usage(FILE *out)
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
 		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
 		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
-		"              [--stop-timeout SECONDS] [--verbose]\n"
+		"              [--stop-timeout SECONDS] [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
@@ -49,11 +50,17 @@ static void usage(FILE *out)
 		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n"
 		"  --input DEVICE  a host evdev device (grabbed) or a FIFO of input_event\n"
 		"                  records, routed to the foreground VP; repeatable\n"
+		"                  (default: none)\n"
 		"  --switch-keys NEXT,PREV\n"
 		"                  the system switch chords, never seen by a VP\n"
-		"                  (default " DEFAULT_SWITCH_KEYS ")\n",
+		"                  (default " DEFAULT_SWITCH_KEYS ")\n"
+		"  --stop-timeout SECONDS\n"
+		"                  grace period of a stop before SIGKILL, 0..3600 (default %u)\n"
+		"  --verbose, -v   debug messages in the log (default: info and above)\n"
+		"  --help, -h      this help\n"
+		"  --version       print \"cellsd " CELLS_VERSION "\" and exit\n",
 		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
-		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT);
+		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S);
 }
 
 static int parse_switch_keys(const char *text, struct devns_settings *s)
@@ -96,6 +103,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"switch-keys", required_argument, NULL, 'k'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *state = DEFAULT_STATE_DIR, *run = DEFAULT_RUN_DIR, *lib = NULL;
@@ -182,6 +190,9 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("cellsd %s\n", CELLS_VERSION);
 			exit(0);
 		default:
 			usage(stderr);

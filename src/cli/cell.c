@@ -1,11 +1,14 @@
 /* cell: the command line of Cells. It speaks only the control protocol of cellsd. */
 #include "cli/client.h"
+#include "cli/help.h"
 #include "common/cleanup.h"
+#include "common/version.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,34 +17,66 @@
 
 #define EXIT_USAGE 2
 
-static const char usage_text[] =
-	"usage: cell [--run DIR] COMMAND [ARG]...\n"
-	"  image build [NAME]                 build an image from its recipe (default minimal)\n"
-	"  image list                         list images\n"
-	"  image import NAME DIR|TARBALL      make an image of any root file system\n"
-	"  create NAME [--image NAME] [--device DEV=none|shared|exclusive]... [--number NUM]\n"
-	"              [--memory SIZE] [--pids N] [--cpu PERCENT] [--uplink wlan|cell]\n"
-	"              [--restart always|unless-stopped|no] [--autostart]\n"
-	"  config NAME [create's options] [--json]  print or change a VP's config\n"
-	"  start NAME | stop NAME [--timeout S] | destroy NAME [--force]\n"
-	"  list [--json]                      VPs and their state\n"
-	"  switch NAME | next | prev | active the foreground VP\n"
-	"  exec NAME -- CMD [ARG]...          run a command inside a VP\n"
-	"  console NAME                       the VP's console (Ctrl-] leaves)\n"
-	"  stats [NAME] [--json]              resource use\n"
-	"  events                             stream events as JSON lines\n"
-	"  screenshot FILE.png                what the screen shows now\n"
-	"  input tap X Y | input key NAME|CHORD\n"
-	"                                     touch or type into the foreground VP\n"
-	"                                     (a chord: ctrl+alt+right)\n"
-	"The daemon is found in --run DIR, $CELLS_RUN, or /run/cells.\n";
-
-static int usage_error(const char *fmt, const char *arg)
+/* "cell: MSG (see cell help VERB)": the one line of every usage error. */
+static int __attribute__((format(printf, 2, 3))) verb_error(const char *verb, const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("cell: ", stderr);
-	fprintf(stderr, fmt, arg);
-	fputs("\n(see cell --help)\n", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see cell help%s%s)\n", verb ? " " : "", verb ? verb : "");
 	return EXIT_USAGE;
+}
+
+#define usage_error(...) verb_error(NULL, __VA_ARGS__)
+
+/* What getopt_long (opterr 0, optstring ":...") refused, as one line. */
+static int option_error(const char *verb, int opt, char **argv)
+{
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+	const char *word = argv[optind - 1];
+	int len = (int)strcspn(word, "=");
+
+	/* A long option is the word itself (up to any "="); a short one is in optopt. */
+	if (strncmp(word, "--", 2) != 0) {
+		word = shortopt;
+		len = 2;
+	}
+	if (opt == ':')
+		return verb_error(verb, "option '%.*s' wants a value", len, word);
+	return verb_error(verb, "unknown option '%.*s'", len, word);
+}
+
+/* Verbs without options: ARGV[1..] must not look like options ("--" ends them, and
+ * goes). Returns the number of words left, or -1 after the error. */
+static int plain_args(int argc, char **argv)
+{
+	int n = 1, i = 1;
+
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] == '-' && argv[i][1]) {
+			verb_error(argv[0], "unknown option '%s'", argv[i]);
+			return -1;
+		}
+		argv[n++] = argv[i];
+	}
+	for (i++; i < argc; i++)
+		argv[n++] = argv[i];
+	return n;
+}
+
+/* WHAT (a verb, or "image rm") got GOT arguments, not what it wants. */
+static int count_error(const char *what, const char *want, int got)
+{
+	char verb[32];
+
+	snprintf(verb, sizeof(verb), "%.*s", (int)strcspn(what, " "), what);
+	if (got == 0)
+		return verb_error(verb, "%s wants %s", what, want);
+	return verb_error(verb, "%s wants %s, not %d argument%s", what, want, got,
+			  got == 1 ? "" : "s");
 }
 
 /* A request that is answered with "ok" alone. */
@@ -66,13 +101,19 @@ static const char *str_of(json_t *obj, const char *key, const char *fallback)
 static int cmd_image(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
+	const char *sub;
 	int out = 2;
 
+	if ((argc = plain_args(argc, argv)) < 0)
+		return EXIT_USAGE;
 	if (argc < 2)
-		return usage_error("image wants build, list or import%s", "");
-	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		return verb_error("image", "image wants build, list, import or rm");
+	sub = argv[1];
+	if (strcmp(sub, "list") == 0) {
 		json_t *img;
 		size_t i;
+		if (argc != 2)
+			return count_error("image list", "no argument", argc - 2);
 		if (cli_request(cli, json_pack("{s:s}", "cmd", "image.list"), NULL, 0, &reply) < 0)
 			return 1;
 		printf("%-20s %-4s %s\n", "NAME", "VPS", "SOURCE");
@@ -82,16 +123,20 @@ static int cmd_image(struct cli *cli, int argc, char **argv)
 			       str_of(img, "source", "-"));
 		return 0;
 	}
-	if (strcmp(argv[1], "build") == 0 && argc <= 3) {
+	if (strcmp(sub, "build") == 0) {
 		const char *name = argc == 3 ? argv[2] : "minimal";
+		if (argc > 3)
+			return count_error("image build", "at most one NAME", argc - 2);
 		if (cli_request(cli, json_pack("{s:s, s:s}", "cmd", "image.build", "name", name),
 				&out, 1, NULL) < 0)
 			return 1;
 		printf("image %s built\n", name);
 		return 0;
 	}
-	if (strcmp(argv[1], "import") == 0 && argc == 4) {
+	if (strcmp(sub, "import") == 0) {
 		char source[PATH_MAX];
+		if (argc != 4)
+			return count_error("image import", "NAME and DIR|TARBALL", argc - 2);
 		if (!realpath(argv[3], source)) {
 			cli_error("%s: %s", argv[3], strerror(errno));
 			return 1;
@@ -104,7 +149,16 @@ static int cmd_image(struct cli *cli, int argc, char **argv)
 		printf("image %s imported from %s\n", argv[2], source);
 		return 0;
 	}
-	return usage_error("bad image command '%s'", argv[1]);
+	if (strcmp(sub, "rm") == 0) {
+		if (argc != 3)
+			return count_error("image rm", "exactly one NAME", argc - 2);
+		if (cli_request(cli, json_pack("{s:s, s:s}", "cmd", "image.rm", "name", argv[2]),
+				NULL, 0, NULL) < 0)
+			return 1;
+		printf("image %s removed\n", argv[2]);
+		return 0;
+	}
+	return verb_error("image", "image has no command '%s': build, list, import or rm", sub);
 }
 
 /* The options of create and config: the request's "options" and "devices". */
@@ -135,10 +189,9 @@ static int parse_vp_options(const char *verb, int argc, char **argv, struct vp_o
 	o->options = json_object();
 	o->devices = json_array();
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		if (opt == '?')
-			return usage_error("bad or incomplete option '%s'", argv[optind - 1]);
+	while ((opt = getopt_long(argc, argv, ":", opts, &idx)) != -1) {
+		if (opt == '?' || opt == ':')
+			return option_error(verb, opt, argv);
 		if (opt == 'd')
 			json_array_append_new(o->devices, json_string(optarg));
 		else if (opt == 'a')
@@ -146,12 +199,12 @@ static int parse_vp_options(const char *verb, int argc, char **argv, struct vp_o
 		else if (opt == 'j' && strcmp(verb, "config") == 0)
 			o->json = true;
 		else if (opt == 'j')
-			return usage_error("%s has no --json", verb);
+			return verb_error(verb, "unknown option '--json'");
 		else
 			json_object_set_new(o->options, opts[idx].name, json_string(optarg));
 	}
 	if (optind != argc - 1)
-		return usage_error("%s wants exactly one NAME", verb);
+		return count_error(verb, "exactly one NAME", argc - optind);
 	o->name = argv[optind];
 	return 0;
 }
@@ -232,14 +285,22 @@ static int cmd_config(struct cli *cli, int argc, char **argv)
 	return ret;
 }
 
+/* start, stop, destroy, switch: a NAME, and --timeout for stop, --force for destroy. */
 static int cmd_named(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
+	static const struct option stop_opts[] = {
 		{"timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
+	static const struct option destroy_opts[] = {
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	static const struct option no_opts[] = {{NULL, 0, NULL, 0}};
 	const char *cmd = argv[0];
+	const struct option *opts = !strcmp(cmd, "stop")      ? stop_opts
+				    : !strcmp(cmd, "destroy") ? destroy_opts
+							      : no_opts;
 	json_t *req;
 	int opt;
 	bool force = false;
@@ -247,62 +308,71 @@ static int cmd_named(struct cli *cli, int argc, char **argv)
 	char *end;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'f' && strcmp(cmd, "destroy") == 0) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt == 'f') {
 			force = true;
-		} else if (opt == 't' && strcmp(cmd, "stop") == 0) {
+		} else if (opt == 't') {
+			errno = 0;
 			timeout = strtol(optarg, &end, 10);
-			if (*end || timeout < 0 || timeout > 3600)
-				return usage_error("--timeout wants 0..3600 seconds, not '%s'",
-						   optarg);
+			if (errno || *end || !optarg[0] || timeout < 0 || timeout > 3600)
+				return verb_error(cmd, "--timeout wants 0..3600 seconds, not '%s'",
+						  optarg);
 		} else {
-			return usage_error("bad option for %s", cmd);
+			return option_error(cmd, opt, argv);
 		}
 	}
 	if (optind != argc - 1)
-		return usage_error("%s wants exactly one NAME", cmd);
+		return count_error(cmd, "exactly one NAME", argc - optind);
 	req = json_pack("{s:s, s:s}", "cmd", cmd, "name", argv[optind]);
 	if (force)
 		json_object_set_new(req, "force", json_true());
 	if (timeout >= 0)
 		json_object_set_new(req, "timeout", json_integer(timeout));
-	if (strcmp(cmd, "switch") == 0) {
-		if (cli_request(cli, req, NULL, 0, NULL) < 0)
-			return 1;
-		return 0;
-	}
 	return simple(cli, req);
 }
 
-static bool want_json(int argc, char **argv, int *nargs)
+/* --json and no other option; the other words are left in ARGV[1..*NARGS]. Returns
+ * false after the error. */
+static bool json_option(int argc, char **argv, int *nargs, bool *json)
 {
-	bool json = false;
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
 
-	*nargs = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			argv[++*nargs] = argv[i];
+	*json = false;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt != 'j') {
+			option_error(argv[0], opt, argv);
+			return false;
+		}
+		*json = true;
 	}
-	return json;
+	*nargs = argc - optind;
+	memmove(argv + 1, argv + optind, sizeof(*argv) * (size_t)*nargs);
+	return true;
 }
 
 static int cmd_list(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
 	int nargs;
-	bool json = want_json(argc, argv, &nargs);
+	bool json;
 	json_t *vp;
 	size_t i;
 
+	if (!json_option(argc, argv, &nargs, &json))
+		return EXIT_USAGE;
 	if (nargs != 0)
-		return usage_error("list takes no argument but --json%s", "");
+		return count_error("list", "no argument but --json", nargs);
 	if (cli_request(cli, json_pack("{s:s}", "cmd", "list"), NULL, 0, &reply) < 0)
 		return 1;
 	if (json)
 		return print_json(json_object_get(reply, "vps"));
-	printf("%-20s %4s %-9s %-12s %8s %s\n", "NAME", "ID", "STATE", "IMAGE", "PID", "FG");
+	printf("%-20s %4s %-9s %-12s %8s %-2s %s\n", "NAME", "ID", "STATE", "IMAGE", "PID", "FG",
+	       "NOTE");
 	json_array_foreach(json_object_get(reply, "vps"), i, vp)
 	{
 		json_t *pid = json_object_get(vp, "pid");
@@ -310,10 +380,11 @@ static int cmd_list(struct cli *cli, int argc, char **argv)
 		if (pid)
 			snprintf(pid_text, sizeof(pid_text), "%lld",
 				 (long long)json_integer_value(pid));
-		printf("%-20s %4lld %-9s %-12s %8s %s\n", str_of(vp, "name", "?"),
+		printf("%-20s %4lld %-9s %-12s %8s %-2s %s\n", str_of(vp, "name", "?"),
 		       (long long)json_integer_value(json_object_get(vp, "id")),
 		       str_of(vp, "state", "?"), str_of(vp, "image", "?"), pid_text,
-		       json_is_true(json_object_get(vp, "foreground")) ? "*" : "");
+		       json_is_true(json_object_get(vp, "foreground")) ? "*" : "",
+		       str_of(vp, "note", ""));
 		if (json_object_get(vp, "error"))
 			printf("  error: %s\n", str_of(vp, "error", ""));
 	}
@@ -325,8 +396,10 @@ static int cmd_foreground(struct cli *cli, int argc, char **argv)
 	_cleanup_json_ json_t *reply = NULL;
 	const char *fg;
 
+	if ((argc = plain_args(argc, argv)) < 0)
+		return EXIT_USAGE;
 	if (argc != 1)
-		return usage_error("%s takes no argument", argv[0]);
+		return count_error(argv[0], "no argument", argc - 1);
 	if (cli_request(cli, json_pack("{s:s}", "cmd", argv[0]), NULL, 0, &reply) < 0)
 		return 1;
 	fg = str_of(reply, "foreground", NULL);
@@ -387,57 +460,69 @@ static int cmd_exec(struct cli *cli, int argc, char **argv)
 	return (int)json_integer_value(json_object_get(reply, "status"));
 }
 
-static void print_size(const char *label, json_t *vp, const char *key)
+/* One field of `cell stats`, under its --json key, with a readable form where it helps. */
+static void print_field(const char *key, json_t *v)
 {
-	json_t *v = json_object_get(vp, key);
-	if (v)
-		printf("  %-14s %.1f MiB\n", label, (double)json_integer_value(v) / 1048576.0);
+	size_t klen = strlen(key);
+	bool bytes = klen > 6 && strcmp(key + klen - 6, "_bytes") == 0;
+	bool usec = klen > 5 && strcmp(key + klen - 5, "_usec") == 0;
+
+	printf("  %-24s ", key);
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+		printf("%lld", (long long)n);
+		if (bytes && n > 0)
+			printf(" (%.1f MiB)", (double)n / 1048576.0);
+		else if (usec && n > 0)
+			printf(" (%.3f s)", (double)n / 1e6);
+	} else if (json_is_real(v)) {
+		printf("%.3f", json_real_value(v));
+	} else if (json_is_string(v)) {
+		printf("%s", json_string_value(v));
+	} else if (json_is_boolean(v)) {
+		printf("%s", json_is_true(v) ? "yes" : "no");
+	} else {
+		_cleanup_free_ char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("%s", text ? text : "?");
+	}
+	putchar('\n');
+}
+
+/* The text shows every field --json has: what the daemon adds shows without a change
+ * here. */
+static void print_fields(json_t *obj, const char *skip)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) if (!skip || strcmp(key, skip) != 0) print_field(key, v);
 }
 
 static int cmd_stats(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
 	int nargs;
-	bool json = want_json(argc, argv, &nargs);
-	json_t *req = json_pack("{s:s}", "cmd", "stats");
-	json_t *d, *vp;
+	bool json;
+	json_t *req, *vp;
 	size_t i;
 
+	if (!json_option(argc, argv, &nargs, &json))
+		return EXIT_USAGE;
 	if (nargs > 1)
-		return usage_error("stats takes at most one NAME%s", "");
+		return count_error("stats", "at most one NAME", nargs);
+	req = json_pack("{s:s}", "cmd", "stats");
 	if (nargs == 1)
 		json_object_set_new(req, "name", json_string(argv[1]));
 	if (cli_request(cli, req, NULL, 0, &reply) < 0)
 		return 1;
 	if (json)
 		return print_json(reply);
-	d = json_object_get(reply, "daemon");
-	printf("cellsd: %lld KiB resident, %lld VPs (%lld running), %lld switches, last %.1f us, "
-	       "cgroup %s\n",
-	       (long long)json_integer_value(json_object_get(d, "rss_kb")),
-	       (long long)json_integer_value(json_object_get(d, "vps")),
-	       (long long)json_integer_value(json_object_get(d, "running")),
-	       (long long)json_integer_value(json_object_get(d, "switches")),
-	       json_real_value(json_object_get(d, "last_switch_usec")), str_of(d, "cgroups", "?"));
+	printf("cellsd\n");
+	print_fields(json_object_get(reply, "daemon"), NULL);
 	json_array_foreach(json_object_get(reply, "vps"), i, vp)
 	{
-		printf("%s: %s%s\n", str_of(vp, "name", "?"), str_of(vp, "state", "?"),
-		       json_is_true(json_object_get(vp, "foreground")) ? ", foreground" : "");
-		if (!json_object_get(vp, "pid"))
-			continue;
-		printf("  %-14s %lld\n", "init pid",
-		       (long long)json_integer_value(json_object_get(vp, "pid")));
-		printf("  %-14s %.1f s\n", "uptime",
-		       json_real_value(json_object_get(vp, "uptime_s")));
-		print_size("memory", vp, "memory_bytes");
-		print_size("memory peak", vp, "memory_peak_bytes");
-		printf("  %-14s %lld of %lld\n", "tasks",
-		       (long long)json_integer_value(json_object_get(vp, "pids")),
-		       (long long)json_integer_value(json_object_get(vp, "pids_limit")));
-		printf("  %-14s %.3f s\n", "cpu",
-		       (double)json_integer_value(json_object_get(vp, "cpu_usec")) / 1e6);
-		printf("  %-14s %lld\n", "oom kills",
-		       (long long)json_integer_value(json_object_get(vp, "oom_kills")));
+		printf("VP %s\n", str_of(vp, "name", "?"));
+		print_fields(vp, "name");
 	}
 	return 0;
 }
@@ -447,8 +532,10 @@ static int cmd_screenshot(struct cli *cli, int argc, char **argv)
 	_cleanup_json_ json_t *reply = NULL;
 	_cleanup_close_ int fd = -1;
 
+	if ((argc = plain_args(argc, argv)) < 0)
+		return EXIT_USAGE;
 	if (argc != 2)
-		return usage_error("screenshot wants exactly one FILE.png%s", "");
+		return count_error("screenshot", "exactly one FILE.png", argc - 1);
 	/* The file is opened here, with the caller's rights, and handed to cellsd. */
 	fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -464,9 +551,10 @@ static int cmd_screenshot(struct cli *cli, int argc, char **argv)
 
 static int cmd_events(struct cli *cli, int argc, char **argv)
 {
-	(void)argv;
+	if ((argc = plain_args(argc, argv)) < 0)
+		return EXIT_USAGE;
 	if (argc != 1)
-		return usage_error("events takes no argument%s", "");
+		return count_error("events", "no argument", argc - 1);
 	if (cli_request(cli, json_pack("{s:s}", "cmd", "events"), NULL, 0, NULL) < 0)
 		return 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -475,10 +563,103 @@ static int cmd_events(struct cli *cli, int argc, char **argv)
 		int ret = proto_recv(cli->sock, &cli->reader, &ev);
 		if (ret < 0)
 			return ret == -ECONNRESET ? 0 : 1;
-		json_dumpf(ev, stdout, JSON_COMPACT);
+		/* 16 digits: "time" to the microsecond. */
+		json_dumpf(ev, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		putchar('\n');
 		json_decref(ev);
 	}
+}
+
+/* Copy SIZE bytes of FD from its start (or, with SIZE < 0, up to its end) to stdout. */
+static int copy_out(int fd, off_t size)
+{
+	char buf[65536];
+	off_t done = 0;
+
+	while (size < 0 || done < size) {
+		size_t want = size < 0 || size - done > (off_t)sizeof(buf) ? sizeof(buf)
+									   : (size_t)(size - done);
+		ssize_t n = size < 0 ? read(fd, buf, want) : pread(fd, buf, want, done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_error("read the log: %s", strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				cli_error("write: %s", strerror(errno));
+				return 1;
+			}
+			off += w;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* cellsd hands over the log files with their sizes at the request and, following a
+ * running VP, a pipe of what comes after; the pipe ends with the run. */
+static int cmd_logs(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	_cleanup_json_ json_t *reply = NULL;
+	bool follow = false;
+	json_t *sizes;
+	size_t nsizes;
+	int opt, ret = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":f", opts, NULL)) != -1) {
+		if (opt != 'f')
+			return option_error("logs", opt, argv);
+		follow = true;
+	}
+	if (optind != argc - 1)
+		return count_error("logs", "exactly one NAME", argc - optind);
+	if (cli_request(cli,
+			json_pack("{s:s, s:s, s:b}", "cmd", "logs", "name", argv[optind], "follow",
+				  follow),
+			NULL, 0, &reply) < 0)
+		return 1;
+	sizes = json_object_get(reply, "sizes");
+	nsizes = json_array_size(sizes);
+	if ((size_t)cli->reader.nfds != nsizes + json_is_true(json_object_get(reply, "follow"))) {
+		cli_error("cellsd sent %d descriptors for %zu logs", cli->reader.nfds, nsizes);
+		return 1;
+	}
+	for (int i = 0; i < cli->reader.nfds && ret == 0; i++)
+		ret = copy_out(cli->reader.fds[i],
+			       (size_t)i < nsizes
+				       ? (off_t)json_integer_value(json_array_get(sizes, i))
+				       : -1);
+	return ret;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct verb_help *v;
+
+	if ((argc = plain_args(argc, argv)) < 0)
+		return EXIT_USAGE;
+	if (argc > 2)
+		return count_error("help", "at most one COMMAND", argc - 1);
+	if (argc == 1) {
+		help_print_all(stdout);
+		return 0;
+	}
+	if (!(v = help_find(argv[1])))
+		return usage_error("no command '%s'", argv[1]);
+	help_print_verb(stdout, v);
+	return 0;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
@@ -500,9 +681,14 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_foreground(cli, argc, argv);
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(cli, argc, argv);
-	if (strcmp(cmd, "console") == 0)
+	if (strcmp(cmd, "console") == 0) {
+		if ((argc = plain_args(argc, argv)) < 0)
+			return EXIT_USAGE;
 		return argc == 2 ? cli_console(cli, argv[1])
-				 : usage_error("console wants exactly one NAME%s", "");
+				 : count_error("console", "exactly one NAME", argc - 1);
+	}
+	if (strcmp(cmd, "logs") == 0)
+		return cmd_logs(cli, argc, argv);
 	if (strcmp(cmd, "stats") == 0)
 		return cmd_stats(cli, argc, argv);
 	if (strcmp(cmd, "events") == 0)
@@ -514,40 +700,73 @@ static int run(struct cli *cli, int argc, char **argv)
 	return usage_error("unknown command '%s'", cmd);
 }
 
+/* --run DIR, --help and --version, anywhere on the line: before "--", and for exec before
+ * its command. The other words stay in order; returns how many (argv[0] included), or -1
+ * after the error. */
+static int global_options(struct cli *cli, int argc, char **argv, bool *help, bool *version)
+{
+	int n = 1, words = 0;
+	bool exec = false, done = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (done) {
+		} else if (strcmp(a, "--") == 0) {
+			done = true;
+		} else if (strcmp(a, "--run") == 0 || strncmp(a, "--run=", 6) == 0) {
+			const char *dir = a[5] ? a + 6 : i + 1 < argc ? argv[++i] : NULL;
+			if (!dir || !dir[0]) {
+				usage_error("--run wants a directory");
+				return -1;
+			}
+			cli->run_dir = dir;
+			continue;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			*help = true;
+			continue;
+		} else if (strcmp(a, "--version") == 0) {
+			*version = true;
+			continue;
+		} else if (a[0] != '-') {
+			if (++words == 1)
+				exec = strcmp(a, "exec") == 0;
+			/* exec's command and its arguments are not ours. */
+			done = exec && words == 3;
+		}
+		argv[n++] = argv[i];
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {.run_dir = getenv("CELLS_RUN"), .sock = -1};
-	int i = 1;
+	const struct verb_help *verb;
+	bool help = false, version = false;
 
 	if (!cli.run_dir || !cli.run_dir[0])
 		cli.run_dir = "/run/cells";
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
-			cli.run_dir = argv[++i];
-		} else if (strncmp(argv[i], "--run=", 6) == 0) {
-			cli.run_dir = argv[i] + 6;
-		} else {
-			return usage_error("unknown option '%s'", argv[i]);
-		}
-	}
-	if (i >= argc) {
-		fputs(usage_text, stderr);
+	if ((argc = global_options(&cli, argc, argv, &help, &version)) < 0)
 		return EXIT_USAGE;
+	if (version) {
+		printf("cell %s\n", CELLS_VERSION);
+		return 0;
 	}
+	if (argc < 2) {
+		help_print_all(help ? stdout : stderr);
+		return help ? 0 : EXIT_USAGE;
+	}
+	if (argv[1][0] == '-')
+		return usage_error("unknown option '%s'", argv[1]);
 	/* Check the words before bothering the daemon. */
-	static const char *const known[] = {"image",	  "create", "config",  "start", "stop",
-					    "destroy",	  "list",   "switch",  "next",	"prev",
-					    "active",	  "exec",   "console", "stats", "events",
-					    "screenshot", "input"};
-	bool found = false;
-	for (size_t k = 0; k < ARRAY_SIZE(known); k++)
-		found |= strcmp(argv[i], known[k]) == 0;
-	if (!found)
-		return usage_error("unknown command '%s'", argv[i]);
-	if (cli_connect(&cli) < 0)
-		return 1;
-	return run(&cli, argc - i, argv + i);
+	if (!(verb = help_find(argv[1])))
+		return usage_error("unknown command '%s'", argv[1]);
+	if (help) {
+		help_print_verb(stdout, verb);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	return run(&cli, argc - 1, argv + 1);
 }

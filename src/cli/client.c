@@ -55,6 +55,11 @@ int cli_request(struct cli *cli, json_t *req, const int *fds, int nfds, json_t *
 		cli_error("out of memory");
 		return -1;
 	}
+	/* Connected at the first request, so that usage errors never reach the daemon. */
+	if (cli->sock < 0 && cli_connect(cli) < 0) {
+		json_decref(req);
+		return -1;
+	}
 	ret = proto_send(cli->sock, req, fds, nfds, 0);
 	json_decref(req);
 	if (ret < 0) {

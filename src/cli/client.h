@@ -14,9 +14,9 @@ struct cli {
 
 /* Connect to RUN_DIR/cellsd.sock; prints the error and returns -1 on failure. */
 int cli_connect(struct cli *cli);
-/* Send REQ (stolen) with FDS; wait for the answer. A failed answer ("ok": false) is printed
- * and gives -1; *REPLY is set on success only. Descriptors that came along stay in
- * cli->reader.fds. */
+/* Send REQ (stolen) with FDS, connecting first if need be; wait for the answer. A failed answer
+ * ("ok": false) is printed and gives -1; *REPLY is set on success only. Descriptors that came along
+ * stay in cli->reader.fds. */
 int cli_request(struct cli *cli, json_t *req, const int *fds, int nfds, json_t **reply);
 /* Print "cell: MSG" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

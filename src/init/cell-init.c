@@ -167,6 +167,14 @@ static void job_exited(struct init_state *st, int status)
 		log_msg("%s exited with status %d", what, WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		log_msg("%s killed by signal %d", what, WTERMSIG(status));
+	/* cellsd shows a note line as the VP's state note (cell list, cell stats); an rc
+	 * ended by a stop is no news. */
+	if (st->job == JOB_RC && !st->stop_requests) {
+		if (WIFEXITED(status))
+			log_msg("note: rc exited %d", WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			log_msg("note: rc killed by signal %d", WTERMSIG(status));
+	}
 	st->job_pid = 0;
 	st->start_pending = st->job == JOB_SHELL && !st->stop_requests;
 }
@@ -247,6 +255,7 @@ static enum job_kind choose_job(void)
 	if (access(SHELL_PATH, X_OK) == 0)
 		return JOB_SHELL;
 	log_msg("no %s and no usable %s (%m): idling", RC_PATH, SHELL_PATH);
+	log_msg("note: no rc and no shell");
 	return JOB_NONE;
 }
 

@@ -134,19 +134,76 @@ def test_errors_stay_one_line_with_control_characters_in_input(daemon):
     assert snapshot(d) == before
 
 
+# Bad command lines: each is refused by `cell` itself (exit 2) with exactly this one line.
+BAD_CLI = [
+    (["frobnicate"], "unknown command 'frobnicate' (see cell help)"),
+    (["--bogus", "list"], "unknown option '--bogus' (see cell help)"),
+    (["--run"], "--run wants a directory (see cell help)"),
+    (["list", "--run"], "--run wants a directory (see cell help)"),
+    (["--run="], "--run wants a directory (see cell help)"),
+    (["help", "nosuch"], "no command 'nosuch' (see cell help)"),
+    (["help", "a", "b"], "help wants at most one COMMAND, not 2 arguments (see cell help help)"),
+    (["create"], "create wants exactly one NAME (see cell help create)"),
+    (["create", "a", "b"], "create wants exactly one NAME, not 2 arguments (see cell help create)"),
+    (["create", "a", "--bogus"], "unknown option '--bogus' (see cell help create)"),
+    (["create", "x", "-x"], "unknown option '-x' (see cell help create)"),
+    (["create", "a", "--memory"], "option '--memory' wants a value (see cell help create)"),
+    (["create", "a", "--autostart=yes"],
+     "unknown option '--autostart' (see cell help create)"),
+    (["start"], "start wants exactly one NAME (see cell help start)"),
+    (["start", "u", "extra"], "start wants exactly one NAME, not 2 arguments (see cell help start)"),
+    (["start", "v", "--bogus"], "unknown option '--bogus' (see cell help start)"),
+    (["start", "u", "--force"], "unknown option '--force' (see cell help start)"),
+    (["stop", "u", "--timeout", "soon"],
+     "--timeout wants 0..3600 seconds, not 'soon' (see cell help stop)"),
+    (["stop", "u", "--timeout", "-1"],
+     "--timeout wants 0..3600 seconds, not '-1' (see cell help stop)"),
+    (["stop", "u", "--timeout"], "option '--timeout' wants a value (see cell help stop)"),
+    (["stop", "u", "--force"], "unknown option '--force' (see cell help stop)"),
+    (["destroy", "u", "--timeout", "3"], "unknown option '--timeout' (see cell help destroy)"),
+    (["destroy"], "destroy wants exactly one NAME (see cell help destroy)"),
+    (["switch"], "switch wants exactly one NAME (see cell help switch)"),
+    (["switch", "u", "-f"], "unknown option '-f' (see cell help switch)"),
+    (["list", "extra"], "list wants no argument but --json, not 1 argument (see cell help list)"),
+    (["list", "--bogus"], "unknown option '--bogus' (see cell help list)"),
+    (["active", "x"], "active wants no argument, not 1 argument (see cell help active)"),
+    (["next", "x"], "next wants no argument, not 1 argument (see cell help next)"),
+    (["prev", "--json"], "unknown option '--json' (see cell help prev)"),
+    (["exec", "u"], "exec wants NAME -- CMD [ARG]... (see cell help)"),
+    (["exec", "u", "--"], "exec wants a command after NAME -- (see cell help)"),
+    (["console"], "console wants exactly one NAME (see cell help console)"),
+    (["console", "u", "-x"], "unknown option '-x' (see cell help console)"),
+    (["logs"], "logs wants exactly one NAME (see cell help logs)"),
+    (["logs", "u", "v"], "logs wants exactly one NAME, not 2 arguments (see cell help logs)"),
+    (["logs", "u", "--tail"], "unknown option '--tail' (see cell help logs)"),
+    (["stats", "a", "b"], "stats wants at most one NAME, not 2 arguments (see cell help stats)"),
+    (["stats", "--jsonx"], "unknown option '--jsonx' (see cell help stats)"),
+    (["events", "x"], "events wants no argument, not 1 argument (see cell help events)"),
+    (["screenshot"], "screenshot wants exactly one FILE.png (see cell help screenshot)"),
+    (["screenshot", "a.png", "b.png"],
+     "screenshot wants exactly one FILE.png, not 2 arguments (see cell help screenshot)"),
+    (["image"], "image wants build, list, import or rm (see cell help image)"),
+    (["image", "nosuch"],
+     "image has no command 'nosuch': build, list, import or rm (see cell help image)"),
+    (["image", "import"], "image import wants NAME and DIR|TARBALL (see cell help image)"),
+    (["image", "import", "x"],
+     "image import wants NAME and DIR|TARBALL, not 1 argument (see cell help image)"),
+    (["image", "build", "a", "b"],
+     "image build wants at most one NAME, not 2 arguments (see cell help image)"),
+    (["image", "list", "x"], "image list wants no argument, not 1 argument (see cell help image)"),
+    (["image", "rm"], "image rm wants exactly one NAME (see cell help image)"),
+    (["image", "rm", "--force", "x"], "unknown option '--force' (see cell help image)"),
+]
+
+
 def test_cli_usage_errors_exit_2(daemon):
     d = daemon
     d.create_start("u")
-    for args in (["frobnicate"], ["--bogus", "list"], ["create"], ["create", "a", "b"],
-                 ["create", "a", "--bogus"], ["create", "a", "--memory"],
-                 ["start"], ["start", "u", "extra"], ["stop", "u", "--timeout", "soon"],
-                 ["stop", "u", "--timeout", "-1"], ["stop", "u", "--force"],
-                 ["destroy", "u", "--timeout", "3"], ["list", "extra"], ["active", "x"],
-                 ["next", "x"], ["exec", "u"], ["exec", "u", "--"], ["console"],
-                 ["stats", "a", "b"], ["events", "x"], ["image"], ["image", "nosuch"]):
+    for args, line in BAD_CLI:
         r = d.cell(*args, check=False)
         assert r.returncode == 2, f"expected a usage error (2) for {args}: " + repr(r)
-        assert r.stderr.strip(), args
+        assert r.stderr == f"cell: {line}\n", args
+        assert r.stdout == "", args
     # None of them reached the daemon: the VP is untouched.
     assert d.vp("u")["state"] == "running"
     r = subprocess.run([str(d.argv()[0]), "--bogus"], capture_output=True, text=True)
@@ -475,7 +532,7 @@ def test_disk_full_while_writing_a_config(make_daemon, small_tmpfs):
         assert set(d.list()) == {"first"}
         assert not (d.state / "vps" / "second").exists(), "half-made VP left behind"
         leftovers = [n for n in os.listdir(d.state / "vps" / "first")
-                     if n not in ("config.json", "upper", "work")]
+                     if n not in ("config.json", "upper", "work", "console.log")]
         assert not leftovers, f"temp files left: {leftovers}"
         assert d.config_path("first").read_bytes() == config
         # After a restart (still full), the first VP is loaded as it was.

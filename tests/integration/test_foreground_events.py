@@ -159,3 +159,29 @@ def test_subscriber_that_does_not_read_is_no_brake(daemon):
         assert d.exec("a", "true", timeout=10).returncode == 0
     finally:
         stuck.close()
+
+
+def test_event_times_to_the_microsecond(daemon):
+    d = daemon
+    p, ev = start_events(d)
+    try:
+        with d.connect() as s:
+            for name in ("t1", "t2", "t3"):
+                s.sendall((json.dumps({"cmd": "create", "name": name}) + "\n").encode())
+                assert json.loads(read_line(s))["ok"] is True
+                time.sleep(0.003)
+        got = []
+        for name in ("t1", "t2", "t3"):
+            e = ev.wait_for(lambda e, n=name: e.get("vp") == n)
+            assert e, ev.seen
+            got.append(e)
+        times = [e["time"] for e in got]
+        assert times == sorted(times) and len(set(times)) == 3, got
+        # 3 ms apart, told to the microsecond (not to the second, nor to 10 s).
+        assert all(b - a >= 0.0025 for a, b in zip(times, times[1:])), times
+        for e in got:
+            assert e["time_us"] == round(e["time"] * 1e6), e
+            assert abs(e["time"] - time.time()) < 60, e
+    finally:
+        p.kill()
+        p.wait()

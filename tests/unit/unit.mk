@@ -14,6 +14,7 @@ UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
 UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
+UNIT_SRC_test_help   := src/cli/help.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)

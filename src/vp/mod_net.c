@@ -1,4 +1,4 @@
-/* The VP's own network namespace (only lo for now) and its hostname. */
+/* The VP's own network namespace (only lo for now). */
 #include "vp/runtime.h"
 
 #include <errno.h>
@@ -13,8 +13,7 @@ static int net_enter(struct vp_runtime *rt, struct error *err)
 	struct ifreq ifr = {0};
 	int sock, ret = 0;
 
-	if (sethostname(rt->config->name, strlen(rt->config->name)) < 0)
-		return error_set(err, errno, "sethostname");
+	(void)rt;
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return error_set(err, errno, "socket");

@@ -9,12 +9,16 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Device nodes a VP gets from the host, bind-mounted: they are harmless to share. */
@@ -189,6 +193,88 @@ static int setup_dev(struct vp_runtime *rt, struct error *err)
 	return 0;
 }
 
+/* The directories that get a fresh tmpfs at every start, as on a booted machine (systemd
+ * mounts both), unless the image's /etc/cells/tmpfs lists those it wants ("/run /tmp",
+ * one, or none: an empty file). */
+static const struct {
+	const char *name, *mode;
+} tmpfs_dirs[] = {{"run", "0755"}, {"tmp", "1777"}};
+
+/* Paths in the VP's root are resolved inside it: before pivot_root an absolute symlink of
+ * the image would otherwise lead to the host's files. */
+static int open_in_root(int root_fd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | resolve};
+
+	return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+/* Which of tmpfs_dirs the image wants, as a bit set. */
+static unsigned tmpfs_wanted(int root_fd)
+{
+	char text[256], word[16];
+	unsigned wanted = 0;
+	int fd = open_in_root(root_fd, "etc/cells/tmpfs", O_RDONLY | O_NOCTTY, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return (1u << ARRAY_SIZE(tmpfs_dirs)) - 1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	for (const char *p = text; *p;) {
+		size_t len;
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		len = strcspn(p, " \t\r\n");
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		for (size_t i = 0; i < ARRAY_SIZE(tmpfs_dirs); i++)
+			if (strcmp(word + (word[0] == '/'), tmpfs_dirs[i].name) == 0)
+				wanted |= 1u << i;
+		p += len;
+	}
+	return wanted;
+}
+
+/* A tmpfs on DIR of the VP's root; a DIR that the image made a symlink is left as it is. */
+static int mount_tmpfs(int root_fd, const char *dir, const char *mode, struct error *err)
+{
+	_cleanup_close_ int target = -1, fsfd = -1, mnt = -1;
+
+	if (mkdirat(root_fd, dir, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir /%s", dir);
+	target = open_in_root(root_fd, dir, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (target < 0)
+		return errno == ELOOP || errno == ENOTDIR ? 0
+							  : error_set(err, errno, "open /%s", dir);
+	fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return error_set(err, errno, "fsopen tmpfs");
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return fs_error(fsfd, err, errno, "create a tmpfs");
+	mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		return fs_error(fsfd, err, errno, "fsmount tmpfs");
+	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return error_set(err, errno, "mount a tmpfs on /%s", dir);
+	return 0;
+}
+
+static int mount_tmpfs_dirs(int root_fd, struct error *err)
+{
+	unsigned wanted = tmpfs_wanted(root_fd);
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(tmpfs_dirs); i++)
+		if ((wanted & (1u << i)) &&
+		    (ret = mount_tmpfs(root_fd, tmpfs_dirs[i].name, tmpfs_dirs[i].mode, err)) < 0)
+			return ret;
+	return 0;
+}
+
 static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 {
 	const unsigned long kernfs_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
@@ -213,7 +299,7 @@ static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 	/* Read-write until seal.c has written the nested namespace's id maps through it. */
 	if (mount("proc", "proc", "proc", kernfs_flags & ~MS_RDONLY, NULL) < 0)
 		return error_set(err, errno, "mount proc");
-	if ((ret = setup_dev(rt, err)) < 0)
+	if ((ret = setup_dev(rt, err)) < 0 || (ret = mount_tmpfs_dirs(rt->rootfs_fd, err)) < 0)
 		return ret;
 	/* seal.c pivots into the new root and seals it. */
 	return vp_seal(err);

@@ -71,6 +71,7 @@ extern const struct vp_module vp_module_cgroup;
 extern const struct vp_module vp_module_user;
 extern const struct vp_module vp_module_console;
 extern const struct vp_module vp_module_rootfs;
+extern const struct vp_module vp_module_machine;
 extern const struct vp_module vp_module_net;
 extern const struct vp_module vp_module_security;
 

@@ -27,8 +27,8 @@
 /* The order matters: the cgroup holds the child before it runs anything, the uid map must
  * exist before the rootfs is idmapped, and the restrictions come last, just before exec. */
 static const struct vp_module *const modules[] = {
-	&vp_module_cgroup, &vp_module_console, &vp_module_user,
-	&vp_module_rootfs, &vp_module_net,     &vp_module_security,
+	&vp_module_cgroup,  &vp_module_console, &vp_module_user,     &vp_module_rootfs,
+	&vp_module_machine, &vp_module_net,	&vp_module_security,
 };
 
 void vp_runtime_init(struct vp_runtime *rt)

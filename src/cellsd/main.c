@@ -401,6 +401,7 @@ static void shutdown_daemon(struct daemon *d)
 {
 	char path[PATH_MAX];
 
+	input_play_stop_all(d);
 	snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/cellsd.pid", d->run_dir);

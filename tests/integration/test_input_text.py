@@ -53,7 +53,7 @@ def keys_reader(d, name="v", ms=1500):
     return Reader(d, name, "read", "/dev/input/event1", ms)
 
 
-@pytest.mark.parametrize("text", ["Hello, World!", "a:b@c", "x\ty\nz"])
+@pytest.mark.parametrize("text", ["Hello, World!", "a:b@c", "x\ty\nz", "--x -y"])
 def test_text_is_typed_with_shift(daemon, evprobe, text):  # noqa: F811
     d = daemon
     add(d, evprobe, "v")
@@ -163,6 +163,23 @@ def test_text_after_text_waits_its_turn(daemon, evprobe):  # noqa: F811
     d.cell("input", "text", "Ef!")
     assert first.wait(timeout=10) == 0
     assert r.events() == typed("AbCd" * 25 + "Ef!")
+
+
+def test_a_switch_stops_the_text(daemon, evprobe):  # noqa: F811
+    """The rest of a text never goes to the VP that comes to the foreground."""
+    d = daemon
+    add(d, evprobe, "v")
+    add(d, evprobe, "w")
+    d.cell("switch", "v")
+    other = keys_reader(d, "w", ms=1500)
+    text = subprocess.Popen([str(CELL), "--run", str(d.run), "input", "text", "z" * 300],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.4)
+    d.cell("switch", "w")
+    out, err = text.communicate(timeout=10)
+    assert text.returncode == 1 and "foreground VP changed" in err, (text.returncode, err)
+    assert err.count("\n") == 1 and "of 300 characters" in err, err
+    assert other.events() == []
 
 
 @pytest.mark.parametrize("args,words", [

@@ -119,7 +119,7 @@ static void play_begin(struct input_play *p)
 		.it_interval = {.tv_sec = p->tick_ns / 1000000000LL,
 				.tv_nsec = p->tick_ns % 1000000000LL},
 	};
-	char msg[128];
+	struct error err = {{0}};
 	int ret = 0;
 
 	p->switches = d->switches;
@@ -127,13 +127,13 @@ static void play_begin(struct input_play *p)
 	p->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (p->timer.fd < 0 || timerfd_settime(p->timer.fd, 0, &its, NULL) < 0 ||
 	    (ret = loop_add(&d->loop, &p->timer, EPOLLIN)) < 0) {
-		snprintf(msg, sizeof(msg), "input: timer: %s", strerror(ret < 0 ? -ret : errno));
-		log_warn("%s", msg);
+		error_set(&err, ret < 0 ? -ret : errno, "input: timer");
+		log_warn("%s", err.msg);
 		if (p->timer.fd >= 0) { /* not watched: play_finish must not loop_del it */
 			close(p->timer.fd);
 			p->timer.fd = -1;
 		}
-		play_finish(p, msg);
+		play_finish(p, err.msg);
 	}
 }
 

@@ -263,8 +263,16 @@ static int press_keys(struct input *in, const char *spec)
 			{KEYMAP_ALT, KEY_LEFTALT},
 			{KEYMAP_SHIFT, KEY_LEFTSHIFT},
 			{KEYMAP_META, KEY_LEFTMETA}};
-	struct key_chord chord = {0, keymap_from_name(spec)};
+	struct key_chord chord = {0, 0};
+	unsigned code;
+	bool shift;
 
+	/* One character is that character, as typed: "A" is shift+a, ":" shift+semicolon. */
+	if (spec[0] && !spec[1] && keymap_from_char((unsigned char)spec[0], &code, &shift) == 0) {
+		input_key_shift(in, code, 1, shift, true);
+		return 0;
+	}
+	chord.key = keymap_from_name(spec);
 	if (!chord.key && keymap_parse_chord(spec, &chord) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(mod_keys); i++)
@@ -278,13 +286,32 @@ static int press_keys(struct input *in, const char *spec)
 	return 0;
 }
 
-/* Input from the root, as from a VNC client: a tap at a point, a key, a chord. */
+/* Whether X, Y is on the screen; if not, answers so, naming WHAT. */
+static bool on_screen(struct client *c, const char *what, json_int_t x, json_int_t y, int width,
+		      int height)
+{
+	char msg[128];
+
+	if (x >= 0 && y >= 0 && x < width && y < height)
+		return true;
+	snprintf(msg, sizeof(msg), "%s wants X and Y on the screen (0..%d, 0..%d)", what, width - 1,
+		 height - 1);
+	client_reply_error(c, msg);
+	return false;
+}
+
+#define SWIPE_MS_MAX 10000 /* as its error says */
+
+/* Input from the root, as from a VNC client: a tap at a point, a key, a chord; text and
+ * swipes take time and answer when done (input_play.c). */
 static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct input *in = devns_global(&c->daemon->devns, "input");
-	json_t *tap = json_object_get(req, "tap");
+	json_t *tap = json_object_get(req, "tap"), *swipe = json_object_get(req, "swipe");
+	json_t *text = json_object_get(req, "text");
 	const char *key = req_string(req, "key");
-	json_int_t x, y;
+	struct error err = {{0}};
+	json_int_t x, y, x2, y2, ms = 300;
 	int width, height;
 
 	(void)fds, (void)nfds;
@@ -293,27 +320,46 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	input_size(in, &width, &height);
+	if ((tap != NULL) + (swipe != NULL) + (text != NULL) + (key != NULL) != 1) {
+		client_reply_error(c, "input wants one of \"tap\": [X, Y], \"key\": NAME, "
+				      "\"text\": STRING or \"swipe\": [X1, Y1, X2, Y2, MS]");
+		return;
+	}
 	if (tap) {
-		if (json_unpack(tap, "[II!]", &x, &y) < 0 || x < 0 || y < 0 || x >= width ||
-		    y >= height) {
-			char msg[96];
-			snprintf(msg, sizeof(msg),
-				 "a tap wants X and Y on the screen (0..%d, 0..%d)", width - 1,
-				 height - 1);
-			client_reply_error(c, msg);
+		if (json_unpack(tap, "[II!]", &x, &y) < 0)
+			x = y = -1;
+		if (!on_screen(c, "a tap", x, y, width, height))
 			return;
-		}
 		input_pointer(in, (int)x, (int)y, true);
 		input_pointer(in, (int)x, (int)y, false);
-	} else if (key) {
-		if (press_keys(in, key) < 0) {
-			char msg[160];
-			snprintf(msg, sizeof(msg), "unknown key or chord '%.64s'", key);
-			client_reply_error(c, msg);
+	} else if (swipe) {
+		if (json_unpack(swipe, "[IIII!]", &x, &y, &x2, &y2) < 0 &&
+		    json_unpack(swipe, "[IIIII!]", &x, &y, &x2, &y2, &ms) < 0)
+			x = y = -1;
+		if (!on_screen(c, "a swipe", x, y, width, height) ||
+		    !on_screen(c, "a swipe", x2, y2, width, height))
+			return;
+		if (ms < 0 || ms > SWIPE_MS_MAX) {
+			client_reply_error(c, "a swipe takes 0..10000 ms");
 			return;
 		}
-	} else {
-		client_reply_error(c, "input wants \"tap\": [X, Y] or \"key\": NAME");
+		if (input_play_swipe(c->daemon, c, (const int[]){(int)x, (int)y, (int)x2, (int)y2},
+				     (unsigned)ms, &err) < 0)
+			client_reply_error(c, err.msg);
+		return; /* answered when done */
+	} else if (text) {
+		if (!json_is_string(text)) {
+			client_reply_error(c, "\"text\" must be a string");
+			return;
+		}
+		if (input_play_text(c->daemon, c, json_string_value(text), json_string_length(text),
+				    &err) < 0)
+			client_reply_error(c, err.msg);
+		return; /* answered when done */
+	} else if (press_keys(in, key) < 0) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "unknown key or chord '%.64s'", key);
+		client_reply_error(c, msg);
 		return;
 	}
 	client_reply(c, json_pack("{s:b}", "ok", 1));

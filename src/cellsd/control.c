@@ -43,6 +43,7 @@ static void client_close(struct client *c)
 		c->console_vp = NULL;
 	}
 	job_cancel_client(d, c);
+	input_play_cancel_client(d, c);
 	if (!c->busy)
 		client_free(c);
 }

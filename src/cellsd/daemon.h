@@ -21,6 +21,7 @@ enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
 
 struct client;
 struct web_conn;
+struct input_play;
 
 struct vp {
 	struct vp *next;
@@ -101,6 +102,7 @@ struct daemon {
 	bool web_required;
 	struct loop_watch web_listener;
 	struct web_conn *web_conns;
+	struct input_play *input_plays; /* text and swipes: the first plays, the rest wait */
 	struct vp *vps;
 	struct vp *foreground;
 	struct client *clients;
@@ -180,6 +182,17 @@ void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
 /* events.c */
 void event_emit(struct daemon *d, json_t *event);
 void event_state(struct vp *vp, const char *reason);
+
+/* input_play.c: `cell input text` and `swipe`, paced on the loop; each answers its client
+ * when done */
+#define INPUT_TEXT_MAX 4096 /* bytes */
+int input_play_text(struct daemon *d, struct client *c, const char *text, size_t len,
+		    struct error *err);
+int input_play_swipe(struct daemon *d, struct client *c, const int xy[4], unsigned ms,
+		     struct error *err);
+/* Its client went: what it asked for ends, and no answer is due. */
+void input_play_cancel_client(struct daemon *d, struct client *c);
+void input_play_stop_all(struct daemon *d);
 
 /* web.c: the page with noVNC and the switch buttons */
 int web_start(struct daemon *d, const char *addr, int port, struct error *err);

@@ -472,6 +472,7 @@ static void shutdown_daemon(struct daemon *d)
 {
 	char path[PATH_MAX];
 
+	input_play_stop_all(d);
 	while (d->clients) {
 		struct client *c = d->clients;
 		d->clients = c->next;

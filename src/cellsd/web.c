@@ -1,8 +1,10 @@
 /* The web page of `cellsd --web ADDR:PORT`: the phone through noVNC (Debian's novnc files),
- * a list of the VPs with their state, and buttons to switch. A small HTTP/1.0 server in the
- * event loop: GET /, GET /novnc/FILE, GET /api/vps, POST /api/switch?name=NAME.
- * Like the control socket it can switch VPs, so it listens on loopback unless told
- * otherwise. */
+ * a list of the VPs with their state, and buttons to switch, start and stop them. A small
+ * HTTP/1.0 server in the event loop: GET /, /phone.html, /novnc/FILE, /favicon.ico,
+ * /api/vps; POST /api/switch|start|stop?name=NAME, /api/next, /api/prev.
+ * Like the control socket it can switch, start and stop VPs, so it listens on loopback
+ * unless told otherwise, and takes a POST from its own page only (not from another site's
+ * page in the same browser). */
 #include "cellsd/daemon.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -30,45 +32,115 @@ struct web_conn {
 	size_t len;
 };
 
+/* The page: the VP list with a switch, a start and a stop button per VP, beside the phone.
+ * The list is polled, and again after a failure with a growing wait (cellsd restarting). */
 static const char index_html[] =
 	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Cells</title>\n"
+	"<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
 	"<style>body{font-family:sans-serif;margin:0;display:flex;background:#222;color:#eee}"
-	"#side{width:220px;padding:12px}#phone{flex:1;height:100vh;border:0}"
-	"button{display:block;width:100%%;margin:4px 0;padding:8px;font-size:15px}"
-	"button.fg{font-weight:bold;background:#4caf50;color:#fff}</style></head><body>\n"
-	"<div id=\"side\"><h2>Cells</h2><div id=\"vps\"></div>"
+	"#side{width:260px;padding:12px}#phone{flex:1;height:100vh;border:0}"
+	"button{padding:8px;font-size:15px}#side p button{display:block;width:100%%;margin:4px 0}"
+	".row{display:flex;gap:4px;margin:4px 0}.row .sw{flex:1}"
+	"button.fg{font-weight:bold;background:#4caf50;color:#fff}"
+	"#conn{font-size:13px;color:#f88}</style></head><body>\n"
+	"<div id=\"side\"><h2>Cells</h2><div id=\"vps\"></div><div id=\"conn\"></div>"
 	"<p><button id=\"prev\">&larr; prev</button><button id=\"next\">next &rarr;</button></p>"
 	"<p style=\"font-size:13px;color:#aaa\">A click on the phone is a touch, keys are "
 	"keys: both reach the foreground VP only. Ctrl+Alt+&rarr; / &larr; switch.</p>"
 	"</div>\n<iframe id=\"phone\"></iframe>\n<script>\n"
 	"const vncPort = %d;\n"
-	"document.getElementById('phone').src = '/novnc/vnc_lite.html?host=' +\n"
+	"document.getElementById('phone').src = '/phone.html?host=' +\n"
 	"  location.hostname + '&port=' + vncPort + '&path=websockify&scale=true';\n"
-	"async function post(url) { await fetch(url, {method: 'POST'}); refresh(); }\n"
+	"async function post(url) {\n"
+	"  try { await fetch(url, {method: 'POST'}); } catch (e) {}\n"
+	"  refresh();\n"
+	"}\n"
+	"function button(row, cls, label, onclick) {\n"
+	"  const b = document.createElement('button'); b.className = cls;\n"
+	"  b.textContent = label; b.onclick = onclick; row.appendChild(b); return b;\n"
+	"}\n"
 	/* The buttons are updated in place: one rebuilt under a click (between its mouse
 	 * down and up) would lose the click. */
-	"async function refresh() {\n"
-	"  const r = await fetch('/api/vps'); const j = await r.json();\n"
+	"function show(j) {\n"
 	"  const box = document.getElementById('vps'); const seen = new Set();\n"
 	"  for (const vp of j.vps) {\n"
 	"    seen.add(vp.name);\n"
-	"    let b = [...box.children].find((e) => e.dataset.vp === vp.name);\n"
-	"    if (!b) {\n"
-	"      b = document.createElement('button'); b.dataset.vp = vp.name;\n"
-	"      b.onclick = () => post('/api/switch?name=' + encodeURIComponent(vp.name));\n"
-	"      box.appendChild(b);\n"
+	"    const q = encodeURIComponent(vp.name);\n"
+	"    let row = [...box.children].find((e) => e.dataset.row === vp.name);\n"
+	"    if (!row) {\n"
+	"      row = document.createElement('div'); row.className = 'row';\n"
+	"      row.dataset.row = vp.name;\n"
+	"      button(row, 'sw', '', () => post('/api/switch?name=' + q)).dataset.vp = vp.name;\n"
+	"      button(row, 'start', 'start', () => post('/api/start?name=' + q));\n"
+	"      button(row, 'stop', 'stop', () => post('/api/stop?name=' + q));\n"
+	"      box.appendChild(row);\n"
 	"    }\n"
-	"    const text = vp.name + ' (' + vp.state + ')';\n"
+	"    const b = row.querySelector('.sw'), text = vp.name + ' (' + vp.state + ')';\n"
 	"    if (b.textContent !== text) b.textContent = text;\n"
 	"    b.disabled = vp.state !== 'running';\n"
-	"    b.className = vp.foreground ? 'fg' : '';\n"
+	"    b.className = vp.foreground ? 'sw fg' : 'sw';\n"
+	"    row.querySelector('.start').disabled = vp.state !== 'stopped';\n"
+	"    row.querySelector('.stop').disabled = vp.state !== 'running';\n"
 	"  }\n"
-	"  for (const b of [...box.children]) if (!seen.has(b.dataset.vp)) b.remove();\n"
+	"  for (const r of [...box.children]) if (!seen.has(r.dataset.row)) r.remove();\n"
+	"}\n"
+	"let timer = null, wait = 1000;\n"
+	"async function refresh() {\n"
+	"  clearTimeout(timer);\n"
+	"  try {\n"
+	"    const r = await fetch('/api/vps'); show(await r.json());\n"
+	"    document.getElementById('conn').textContent = ''; wait = 1000;\n"
+	"  } catch (e) {\n"
+	"    document.getElementById('conn').textContent = 'cellsd unreachable: retrying';\n"
+	"    wait = Math.min(wait * 2, 8000);\n"
+	"  }\n"
+	"  timer = setTimeout(refresh, wait);\n"
 	"}\n"
 	"document.getElementById('next').onclick = () => post('/api/next');\n"
 	"document.getElementById('prev').onclick = () => post('/api/prev');\n"
-	"refresh(); setInterval(refresh, 1000);\n"
+	"refresh();\n"
 	"</script></body></html>\n";
+
+/* The phone: noVNC's RFB client (Debian's files, under /novnc/), connected again after a
+ * loss with a growing wait (0.5 s, doubled up to 8 s), so the page comes back by itself
+ * when cellsd restarts. */
+static const char phone_html[] =
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Cells phone</title>\n"
+	"<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
+	"<style>html,body{height:100%;margin:0}body{display:flex;flex-direction:column;"
+	"background:#333}#status{font:bold 12px sans-serif;color:#fff;background:#6e84a3;"
+	"padding:4px;text-align:center}#screen{flex:1;overflow:hidden}</style>\n"
+	"<script type=\"module\">\n"
+	"import RFB from '/novnc/core/rfb.js';\n"
+	"const q = new URLSearchParams(location.search);\n"
+	"const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') +\n"
+	"  (q.get('host') || location.hostname) + ':' + (q.get('port') || location.port) + '/' +\n"
+	"  (q.get('path') || 'websockify');\n"
+	"let wait = 500, name = 'Cells';\n"
+	"function status(text) { document.getElementById('status').textContent = text; }\n"
+	"function connect() {\n"
+	"  status('Connecting');\n"
+	"  const rfb = new RFB(document.getElementById('screen'), url);\n"
+	"  rfb.scaleViewport = q.get('scale') === 'true';\n"
+	"  rfb.addEventListener('desktopname', (e) => { name = e.detail.name; });\n"
+	"  rfb.addEventListener('connect', () => {\n"
+	"    wait = 500; status('Connected to ' + name);\n"
+	"  });\n"
+	"  rfb.addEventListener('disconnect', () => {\n"
+	"    status('Disconnected: connecting again in ' + wait / 1000 + ' s');\n"
+	"    setTimeout(connect, wait); wait = Math.min(wait * 2, 8000);\n"
+	"  });\n"
+	"}\n"
+	"connect();\n"
+	"</script></head><body><div id=\"status\">Loading</div><div id=\"screen\"></div>"
+	"</body></html>\n";
+
+/* A phone in the colours of the page, as the browser's icon for it. */
+static const char favicon_svg[] =
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+	"<rect x=\"7\" y=\"1\" width=\"18\" height=\"30\" rx=\"3\" fill=\"#222\"/>"
+	"<rect x=\"9\" y=\"4\" width=\"14\" height=\"22\" fill=\"#4caf50\"/>"
+	"<circle cx=\"16\" cy=\"28.5\" r=\"1.3\" fill=\"#eee\"/></svg>\n";
 
 static void conn_free(struct web_conn *c)
 {
@@ -105,6 +177,7 @@ static void respond(int fd, int status, const char *type, const char *body, size
 			 "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
 			 status,
 			 status == 200	 ? "OK"
+			 : status == 403 ? "Forbidden"
 			 : status == 404 ? "Not Found"
 					 : "Error",
 			 type, len);
@@ -185,20 +258,43 @@ static json_t *vp_list(struct daemon *d)
 			 d->foreground ? d->foreground->config.name : NULL);
 }
 
-/* The root's switch, from the page's buttons. */
-static void web_switch(struct daemon *d, int fd, const char *what, const char *query)
+/* The VP named by QUERY ("name=NAME"), or NULL after answering why not. */
+static struct vp *query_vp(struct daemon *d, int fd, const char *query)
+{
+	char name[NAME_MAX_LEN + 1] = "";
+	struct vp *vp = NULL;
+
+	if (!query || strncmp(query, "name=", 5) != 0 ||
+	    snprintf(name, sizeof(name), "%s", query + 5) >= (int)sizeof(name) ||
+	    !name_is_valid(name) || !(vp = vp_find(d, name)))
+		respond_json(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "no such VP"));
+	return vp;
+}
+
+/* The root's switch, start and stop, from the page's buttons. */
+static void web_action(struct daemon *d, int fd, const char *what, const char *query)
 {
 	struct error err = {{0}};
 	struct vp *to = NULL;
-	char name[NAME_MAX_LEN + 1] = "";
+	int ret;
 
-	if (strcmp(what, "switch") == 0) {
-		if (!query || strncmp(query, "name=", 5) != 0 ||
-		    snprintf(name, sizeof(name), "%s", query + 5) >= (int)sizeof(name) ||
-		    !name_is_valid(name) || !(to = vp_find(d, name))) {
-			respond_json(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "no such VP"));
+	if (strcmp(what, "start") == 0 || strcmp(what, "stop") == 0) {
+		if (!(to = query_vp(d, fd, query)))
+			return;
+		/* A stop is answered at once: the list shows it stopping, then stopped. */
+		ret = strcmp(what, "start") == 0 ? vp_start(to, &err)
+						 : vp_stop(to, d->stop_timeout_s, NULL, &err);
+		if (ret < 0) {
+			respond_json(fd, json_pack("{s:b, s:s}", "ok", 0, "error", err.msg));
 			return;
 		}
+		respond_json(fd,
+			     json_pack("{s:b, s:s}", "ok", 1, "state", vp_state_name(to->state)));
+		return;
+	}
+	if (strcmp(what, "switch") == 0) {
+		if (!(to = query_vp(d, fd, query)))
+			return;
 	} else {
 		to = foreground_neighbour(d, strcmp(what, "next") == 0 ? 1 : -1);
 	}
@@ -210,8 +306,37 @@ static void web_switch(struct daemon *d, int fd, const char *what, const char *q
 	respond_json(fd, json_pack("{s:b, s:s}", "ok", 1, "foreground", to->config.name));
 }
 
-static void handle_request(struct daemon *d, int fd, char *request)
+/* Whether a POST may act: a browser names the page that sends it (Origin), and only this
+ * page may (another site open in the same browser could POST here too); a client that is
+ * no browser names none. */
+static bool same_origin(const char *head)
 {
+	char origin[256] = "", host[256] = "", want[300];
+	int has_origin = 0, has_host = 0;
+
+	for (const char *line = strchr(head, '\n'); line && line[1]; line = strchr(line, '\n')) {
+		size_t len;
+		line++;
+		len = strcspn(line, "\r\n");
+		if (len == 0)
+			break; /* the end of the head */
+		if (strncasecmp(line, "Origin:", 7) == 0)
+			has_origin =
+				snprintf(origin, sizeof(origin), "%.*s", (int)(len - 7), line + 7);
+		else if (strncasecmp(line, "Host:", 5) == 0)
+			has_host = snprintf(host, sizeof(host), "%.*s", (int)(len - 5), line + 5);
+	}
+	if (!has_origin)
+		return true;
+	if (!has_host || has_origin >= (int)sizeof(origin) || has_host >= (int)sizeof(host))
+		return false;
+	snprintf(want, sizeof(want), "http://%s", host + strspn(host, " \t"));
+	return strcmp(origin + strspn(origin, " \t"), want) == 0;
+}
+
+static void handle_request(struct daemon *d, int fd, char *request, bool trusted)
+{
+	static const char forbidden[] = "another site's page may not do that\n";
 	char *method = strtok(request, " "), *target = strtok(NULL, " ");
 	char *query;
 	char page[sizeof(index_html) + 16];
@@ -230,10 +355,19 @@ static void handle_request(struct daemon *d, int fd, char *request)
 		serve_novnc(fd, target + 7);
 	} else if (strcmp(method, "GET") == 0 && strcmp(target, "/api/vps") == 0) {
 		respond_json(fd, vp_list(d));
+	} else if (strcmp(method, "GET") == 0 && strcmp(target, "/phone.html") == 0) {
+		respond(fd, 200, "text/html; charset=utf-8", phone_html, sizeof(phone_html) - 1);
+	} else if (strcmp(method, "GET") == 0 &&
+		   (!strcmp(target, "/favicon.ico") || !strcmp(target, "/favicon.svg"))) {
+		respond(fd, 200, "image/svg+xml", favicon_svg, sizeof(favicon_svg) - 1);
 	} else if (strcmp(method, "POST") == 0 && strncmp(target, "/api/", 5) == 0 &&
 		   (!strcmp(target + 5, "switch") || !strcmp(target + 5, "next") ||
-		    !strcmp(target + 5, "prev"))) {
-		web_switch(d, fd, target + 5, query);
+		    !strcmp(target + 5, "prev") || !strcmp(target + 5, "start") ||
+		    !strcmp(target + 5, "stop"))) {
+		if (trusted)
+			web_action(d, fd, target + 5, query);
+		else
+			respond(fd, 403, "text/plain", forbidden, strlen(forbidden));
 	} else {
 		respond(fd, 404, "text/plain", "not found\n", 10);
 	}
@@ -243,6 +377,7 @@ static void on_conn(struct loop_watch *w, uint32_t events)
 {
 	struct web_conn *c = container_of(w, struct web_conn, watch);
 	struct timeval tv = {.tv_sec = SEND_TIMEOUT};
+	bool trusted;
 	ssize_t n;
 
 	(void)events;
@@ -263,8 +398,9 @@ static void on_conn(struct loop_watch *w, uint32_t events)
 	/* One request per connection; the answer goes out with a bounded wait. */
 	fcntl(w->fd, F_SETFL, 0);
 	setsockopt(w->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	trusted = same_origin(c->buf);
 	c->buf[strcspn(c->buf, "\r\n")] = '\0';
-	handle_request(c->daemon, w->fd, c->buf);
+	handle_request(c->daemon, w->fd, c->buf, trusted);
 	conn_free(c);
 }
 

@@ -411,27 +411,47 @@ static int cmd_foreground(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* ARGV[FIRST..FIRST+N-1] as integers into OUT; false (after saying so) for one that is not. */
+static bool input_numbers(char **argv, int first, int n, json_int_t *out, const char *what)
+{
+	for (int i = 0; i < n; i++) {
+		const char *arg = argv[first + i];
+		char *end;
+		errno = 0;
+		out[i] = strtoll(arg, &end, 10);
+		if (errno || *end || !arg[0]) {
+			verb_error("input", "input %s wants numbers, not '%s'", what, arg);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int cmd_input(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
-	json_t *req;
-	long x, y;
-	char *end;
+	json_t *req, *text;
+	json_int_t n[5] = {0, 0, 0, 0, 300};
+	const char *verb = argc >= 2 ? argv[1] : "";
 
-	if (argc == 4 && strcmp(argv[1], "tap") == 0) {
-		errno = 0;
-		x = strtol(argv[2], &end, 10);
-		if (errno || *end || !argv[2][0])
-			return usage_error("input tap wants X Y, not '%s'", argv[2]);
-		y = strtol(argv[3], &end, 10);
-		if (errno || *end || !argv[3][0])
-			return usage_error("input tap wants X Y, not '%s'", argv[3]);
-		req = json_pack("{s:s, s:[I,I]}", "cmd", "input", "tap", (json_int_t)x,
-				(json_int_t)y);
-	} else if (argc == 3 && strcmp(argv[1], "key") == 0) {
+	if (strcmp(verb, "tap") == 0 && argc == 4) {
+		if (!input_numbers(argv, 2, 2, n, "tap"))
+			return EXIT_USAGE;
+		req = json_pack("{s:s, s:[I,I]}", "cmd", "input", "tap", n[0], n[1]);
+	} else if (strcmp(verb, "swipe") == 0 && (argc == 6 || argc == 7)) {
+		if (!input_numbers(argv, 2, argc - 2, n, "swipe"))
+			return EXIT_USAGE;
+		req = json_pack("{s:s, s:[I,I,I,I,I]}", "cmd", "input", "swipe", n[0], n[1], n[2],
+				n[3], n[4]);
+	} else if (strcmp(verb, "key") == 0 && argc == 3) {
 		req = json_pack("{s:s, s:s}", "cmd", "input", "key", argv[2]);
+	} else if (strcmp(verb, "text") == 0 && argc == 3) {
+		if (!(text = json_string(argv[2])))
+			return verb_error("input", "input text: the text is not valid UTF-8");
+		req = json_pack("{s:s, s:o}", "cmd", "input", "text", text);
 	} else {
-		return usage_error("input wants 'tap X Y' or 'key NAME|CHORD'%s", "");
+		return verb_error("input", "input wants 'tap X Y', 'swipe X1 Y1 X2 Y2 [MS]', "
+					   "'key NAME|CHORD' or 'text STRING'");
 	}
 	return cli_request(cli, req, NULL, 0, &reply) < 0 ? 1 : 0;
 }

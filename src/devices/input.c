@@ -479,6 +479,44 @@ void input_key(struct input *in, unsigned code, int value)
 	devns_unlock(in->core);
 }
 
+void input_key_shift(struct input *in, unsigned code, int value, int shift, bool tap)
+{
+	static const unsigned shifts[] = {KEY_LEFTSHIFT, KEY_RIGHTSHIFT};
+	struct input_event ev[12];
+	bool held[2], change;
+	unsigned n = 0;
+
+#define ADD(c, v)                                                                                  \
+	do {                                                                                       \
+		ev[n++] = (struct input_event){.type = EV_KEY, .code = (c), .value = (v)};         \
+		ev[n++] = (struct input_event){.type = EV_SYN, .code = SYN_REPORT};                \
+	} while (0)
+	if (code >= KEY_CNT || value < 0 || value > 1)
+		return;
+	devns_lock(in->core);
+	held[0] = in->key_down[KEY_LEFTSHIFT];
+	held[1] = in->key_down[KEY_RIGHTSHIFT];
+	change = value == 1 && shift >= 0 && (held[0] || held[1]) != (shift == 1) &&
+		 !(keymap_is_letter(code) &&
+		   (modifiers_down(in) & (KEYMAP_CTRL | KEYMAP_ALT | KEYMAP_META)));
+	if (change && shift == 1)
+		ADD(KEY_LEFTSHIFT, 1);
+	for (unsigned i = 0; change && shift == 0 && i < 2; i++)
+		if (held[i])
+			ADD(shifts[i], 0);
+	ADD(code, value == 1 && in->key_down[code] ? 2 : value);
+	if (tap && value == 1)
+		ADD(code, 0);
+	if (change && shift == 1)
+		ADD(KEY_LEFTSHIFT, 0);
+	for (unsigned i = 0; change && shift == 0 && i < 2; i++)
+		if (held[i])
+			ADD(shifts[i], 1);
+	route_locked(in, ev, n);
+	devns_unlock(in->core);
+#undef ADD
+}
+
 void input_size(const struct input *in, int *width, int *height)
 {
 	*width = in->width;

@@ -32,6 +32,14 @@ void input_pointer(struct input *in, int x, int y, bool down);
 /* A key of the keyboard by code: pressed, released or repeated (VALUE 1, 0, 2). */
 void input_key(struct input *in, unsigned code, int value);
 
+/* A key typed as a character: pressed (VALUE 1) with shift as SHIFT says (1 down, 0 up, -1
+ * as the sources hold it), the shift keys pressed or lifted around the press and put back
+ * after it, all under one lock so no other event falls inside; VALUE 0 releases it. A letter
+ * while ctrl, alt or meta is held is a shortcut: its shift stays as held. With TAP the key
+ * is pressed and released inside the shift (a typist's order: shift, key, key up, shift
+ * up). */
+void input_key_shift(struct input *in, unsigned code, int value, int shift, bool tap);
+
 /* The touchscreen's size: the display's. */
 void input_size(const struct input *in, int *width, int *height);
 

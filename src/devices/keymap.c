@@ -142,6 +142,52 @@ unsigned keymap_from_keysym(uint32_t keysym)
 	return 0;
 }
 
+unsigned keymap_from_keysym_shift(uint32_t keysym, int *shift)
+{
+	*shift = -1;
+	if (keysym == 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const struct key *k = &keys[i];
+		if (k->keysym[0] != keysym && k->keysym[1] != keysym)
+			continue;
+		/* Only where shift makes another character of the key does it matter. */
+		if (k->keysym[0] >= 0x20 && k->keysym[0] < 0x7f && k->keysym[1] >= 0x20 &&
+		    k->keysym[1] < 0x7f)
+			*shift = k->keysym[1] == keysym;
+		return k->code;
+	}
+	return 0;
+}
+
+int keymap_from_char(unsigned char ch, unsigned *code, bool *shift)
+{
+	uint32_t keysym = ch;
+
+	if (ch == '\n')
+		keysym = XK_Return;
+	else if (ch == '\t')
+		keysym = XK_Tab;
+	else if (ch < 0x20 || ch >= 0x7f)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		for (unsigned s = 0; s < 2; s++)
+			if (keys[i].keysym[s] == keysym) {
+				*code = keys[i].code;
+				*shift = s == 1;
+				return 0;
+			}
+	return -EINVAL;
+}
+
+bool keymap_is_letter(unsigned code)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].code == code)
+			return keys[i].keysym[0] >= 'a' && keys[i].keysym[0] <= 'z';
+	return false;
+}
+
 unsigned keymap_from_name(const char *name)
 {
 	if (strncasecmp(name, "KEY_", 4) == 0)

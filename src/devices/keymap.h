@@ -10,6 +10,18 @@
 /* The Linux key code (KEY_*) for an X keysym; 0 for one the keyboard does not have. */
 unsigned keymap_from_keysym(uint32_t keysym);
 
+/* What a keysym types: its key code (0: none), and in *SHIFT whether shift must be down (1)
+ * or up (0) for it, or does not matter (-1): a printable ASCII keysym of a key that types
+ * another character shifted (a letter, a digit, a symbol) says 0 or 1. */
+unsigned keymap_from_keysym_shift(uint32_t keysym, int *shift);
+
+/* How a US keyboard types CH (printable ASCII, '\n' as Enter, '\t' as Tab): its key code
+ * and whether with shift. 0, or -EINVAL for a character it cannot type. */
+int keymap_from_char(unsigned char ch, unsigned *code, bool *shift);
+
+/* Whether a key types a letter. */
+bool keymap_is_letter(unsigned code);
+
 /* The key code for a name: "a", "7", "right", "f5", "home", "power", "volumeup", ...
  * (case-insensitive), or "KEY_..." as in linux/input-event-codes.h; 0 if unknown. */
 unsigned keymap_from_name(const char *name);

@@ -135,14 +135,20 @@ static void on_pointer(int buttons, int x, int y, rfbClientPtr cl)
 		input_pointer(v->input, x, y, buttons & 1);
 }
 
+/* A client's key. A keysym is a character, whatever the client's shift: what virtual
+ * keyboards and paste send ('!', 'A' without shift) and a real keyboard's shifted keys
+ * both arrive as that character, shift pressed or lifted around the press as it needs
+ * (input_key_shift). Caps Lock stays with the client: its keysyms carry its case already,
+ * and a VP in caps lock would invert the shifted letters. */
 static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
-	unsigned code = keymap_from_keysym((uint32_t)keysym);
+	int shift;
+	unsigned code = keymap_from_keysym_shift((uint32_t)keysym, &shift);
 
 	wake_up_ticks(v);
-	if (v->input && code)
-		input_key(v->input, code, down ? 1 : 0);
+	if (v->input && code && code != KEY_CAPSLOCK)
+		input_key_shift(v->input, code, down ? 1 : 0, shift, false);
 }
 
 static void client_gone(rfbClientPtr cl)

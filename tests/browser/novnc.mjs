@@ -1,7 +1,7 @@
 // The cellsd web page in Debian's headless chromium, driven by playwright-core.
 //
 //   node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] [--external-switch]
-//                  [--touch FX,FY] [--timeout S]
+//                  [--touch FX,FY] [--start-stop NAME] [--restart] [--timeout S]
 //
 // Opens WEB_URL (cellsd --web), waits until noVNC in the iframe #phone is connected and its
 // canvas shows a picture (not all black), screenshots the canvas (OUT_DIR/1-initial.png),
@@ -12,6 +12,13 @@
 // to change again and screenshots it (OUT_DIR/3-external.png). With --touch it then clicks
 // the canvas at (FX, FY), fractions of its size, with the mouse (a touch in the VP), waits
 // until the canvas shows the launcher's yellow mark there, and prints {"step":"4-touched"}.
+// With --start-stop NAME it clicks NAME's stop button, waits until the list says it is
+// stopped ({"step":"5-stopped"}), clicks its start button and waits until it runs
+// ({"step":"6-started"}). With --restart it prints {"step":"waiting-for-restart"}, waits
+// until the page has lost cellsd (noVNC's status no longer "Connected", the list's
+// "unreachable" line shown: {"step":"7-lost"}), reads one line on stdin (the caller has
+// started cellsd again), and waits, without reloading, until noVNC is connected again,
+// the canvas shows a picture and the list a foreground VP: 8-reconnected.png.
 //
 // Every step prints one JSON line on stdout; OUT_DIR/summary.json has them all. Samples
 // are read from the canvas' own pixels (getImageData, in framebuffer coordinates), the PNGs
@@ -25,18 +32,22 @@ import readline from 'node:readline';
 
 function usage() {
   process.stderr.write('usage: node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] ' +
-                       '[--external-switch] [--touch FX,FY] [--timeout S]\n');
+                       '[--external-switch] [--touch FX,FY] [--start-stop NAME] ' +
+                       '[--restart] [--timeout S]\n');
   process.exit(2);
 }
 
 const argv = process.argv.slice(2);
 const positional = [];
 let userDataDir = null, externalSwitch = false, timeoutS = 20, touch = null;
+let startStop = null, restart = false;
 for (let i = 0; i < argv.length; i++) {
   if (argv[i] === '--user-data-dir' && i + 1 < argv.length) userDataDir = argv[++i];
   else if (argv[i] === '--external-switch') externalSwitch = true;
   else if (argv[i] === '--touch' && i + 1 < argv.length) touch = argv[++i].split(',').map(Number);
   else if (argv[i] === '--timeout' && i + 1 < argv.length) timeoutS = Number(argv[++i]);
+  else if (argv[i] === '--start-stop' && i + 1 < argv.length) startStop = argv[++i];
+  else if (argv[i] === '--restart') restart = true;
   else if (argv[i].startsWith('--')) usage();
   else positional.push(argv[i]);
 }
@@ -117,9 +128,21 @@ async function waitPoint(frame, p, pred, what) {
 }
 
 async function pageVps(page) {
-  return page.evaluate(() => [...document.querySelectorAll('#vps button')].map((b) => ({
+  return page.evaluate(() => [...document.querySelectorAll('#vps button[data-vp]')].map((b) => ({
     name: b.dataset.vp, text: b.textContent, fg: b.classList.contains('fg'),
     disabled: b.disabled })));
+}
+
+// Polls until pred(the page's VP list) holds; returns the list.
+async function waitVps(page, pred, what) {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const vps = await pageVps(page).catch(() => []);
+    if (pred(vps)) return vps;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not after ${timeoutS}s: ${JSON.stringify(vps)}`);
+    await sleep(100);
+  }
 }
 
 async function waitFgButton(page, name) {
@@ -218,6 +241,34 @@ try {
     const marked = await waitPoint(frame, touch, (c) => near(c, [0xff, 0xd4, 0x00], 12),
                                    'the touch mark in the canvas');
     emit({ step: '4-touched', at: [x, y], box, colour: marked });
+  }
+  if (startStop) {
+    const row = `#vps .row[data-row="${startStop}"]`;
+    const stateIs = (st) => (vps) => vps.some((v) => v.name === startStop &&
+                                                    v.text === `${startStop} (${st})`);
+    await page.click(`${row} button.stop`);
+    await waitVps(page, stateIs('stopped'), `${startStop} stopped`);
+    emit({ step: '5-stopped', vps: await pageVps(page) });
+    await page.click(`${row} button.start`);
+    await waitVps(page, stateIs('running'), `${startStop} running`);
+    emit({ step: '6-started', vps: await pageVps(page) });
+  }
+  if (restart) {
+    emit({ step: 'waiting-for-restart' });
+    await frame.waitForFunction(
+      () => !/^Connected/.test((document.getElementById('status') || {}).textContent || ''));
+    await page.waitForFunction(
+      () => /unreachable/.test(document.getElementById('conn').textContent));
+    emit({ step: '7-lost', status: await frame.evaluate(
+      () => document.getElementById('status').textContent) });
+    const line = await readLine();
+    if (line === null) throw new Error('stdin closed while waiting for the restart');
+    const t2 = Date.now();
+    await frame.waitForFunction(
+      () => /^Connected/.test((document.getElementById('status') || {}).textContent || ''));
+    const back = await waitCanvas(frame, (s) => !black(s), 'a picture after the restart');
+    await waitVps(page, (vps) => vps.some((v) => v.fg), 'a foreground VP after the restart');
+    await shot(page, frame, '8-reconnected.png', back, { ms: Date.now() - t2 });
   }
   summary.ok = true;
   status = 0;

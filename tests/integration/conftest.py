@@ -444,6 +444,18 @@ def read_line(s, limit=1 << 20):
     return line.decode() + "\n"
 
 
+def cannot_exec(path):
+    """Why this kernel cannot run the program PATH (an i386 one where IA32 emulation is
+    off: ENOEXEC), or None when it can."""
+    try:
+        subprocess.run([str(path)], capture_output=True, timeout=10)
+    except OSError as e:
+        return f"this kernel cannot run {Path(path).name}: {e.strerror}"
+    except subprocess.TimeoutExpired:
+        pass
+    return None
+
+
 def run_cellsd(base, *args, timeout=10):
     """cellsd on private directories under BASE (searchable by others, as cellsd wants)
     with ARGS, for the options it must refuse: the finished process."""

@@ -18,6 +18,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -277,9 +279,11 @@ def start_daemon(make_daemon, vnc_port, web_port):
 
     Daemon.argv = with_sinks
     try:
-        return make_daemon()
+        d = make_daemon()
     finally:
         Daemon.argv = argv
+    d.argv = lambda: with_sinks(d)  # a restart keeps the ports
+    return d
 
 
 def screenshot(d, path):
@@ -429,6 +433,111 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
         summary = json.loads((out / "summary.json").read_text())
         assert summary["ok"] is True, summary
         assert f"port={vnc_port}" in summary["iframe_src"], summary["iframe_src"]
+    finally:
+        kill_browser(proc, profile)
+        stderr.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def http(port, path, method="GET", headers=None):
+    """(status, content type, body) of one request to the web page."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type"), e.read()
+
+
+def test_favicon_and_who_may_post(make_daemon):
+    vnc_port, web_port = free_ports(2)
+    d = start_daemon(make_daemon, vnc_port, web_port)
+    d.create_start("alpha")
+    for path in ("/favicon.ico", "/favicon.svg"):
+        status, ctype, body = http(web_port, path)
+        assert status == 200 and ctype.startswith("image/"), (path, status, ctype)
+        assert body.lstrip().startswith(b"<svg") and body.rstrip().endswith(b"</svg>"), body
+    # Another site's page in the user's browser may not stop a VP (nor switch one).
+    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{web_port}.evil.example"):
+        status, _, body = http(web_port, "/api/stop?name=alpha", "POST", {"Origin": origin})
+        assert status == 403, (origin, status, body)
+    assert d.state_of("alpha") == "running"
+    # The page itself may (its Origin is its own), and so may a client that is no browser.
+    status, _, body = http(web_port, "/api/stop?name=alpha", "POST",
+                           {"Origin": f"http://127.0.0.1:{web_port}"})
+    assert status == 200 and json.loads(body)["ok"] is True, body
+    d.wait_state("alpha", "stopped")
+    status, _, body = http(web_port, "/api/start?name=alpha", "POST")
+    assert status == 200 and json.loads(body) == {"ok": True, "state": "running"}, body
+    assert d.state_of("alpha") == "running"
+    for path, why in (("/api/start?name=alpha", "already running"),
+                      ("/api/stop?name=nosuch", "no such VP"),
+                      ("/api/start?name=../x", "no such VP"),
+                      ("/api/start", "no such VP")):
+        status, _, body = http(web_port, path, "POST")
+        got = json.loads(body)
+        assert got["ok"] is False and why in got["error"], (path, got)
+
+
+def test_page_starts_stops_and_comes_back_after_a_restart(make_daemon, browser_tools,
+                                                           tmp_path):
+    """The page's stop and start buttons; then cellsd stops and starts again on the same
+    directories and ports: the page, never reloaded, shows the phone again. No request of
+    the page's fails (a favicon is served)."""
+    node = browser_tools
+    vnc_port, web_port = free_ports(2)
+    d = start_daemon(make_daemon, vnc_port, web_port)
+    for name in ("alpha", "beta"):  # they come back when cellsd starts again
+        d.cell("create", name, "--autostart")
+        d.cell("start", name)
+    out = tmp_path / "browser"
+    profile = Path(tempfile.mkdtemp(prefix="cells-chromium-"))
+    stderr = open(tmp_path / "novnc.stderr", "w")
+    proc = None
+    try:
+        proc = subprocess.Popen(
+            [node, str(SCRIPT), f"http://127.0.0.1:{web_port}/", str(out),
+             "--user-data-dir", str(profile), "--start-stop", "alpha", "--restart",
+             "--timeout", "30"],
+            cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+            text=True, start_new_session=True)
+        lines = LineReader(proc)
+
+        def step(name, timeout=60):
+            got = lines.wait_for(lambda o: o.get("step") in (name, "error"), timeout)
+            if got is None or got.get("step") != name:
+                stderr.flush()
+                raise AssertionError(
+                    f"novnc.mjs: no step {name!r} (got {got}, before: {lines.seen}); "
+                    f"stderr: {(tmp_path / 'novnc.stderr').read_text()[-2000:]}")
+            return got
+
+        pid = d.vp("alpha")["pid"]
+        step("2-clicked")
+        stopped = step("5-stopped")
+        assert any(v["name"] == "alpha" and v["disabled"] for v in stopped["vps"]), stopped
+        step("6-started")
+        # cellsd stopped it and started it again: a new init.
+        assert d.state_of("alpha") == "running" and d.vp("alpha")["pid"] != pid
+
+        step("waiting-for-restart")
+        assert d.stop() == 0
+        step("7-lost")
+        d.start()
+        proc.stdin.write("restarted\n")
+        proc.stdin.flush()
+        back = step("8-reconnected")
+        assert back["canvas"]["width"] == 720 and back["foreground"] in ("alpha", "beta"), back
+        assert {v["name"] for v in back["vps"]} == {"alpha", "beta"}, back
+
+        assert proc.wait(timeout=20) == 0, \
+            (tmp_path / "novnc.stderr").read_text()[-2000:]
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["ok"] is True, summary
+        assert "/phone.html?" in summary["iframe_src"], summary["iframe_src"]
+        # Requests refused while cellsd was away are expected; none may be a 404.
+        assert not [m for m in summary["console"] if "404" in m], summary["console"]
     finally:
         kill_browser(proc, profile)
         stderr.close()

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, ROOT, run_cellsd, UID_RANGE, procs_with_uid, wait_pid_gone
+from conftest import (CELL, ROOT, UID_RANGE, cannot_exec, procs_with_uid, run_cellsd,
+                      wait_pid_gone)
 
 HERE = Path(__file__).resolve().parent
 XRES, YRES, BAR = 720, 1280, 28
@@ -296,7 +297,8 @@ def tools():
             except pytest.skip.Exception as e:
                 Tools.why32 = str(e)
         if r.returncode == 0:
-            Tools.probe32 = out32.read_bytes()
+            Tools.why32 = cannot_exec(out32)
+            Tools.probe32 = None if Tools.why32 else out32.read_bytes()
         elif not Tools.why32:
             Tools.why32 = "gcc -m32 -static fails: " + r.stderr.strip()[-300:]
         yield Tools

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, UID_RANGE, make_base, procs_with_uid, run_cellsd, wait_pid_gone
+from conftest import (CELL, UID_RANGE, cannot_exec, make_base, procs_with_uid, run_cellsd,
+                      wait_pid_gone)
 import rfb
 from test_display import create_vp_with, ensure_packages, put_dynamic
 
@@ -46,10 +47,15 @@ def evprobe():
         class Probe:
             x64 = out.read_bytes()
             x32 = None
+            why32 = None
 
         r = subprocess.run(base + ["-m32", "-o", str(tmp / "evprobe32"), str(HERE / "evprobe.c")],
                            capture_output=True, text=True)
-        if r.returncode == 0:
+        if r.returncode != 0:
+            Probe.why32 = "gcc -m32 -static fails: " + r.stderr.strip()[-300:]
+        else:
+            Probe.why32 = cannot_exec(tmp / "evprobe32")
+        if not Probe.why32:
             Probe.x32 = (tmp / "evprobe32").read_bytes()
         yield Probe
     finally:
@@ -283,7 +289,7 @@ def test_mt_slots_are_served(fifo_daemon, evprobe):
 
 def test_32bit_reader_gets_16_byte_events(daemon, evprobe):
     if not evprobe.x32:
-        pytest.skip("no i386 toolchain (gcc-multilib)")
+        pytest.skip(evprobe.why32)
     d = daemon
     add(d, evprobe, "v")
     r = Reader(d, "v", "read", "/dev/input/event0", 1500, prog="evprobe32")

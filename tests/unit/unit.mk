@@ -13,6 +13,7 @@ UNIT_SRC_test_proto  := $(UNIT_COMMON)
 UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
 UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
+UNIT_SRC_test_keymap := src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 

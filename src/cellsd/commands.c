@@ -382,9 +382,39 @@ static void on_exec_done(struct job *job, int status)
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
 }
 
+/* With "tty": the pty's master goes to the client at once, in an answer of its own; the
+ * exit status comes when the command ends. */
+static int send_pty(struct client *c, int pty)
+{
+	_cleanup_json_ json_t *msg = json_pack("{s:b, s:b}", "ok", 1, "pty", 1);
+	int ret = msg ? proto_send(c->watch.fd, msg, &pty, 1, MSG_DONTWAIT) : -ENOMEM;
+
+	close(pty);
+	return ret;
+}
+
+static int exec_window(json_t *req, struct vp_exec_args *a, struct error *err)
+{
+	json_t *tty = json_object_get(req, "tty");
+	json_t *rows = json_object_get(req, "rows"), *cols = json_object_get(req, "cols");
+
+	if (tty && !json_is_boolean(tty))
+		return error_set(err, 0, "\"tty\" must be true or false");
+	a->tty = json_is_true(tty);
+	if ((rows && (!json_is_integer(rows) || json_integer_value(rows) < 0 ||
+		      json_integer_value(rows) > 65535)) ||
+	    (cols && (!json_is_integer(cols) || json_integer_value(cols) < 0 ||
+		      json_integer_value(cols) > 65535)))
+		return error_set(err, 0, "\"rows\" and \"cols\" must be 0..65535");
+	a->rows = (unsigned short)json_integer_value(rows);
+	a->cols = (unsigned short)json_integer_value(cols);
+	return 0;
+}
+
 static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 {
-	int listener;
+	int listener, pty;
+	struct vp_exec_args exec = {.stdio = fds, .term = req_string(req, "term")};
 	struct error err = {{0}};
 	struct vp *vp = req_vp(c, req);
 	json_t *args = json_object_get(req, "argv");
@@ -419,8 +449,13 @@ static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 		argv[i] = (char *)json_string_value(arg);
 	}
 	argv[json_array_size(args)] = NULL;
+	exec.argv = argv;
+	if (exec_window(req, &exec, &err) < 0) {
+		client_reply_error(c, err.msg);
+		return;
+	}
 	devns_lock(&c->daemon->devns);
-	pid = vp_exec(&vp->rt, argv, fds, req_string(req, "term"), &listener, &err);
+	pid = vp_exec(&vp->rt, &exec, &listener, &pty, &err);
 	devns_unlock(&c->daemon->devns);
 	if (pid < 0) {
 		client_reply_error(c, err.msg);
@@ -428,6 +463,8 @@ static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 	}
 	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
 		log_warn("exec in %s: %s", vp->config.name, err.msg);
+	if (pty >= 0 && send_pty(c, pty) < 0)
+		log_warn("exec in %s: could not hand the pty over", vp->config.name);
 	job = job_start(c->daemon, pid, c, on_exec_done, &err);
 	if (!job)
 		client_reply_error(c, err.msg);

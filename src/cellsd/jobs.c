@@ -74,12 +74,13 @@ fail:
 	return NULL;
 }
 
-/* The client went away: its jobs end too (an exec'd command dies with its helper). */
+/* The client went away: its jobs end too. SIGTERM, so that an exec's helper can have every
+ * process of the command ended and reaped before it exits (it kills them in 5 s at most). */
 void job_cancel_client(struct daemon *d, struct client *c)
 {
 	for (struct job *job = d->jobs; job; job = job->next)
 		if (job->client == c && job->ends_with_client)
-			kill(job->pid, SIGKILL);
+			kill(job->pid, SIGTERM);
 }
 
 bool jobs_busy_with(struct daemon *d, const char *name)

@@ -458,26 +458,29 @@ static int cmd_input(struct cli *cli, int argc, char **argv)
 
 static int cmd_exec(struct cli *cli, int argc, char **argv)
 {
-	_cleanup_json_ json_t *reply = NULL;
-	const int stdio[3] = {0, 1, 2};
-	json_t *args;
-	int first = 2;
+	bool tty = false;
+	int i = 1;
 
-	if (argc < 3)
-		return usage_error("exec wants NAME -- CMD [ARG]...%s", "");
-	if (strcmp(argv[2], "--") == 0)
-		first = 3;
-	if (first >= argc)
-		return usage_error("exec wants a command after NAME --%s", "");
-	args = json_array();
-	for (int i = first; i < argc; i++)
-		json_array_append_new(args, json_string(argv[i]));
-	if (cli_request(cli,
-			json_pack("{s:s, s:s, s:o, s:s?}", "cmd", "exec", "name", argv[1], "argv",
-				  args, "term", getenv("TERM")),
-			stdio, 3, &reply) < 0)
-		return 125;
-	return (int)json_integer_value(json_object_get(reply, "status"));
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0 && i + 2 < argc && strcmp(argv[i + 2], "--") == 0) {
+			i++; /* `exec -- NAME -- CMD`: a NAME that looks like an option */
+			break;
+		}
+		if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--tty") == 0)
+			tty = true;
+		else
+			return verb_error("exec", "unknown option '%s'", argv[i]);
+	}
+	if (i >= argc)
+		return verb_error("exec", "exec wants NAME -- CMD [ARG]...");
+	if (i + 1 < argc && strcmp(argv[i + 1], "--") == 0) {
+		if (i + 2 >= argc)
+			return verb_error("exec", "exec wants a command after NAME --");
+		return cli_exec(cli, argv[i], argv + i + 2, argc - i - 2, tty);
+	}
+	if (i + 1 >= argc)
+		return verb_error("exec", "exec wants NAME -- CMD [ARG]...");
+	return cli_exec(cli, argv[i], argv + i + 1, argc - i - 1, tty);
 }
 
 /* One field of `cell stats`, under its --json key, with a readable form where it helps. */

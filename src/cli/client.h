@@ -5,6 +5,7 @@
 #include "common/proto.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct cli {
 	const char *run_dir;
@@ -23,5 +24,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* console.c */
 int cli_console(struct cli *cli, const char *name);
+/* exec.c: run CMD (NCMD words) in VP NAME; returns its exit status, 125 if it could not
+ * run. With TTY, on a pty of the VP's relayed to the caller's terminal. */
+int cli_exec(struct cli *cli, const char *name, char **cmd, int ncmd, bool tty);
 
 #endif

@@ -1,29 +1,44 @@
 /* `cell exec`: run a command inside a running VP. A helper forked from the daemon joins
- * the VP's cgroup and namespaces through the pidfd of its init, becomes the VP's root and
- * forks the command (a new PID namespace applies to children only); the helper's exit
- * status is the command's. */
+ * the VP's cgroup and namespaces through the pidfd of its init and becomes the VP's root;
+ * as a new PID namespace applies to children only, it forks a supervisor, the first
+ * process of the exec inside the VP, which forks the command.
+ *
+ * The supervisor is a child subreaper: every process the command starts stays its
+ * descendant, however it daemonizes, so when the exec is interrupted (the daemon kills the
+ * helper when the user goes) it finds and kills them all, where the command's own death
+ * would leave its children to the VP's init. When the command ends by itself, what it left
+ * running goes on, as on any machine. With a terminal (-t), the supervisor opens a pty of
+ * the VP's own devpts and the command is a session leader with it as its controlling
+ * terminal, so shells have job control. The helper's exit status is the command's. */
 #include "vp/runtime.h"
 #include "common/fdpass.h"
 #include "common/log.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define VP_NAMESPACES                                                                              \
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-#define LISTENER_WAIT_MS 2000
+#define LISTENER_WAIT_MS    2000
+#define SUPERVISOR_GRACE_MS 5000
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -50,8 +65,14 @@ static void __attribute__((noreturn)) fail(int fd, int status, const struct erro
 	_exit(status);
 }
 
-static void __attribute__((noreturn)) run_command(const struct vp_runtime *rt, char *const argv[],
-						  const int stdio[3], const char *term, int sock)
+static int exit_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The command: STDIO, or with a terminal the pty's side SLAVE, as 0..2. */
+static void __attribute__((noreturn))
+run_command(const struct vp_runtime *rt, const struct vp_exec_args *a, int slave, int sock)
 {
 	char env_term[64], env_name[64];
 	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -63,12 +84,16 @@ static void __attribute__((noreturn)) run_command(const struct vp_runtime *rt, c
 	struct error err;
 	int listener;
 
-	snprintf(env_term, sizeof(env_term), "TERM=%s", term && term[0] ? term : "linux");
+	snprintf(env_term, sizeof(env_term), "TERM=%s", a->term && a->term[0] ? a->term : "linux");
 	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
+	if (slave >= 0 && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)) {
+		error_set(&err, errno, "make the pty the controlling terminal");
+		fail(a->stdio[2], 126, &err);
+	}
 	for (int fd = 0; fd < 3; fd++)
-		if (dup2(stdio[fd], fd) < 0) {
+		if (dup2(slave >= 0 ? slave : a->stdio[fd], fd) < 0) {
 			error_set(&err, errno, "dup2");
-			fail(stdio[2], 126, &err);
+			fail(a->stdio[2], 126, &err);
 		}
 	if (chdir("/") < 0) {
 		error_set(&err, errno, "chdir /");
@@ -82,70 +107,263 @@ static void __attribute__((noreturn)) run_command(const struct vp_runtime *rt, c
 		error_set(&err, errno, "hand the seccomp listener to the daemon");
 		fail(2, 126, &err);
 	}
-	/* The command dies with the helper: the daemon kills the helper if the user goes. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	syscall(SYS_close_range, 3, ~0U, 0);
-	execvpe(argv[0], argv, envp);
-	error_set(&err, errno, "%s", argv[0]);
+	execvpe(a->argv[0], a->argv, envp);
+	error_set(&err, errno, "%s", a->argv[0]);
 	fail(2, errno == ENOENT ? 127 : 126, &err);
 }
 
-static void __attribute__((noreturn)) helper_main(const struct vp_runtime *rt, char *const argv[],
-						  const int stdio[3], const char *term, int sock)
+/* A pty of the VP's devpts (its /dev/ptmx), sized as the caller's terminal. */
+static int open_pty(const struct vp_exec_args *a, int *slave, struct error *err)
+{
+	struct winsize ws = {.ws_row = a->rows, .ws_col = a->cols};
+	int unlock = 0, master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (master < 0)
+		return error_set(err, errno, "open /dev/ptmx");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		close(master);
+		return error_set(err, errno, "open the pty's other side");
+	}
+	if (ws.ws_row && ws.ws_col)
+		ioctl(master, TIOCSWINSZ, &ws);
+	return master;
+}
+
+/* The children of this process (as the VP's /proc shows them). */
+static bool kill_children(void)
+{
+	DIR *proc = opendir("/proc");
+	pid_t self = getpid();
+	struct dirent *de;
+	bool any = false;
+
+	if (!proc)
+		return false;
+	while ((de = readdir(proc))) {
+		char path[64], stat[512], *paren;
+		int fd, ppid;
+		ssize_t n;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		/* "PID (COMM) STATE PPID ...": COMM may hold anything, the last ')' ends it. */
+		stat[n > 0 ? n : 0] = '\0';
+		if (!(paren = strrchr(stat, ')')) || sscanf(paren + 1, " %*c %d", &ppid) != 1 ||
+		    ppid != self)
+			continue;
+		kill((pid_t)atoi(de->d_name), SIGKILL);
+		any = true;
+	}
+	closedir(proc);
+	return any;
+}
+
+/* Kill every descendant: a child killed hands its own children to this subreaper before
+ * it can be reaped, so each round finds the next generation. */
+static void kill_descendants(void)
+{
+	for (;;) {
+		kill_children();
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			return;
+	}
+}
+
+/* In the VP: fork the command and wait for it, reaping the orphans it leaves; if the
+ * helper goes first (HELPER_GONE hangs up), kill everything the command started. */
+static void __attribute__((noreturn))
+supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_gone, int sock)
 {
 	struct error err;
-	int status;
+	sigset_t chld;
+	int sigfd, master = -1, slave = -1, status;
+	pid_t cmd;
+
+	prctl(PR_SET_NAME, "cell-exec", 0, 0, 0);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		error_set(&err, errno, "become a subreaper");
+		fail(a->stdio[2], 126, &err);
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &chld, NULL);
+	if ((sigfd = signalfd(-1, &chld, SFD_CLOEXEC)) < 0) {
+		error_set(&err, errno, "signalfd");
+		fail(a->stdio[2], 126, &err);
+	}
+	if (a->tty) {
+		if ((master = open_pty(a, &slave, &err)) < 0)
+			fail(a->stdio[2], 126, &err);
+		if (fd_send(sock, 'P', master) < 0) {
+			error_set(&err, errno, "hand the pty to the daemon");
+			fail(a->stdio[2], 126, &err);
+		}
+		close(master);
+	}
+	cmd = fork();
+	if (cmd < 0) {
+		error_set(&err, errno, "fork");
+		fail(a->stdio[2], 126, &err);
+	}
+	if (cmd == 0) {
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+		run_command(rt, a, slave, sock);
+	}
+	close(sock);
+	if (slave >= 0)
+		close(slave);
+	for (;;) {
+		struct pollfd p[2] = {{helper_gone, POLLIN, 0}, {sigfd, POLLIN, 0}};
+		struct signalfd_siginfo si;
+		pid_t pid;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents) {
+			kill_descendants();
+			_exit(128 + SIGKILL);
+		}
+		if (p[1].revents && read(sigfd, &si, sizeof(si)) < 0)
+			continue;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == cmd)
+				_exit(exit_code(status));
+	}
+	kill_descendants();
+	_exit(126);
+}
+
+/* The exit code of the supervisor SUP. SIGTERM (the daemon: the user went) interrupts the
+ * exec: the supervisor is told by the pipe ALIVE and given SUPERVISOR_GRACE_MS to end the
+ * command's processes; a supervisor the VP stopped is killed then. The supervisor is
+ * reaped here either way, never left a zombie to whatever would adopt it. */
+static int wait_supervisor(pid_t sup, int alive, int sigfd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, sup, 0), status;
+	struct pollfd p[2] = {{pidfd, POLLIN, 0}, {sigfd, POLLIN, 0}};
+
+	while (pidfd >= 0 && poll(p, 2, -1) < 0 && errno == EINTR)
+		;
+	if (pidfd >= 0 && p[1].revents) {
+		close(alive);
+		if (poll(p, 1, SUPERVISOR_GRACE_MS) == 0)
+			kill(sup, SIGKILL);
+	}
+	while (waitpid(sup, &status, 0) < 0)
+		if (errno != EINTR)
+			return 126;
+	return exit_code(status);
+}
+
+/* The supervisor is a process of the VP, whose `ps` would show the daemon's command line
+ * (host paths) in this copy of its memory: the copy's arguments are overwritten with a
+ * name of its own. Where they are, /proc/self/stat says (fields 48 and 49). */
+static void hide_command_line(void)
+{
+	static const char name[] = "cell-exec";
+	char stat[1024], *p, *save = NULL;
+	unsigned long start = 0, end = 0;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 3;
+	ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	stat[n] = '\0';
+	if (!(p = strrchr(stat, ')')))
+		return;
+	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
+		if (field == 48)
+			start = strtoul(p, NULL, 10);
+		else if (field == 49)
+			end = strtoul(p, NULL, 10);
+	}
+	if (!start || end <= start + sizeof(name))
+		return;
+	memset((void *)start, 0, end - start);
+	memcpy((void *)start, name, sizeof(name));
+}
+
+static void __attribute__((noreturn))
+helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
+{
+	struct error err;
+	int alive[2], sigfd;
+	sigset_t term;
 	pid_t pid;
 
 	vp_reset_signals();
+	hide_command_line();
 	if (cgroup_enter(rt->cgroups, rt->cgroup, &err) < 0)
-		fail(stdio[2], 126, &err);
+		fail(a->stdio[2], 126, &err);
 	if (setns(rt->pidfd, VP_NAMESPACES) < 0) {
 		error_set(&err, errno, "enter the namespaces of %s", rt->config->name);
-		fail(stdio[2], 126, &err);
+		fail(a->stdio[2], 126, &err);
 	}
 	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
 		error_set(&err, errno, "become the VP's root");
-		fail(stdio[2], 126, &err);
+		fail(a->stdio[2], 126, &err);
 	}
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The supervisor learns that the exec is interrupted when the pipe hangs up. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	if (pipe2(alive, O_CLOEXEC) < 0 || (sigfd = signalfd(-1, &term, SFD_CLOEXEC)) < 0) {
+		error_set(&err, errno, "pipe or signalfd");
+		fail(a->stdio[2], 126, &err);
+	}
 	pid = fork();
 	if (pid < 0) {
 		error_set(&err, errno, "fork");
-		fail(stdio[2], 126, &err);
+		fail(a->stdio[2], 126, &err);
 	}
-	if (pid == 0)
-		run_command(rt, argv, stdio, term, sock);
+	if (pid == 0) {
+		close(alive[1]);
+		close(sigfd);
+		supervise(rt, a, alive[0], sock);
+	}
+	close(alive[0]);
 	close(sock);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(126);
-	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	_exit(wait_supervisor(pid, alive[1], sigfd));
 }
 
-/* Wait (briefly) for the command's seccomp listener: it comes before the command runs. */
-static int receive_listener(int sock)
+/* Wait (briefly) for what the exec sends before the command runs: the pty (with a
+ * terminal) and the command's seccomp listener (when the filter traps device calls). */
+static void receive_fds(int sock, bool tty, int *listener, int *pty)
 {
 	struct pollfd p = {sock, POLLIN, 0};
 	char byte;
-	int fd = -1;
+	int fd;
 
-	if (poll(&p, 1, LISTENER_WAIT_MS) == 1 && fd_recv(sock, &byte, &fd) == 1 && byte != 'L' &&
-	    fd >= 0) {
-		close(fd);
-		fd = -1;
+	while ((*listener < 0 || (tty && *pty < 0)) && poll(&p, 1, LISTENER_WAIT_MS) == 1) {
+		if (fd_recv(sock, &byte, &fd) != 1)
+			return;
+		if (byte == 'L' && fd >= 0 && *listener < 0)
+			*listener = fd;
+		else if (byte == 'P' && fd >= 0 && tty && *pty < 0)
+			*pty = fd;
+		else if (fd >= 0)
+			close(fd);
 	}
-	return fd;
 }
 
-pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
-	      int *listener, struct error *err)
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+	      struct error *err)
 {
 	int sv[2];
 	pid_t pid;
 
-	*listener = -1;
-	if (!argv[0])
+	*listener = *pty = -1;
+	if (!args->argv[0])
 		return error_set(err, 0, "no command given");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
@@ -157,10 +375,10 @@ pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(rt, argv, stdio, term, sv[1]);
+		helper_main(rt, args, sv[1]);
 	}
 	close(sv[1]);
-	*listener = receive_listener(sv[0]);
+	receive_fds(sv[0], args->tty, listener, pty);
 	close(sv[0]);
 	return pid;
 }

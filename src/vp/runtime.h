@@ -83,11 +83,21 @@ int vp_spawn(struct vp_runtime *rt, struct error *err);
 /* After cell-init has exited and been reaped: undo every module. */
 void vp_teardown(struct vp_runtime *rt);
 
-/* Run ARGV inside a running VP (its namespaces, cgroup and restrictions) with STDIO as its
- * fds 0..2. Returns the pid of a helper (a child of the caller) whose exit status is the
- * command's, or a negative errno. */
-pid_t vp_exec(const struct vp_runtime *rt, char *const argv[], const int stdio[3], const char *term,
-	      int *listener, struct error *err);
+/* What `cell exec` runs, and how. */
+struct vp_exec_args {
+	char *const *argv;
+	const int *stdio; /* the caller's stdin, stdout and stderr */
+	const char *term;
+	bool tty; /* on a new pty of the VP's, ROWS x COLS, instead of STDIO */
+	unsigned short rows, cols;
+};
+
+/* Run a command inside a running VP (its namespaces, cgroup and restrictions). Returns the
+ * pid of a helper (a child of the caller) whose exit status is the command's, or a negative
+ * errno; killing the helper kills every process the command started. *LISTENER is the
+ * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). */
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+	      struct error *err);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);

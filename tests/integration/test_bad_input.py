@@ -41,7 +41,7 @@ def test_invalid_vp_names_are_refused(daemon):
         assert "name" in err.lower(), f"unclear error for {name!r}: {err}"
         for cmd in ("start", "stop", "destroy", "switch"):
             d.fail(cmd, "--", name)
-        d.fail("exec", name, "--", "true", status=(1, 125))
+        d.fail("exec", "--", name, "--", "true", status=(1, 125))
     # The same through the raw protocol, where no option parser stands in the way.
     for name in BAD_NAMES + ["-x"]:
         for cmd in ("create", "start", "stop", "destroy", "switch"):
@@ -169,8 +169,9 @@ BAD_CLI = [
     (["active", "x"], "active wants no argument, not 1 argument (see cell help active)"),
     (["next", "x"], "next wants no argument, not 1 argument (see cell help next)"),
     (["prev", "--json"], "unknown option '--json' (see cell help prev)"),
-    (["exec", "u"], "exec wants NAME -- CMD [ARG]... (see cell help)"),
-    (["exec", "u", "--"], "exec wants a command after NAME -- (see cell help)"),
+    (["exec", "u"], "exec wants NAME -- CMD [ARG]... (see cell help exec)"),
+    (["exec", "u", "--"], "exec wants a command after NAME -- (see cell help exec)"),
+    (["exec", "-x", "u", "--", "true"], "unknown option '-x' (see cell help exec)"),
     (["console"], "console wants exactly one NAME (see cell help console)"),
     (["console", "u", "-x"], "unknown option '-x' (see cell help console)"),
     (["logs"], "logs wants exactly one NAME (see cell help logs)"),

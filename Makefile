@@ -61,6 +61,50 @@ $(BUILD)/images/%: images/%
 	@mkdir -p $(dir $@)
 	cp -p $< $@
 
+# Man pages, from docs/man/*.scd; `make all` builds them only where scdoc is installed.
+SCDOC := $(shell command -v scdoc 2>/dev/null)
+MANS  := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
+$(BUILD)/man/%: docs/man/%.scd
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@.tmp && mv $@.tmp $@
+man: $(MANS)
+all: $(if $(SCDOC),man)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: cellsd finds PREFIX/lib/cells by itself.
+PREFIX  ?= /usr/local
+LIBDIR  := $(PREFIX)/lib/cells
+MANDIR  := $(PREFIX)/share/man
+COMPDIR := $(PREFIX)/share/bash-completion/completions
+UNITDIR := $(PREFIX)/lib/systemd/system
+APPS    := $(patsubst apps/%.c,apps/%,$(APPS_SRC))
+RECIPES := $(wildcard images/*/*)
+INSTALLED := $(PREFIX)/bin/cell $(PREFIX)/sbin/cellsd $(LIBDIR)/cell-init \
+	$(addprefix $(LIBDIR)/,$(APPS) $(RECIPES)) $(COMPDIR)/cell $(UNITDIR)/cellsd.service \
+	$(patsubst $(BUILD)/man/%,$(MANDIR)/man1/%,$(filter %.1,$(MANS))) \
+	$(patsubst $(BUILD)/man/%,$(MANDIR)/man8/%,$(filter %.8,$(MANS)))
+
+install: all
+	install -D -m 0755 $(BUILD)/cell $(DESTDIR)$(PREFIX)/bin/cell
+	install -D -m 0755 $(BUILD)/cellsd $(DESTDIR)$(PREFIX)/sbin/cellsd
+	install -D -m 0755 $(BUILD)/cell-init $(DESTDIR)$(LIBDIR)/cell-init
+	for f in $(APPS) $(RECIPES); do \
+		install -D -m "$$(stat -c %a $(BUILD)/$$f)" $(BUILD)/$$f $(DESTDIR)$(LIBDIR)/$$f || exit 1; \
+	done
+	install -D -m 0644 completion/cell.bash $(DESTDIR)$(COMPDIR)/cell
+	@mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' data/cellsd.service.in >$(DESTDIR)$(UNITDIR)/cellsd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/cellsd.service
+	$(if $(SCDOC),,@echo "install: scdoc is missing: no man pages (apt-get install scdoc)")
+	for m in $(MANS); do \
+		[ -f $$m ] || continue; s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
+	done
+
+# Removes the files install wrote, then lib/cells' directories if they are left empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	[ ! -d $(DESTDIR)$(LIBDIR) ] || find $(DESTDIR)$(LIBDIR) -depth -type d -empty -delete
+
+
 include $(wildcard tests/unit/unit.mk)
 
 deps:
@@ -81,5 +125,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all images deps demo check format clean asan
+.PHONY: all images deps demo check format clean asan man install uninstall
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -42,7 +42,8 @@ static void usage(FILE *out)
 		"              [--stop-timeout SECONDS] [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
-		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd)\n"
+		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd,\n"
+		"                  else ../lib/cells from it, as installed)\n"
 		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
 		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
 		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
@@ -88,6 +89,20 @@ static void system_switch(void *ctx, int direction)
 		foreground_switch(d, to, NULL);
 }
 
+/* The build tree keeps cell-init beside cellsd; `make install` puts cellsd in PREFIX/sbin
+ * and the rest in PREFIX/lib/cells. Returns the directory to use as --lib. */
+static const char *default_lib_dir(const char *exe_dir, char *buf, size_t size)
+{
+	char probe[PATH_MAX];
+
+	snprintf(probe, sizeof(probe), "%s/cell-init", exe_dir);
+	if (access(probe, X_OK) == 0)
+		return exe_dir;
+	snprintf(buf, size, "%s/../lib/cells", exe_dir);
+	snprintf(probe, sizeof(probe), "%s/cell-init", buf);
+	return access(probe, X_OK) == 0 ? buf : exe_dir;
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,7 +122,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *state = DEFAULT_STATE_DIR, *run = DEFAULT_RUN_DIR, *lib = NULL;
-	char self[PATH_MAX];
+	char self[PATH_MAX], installed[PATH_MAX];
 	unsigned long value;
 	char *end;
 	int opt;
@@ -211,7 +226,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			return -1;
 		}
 		self[n] = '\0';
-		lib = dirname(self);
+		lib = default_lib_dir(dirname(self), installed, sizeof(installed));
 	}
 	if (mkdir_p(state, 0700) < 0 || mkdir_p(run, 0711) < 0) {
 		log_error_errno(errno, "create %s or %s", state, run);

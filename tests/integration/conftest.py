@@ -181,6 +181,8 @@ def _fmt(r):
 class Daemon:
     """One cellsd on its own directories. start() may be called again after stop()/kill9()."""
 
+    cell_bin = CELL  # the cell to drive it with
+
     def __init__(self, base, state=None, run=None, stop_timeout=STOP_TIMEOUT, extra_args=()):
         self.base = Path(base)
         self.extra_args = [str(a) for a in extra_args]
@@ -263,7 +265,7 @@ class Daemon:
 
     # -- the command line -----------------------------------------------------------------
     def cell(self, *args, check=True, input=None, timeout=30, env=None):
-        argv = [str(CELL), "--run", str(self.run), *map(str, args)]
+        argv = [str(self.cell_bin), "--run", str(self.run), *map(str, args)]
         try:
             r = subprocess.run(argv, input=input, capture_output=True, timeout=timeout,
                                text=isinstance(input, str) or input is None, env=env)
@@ -475,9 +477,9 @@ def make_daemon():
     """Factory: make_daemon(**kw) starts one more daemon; all are torn down and checked."""
     made = []
 
-    def factory(build_image=True, **kw):
+    def factory(build_image=True, cls=Daemon, **kw):
         base = kw.pop("base", None) or make_base()
-        d = Daemon(base, **kw)
+        d = cls(base, **kw)
         made.append(d)
         d.start(build_image=build_image)
         return d

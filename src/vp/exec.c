@@ -176,6 +176,13 @@ static void kill_descendants(void)
 	}
 }
 
+static bool hung_up(int fd)
+{
+	struct pollfd p = {fd, 0, 0};
+
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 /* In the VP: fork the command and wait for it, reaping the orphans it leaves; if the
  * helper goes first (HELPER_GONE hangs up), kill everything the command started. */
 static void __attribute__((noreturn))
@@ -217,24 +224,28 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 		run_command(rt, a, slave, sock);
 	}
 	close(sock);
-	if (slave >= 0)
-		close(slave);
+	/* The slave is kept (never read) to see the terminal hang up: the user closing it
+	 * interrupts the exec, even when its SIGHUP ended the command before the helper told. */
 	for (;;) {
-		struct pollfd p[2] = {{helper_gone, POLLIN, 0}, {sigfd, POLLIN, 0}};
+		struct pollfd p[3] = {{helper_gone, POLLIN, 0}, {sigfd, POLLIN, 0}, {slave, 0, 0}};
 		struct signalfd_siginfo si;
 		pid_t pid;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
-		if (p[0].revents) {
+		if (p[0].revents || (p[2].revents & POLLHUP)) {
 			kill_descendants();
 			_exit(128 + SIGKILL);
 		}
 		if (p[1].revents && read(sigfd, &si, sizeof(si)) < 0)
 			continue;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			if (pid == cmd)
-				_exit(exit_code(status));
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (pid != cmd)
+				continue;
+			if (hung_up(slave))
+				kill_descendants();
+			_exit(exit_code(status));
+		}
 	}
 	kill_descendants();
 	_exit(126);

@@ -64,9 +64,9 @@ $(BUILD)/images/%: images/%
 # Man pages, from docs/man/*.scd; `make all` builds them only where scdoc is installed.
 SCDOC := $(shell command -v scdoc 2>/dev/null)
 MANS  := $(patsubst docs/man/%.scd,$(BUILD)/man/%,$(wildcard docs/man/*.scd))
-$(BUILD)/man/%: docs/man/%.scd
+$(BUILD)/man/%: docs/man/%.scd Makefile
 	@mkdir -p $(dir $@)
-	scdoc <$< >$@.tmp && mv $@.tmp $@
+	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc >$@.tmp && mv $@.tmp $@
 man: $(MANS)
 all: $(if $(SCDOC),man)
 

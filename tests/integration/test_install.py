@@ -70,7 +70,7 @@ def test_man_pages_render(dest, page, texts):
                        text=True, env={**os.environ, "MANWIDTH": "80", "MANPAGER": "cat"})
     assert r.returncode == 0, r.stderr
     # groff hyphenates at the right margin; the texts looked for are short enough not to be.
-    for text in texts:
+    for text in texts + [f"Cells {VERSION}"]:
         assert text in r.stdout, f"{text!r} not in {page}:\n{r.stdout}"
 
 

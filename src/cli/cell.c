@@ -215,17 +215,19 @@ static void vp_options_free(struct vp_options *o)
 	json_decref(o->devices);
 }
 
+static json_t *vp_options_request(const char *cmd, const struct vp_options *o)
+{
+	return json_pack("{s:s, s:s, s:O, s:O, s:b}", "cmd", cmd, "name", o->name, "options",
+			 o->options, "devices", o->devices, "autostart", o->autostart);
+}
+
 static int cmd_create(struct cli *cli, int argc, char **argv)
 {
 	struct vp_options o = {0};
-	json_t *req;
 	int ret = parse_vp_options("create", argc, argv, &o);
 
 	if (ret == 0) {
-		req = json_pack("{s:s, s:s, s:O, s:O, s:b}", "cmd", "create", "name", o.name,
-				"options", o.options, "devices", o.devices, "autostart",
-				o.autostart);
-		ret = simple(cli, req);
+		ret = simple(cli, vp_options_request("create", &o));
 	}
 	vp_options_free(&o);
 	return ret;
@@ -268,15 +270,10 @@ static int cmd_config(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
 	struct vp_options o = {0};
-	json_t *req;
 	int ret = parse_vp_options("config", argc, argv, &o);
 
-	if (ret == 0) {
-		req = json_pack("{s:s, s:s, s:O, s:O, s:b}", "cmd", "config", "name", o.name,
-				"options", o.options, "devices", o.devices, "autostart",
-				o.autostart);
-		ret = cli_request(cli, req, NULL, 0, &reply) < 0 ? 1 : 0;
-	}
+	if (ret == 0 && cli_request(cli, vp_options_request("config", &o), NULL, 0, &reply) < 0)
+		ret = 1;
 	if (ret == 0 && o.json)
 		print_json(json_object_get(reply, "config"));
 	else if (ret == 0)

@@ -354,6 +354,17 @@ def vnc_and_cell_screenshot(d, vnc_port, tmp, tag):
 # ---------------------------------------------------------------------------------------
 
 
+def wait_step(lines, name, timeout, stderr, tmp_path):
+    """The line of novnc.mjs that reports step NAME, or an error with what it said."""
+    got = lines.wait_for(lambda o: o.get("step") in (name, "error"), timeout)
+    if got is None or got.get("step") != name:
+        stderr.flush()
+        raise AssertionError(
+            f"novnc.mjs: no step {name!r} (got {got}, before: {lines.seen}); "
+            f"stderr: {(tmp_path / 'novnc.stderr').read_text()[-2000:]}")
+    return got
+
+
 def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path):
     node = browser_tools
     a, b = "alpha", "beta"
@@ -383,13 +394,7 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
         lines = LineReader(proc)
 
         def step(name, timeout=40):
-            got = lines.wait_for(lambda o: o.get("step") in (name, "error"), timeout)
-            if got is None or got.get("step") != name:
-                stderr.flush()
-                raise AssertionError(
-                    f"novnc.mjs: no step {name!r} (got {got}, before: {lines.seen}); "
-                    f"stderr: {(tmp_path / 'novnc.stderr').read_text()[-2000:]}")
-            return got
+            return wait_step(lines, name, timeout, stderr, tmp_path)
 
         # 1. The page shows the foreground VP, its button marked.
         s1 = step("1-initial")
@@ -505,13 +510,7 @@ def test_page_starts_stops_and_comes_back_after_a_restart(make_daemon, browser_t
         lines = LineReader(proc)
 
         def step(name, timeout=60):
-            got = lines.wait_for(lambda o: o.get("step") in (name, "error"), timeout)
-            if got is None or got.get("step") != name:
-                stderr.flush()
-                raise AssertionError(
-                    f"novnc.mjs: no step {name!r} (got {got}, before: {lines.seen}); "
-                    f"stderr: {(tmp_path / 'novnc.stderr').read_text()[-2000:]}")
-            return got
+            return wait_step(lines, name, timeout, stderr, tmp_path)
 
         pid = d.vp("alpha")["pid"]
         step("2-clicked")

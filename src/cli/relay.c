@@ -142,6 +142,10 @@ enum relay_end relay_run(struct relay *r)
 				break;
 			}
 			input_open = false;
+			/* Piped input ended: the command reads an end of file, as from a user's
+			 * Ctrl-D, instead of waiting for more. */
+			if (!r->input_end_leaves && !isatty(0) && write(r->pty, "\x04", 1) < 0)
+				break;
 			if (r->input_end_leaves) {
 				if (!isatty(0))
 					relay_drain(r->pty, QUIET_MS);

@@ -6,7 +6,8 @@
  * The supervisor is a child subreaper: every process the command starts stays its
  * descendant, however it daemonizes, so when the exec is interrupted (the daemon kills the
  * helper when the user goes) it finds and kills them all, where the command's own death
- * would leave its children to the VP's init. When the command ends by itself, what it left
+ * would leave its children to the VP's init; so it does when the command dies of a signal
+ * (Ctrl-C on its pty) or the pty hangs up. When the command exits by itself, what it left
  * running goes on, as on any machine. With a terminal (-t), the supervisor opens a pty of
  * the VP's own devpts and the command is a session leader with it as its controlling
  * terminal, so shells have job control. The helper's exit status is the command's. */
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -113,14 +116,22 @@ run_command(const struct vp_runtime *rt, const struct vp_exec_args *a, int slave
 	fail(2, errno == ENOENT ? 127 : 126, &err);
 }
 
-/* A pty of the VP's devpts (its /dev/ptmx), sized as the caller's terminal. */
+/* A pty of the VP's devpts, sized as the caller's terminal. The VP's root may have put
+ * something else at /dev/pts/ptmx (a FIFO would block the open): non-blocking, and
+ * checked to be a devpts. */
 static int open_pty(const struct vp_exec_args *a, int *slave, struct error *err)
 {
 	struct winsize ws = {.ws_row = a->rows, .ws_col = a->cols};
-	int unlock = 0, master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0, master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	struct statfs fs;
 
 	if (master < 0)
-		return error_set(err, errno, "open /dev/ptmx");
+		return error_set(err, errno, "open /dev/pts/ptmx");
+	if (fstatfs(master, &fs) < 0 || fs.f_type != DEVPTS_SUPER_MAGIC ||
+	    fcntl(master, F_SETFL, O_RDWR) < 0) {
+		close(master);
+		return error_set(err, 0, "/dev/pts/ptmx is not the VP's devpts");
+	}
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
 	    (*slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
 		close(master);
@@ -242,7 +253,9 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if (pid != cmd)
 				continue;
-			if (hung_up(slave))
+			/* Ctrl-C on the pty (or any signal) ended the command: that is an
+			 * interruption too, and what it left behind goes with it. */
+			if (WIFSIGNALED(status) || hung_up(slave))
 				kill_descendants();
 			_exit(exit_code(status));
 		}

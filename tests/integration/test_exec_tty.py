@@ -138,17 +138,18 @@ def test_exec_t_follows_the_window_and_has_job_control(daemon, term):
 
 @pytest.mark.parametrize("tty,how", [
     (False, "SIGINT"), (False, "SIGTERM"), (False, "SIGKILL"),
-    (True, "SIGTERM"), (True, "SIGHUP"), (True, "SIGKILL"),
+    (True, "ctrl-c"), (True, "SIGTERM"), (True, "SIGHUP"), (True, "SIGKILL"),
 ])
 def test_an_interrupted_exec_leaves_no_process(daemon, term, tty, how):
-    """Ctrl-C of a plain exec (SIGINT to cell), a signal, or cell killed: everything the
-    command started ends, daemonized or not. (With -t, Ctrl-C is the command's own.)"""
+    """Ctrl-C (to cell, or with -t to the command through its pty), a signal, the terminal
+    closed, or cell killed: everything the command started ends, daemonized or not."""
     d = daemon
     d.create_start("v")
     script = "sleep 81 & setsid sleep 83 & (sleep 84 &) ; sleep 82"
     args = ["exec"] + (["-t"] if tty else []) + ["v", "--", "sh", "-c", script]
     if tty:
-        proc = term(d, *args).proc
+        t = term(d, *args)
+        proc = t.proc
     else:
         proc = subprocess.Popen([str(CELL), "--run", str(d.run), *args],
                                 start_new_session=True)
@@ -156,7 +157,10 @@ def test_an_interrupted_exec_leaves_no_process(daemon, term, tty, how):
     while len(vp_processes(d, "v", "sleep 8")) < 4:
         assert time.monotonic() < deadline, vp_processes(d, "v", "sleep")
         time.sleep(0.05)
-    proc.send_signal(getattr(signal, how))
+    if how == "ctrl-c":
+        t.write("\x03")  # SIGINT to the command's foreground group, by the pty
+    else:
+        proc.send_signal(getattr(signal, how))
     status = proc.wait(timeout=10)
     assert status != 0
     wait_gone(d, "v", "sleep 8")
@@ -190,3 +194,22 @@ def test_console_takes_the_callers_window_size(daemon, term):
     t.read_until("30 77")
     t.write("\x1d")
     assert t.wait() == 0
+
+
+def test_exec_t_with_piped_input_sees_its_end(daemon):
+    d = daemon
+    d.create_start("v")
+    r = d.cell("exec", "-t", "v", "--", "sh", "-c", "cat; echo done-$((6*7))",
+               input="one\ntwo\n", timeout=20)
+    assert "one" in r.stdout and "two" in r.stdout and "done-42" in r.stdout, r
+
+
+def test_exec_t_refuses_a_ptmx_that_is_not_the_vps_devpts(daemon):
+    d = daemon
+    d.create_start("v")
+    # The VP's root covers its devpts with a tmpfs holding a FIFO named ptmx.
+    d.sh("v", "mkdir -p /run/x && mount -t tmpfs t /dev/pts && mkfifo /dev/pts/ptmx")
+    r = d.cell("exec", "-t", "v", "--", "true", check=False, timeout=20)
+    assert r.returncode == 126 and "not the VP's devpts" in r.stderr, r
+    # Its plain execs still work, and cellsd answers.
+    assert d.exec("v", "true").returncode == 0

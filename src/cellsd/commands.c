@@ -382,17 +382,6 @@ static void on_exec_done(struct job *job, int status)
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
 }
 
-/* With "tty": the pty's master goes to the client at once, in an answer of its own; the
- * exit status comes when the command ends. */
-static int send_pty(struct client *c, int pty)
-{
-	_cleanup_json_ json_t *msg = json_pack("{s:b, s:b}", "ok", 1, "pty", 1);
-	int ret = msg ? proto_send(c->watch.fd, msg, &pty, 1, MSG_DONTWAIT) : -ENOMEM;
-
-	close(pty);
-	return ret;
-}
-
 static int exec_window(json_t *req, struct vp_exec_args *a, struct error *err)
 {
 	json_t *tty = json_object_get(req, "tty");
@@ -463,8 +452,12 @@ static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 	}
 	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
 		log_warn("exec in %s: %s", vp->config.name, err.msg);
-	if (pty >= 0 && send_pty(c, pty) < 0)
-		log_warn("exec in %s: could not hand the pty over", vp->config.name);
+	/* With "tty": the pty's master goes to the client at once, in an answer of its own;
+	 * the exit status comes when the command ends. */
+	if (pty >= 0) {
+		client_reply_fds(c, json_pack("{s:b, s:b}", "ok", 1, "pty", 1), &pty, 1);
+		close(pty);
+	}
 	job = job_start(c->daemon, pid, c, on_exec_done, &err);
 	if (!job)
 		client_reply_error(c, err.msg);
@@ -476,7 +469,6 @@ static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct error err = {{0}};
 	struct vp *vp = req_vp(c, req);
-	_cleanup_json_ json_t *reply = NULL;
 	int fd;
 
 	(void)fds, (void)nfds;
@@ -486,9 +478,7 @@ static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 		return;
 	}
-	reply = json_pack("{s:b}", "ok", 1);
-	if (!reply || proto_send(c->watch.fd, reply, &fd, 1, MSG_DONTWAIT) < 0)
-		log_warn("could not hand the console of %s over", vp->config.name);
+	client_reply_fds(c, json_pack("{s:b}", "ok", 1), &fd, 1);
 	close(fd);
 }
 
@@ -498,7 +488,6 @@ static void cmd_logs(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct error err = {{0}};
 	struct vp *vp = req_vp(c, req);
-	_cleanup_json_ json_t *reply = NULL;
 	json_t *sizes = json_array();
 	int out[3], nout = 0;
 	bool follow = json_is_true(json_object_get(req, "follow"));
@@ -515,10 +504,10 @@ static void cmd_logs(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, err.msg);
 		return;
 	}
-	reply = json_pack("{s:b, s:o, s:b}", "ok", 1, "sizes", sizes, "follow",
-			  nout > (int)json_array_size(sizes));
-	if (!reply || proto_send(c->watch.fd, reply, out, nout, MSG_DONTWAIT) < 0)
-		log_warn("could not hand the log of %s over", vp->config.name);
+	client_reply_fds(c,
+			 json_pack("{s:b, s:o, s:b}", "ok", 1, "sizes", sizes, "follow",
+				   nout > (int)json_array_size(sizes)),
+			 out, nout);
 	for (int i = 0; i < nout; i++)
 		close(out[i]);
 }

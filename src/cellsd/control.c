@@ -48,7 +48,7 @@ static void client_close(struct client *c)
 		client_free(c);
 }
 
-void client_reply(struct client *c, json_t *reply)
+void client_reply_fds(struct client *c, json_t *reply, const int *fds, int nfds)
 {
 	if (!reply) {
 		client_reply_error(c, "out of memory");
@@ -56,11 +56,16 @@ void client_reply(struct client *c, json_t *reply)
 	}
 	/* A client that does not read its answers loses its connection: a half-sent line
 	 * must not be followed by the next one. */
-	if (!c->closed && proto_send(c->watch.fd, reply, NULL, 0, MSG_DONTWAIT) < 0) {
+	if (!c->closed && proto_send(c->watch.fd, reply, fds, nfds, MSG_DONTWAIT) < 0) {
 		log_warn("dropping a client that does not read its answers");
 		shutdown(c->watch.fd, SHUT_RDWR);
 	}
 	json_decref(reply);
+}
+
+void client_reply(struct client *c, json_t *reply)
+{
+	client_reply_fds(c, reply, NULL, 0);
 }
 
 void client_reply_error(struct client *c, const char *msg)

@@ -172,6 +172,8 @@ int image_remove(struct daemon *d, const char *name, struct error *err);
 /* control.c */
 int control_listen(struct daemon *d, struct error *err);
 void client_reply(struct client *c, json_t *reply);
+/* The same with descriptors beside the line (stolen REPLY; FDS stay the caller's). */
+void client_reply_fds(struct client *c, json_t *reply, const int *fds, int nfds);
 void client_reply_error(struct client *c, const char *msg);
 /* A deferred answer is done: the client may read the next request or be freed. */
 void client_release(struct client *c);

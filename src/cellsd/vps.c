@@ -496,11 +496,8 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 {
 	struct daemon *d = vp->daemon;
 	bool running = vp->state == VP_RUNNING || vp->state == VP_STOPPING;
-	struct cgroup_limits limits = {
-		.memory = config->memory, .pids = config->pids, .cpu_percent = config->cpu_percent};
-	struct cgroup_limits old = {.memory = vp->config.memory,
-				    .pids = vp->config.pids,
-				    .cpu_percent = vp->config.cpu_percent};
+	struct cgroup_limits limits = vp_config_limits(config);
+	struct cgroup_limits old = vp_config_limits(&vp->config);
 	char path[PATH_MAX];
 	int ret;
 

@@ -25,9 +25,7 @@ static void cgroup_teardown(struct vp_runtime *rt)
 
 static int cgroup_prepare(struct vp_runtime *rt, struct error *err)
 {
-	const struct vp_config *c = rt->config;
-	struct cgroup_limits limits = {
-		.memory = c->memory, .pids = c->pids, .cpu_percent = c->cpu_percent};
+	struct cgroup_limits limits = vp_config_limits(rt->config);
 	int ret = cgroup_create(rt->cgroups, rt->cgroup, &limits, err);
 
 	if (ret < 0)

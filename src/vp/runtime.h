@@ -77,6 +77,13 @@ extern const struct vp_module vp_module_security;
 
 void vp_runtime_init(struct vp_runtime *rt);
 
+/* The cgroup limits a VP's config asks for, at its start or changed while it runs. */
+static inline struct cgroup_limits vp_config_limits(const struct vp_config *c)
+{
+	return (struct cgroup_limits){
+		.memory = c->memory, .pids = c->pids, .cpu_percent = c->cpu_percent};
+}
+
 /* Start the VP: on success rt->pid/pidfd name cell-init, which is running. */
 int vp_spawn(struct vp_runtime *rt, struct error *err);
 

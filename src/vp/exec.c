@@ -142,38 +142,44 @@ static int open_pty(const struct vp_exec_args *a, int *slave, struct error *err)
 	return master;
 }
 
-/* The children of this process (as the VP's /proc shows them). */
-static bool kill_children(void)
+/* The fields of /proc/.../stat PATH after "PID (COMM)" (the state first), in BUF, or NULL:
+ * COMM may hold anything, the last ')' ends it. */
+static char *stat_fields(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	char *paren;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren ? paren + 1 : NULL;
+}
+
+/* Kill the children of this process (as the VP's /proc shows them). */
+static void kill_children(void)
 {
 	DIR *proc = opendir("/proc");
 	pid_t self = getpid();
 	struct dirent *de;
-	bool any = false;
 
 	if (!proc)
-		return false;
+		return;
 	while ((de = readdir(proc))) {
-		char path[64], stat[512], *paren;
-		int fd, ppid;
-		ssize_t n;
+		char path[64], stat[512], *fields;
+		int ppid;
 
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		n = read(fd, stat, sizeof(stat) - 1);
-		close(fd);
-		/* "PID (COMM) STATE PPID ...": COMM may hold anything, the last ')' ends it. */
-		stat[n > 0 ? n : 0] = '\0';
-		if (!(paren = strrchr(stat, ')')) || sscanf(paren + 1, " %*c %d", &ppid) != 1 ||
-		    ppid != self)
-			continue;
-		kill((pid_t)atoi(de->d_name), SIGKILL);
-		any = true;
+		if ((fields = stat_fields(path, stat, sizeof(stat))) &&
+		    sscanf(fields, " %*c %d", &ppid) == 1 && ppid == self)
+			kill((pid_t)atoi(de->d_name), SIGKILL);
 	}
 	closedir(proc);
-	return any;
 }
 
 /* Kill every descendant: a child killed hands its own children to this subreaper before
@@ -294,17 +300,11 @@ static void hide_command_line(void)
 	static const char name[] = "cell-exec";
 	char stat[1024], *p, *save = NULL;
 	unsigned long start = 0, end = 0;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 3;
-	ssize_t n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+	int field = 3;
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (!(p = stat_fields("/proc/self/stat", stat, sizeof(stat))))
 		return;
-	stat[n] = '\0';
-	if (!(p = strrchr(stat, ')')))
-		return;
-	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
+	for (p = strtok_r(p, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
 		if (field == 48)
 			start = strtoul(p, NULL, 10);
 		else if (field == 49)

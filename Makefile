@@ -6,7 +6,7 @@ CC       ?= gcc
 BUILD    := build
 VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
-CFLAGS   += -pthread -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Isrc \
+CFLAGS   += -pthread -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wmissing-prototypes -Wvla -Isrc \
 	    -DCELLS_VERSION='"$(VERSION)"'
 PKGS     := jansson libseccomp libpng libvncserver fuse3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

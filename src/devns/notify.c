@@ -8,6 +8,7 @@
  * bits of the request count; a 32-bit caller has its own syscall number and structs; what
  * is not ours continues natively, which is never a security decision. */
 #include "devns/devns.h"
+#include "devns/internal.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -328,13 +329,16 @@ static void *supervise(void *arg)
 {
 	struct devns_listener *l = arg;
 	struct devns *core = l->owner->core;
-	char req_buf[core->notif_size], resp_buf[core->resp_size];
-	struct seccomp_notif *req = (void *)req_buf;
-	struct seccomp_notif_resp *resp = (void *)resp_buf;
+	_cleanup_free_ struct seccomp_notif *req = calloc(1, core->notif_size);
+	_cleanup_free_ struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
 
+	if (!req || !resp) {
+		log_error("seccomp: no memory for a supervisor's buffers");
+		return NULL;
+	}
 	while (!atomic_load(&l->stop)) {
-		memset(req_buf, 0, sizeof(req_buf));
-		memset(resp_buf, 0, sizeof(resp_buf));
+		memset(req, 0, core->notif_size);
+		memset(resp, 0, core->resp_size);
 		if (ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
 			if (errno == EINTR || errno == ENOENT)
 				continue;

@@ -1,5 +1,6 @@
 /* The registry of virtual devices, each VP's instances of them, and the switch. */
 #include "devns/devns.h"
+#include "devns/internal.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -19,12 +20,6 @@ const struct vdev_ops *const vdev_registry[] = {
 	&vdev_input,
 };
 const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
-
-int devns_notify_sizes(struct devns *core, struct error *err);
-void devns_callers_init(struct devns *core);
-void devns_callers_fini(struct devns *core);
-void devns_callers_forget(struct devns *core, const struct devns_vp *owner);
-void devns_vp_close_listeners(struct devns_vp *dvp);
 
 int devns_init(struct devns *core, struct loop *loop, const char *dir,
 	       const struct devns_settings *settings, struct error *err)

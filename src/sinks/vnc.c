@@ -203,7 +203,7 @@ static void wake(struct vnc *v)
 static void wait_for_work(struct vnc *v, long long timeout_ns)
 {
 	int max = v->screen->maxFd;
-	struct pollfd fds[max + 2];
+	struct pollfd fds[FD_SETSIZE + 1]; /* libvncserver's own bound: an fd_set */
 	struct timespec ts = {timeout_ns / 1000000000LL, timeout_ns % 1000000000LL};
 	nfds_t n = 0;
 	uint64_t count;

@@ -106,6 +106,7 @@ uninstall:
 
 
 include $(wildcard tests/unit/unit.mk)
+include $(wildcard tests/fuzz/fuzz.mk)
 
 deps:
 	@./scripts/install-deps

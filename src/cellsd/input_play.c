@@ -155,38 +155,6 @@ static void play_queue(struct daemon *d, struct input_play *p)
 	play_next(d);
 }
 
-/* The first character of TEXT that a US keyboard cannot type, described in MSG; false if
- * none. TEXT is valid UTF-8 (jansson's strings are). */
-static bool untypable(const char *text, size_t len, char *msg, size_t size)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)text[i];
-		unsigned code;
-		bool shift;
-		if (keymap_from_char(ch, &code, &shift) == 0)
-			continue;
-		if (ch < 0x80) {
-			snprintf(
-				msg, size,
-				"cannot type control character 0x%02x (at byte %zu): a US keyboard "
-				"has no key for it",
-				ch, i + 1);
-			return true;
-		}
-		/* A UTF-8 sequence: its code point and the character itself. */
-		unsigned n = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
-		unsigned long cp = ch & (0x3f >> (n - 1));
-		for (unsigned j = 1; j < n && i + j < len; j++)
-			cp = cp << 6 | ((unsigned char)text[i + j] & 0x3f);
-		snprintf(msg, size,
-			 "cannot type U+%04lX '%.*s' (at byte %zu): a US keyboard has no "
-			 "key for it",
-			 cp, (int)n, text + i, i + 1);
-		return true;
-	}
-	return false;
-}
-
 int input_play_text(struct daemon *d, struct client *c, const char *text, size_t len,
 		    struct error *err)
 {
@@ -198,7 +166,7 @@ int input_play_text(struct daemon *d, struct client *c, const char *text, size_t
 				 INPUT_TEXT_MAX);
 	if (strlen(text) != len)
 		return error_set(err, 0, "cannot type a NUL character");
-	if (untypable(text, len, msg, sizeof(msg)))
+	if (keymap_untypable(text, len, msg, sizeof(msg)))
 		return error_set(err, 0, "%s", msg);
 	if (len == 0) {
 		client_reply(c, json_pack("{s:b}", "ok", 1));

@@ -180,6 +180,36 @@ int keymap_from_char(unsigned char ch, unsigned *code, bool *shift)
 	return -EINVAL;
 }
 
+bool keymap_untypable(const char *text, size_t len, char *msg, size_t size)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		unsigned code;
+		bool shift;
+		if (keymap_from_char(ch, &code, &shift) == 0)
+			continue;
+		if (ch < 0x80) {
+			snprintf(
+				msg, size,
+				"cannot type control character 0x%02x (at byte %zu): a US keyboard "
+				"has no key for it",
+				ch, i + 1);
+			return true;
+		}
+		/* A UTF-8 sequence: its code point and the character itself. */
+		unsigned n = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+		unsigned long cp = ch & (0x3f >> (n - 1));
+		for (unsigned j = 1; j < n && i + j < len; j++)
+			cp = cp << 6 | ((unsigned char)text[i + j] & 0x3f);
+		snprintf(msg, size,
+			 "cannot type U+%04lX '%.*s' (at byte %zu): a US keyboard has no "
+			 "key for it",
+			 cp, (int)n, text + i, i + 1);
+		return true;
+	}
+	return false;
+}
+
 bool keymap_is_letter(unsigned code)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)

@@ -5,6 +5,7 @@
 #define CELLS_DEVICES_KEYMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The Linux key code (KEY_*) for an X keysym; 0 for one the keyboard does not have. */
@@ -18,6 +19,10 @@ unsigned keymap_from_keysym_shift(uint32_t keysym, int *shift);
 /* How a US keyboard types CH (printable ASCII, '\n' as Enter, '\t' as Tab): its key code
  * and whether with shift. 0, or -EINVAL for a character it cannot type. */
 int keymap_from_char(unsigned char ch, unsigned *code, bool *shift);
+
+/* The first character of TEXT (LEN bytes) that keymap_from_char cannot type, described in
+ * MSG (SIZE bytes); false if none. TEXT is valid UTF-8 (jansson's strings are). */
+bool keymap_untypable(const char *text, size_t len, char *msg, size_t size);
 
 /* Whether a key types a letter. */
 bool keymap_is_letter(unsigned code);

@@ -13,6 +13,9 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 FUZZ_SRC_fuzz_proto  := src/common/proto.c
 FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c src/common/fsutil.c
+FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
+FUZZ_SRC_fuzz_names  := src/common/names.c src/devices/keymap.c
+FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/devices/keymap.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk

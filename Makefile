@@ -8,6 +8,13 @@ VERSION  := 0.1.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -pthread -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -Wmissing-prototypes -Wvla -Isrc \
 	    -DCELLS_VERSION='"$(VERSION)"'
+# Hardening of every binary we ship (checked by scripts/hardening-check): fortified libc
+# calls (which need -O), stack canaries and clash probes, CET, position independence and
+# full RELRO. The static programs are static-pie, so they get ASLR and RELRO too.
+FORTIFY  := $(if $(filter -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
+HARDEN_CFLAGS  := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fcf-protection \
+	-fPIE
+HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PKGS     := jansson libseccomp libpng libvncserver fuse3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -24,12 +31,12 @@ BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init \
 
 all: $(BINS) images
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # cellsd with AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts it), for
 # `make check` to run integration tests against: what VPs do must not corrupt the daemon.
@@ -43,17 +50,18 @@ $(BUILD)/asan/cellsd: $(CELLSD_SRC) $(COMMON_SRC) $(wildcard src/*/*.h)
 asan: $(BUILD)/asan/cellsd
 
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(shell pkg-config --libs jansson 2>/dev/null)
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
+		$(shell pkg-config --libs jansson 2>/dev/null)
 
 # Programs that run inside VPs link nothing of the root side and are static, so they
 # run in any image (busybox, Debian, Alpine).
 $(BUILD)/cell-init: src/init/cell-init.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static -o $@ $<
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -static-pie $(HARDEN_LDFLAGS) -o $@ $<
 
 $(BUILD)/apps/%: apps/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -static -o $@ $<
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -static-pie $(HARDEN_LDFLAGS) -o $@ $<
 
 # Image recipes travel with the binaries: cellsd runs build/images/NAME/build.
 images: $(patsubst %,$(BUILD)/%,$(wildcard images/*/*))

@@ -456,7 +456,7 @@ static int setup(struct daemon *d, struct error *err)
 	signal(SIGPIPE, SIG_IGN);
 	d->signals.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->signals.handle = on_signal;
-	if (d->signals.fd < 0 || (ret = loop_add(&d->loop, &d->signals, EPOLLIN)) < 0)
+	if (d->signals.fd < 0 || loop_add(&d->loop, &d->signals, EPOLLIN) < 0)
 		return error_set(err, errno, "signalfd");
 	if ((ret = start_sinks(d, err)) < 0)
 		return ret;

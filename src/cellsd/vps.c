@@ -429,7 +429,6 @@ int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct err
 {
 	struct daemon *d = vp->daemon;
 	struct itimerspec its = {.it_value.tv_sec = timeout_s};
-	int ret;
 
 	if (vp->state != VP_RUNNING && vp->state != VP_STOPPING)
 		return error_set(err, 0, "VP %s is not running", vp->config.name);
@@ -447,7 +446,7 @@ int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct err
 	vp->stop_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	vp->stop_timer.handle = on_stop_timeout;
 	if (vp->stop_timer.fd < 0 || timerfd_settime(vp->stop_timer.fd, 0, &its, NULL) < 0 ||
-	    (ret = loop_add(&d->loop, &vp->stop_timer, EPOLLIN)) < 0) {
+	    loop_add(&d->loop, &vp->stop_timer, EPOLLIN) < 0) {
 		/* Without a timer there is no grace period: kill now. */
 		log_warn_errno(errno, "VP %s: grace timer", vp->config.name);
 		timer_disarm(vp);

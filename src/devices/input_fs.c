@@ -545,7 +545,7 @@ int input_fs_create(struct input_fs **out, const struct input_fs_config *config,
 	fs->watch.fd = fuse_session_fd(fs->se);
 	fs->watch.handle = on_fuse;
 	if (fcntl(fs->watch.fd, F_SETFL, O_NONBLOCK) < 0 ||
-	    (ret = loop_add(config->loop, &fs->watch, EPOLLIN)) < 0) {
+	    loop_add(config->loop, &fs->watch, EPOLLIN) < 0) {
 		ret = error_set(err, errno, "input: watch /dev/fuse");
 		goto fail;
 	}

@@ -457,8 +457,10 @@ int web_start(struct daemon *d, const char *addr, int port, struct error *err)
 
 void web_stop(struct daemon *d)
 {
-	while (d->web_conns)
-		conn_free(d->web_conns);
+	for (struct web_conn *c = d->web_conns, *next; c; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
 	if (d->web_listener.fd >= 0) {
 		loop_del(&d->loop, &d->web_listener);
 		close(d->web_listener.fd);

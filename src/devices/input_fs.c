@@ -568,8 +568,10 @@ void input_fs_destroy(struct input_fs *fs)
 		log_warn_errno(errno, "input: unmount %s", fs->mountpoint);
 	if (fs->watching)
 		loop_del(fs->config.loop, &fs->watch);
-	while (fs->handles)
-		handle_free(fs->handles);
+	for (struct handle *h = fs->handles, *next; h; h = next) {
+		next = h->next;
+		handle_free(h);
+	}
 	for (unsigned i = 0; i < INPUT_FS_FILES; i++)
 		fs->config.devices[i]->readable = NULL;
 	if (fs->se)

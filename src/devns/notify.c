@@ -329,12 +329,14 @@ static void *supervise(void *arg)
 {
 	struct devns_listener *l = arg;
 	struct devns *core = l->owner->core;
-	_cleanup_free_ struct seccomp_notif *req = calloc(1, core->notif_size);
-	_cleanup_free_ struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
+	/* Freed at the one exit, not by _cleanup_free_: clang 14's analyzer does not run
+	 * cleanup attributes and would report them leaked. */
+	struct seccomp_notif *req = calloc(1, core->notif_size);
+	struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
 
 	if (!req || !resp) {
 		log_error("seccomp: no memory for a supervisor's buffers");
-		return NULL;
+		goto out;
 	}
 	while (!atomic_load(&l->stop)) {
 		memset(req, 0, core->notif_size);
@@ -358,6 +360,9 @@ static void *supervise(void *arg)
 		if (resp->id)
 			answer(l->watch.fd, resp);
 	}
+out:
+	free(req);
+	free(resp);
 	return NULL;
 }
 
@@ -464,8 +469,10 @@ int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err)
 
 void devns_vp_close_listeners(struct devns_vp *dvp)
 {
-	while (dvp->listeners)
-		listener_free(dvp->listeners);
+	for (struct devns_listener *l = dvp->listeners, *next; l; l = next) {
+		next = l->next_in_vp;
+		listener_free(l);
+	}
 }
 
 void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,

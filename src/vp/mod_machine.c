@@ -99,7 +99,8 @@ static bool starts_with_word(const char *line, const char *end, const char *word
  * lines are added if it has none. */
 static int fix_hosts(const char *name)
 {
-	char old[HOSTS_MAX], new[HOSTS_MAX + 256];
+	/* Zeroed for clang's analyzer, which takes -errno for a count of bytes read. */
+	char old[HOSTS_MAX] = {0}, new[HOSTS_MAX + 256];
 	size_t name_len = strlen(name), out = 0;
 	bool has_localhost = false;
 	ssize_t n = read_small("/etc/hosts", old, sizeof(old));

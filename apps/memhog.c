@@ -12,6 +12,9 @@
 #define MIB		 (1024 * 1024)
 #define DEFAULT_STEP_MIB 16
 
+/* The chunks, linked through their first bytes: held until killed, not leaked. */
+static void *held_chunks;
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: memhog MIB [STEP_MIB]\n");
@@ -70,6 +73,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		touch_pages(chunk, chunk_mib * MIB, (size_t)page_size, &page_index);
+		memcpy(chunk, &held_chunks, sizeof(held_chunks)); /* still unique to its page */
+		held_chunks = chunk;
 		held_mib += chunk_mib;
 		printf("memhog: %zu MiB\n", held_mib);
 		if (fflush(stdout) == EOF) {

@@ -82,6 +82,10 @@ struct display {
 	 * by the VPs' task limits, not here. */
 	struct vsync_waiter *waiters;
 	unsigned nwaiters, waiters_size;
+	/* The list being answered, swapped with the one that fills meanwhile (the loop's
+	 * thread alone touches it). */
+	struct vsync_waiter *spare_waiters;
+	unsigned spare_size;
 };
 
 /* Status bar colours by VP id: distinct, and only the root paints them. */
@@ -115,12 +119,21 @@ static void on_vsync(struct loop_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
 		return;
+	/* The waiters are taken out under the lock and answered after it: each answer is a
+	 * system call, and a VP may have a thousand threads waiting. */
 	devns_lock(d->core);
-	for (unsigned i = 0; i < d->nwaiters; i++)
-		devns_reply(d->core, d->waiters[i].listener, d->waiters[i].id, 0, 0);
+	struct vsync_waiter *waiters = d->waiters;
+	unsigned n = d->nwaiters;
+	d->waiters = d->spare_waiters;
+	d->spare_waiters = waiters;
+	unsigned size = d->waiters_size;
+	d->waiters_size = d->spare_size;
+	d->spare_size = size;
 	d->nwaiters = 0;
 	arm_vsync(d, false);
 	devns_unlock(d->core);
+	for (unsigned i = 0; i < n; i++)
+		devns_reply(d->core, waiters[i].listener, waiters[i].id, 0, 0);
 }
 
 static int display_init(struct devns *core, void **global, struct error *err)
@@ -155,6 +168,7 @@ static void display_fini(void *global)
 	loop_del(d->core->loop, &d->vsync);
 	close(d->vsync.fd);
 	free(d->waiters);
+	free(d->spare_waiters);
 	free(d);
 }
 
@@ -298,6 +312,17 @@ static void reply(struct vdev_call *call, int error)
 	call->ret = 0;
 }
 
+static void get_var(struct display *d, const struct fb *fb, struct vdev_call *call)
+{
+	struct fb_var_screeninfo v;
+
+	devns_lock(d->core);
+	v = fb->var;
+	devns_unlock(d->core);
+	reply(call, vdev_write(call, call->arg, &v, sizeof(v)));
+}
+
+/* The fixed information never changes after the device is made. */
 static void get_fix(const struct fb *fb, struct vdev_call *call)
 {
 	if (call->compat) {
@@ -312,6 +337,45 @@ static void get_fix(const struct fb *fb, struct vdev_call *call)
 		return;
 	}
 	reply(call, vdev_write(call, call->arg, &fb->fix, sizeof(fb->fix)));
+}
+
+/* FBIOPUT_VSCREENINFO and FBIOPAN_DISPLAY: of a mode, only the pan offsets can change. */
+static void put_var(struct display *d, struct fb *fb, struct vdev_call *call)
+{
+	struct fb_var_screeninfo v, out;
+	bool test, servable;
+	int ret;
+
+	if ((ret = vdev_read(call, call->arg, &v, sizeof(v))) < 0) {
+		reply(call, ret);
+		return;
+	}
+	test = call->request == FBIOPUT_VSCREENINFO &&
+	       (v.activate & FB_ACTIVATE_MASK) == FB_ACTIVATE_TEST;
+	devns_lock(d->core);
+	if (call->request == FBIOPAN_DISPLAY) {
+		struct fb_var_screeninfo pan = fb->var;
+		pan.xoffset = v.xoffset;
+		pan.yoffset = v.yoffset;
+		v = pan;
+	}
+	servable = mode_is_servable(fb, &v);
+	out = fb->var;
+	out.yoffset = v.yoffset;
+	if (servable && test) {
+		out.activate = v.activate; /* only asks whether the mode would do */
+	} else if (servable) {
+		fb->var.yoffset = v.yoffset;
+		if (d->shown == fb)
+			picture_changed(d);
+	}
+	devns_unlock(d->core);
+	if (!servable)
+		reply(call, -EINVAL);
+	else if (call->request == FBIOPUT_VSCREENINFO)
+		reply(call, vdev_write(call, call->arg, &out, sizeof(out)));
+	else
+		reply(call, 0);
 }
 
 /* The caller's fb_cmap, in either ABI: its range, and where its red, green, blue and
@@ -342,9 +406,9 @@ static int read_cmap(struct vdev_call *call, uint32_t *start, uint32_t *len, uin
 /* FBIOGETCMAP and FBIOPUTCMAP: the range must lie in the map (EINVAL), every array the
  * call uses must be the caller's (EFAULT). A put is read whole before any of it is kept,
  * as the kernel copies it in first; its transparency is read, and has nowhere to go. */
-static int cmap_ioctl(struct fb *fb, struct vdev_call *call)
+static int cmap_ioctl(struct display *d, struct fb *fb, struct vdev_call *call)
 {
-	uint16_t in[4][CMAP_LEN];
+	uint16_t ramp[4][CMAP_LEN];
 	uint64_t arrays[4];
 	uint32_t start, len;
 	int ret;
@@ -356,107 +420,96 @@ static int cmap_ioctl(struct fb *fb, struct vdev_call *call)
 	if (call->request == FBIOGETCMAP) {
 		if (len == 0)
 			return -EINVAL;
+		devns_lock(d->core);
 		for (unsigned c = 0; c < 3; c++)
-			if ((ret = vdev_write(call, arrays[c], &fb->cmap[c][start],
-					      len * sizeof(uint16_t))) < 0)
+			memcpy(ramp[c], &fb->cmap[c][start], len * sizeof(uint16_t));
+		devns_unlock(d->core);
+		for (unsigned c = 0; c < 3; c++)
+			if ((ret = vdev_write(call, arrays[c], ramp[c], len * sizeof(uint16_t))) <
+			    0)
 				return ret;
 		return 0;
 	}
 	for (unsigned c = 0; c < 4; c++)
 		if ((c < 3 || arrays[c]) &&
-		    (ret = vdev_read(call, arrays[c], in[c], len * sizeof(uint16_t))) < 0)
+		    (ret = vdev_read(call, arrays[c], ramp[c], len * sizeof(uint16_t))) < 0)
 			return ret;
+	devns_lock(d->core);
 	for (unsigned c = 0; c < 3; c++)
-		memcpy(&fb->cmap[c][start], in[c], len * sizeof(uint16_t));
+		memcpy(&fb->cmap[c][start], ramp[c], len * sizeof(uint16_t));
+	devns_unlock(d->core);
 	return 0;
+}
+
+static int blank(struct display *d, struct fb *fb, uint64_t level)
+{
+	if (level > FB_BLANK_POWERDOWN)
+		return -EINVAL;
+	devns_lock(d->core);
+	fb->blank = (int)level;
+	if (d->shown == fb)
+		picture_changed(d);
+	devns_unlock(d->core);
+	return 0;
+}
+
+/* Answered at the next vsync by on_vsync. The kernel reads the CRTC number first: a bad
+ * pointer is EFAULT. */
+static void wait_for_vsync(struct display *d, struct vdev_call *call)
+{
+	uint32_t crtc;
+	int ret;
+
+	if ((ret = vdev_read(call, call->arg, &crtc, sizeof(crtc))) < 0) {
+		reply(call, ret);
+		return;
+	}
+	devns_lock(d->core);
+	if (d->nwaiters == d->waiters_size) {
+		unsigned size = d->waiters_size ? 2 * d->waiters_size : 16;
+		struct vsync_waiter *more = realloc(d->waiters, size * sizeof(*more));
+		if (!more) {
+			devns_unlock(d->core);
+			reply(call, -ENOMEM);
+			return;
+		}
+		d->waiters = more;
+		d->waiters_size = size;
+	}
+	d->waiters[d->nwaiters++] = (struct vsync_waiter){call->listener_serial, call->notify_id};
+	if (d->nwaiters == 1)
+		arm_vsync(d, true);
+	devns_unlock(d->core);
+	call->deferred = true;
 }
 
 static void display_ioctl(void *global, void *state, unsigned file, struct vdev_call *call)
 {
 	struct display *d = global;
 	struct fb *fb = state;
-	struct fb_var_screeninfo v;
-	int ret;
 
 	(void)file;
 	switch (call->request) {
 	case FBIOGET_VSCREENINFO:
-		reply(call, vdev_write(call, call->arg, &fb->var, sizeof(fb->var)));
+		get_var(d, fb, call);
 		return;
 	case FBIOGET_FSCREENINFO:
 		get_fix(fb, call);
 		return;
 	case FBIOPUT_VSCREENINFO:
 	case FBIOPAN_DISPLAY:
-		if ((ret = vdev_read(call, call->arg, &v, sizeof(v))) < 0) {
-			reply(call, ret);
-			return;
-		}
-		if (call->request == FBIOPAN_DISPLAY) {
-			/* Only the offsets of a pan count; the mode stays. */
-			struct fb_var_screeninfo pan = fb->var;
-			pan.xoffset = v.xoffset;
-			pan.yoffset = v.yoffset;
-			v = pan;
-		}
-		if (!mode_is_servable(fb, &v)) {
-			reply(call, -EINVAL);
-			return;
-		}
-		/* FB_ACTIVATE_TEST only asks whether the mode would do. */
-		if (call->request == FBIOPUT_VSCREENINFO &&
-		    (v.activate & FB_ACTIVATE_MASK) == FB_ACTIVATE_TEST) {
-			struct fb_var_screeninfo tested = fb->var;
-			tested.yoffset = v.yoffset;
-			tested.activate = v.activate;
-			reply(call, vdev_write(call, call->arg, &tested, sizeof(tested)));
-			return;
-		}
-		fb->var.yoffset = v.yoffset;
-		if (d->shown == fb)
-			picture_changed(d);
-		if (call->request == FBIOPUT_VSCREENINFO)
-			ret = vdev_write(call, call->arg, &fb->var, sizeof(fb->var));
-		reply(call, call->request == FBIOPUT_VSCREENINFO ? ret : 0);
+		put_var(d, fb, call);
 		return;
 	case FBIOGETCMAP:
 	case FBIOPUTCMAP:
-		reply(call, cmap_ioctl(fb, call));
+		reply(call, cmap_ioctl(d, fb, call));
 		return;
 	case FBIOBLANK:
-		if (call->arg > FB_BLANK_POWERDOWN) {
-			reply(call, -EINVAL);
-			return;
-		}
-		fb->blank = (int)call->arg;
-		if (d->shown == fb)
-			picture_changed(d);
-		reply(call, 0);
+		reply(call, blank(d, fb, call->arg));
 		return;
-	case FB_WAITFORVSYNC: {
-		uint32_t crtc;
-		/* The kernel reads the CRTC number first: a bad pointer is EFAULT. */
-		if ((ret = vdev_read(call, call->arg, &crtc, sizeof(crtc))) < 0) {
-			reply(call, ret);
-			return;
-		}
-		if (d->nwaiters == d->waiters_size) {
-			unsigned size = d->waiters_size ? 2 * d->waiters_size : 16;
-			struct vsync_waiter *more = realloc(d->waiters, size * sizeof(*more));
-			if (!more) {
-				reply(call, -ENOMEM);
-				return;
-			}
-			d->waiters = more;
-			d->waiters_size = size;
-		}
-		d->waiters[d->nwaiters++] =
-			(struct vsync_waiter){call->listener_serial, call->notify_id};
-		if (d->nwaiters == 1)
-			arm_vsync(d, true);
-		call->deferred = true;
+	case FB_WAITFORVSYNC:
+		wait_for_vsync(d, call);
 		return;
-	}
 	}
 	reply(call, -ENOTTY);
 }

@@ -546,7 +546,8 @@ static const struct ioctl_trap input_ioctls[] = {IOCTL_TRAP(EVIOCGRAB), IOCTL_TR
 
 /* EVIOCGMTSLOTS(len): a code in, the slots' values out, in one buffer, which FUSE cannot
  * pass (it copies in only what a request writes): answered here, from the VP's device. */
-static void get_mt_slots(struct input_vp *ivp, unsigned file, struct vdev_call *call)
+static void get_mt_slots(struct input *in, struct input_vp *ivp, unsigned file,
+			 struct vdev_call *call)
 {
 	size_t size = _IOC_SIZE(call->request);
 	int32_t values[EVDEV_MT_SLOTS];
@@ -562,8 +563,10 @@ static void get_mt_slots(struct input_vp *ivp, unsigned file, struct vdev_call *
 		call->error = EFAULT;
 		return;
 	}
+	devns_lock(in->core);
 	ret = evdev_mt_slots(&ivp->devs[file == 1 ? TOUCH : KEYS], code, values,
 			     (unsigned)((size - sizeof(code)) / sizeof(values[0])), &n);
+	devns_unlock(in->core);
 	if (ret < 0)
 		call->error = -ret;
 	else if (vdev_write(call, call->arg + sizeof(code), values, n * sizeof(values[0])) < 0)
@@ -572,7 +575,6 @@ static void get_mt_slots(struct input_vp *ivp, unsigned file, struct vdev_call *
 
 static void input_ioctl(void *global, void *state, unsigned file, struct vdev_call *call)
 {
-	(void)global;
 	if (file == 0) { /* the directory */
 		call->error = ENOTTY;
 		return;
@@ -592,7 +594,7 @@ static void input_ioctl(void *global, void *state, unsigned file, struct vdev_ca
 		call->forward.request = CELLS_EVIOCREVOKE;
 		return;
 	}
-	get_mt_slots(state, file, call);
+	get_mt_slots(global, state, file, call);
 }
 
 const struct vdev_ops vdev_input = {

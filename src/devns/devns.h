@@ -16,6 +16,7 @@
 #include "vp/config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -74,7 +75,8 @@ struct vdev_call {
 	uint64_t listener_serial;
 };
 
-/* Copy from / to the caller's memory; -EFAULT on a bad pointer. */
+/* Copy from / to the caller's memory; -EFAULT on a bad pointer. Never with the device
+ * lock held. */
 int vdev_read(const struct vdev_call *call, uint64_t addr, void *buf, size_t len);
 int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, size_t len);
 
@@ -97,7 +99,12 @@ struct vdev_ops {
 	 * which is waiting for a supervisor thread that may itself wait for that: a forwarded
 	 * call). */
 	void (*pump)(void *global);
-	/* The ioctl request numbers it traps (low 32 bits), and their handler. */
+	/* The ioctl request numbers it traps (low 32 bits), and their handler. The handler
+	 * runs on a supervisor thread without the device lock: it copies the caller's
+	 * argument in (vdev_read), takes the lock (devns_lock) while it looks at or changes
+	 * its state, and copies the answer out (vdev_write) after dropping it. The caller's
+	 * memory may be a file the daemon's own loop serves, or held by the caller's own
+	 * mmap lock: touched with the lock held, it would stop every VP. */
 	const struct ioctl_trap *ioctls;
 	unsigned nioctls;
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
@@ -132,37 +139,23 @@ struct devns_vp {
 	bool active;
 };
 
-/* A caller seen lately: a pidfd, its /proc/TID/mem and /proc/TID/maps, by thread id. */
-struct devns_caller {
-	pid_t tid;
-	int pidfd, mem_fd, maps_fd;
-	/* The device file it used last: its number there, our reference to the same open
-	 * file (for kcmp), and which device file it is. */
-	int file_nr, file_ref;
-	unsigned dev, file;
-	struct devns_vp *owner; /* whose device file it is: dropped when that VP stops */
-};
-
-#define DEVNS_CALLER_CACHE 64
-
 struct devns {
 	struct loop *loop;
 	struct devns_settings settings;
 	/* Device state is shared between the event loop and the supervisor threads (one per
 	 * seccomp listener, blocked in RECV so the caller's wake-up stays on its CPU). Held
-	 * while a call is handled, while the loop touches device state, and around every
-	 * fork of the daemon (no supervisor may hold a libc lock then). */
+	 * by a device while it touches its state, never while it touches a VP's memory or
+	 * files, and around every clone of the daemon whose child runs on without exec:
+	 * supervisor threads take libc's locks (malloc) only under it, and outside it make
+	 * system calls alone (logging is one write). */
 	pthread_mutex_t lock;
-	pid_t self;	 /* the daemon's pid, asked once */
-	bool maps_query; /* the kernel has PROCMAP_QUERY: callers' maps are opened and asked */
-	struct devns_caller callers[DEVNS_CALLER_CACHE];
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];
 	struct devns_vp *exclusive[DEVNS_MAX_DEVICES]; /* who holds an exclusive device */
 	struct devns_listener *all_listeners;
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
-	uint64_t calls, calls_emulated;
+	atomic_ullong calls, calls_emulated;
 };
 
 extern const struct vdev_ops *const vdev_registry[];
@@ -194,7 +187,8 @@ void devns_unlock(struct devns *core);
  * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
 void devns_hold_for_clone(void *core, bool before);
 
-/* Answer a deferred call (with the lock held). Ignored if its listener is gone. */
+/* Answer a deferred call, on the loop's thread (which alone adds and removes listeners),
+ * without the lock. Ignored if its listener is gone. */
 void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,
 		 int error);
 

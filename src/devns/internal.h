@@ -5,9 +5,6 @@
 #include "devns/devns.h"
 
 int devns_notify_sizes(struct devns *core, struct error *err);
-void devns_callers_init(struct devns *core);
-void devns_callers_fini(struct devns *core);
-void devns_callers_forget(struct devns *core, const struct devns_vp *owner);
 void devns_vp_close_listeners(struct devns_vp *dvp);
 
 #endif

@@ -9,6 +9,7 @@
  * is not ours continues natively, which is never a security decision. */
 #include "devns/devns.h"
 #include "devns/internal.h"
+#include "devns/callers.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -20,7 +21,6 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <linux/audit.h>
-#include <linux/kcmp.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <stdio.h>
@@ -38,9 +38,6 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
 
 #define NR_IOCTL_X86_64 16
 #define NR_IOCTL_I386	54
@@ -52,6 +49,7 @@ struct devns_listener {
 	uint64_t serial;
 	pthread_t thread;
 	atomic_bool stop;
+	struct caller_cache callers; /* the thread's own */
 };
 
 /* /proc/TID/mem would go through pages the caller itself cannot touch (FOLL_FORCE): its
@@ -74,134 +72,6 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 		return -EFAULT;
 	n = pwrite(call->mem_fd, buf, len, (off_t)addr);
 	return n == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static const struct devns_caller no_caller = {
-	.pidfd = -1, .mem_fd = -1, .maps_fd = -1, .file_ref = -1};
-
-/* Descriptors of the callers seen lately (core->callers): a pidfd, /proc/TID/mem and
- * /proc/TID/maps. All name the task (and the memory) they were opened for, never a later
- * task that reuses the number: a stale entry fails, and is opened afresh. */
-void devns_callers_init(struct devns *core)
-{
-	core->self = getpid(); /* for kcmp on every call: glibc no longer caches it */
-	core->maps_query = vma_access_supported();
-	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
-		core->callers[i] = no_caller;
-}
-
-static void caller_drop(struct devns_caller *c)
-{
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	if (c->mem_fd >= 0)
-		close(c->mem_fd);
-	if (c->maps_fd >= 0)
-		close(c->maps_fd);
-	if (c->file_ref >= 0)
-		close(c->file_ref);
-	*c = no_caller;
-}
-
-/* A VP stops: nothing of it may stay open here (its framebuffer, its tasks' memory). */
-void devns_callers_forget(struct devns *core, const struct devns_vp *owner)
-{
-	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
-		if (core->callers[i].owner == owner)
-			caller_drop(&core->callers[i]);
-}
-
-void devns_callers_fini(struct devns *core)
-{
-	for (unsigned i = 0; i < DEVNS_CALLER_CACHE; i++)
-		caller_drop(&core->callers[i]);
-}
-
-/* A pidfd polls readable once its task has exited (before it is reaped, so before its
- * number can be given again). */
-static bool task_exited(int pidfd)
-{
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-	return poll(&p, 1, 0) != 0;
-}
-
-/* A cached entry is the caller's only if its task is still alive: then no other task can
- * have its number. (The ID_VALID check after this proves the caller alive too, so at
- * this instant both were the same task.) */
-static struct devns_caller *caller_open(struct devns *core, pid_t tid, bool *fresh)
-{
-	struct devns_caller *c = &core->callers[(unsigned)tid % DEVNS_CALLER_CACHE];
-	char path[64];
-
-	*fresh = false;
-	if (c->tid == tid && !task_exited(c->pidfd))
-		return c;
-	caller_drop(c);
-	*fresh = true;
-	c->pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
-	if (c->pidfd < 0 && errno == EINVAL)
-		c->pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
-	c->mem_fd = c->pidfd < 0 ? -1 : open(path, O_RDWR | O_CLOEXEC);
-	if (c->mem_fd >= 0 && core->maps_query) {
-		snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
-		c->maps_fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (c->pidfd < 0 || c->mem_fd < 0 || (core->maps_query && c->maps_fd < 0)) {
-		caller_drop(c);
-		return NULL;
-	}
-	c->tid = tid;
-	return c;
-}
-
-/* Which device file of OWNER the caller's FD is, by device and inode. The answer is kept
- * with a reference to that open file: next time one kcmp tells whether FD is still it. */
-static bool find_file(struct devns_vp *owner, struct devns_caller *caller, int fd, unsigned *dev,
-		      unsigned *file, int *transient)
-{
-	struct statx st;
-	int target;
-
-	if (caller->file_ref >= 0 && caller->file_nr == fd &&
-	    syscall(SYS_kcmp, owner->core->self, caller->tid, KCMP_FILE, caller->file_ref, fd) ==
-		    0) {
-		*dev = caller->dev;
-		*file = caller->file;
-		return true;
-	}
-	target = (int)syscall(SYS_pidfd_getfd, caller->pidfd, fd, 0);
-	if (target < 0)
-		return false;
-	/* An O_PATH descriptor can be had without the file's permissions: natively it
-	 * cannot ioctl (EBADF), so it is not ours to answer. The attributes are the cached
-	 * ones: a FUSE file's server may be waiting for the lock held here. */
-	if (statx(target, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &st) < 0 ||
-	    (fcntl(target, F_GETFL) & O_PATH)) {
-		close(target);
-		return false;
-	}
-	for (unsigned d = 0; d < vdev_count; d++)
-		for (unsigned f = 0; owner->state[d] && f < owner->nfiles[d]; f++)
-			if (owner->files[d][f].dev == makedev(st.stx_dev_major, st.stx_dev_minor) &&
-			    owner->files[d][f].ino == st.stx_ino) {
-				if (owner->files[d][f].flags & VDEV_FILE_TRANSIENT) {
-					*transient = target;
-					*dev = d;
-					*file = f;
-					return true;
-				}
-				if (caller->file_ref >= 0)
-					close(caller->file_ref);
-				caller->file_ref = target;
-				caller->file_nr = fd;
-				caller->dev = *dev = d;
-				caller->file = *file = f;
-				return true;
-			}
-	close(target);
-	return false;
 }
 
 static bool traps(unsigned dev, uint32_t request)
@@ -239,21 +109,18 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 
 	resp->id = req->id;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	core->calls++;
+	atomic_fetch_add(&core->calls, 1);
 	if (!(req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == NR_IOCTL_X86_64) &&
 	    !(compat && req->data.nr == NR_IOCTL_I386))
 		return;
-	caller = caller_open(core, (pid_t)req->pid, &fresh);
-	if (caller)
-		caller->owner = owner;
-	found = caller && find_file(owner, caller, fd, &dev, &file, &fwd->fd);
+	caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+	found = caller && caller_find_file(&l->callers, owner, caller, fd, &dev, &file, &fwd->fd);
 	if (caller && !found && !fresh) {
 		/* Perhaps an earlier task with this tid: look again with fresh descriptors. */
 		caller_drop(caller);
-		caller = caller_open(core, (pid_t)req->pid, &fresh);
-		if (caller)
-			caller->owner = owner;
-		found = caller && find_file(owner, caller, fd, &dev, &file, &fwd->fd);
+		caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+		found = caller &&
+			caller_find_file(&l->callers, owner, caller, fd, &dev, &file, &fwd->fd);
 	}
 	if (!found || !traps(dev, (uint32_t)req->data.args[1]))
 		return;
@@ -280,12 +147,12 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 		if (call.error != EFAULT || fresh || call.deferred)
 			break;
 		caller_drop(caller);
-		if (!(caller = caller_open(core, (pid_t)req->pid, &fresh))) {
+		if (!(caller = caller_open(&l->callers, (pid_t)req->pid, &fresh))) {
 			resp->error = -EFAULT;
 			return;
 		}
 	}
-	core->calls_emulated++;
+	atomic_fetch_add(&core->calls_emulated, 1);
 	if (call.forward.on && fwd->fd >= 0) {
 		fwd->request = call.forward.request;
 		fwd->value = call.forward.value;
@@ -324,7 +191,10 @@ void devns_hold_for_clone(void *core, bool before)
 
 /* One thread per listener, blocked in RECV: the caller's wake-up then runs the supervisor
  * on the caller's CPU (SYNC_WAKE_UP), which an epoll wait loses (measured: 4.7 us against
- * 24-58 us a call). */
+ * 24-58 us a call). The thread holds no lock of the daemon's while it reads or writes the
+ * caller's memory or closes the caller's files: either may wait as long as the VP
+ * likes (a page of a FUSE file the loop serves, the VP's own mmap lock, a lingering
+ * socket's release), and then only this VP's calls wait. */
 static void *supervise(void *arg)
 {
 	struct devns_listener *l = arg;
@@ -334,6 +204,7 @@ static void *supervise(void *arg)
 	struct seccomp_notif *req = calloc(1, core->notif_size);
 	struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
 
+	caller_cache_init(&l->callers);
 	if (!req || !resp) {
 		log_error("seccomp: no memory for a supervisor's buffers");
 		goto out;
@@ -347,9 +218,7 @@ static void *supervise(void *arg)
 			break;
 		}
 		struct forward fwd = {.fd = -1};
-		devns_lock(core);
 		handle(l, req, resp, &fwd);
-		devns_unlock(core);
 		if (fwd.fd >= 0 && fwd.request) {
 			long r = ioctl(fwd.fd, fwd.request, &fwd.value);
 			resp->val = r < 0 ? -1 : r;
@@ -361,6 +230,7 @@ static void *supervise(void *arg)
 			answer(l->watch.fd, resp);
 	}
 out:
+	caller_cache_fini(&l->callers);
 	free(req);
 	free(resp);
 	return NULL;

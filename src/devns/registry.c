@@ -30,7 +30,6 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir,
 	core->loop = loop;
 	core->settings = *settings;
 	pthread_mutex_init(&core->lock, NULL);
-	devns_callers_init(core);
 	snprintf(core->dir, sizeof(core->dir), "%s", dir);
 	if ((ret = devns_notify_sizes(core, err)) < 0)
 		return ret;
@@ -58,7 +57,6 @@ void devns_fini(struct devns *core)
 			vdev_registry[d]->fini(core->global[d]);
 		core->global[d] = NULL;
 	}
-	devns_callers_fini(core);
 	if (core->dir[0])
 		umount2(core->dir, MNT_DETACH);
 }
@@ -137,7 +135,6 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	/* The supervisor threads end first, outside the lock they may be waiting for. */
 	devns_vp_close_listeners(dvp);
 	devns_lock(core);
-	devns_callers_forget(core, dvp);
 	for (unsigned d = vdev_count; d-- > 0;) {
 		if (dvp->state[d])
 			vdev_registry[d]->destroy(core->global[d], dvp->state[d]);

@@ -24,26 +24,25 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/
 
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 
-# Each harness over its committed corpus, then for TIME seconds more. New inputs go to
-# build/fuzz/corpus/NAME (the first directory), never into the committed one; a crash
-# leaves its input in build/fuzz/artifacts/ and fails the run.
-define fuzz_run
-	@set -e; for f in $(FUZZERS); do \
-		n=$${f#fuzz_}; mkdir -p $(BUILD)/fuzz/corpus/$$n $(BUILD)/fuzz/artifacts; \
-		echo "== $$f: $(1) s"; \
-		$(BUILD)/fuzz/$$f -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/artifacts/$$n- \
-			$(BUILD)/fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz/$$n.log || \
-			{ tail -n 60 $(BUILD)/fuzz/$$n.log; exit 1; }; \
-		grep -E '^stat::(number_of_executed_units|new_units_added)' $(BUILD)/fuzz/$$n.log | \
-			tr '\n' ' '; echo; \
-	done
-endef
+# Each harness over its committed corpus, then for TIME seconds more, one per CPU at a
+# time. New inputs go to build/fuzz/corpus/NAME (the first directory), never into the
+# committed one; a crash leaves its input in build/fuzz/artifacts/ and fails the run.
+FUZZ_RUN = $(BUILD)/fuzz/$(1) -max_total_time=$(2) -timeout=10 -rss_limit_mb=2048 \
+	-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/artifacts/$(1:fuzz_%=%)- \
+	$(BUILD)/fuzz/corpus/$(1:fuzz_%=%) tests/fuzz/corpus/$(1:fuzz_%=%)
+
+fuzz-run-%: $(BUILD)/fuzz/%
+	@mkdir -p $(BUILD)/fuzz/corpus/$(*:fuzz_%=%) $(BUILD)/fuzz/artifacts
+	@$(call FUZZ_RUN,$*,$(FUZZ_SECONDS)) >$(BUILD)/fuzz/$*.log 2>&1 || \
+		{ tail -n 60 $(BUILD)/fuzz/$*.log; echo "== $*: FAILED (log: $(BUILD)/fuzz/$*.log)"; exit 1; }
+	@echo "== $*: $(FUZZ_SECONDS) s after the corpus:" \
+		$$(sed -n 's/^stat::\(number_of_executed_units\|new_units_added\): *\([0-9]*\)/\1 \2/p' \
+		$(BUILD)/fuzz/$*.log | tr '\n' ' ')
 
 fuzz-check: fuzz-build
-	$(call fuzz_run,$(FUZZ_CHECK_TIME))
+	@$(MAKE) -s -j$$(nproc) FUZZ_SECONDS=$(FUZZ_CHECK_TIME) $(addprefix fuzz-run-,$(FUZZERS))
 
 fuzz: fuzz-build
-	$(call fuzz_run,$(FUZZ_TIME))
+	@$(MAKE) -s -j$$(nproc) FUZZ_SECONDS=$(FUZZ_TIME) $(addprefix fuzz-run-,$(FUZZERS))
 
 .PHONY: fuzz fuzz-build fuzz-check

@@ -586,6 +586,8 @@ static int cmd_vsync_flood(int argc, char **argv)
 			max = count[i] > max ? count[i] : max;
 		}
 	printf("threads=%d\ntotal=%lu\nmax_per_thread=%lu\n", started, total, max);
+	free(count);
+	free(t);
 	return 0;
 }
 
@@ -895,6 +897,7 @@ static int cmd_garbage(int argc, char **argv)
 			pthread_join(t[i], NULL);
 	printf("garbage=0\ncalls=%lu\nok=%lu\nshort_lived=%lu\n", garbage_calls, garbage_ok,
 	       spawned);
+	free(t);
 	return 0;
 }
 

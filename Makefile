@@ -116,6 +116,22 @@ uninstall:
 include $(wildcard tests/unit/unit.mk)
 include $(wildcard tests/fuzz/fuzz.mk)
 
+# clang's static analyzer over the whole tree, built apart in build/analyze: every program,
+# and each test's own file as an object (a unit test's sources are the programs' own, so
+# linking them would analyze them again). Any report fails the run; the HTML reports stay
+# in build/analyze/report.
+SCAN_BUILD ?= scan-build
+ANALYZE := $(BINS) $(patsubst %.c,$(BUILD)/test-obj/%.o,$(wildcard tests/*/*.c))
+# Tests are built by their own runners with their own flags (and warnings): here only to
+# be analyzed.
+$(BUILD)/test-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Isrc -w $(PKG_CFLAGS) -c -o $@ $<
+analyze:
+	rm -rf $(BUILD)/analyze
+	$(SCAN_BUILD) --status-bugs -o $(BUILD)/analyze/report $(MAKE) -s -j$$(nproc) \
+		BUILD=$(BUILD)/analyze $(patsubst $(BUILD)/%,$(BUILD)/analyze/%,$(ANALYZE))
+
 deps:
 	@./scripts/install-deps
 
@@ -134,5 +150,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all images deps demo check format clean asan man install uninstall
+.PHONY: all images deps demo check format clean asan man install uninstall analyze
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -142,13 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	line_reader_init(&lr);
 	/* Pieces of 1..61 bytes (from the input's own bytes, so a corpus of plain request
-	 * lines still cuts them in varied places); every fourth piece carries 0..4
-	 * descriptors, more than the reader keeps. */
+	 * lines still cuts them in varied places); every fourth piece carries 0..8
+	 * descriptors: more than the reader keeps (3), and more than its control buffer
+	 * holds (6), which the kernel must then close. */
 	while (off < size) {
 		size_t len = 1 + data[off] % 61;
 		if (len > size - off)
 			len = size - off;
-		send_piece(in[0], data + off, len, piece % 4 == 1 ? (int)(piece / 4 % 5) : 0);
+		send_piece(in[0], data + off, len, piece % 4 == 1 ? (int)(piece / 4 % 9) : 0);
 		off += len;
 		piece++;
 		/* A stream socket may give a piece in two reads or two in one: read until

@@ -5,6 +5,7 @@
  * saves and loads again unchanged: a request must not store what a restart refuses. */
 #include "vp/config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,24 @@ static int apply(json_t *req, struct vp_config *config, struct error *err)
 	return 0;
 }
 
+/* Text options are stored as given, never cut short. */
+static void check_stored(json_t *options, const struct vp_config *c)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} fields[] = {{"image", offsetof(struct vp_config, image)},
+		      {"number", offsetof(struct vp_config, number)},
+		      {"uplink", offsetof(struct vp_config, uplink)},
+		      {"background", offsetof(struct vp_config, background)}};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *given = json_string_value(json_object_get(options, fields[i].key));
+		if (given && strcmp(given, (const char *)c + fields[i].offset) != 0)
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *req = json_loadb((const char *)data, size, 0, NULL);
@@ -55,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a refusal says why */
 		goto out;
 	}
+	check_stored(json_object_get(req, "options"), &config);
 	/* As vp_config_save and vp_config_load would. */
 	if (!(saved = vp_config_to_json(&config)))
 		abort();

@@ -15,6 +15,8 @@
 #include "devices/keymap.h"
 #include "vp/config.h"
 
+#include "devns/budget.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -137,6 +139,7 @@ struct devns_vp {
 	enum dev_access access[DEVNS_MAX_DEVICES];
 	struct devns_listener *listeners;
 	bool active;
+	struct devns_budget budget; /* its share of the daemon's time for its calls */
 };
 
 struct devns {

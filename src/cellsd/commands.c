@@ -524,6 +524,7 @@ static long self_rss_kb(void)
 
 static json_t *vp_stats(struct vp *vp)
 {
+	struct devns_usage u;
 	struct cgroup_stats s;
 	json_t *j = json_pack("{s:s, s:s, s:b}", "name", vp->config.name, "state",
 			      vp_state_name(vp->state), "foreground", vp->daemon->foreground == vp);
@@ -542,6 +543,10 @@ static json_t *vp_stats(struct vp *vp)
 	json_object_set_new(j, "pids", json_integer((json_int_t)s.pids));
 	json_object_set_new(j, "pids_limit", json_integer(vp->config.pids));
 	json_object_set_new(j, "cpu_usec", json_integer((json_int_t)s.cpu_usec));
+	devns_vp_usage(&vp->devns, &u);
+	json_object_set_new(j, "device_calls", json_integer((json_int_t)u.calls));
+	json_object_set_new(j, "device_busy_usec", json_integer((json_int_t)(u.busy_ns / 1000)));
+	json_object_set_new(j, "device_throttled", json_integer((json_int_t)u.throttled));
 	return j;
 }
 
@@ -564,10 +569,8 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 			json_array_append_new(list, vp_stats(vp));
 	}
 	extra = json_object();
-	devns_lock(&d->devns);
-	calls = d->devns.calls;
-	emulated = d->devns.calls_emulated;
-	devns_unlock(&d->devns);
+	calls = atomic_load(&d->devns.calls);
+	emulated = atomic_load(&d->devns.calls_emulated);
 	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
 	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
 	if (devns_global(&d->devns, "input")) {

@@ -190,6 +190,13 @@ void devns_unlock(struct devns *core);
  * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
 void devns_hold_for_clone(void *core, bool before);
 
+/* What a VP's trapped calls cost the daemon since it started. */
+struct devns_usage {
+	uint64_t calls, busy_ns;
+	uint64_t throttled; /* calls that waited for the VP's share to come back */
+};
+void devns_vp_usage(struct devns_vp *dvp, struct devns_usage *usage);
+
 /* Answer a deferred call, on the loop's thread (which alone adds and removes listeners),
  * without the lock. Ignored if its listener is gone. */
 void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_id, long ret,

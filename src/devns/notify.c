@@ -367,6 +367,13 @@ void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_i
 		}
 }
 
+void devns_vp_usage(struct devns_vp *dvp, struct devns_usage *usage)
+{
+	usage->calls = atomic_load(&dvp->budget.calls);
+	usage->busy_ns = atomic_load(&dvp->budget.busy_ns);
+	usage->throttled = atomic_load(&dvp->budget.throttled);
+}
+
 int devns_notify_sizes(struct devns *core, struct error *err)
 {
 	struct seccomp_notif_sizes sizes;

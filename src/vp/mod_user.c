@@ -1,9 +1,21 @@
-/* The user namespace: VP uid/gid 0..65535 are host uid_base..uid_base+65535. */
+/* The user namespace: VP uid/gid 0..65535 are host uid_base..uid_base+65535.
+ *
+ * The namespace is owned by the VP's root (host uid_base), not by cellsd's root. The kernel
+ * charges what a process creates (inotify instances and watches, namespaces, POSIX message
+ * queue bytes, pending signals, processes) to its user and, level by level up the chain of
+ * user namespaces, to the owner of each namespace in its parent: at the host's level a VP
+ * spends its own uid's budget, never root's nor another VP's. */
 #include "vp/runtime.h"
+#include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "common/log.h"
 
 #include <errno.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,6 +33,65 @@ static int write_map(pid_t pid, const char *file, uid_t base, struct error *err)
 	if (ret < 0)
 		return error_set(err, ret, "write %s", path);
 	return 0;
+}
+
+/* The thread's credentials of before vp_user_clone, given back after it. */
+struct creds {
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	int dumpable, pdeath;
+};
+
+static void restore_creds(struct creds *saved)
+{
+	/* A daemon left with a VP's uid would create its files as the VP's: no way on. */
+	if (syscall(SYS_setresuid, -1, 0, -1) < 0) {
+		log_error_errno(errno, "cannot take back uid 0 after a VP's clone");
+		abort();
+	}
+	syscall(SYS_capset, &saved->hdr, saved->caps);
+	/* A change of uid makes the process non-dumpable and clears the thread's parent-death
+	 * signal; both were the daemon's choice. */
+	if (saved->dumpable >= 0)
+		prctl(PR_SET_DUMPABLE, saved->dumpable, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, saved->pdeath, 0, 0, 0);
+}
+
+/* The kernel makes the creator's effective uid the owner of a new user namespace, so the
+ * thread that clones takes the VP's root as its effective uid for the clone alone. Its real
+ * and saved uids stay 0, to come back; its effective capabilities, which the change drops,
+ * are raised again from the permitted ones, so the clone is as privileged as before
+ * (CLONE_INTO_CGROUP, hosts that restrict user namespaces to CAP_SYS_ADMIN). System calls,
+ * not glibc's wrappers: those change the ids of every thread of the daemon. */
+long vp_user_clone(const struct vp_runtime *rt, struct clone_args *args, struct error *err)
+{
+	struct creds saved = {.hdr = {.version = _LINUX_CAPABILITY_VERSION_3}};
+	struct __user_cap_data_struct raised[_LINUX_CAPABILITY_U32S_3];
+	long pid;
+	int errnum;
+
+	if (syscall(SYS_capget, &saved.hdr, saved.caps) < 0 ||
+	    prctl(PR_GET_PDEATHSIG, &saved.pdeath, 0, 0, 0) < 0)
+		return error_set(err, errno, "read the daemon's credentials");
+	saved.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	memcpy(raised, saved.caps, sizeof(raised));
+	for (size_t i = 0; i < ARRAY_SIZE(raised); i++)
+		raised[i].effective = raised[i].permitted;
+	if (syscall(SYS_setresuid, -1, rt->uid_base, -1) < 0)
+		return error_set(err, errno, "take the uid of the VP's root");
+	if (syscall(SYS_capset, &saved.hdr, raised) < 0) {
+		errnum = errno;
+		restore_creds(&saved);
+		return error_set(err, errnum, "keep the capabilities for the clone");
+	}
+	pid = syscall(SYS_clone3, args, sizeof(*args));
+	if (pid == 0)
+		return 0;
+	errnum = errno;
+	restore_creds(&saved);
+	if (pid < 0)
+		return error_set(err, errnum, "clone3");
+	return pid;
 }
 
 static int user_attach(struct vp_runtime *rt, struct error *err)

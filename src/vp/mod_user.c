@@ -4,7 +4,8 @@
  * charges what a process creates (inotify instances and watches, namespaces, POSIX message
  * queue bytes, pending signals, processes) to its user and, level by level up the chain of
  * user namespaces, to the owner of each namespace in its parent: at the host's level a VP
- * spends its own uid's budget, never root's nor another VP's. */
+ * spends its own uid's budget, never root's nor another VP's. Inside, the namespace has
+ * limits of its own (budgets[]; docs/SECURITY.md, "Per-user kernel budgets"). */
 #include "vp/runtime.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
@@ -17,10 +18,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define VP_UID_COUNT 65536
+
+/* What the VP's whole namespace may hold, each at most (the host's per-user limits, now the
+ * VP's uid's, apply on top): what a phone's software needs, sandboxes that make a namespace
+ * or two per process included, and little more. Entries the kernel lacks are skipped. */
+static const struct {
+	const char *name;
+	unsigned value;
+} budgets[] = {
+	{"max_user_namespaces", 256},	{"max_mnt_namespaces", 256},
+	{"max_pid_namespaces", 256},	{"max_net_namespaces", 256},
+	{"max_ipc_namespaces", 256},	{"max_uts_namespaces", 256},
+	{"max_cgroup_namespaces", 256}, {"max_time_namespaces", 256},
+	{"max_inotify_instances", 128}, {"max_inotify_watches", 65536},
+	{"max_fanotify_groups", 128},	{"max_fanotify_marks", 8192},
+};
+
+/* Limits of every process of the VP (cell-init's, inherited, and those of `cell exec`), which
+ * it cannot raise. The nested user namespace (seal.c), made after cell-init took them, keeps
+ * them as the bound of the whole VP's count. */
+static const struct {
+	int resource;
+	const char *name;
+	rlim_t value;
+} rlimits[] = {
+	{RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE", 819200}, /* bytes: Linux's default */
+	{RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING", 16384},
+};
 
 static int write_map(pid_t pid, const char *file, uid_t base, struct error *err)
 {
@@ -103,10 +132,45 @@ static int user_attach(struct vp_runtime *rt, struct error *err)
 	return ret;
 }
 
+/* In the child, still in the namespace made at clone (a sysctl of /proc/sys/user is the
+ * opener's user namespace's), as its root: only the daemon's code runs in this namespace,
+ * the VP's processes in a nested one (seal.c), which cannot change these. */
+static int set_budgets(struct error *err)
+{
+	char path[64], value[16];
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(budgets); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/user/%s", budgets[i].name);
+		snprintf(value, sizeof(value), "%u\n", budgets[i].value);
+		if ((ret = write_string(path, value)) < 0 && ret != -ENOENT)
+			return error_set(err, ret, "write %s", path);
+	}
+	return 0;
+}
+
+int vp_set_rlimits(struct error *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++) {
+		struct rlimit lim;
+		if (getrlimit(rlimits[i].resource, &lim) < 0)
+			return error_set(err, errno, "getrlimit %s", rlimits[i].name);
+		/* Lower only: a daemon started with less keeps its own. */
+		if (lim.rlim_max > rlimits[i].value)
+			lim.rlim_max = rlimits[i].value;
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(rlimits[i].resource, &lim) < 0)
+			return error_set(err, errno, "setrlimit %s", rlimits[i].name);
+	}
+	return 0;
+}
+
 /* Become the VP's root. Moving to the namespace's uid 0 keeps the capabilities the
  * namespace gave us; the supplementary groups of the daemon are dropped. */
 static int user_enter(struct vp_runtime *rt, struct error *err)
 {
+	int ret;
+
 	(void)rt;
 	/* The system calls, not glibc's wrappers: in this child of a bare clone3, glibc
 	 * still lists the daemon's threads, and its wrappers would wait for each of them to
@@ -123,7 +187,8 @@ static int user_enter(struct vp_runtime *rt, struct error *err)
 	 * ordinary program dumpable again anyway.) */
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		return error_set(err, errno, "set dumpable");
-	return 0;
+	ret = set_budgets(err);
+	return ret < 0 ? ret : vp_set_rlimits(err);
 }
 
 const struct vp_module vp_module_user = {

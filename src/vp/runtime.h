@@ -112,6 +112,9 @@ pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int 
 struct clone_args;
 long vp_user_clone(const struct vp_runtime *rt, struct clone_args *args, struct error *err);
 
+/* In a process about to become one of the VP's: the resource limits of the VP's processes. */
+int vp_set_rlimits(struct error *err);
+
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);
 

@@ -336,6 +336,8 @@ helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
 		error_set(&err, errno, "become the VP's root");
 		fail(a->stdio[2], 126, &err);
 	}
+	if (vp_set_rlimits(&err) < 0)
+		fail(a->stdio[2], 126, &err);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The supervisor learns that the exec is interrupted when the pipe hangs up. */
 	sigemptyset(&term);

@@ -106,6 +106,15 @@ struct vp_exec_args {
 pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
 	      struct error *err);
 
+/* clone3 ARGS with the VP's root (host uid_base) as the creator, and so the owner, of the user
+ * namespace it makes (CLONE_NEWUSER): the child's pid, 0 in the child, or a negative errno. The
+ * calling thread's credentials are as before when it returns (mod_user.c). */
+struct clone_args;
+long vp_user_clone(const struct vp_runtime *rt, struct clone_args *args, struct error *err);
+
+/* In a process about to become one of the VP's: the resource limits of the VP's processes. */
+int vp_set_rlimits(struct error *err);
+
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);
 

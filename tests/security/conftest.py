@@ -18,6 +18,7 @@ sys.path.insert(0, str(_INTEGRATION))
 _spec = importlib.util.spec_from_file_location("cells_integration_conftest",
                                                _INTEGRATION / "conftest.py")
 _integration = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _integration  # tests may import from it by that name
 _spec.loader.exec_module(_integration)
 globals().update({k: v for k, v in vars(_integration).items() if not k.startswith("__")})
 

@@ -1,6 +1,7 @@
 /* Which VP is in the foreground. Only the root changes it: the CLI, the web UI, or the
  * reserved system key; the screen and input follow it in their own devices. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "devices/display.h"
@@ -87,7 +88,7 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 				from ? from->config.name : NULL, "to", to ? to->config.name : NULL,
 				"usec", (double)took / 1000.0));
 	/* The screen follows at once, outside the measured switch. */
-	vnc_refresh(d->vnc);
+	viewer_refresh(d->viewer);
 	save(d, to);
 	log_info("foreground: %s -> %s", from ? from->config.name : "(none)",
 		 to ? to->config.name : "(none)");

@@ -2,7 +2,7 @@
  * cellsd starts it (src/cellsd/viewer.c) with its descriptors at fixed numbers (enum
  * viewer_fd) and its uid, gid and empty root directory as arguments:
  *   cells-viewer UID GID ROOT [--verbose]
- * It opens noVNC's files and maps the scanout, locks itself in (sandbox.c), then serves:
+ * It reads noVNC's files, maps the scanout, locks itself in (sandbox.c), then serves:
  * one thread, one poll loop. Its end: cellsd's end of the link closes. */
 #include "common/log.h"
 #include "viewer/scanout.h"
@@ -218,7 +218,7 @@ static void serve(struct view *v)
 
 int main(int argc, char **argv)
 {
-	struct view v = {.link = VIEWER_FD_LINK, .frame_fd = VIEWER_FD_FRAME, .novnc_dir = -1};
+	struct view v = {.link = VIEWER_FD_LINK, .frame_fd = VIEWER_FD_FRAME};
 	struct error err = {{0}};
 	unsigned long uid, gid;
 
@@ -234,9 +234,9 @@ int main(int argc, char **argv)
 		goto fail;
 	for (int i = 0; i < L_COUNT; i++)
 		v.listeners[i] = v.hello.listeners & (1u << i) ? VIEWER_FD_VNC_UNIX + i : -1;
-	v.novnc_dir = open(NOVNC_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (v.novnc_dir < 0)
-		log_warn_errno(errno, "open %s: the web page will have no phone", NOVNC_DIR);
+	if ((v.hello.listeners & (1u << L_WEB_UNIX | 1u << L_WEB_TCP)) &&
+	    files_load(&v.novnc, NOVNC_DIR, &err) < 0)
+		log_warn("%s: the web page will have no phone", err.msg);
 	if (rfb_init(&v) < 0) {
 		error_set(&err, ENOMEM, "viewer: the VNC screens");
 		goto fail;

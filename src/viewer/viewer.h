@@ -4,6 +4,7 @@
 #ifndef CELLS_VIEWER_VIEWER_H
 #define CELLS_VIEWER_VIEWER_H
 
+#include "viewer/files.h"
 #include "viewer/proto.h"
 
 #include <poll.h>
@@ -33,7 +34,7 @@ struct view {
 	struct viewer_hello hello;
 	int listeners[L_COUNT];
 	long long paused_until[L_COUNT]; /* out of descriptors: accept later */
-	int novnc_dir;
+	struct files novnc;		 /* noVNC's files, read before the sandbox */
 	/* rfb.c */
 	rfbScreenInfoPtr local, tcp; /* no password (unix socket, web page), and a password */
 	uint32_t *fb;

@@ -13,14 +13,11 @@
 #include "viewer/viewer.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define SEND_TIMEOUT_MS 1000
@@ -168,36 +165,16 @@ static const char *content_type(const char *path)
 	return "application/octet-stream";
 }
 
-/* A file of noVNC's, by a path of plain components only, below the directory cellsd's
- * viewer opened before it gave up the file system. */
+/* A file of noVNC's, from memory (files.c). */
 static void serve_novnc(struct view *v, int fd, const char *rel)
 {
-	char head[256];
-	struct stat st;
-	off_t off = 0;
-	int file, n;
+	const struct file_entry *e = files_find(&v->novnc, rel);
 
-	if (v->novnc_dir < 0 || !rel[0] || strstr(rel, "..") || strchr(rel, '\\') ||
-	    rel[0] == '/' || strstr(rel, "//")) {
+	if (!e) {
 		respond(fd, 404, "text/plain", "not found\n");
 		return;
 	}
-	file = openat(v->novnc_dir, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (file < 0 || fstat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (file >= 0)
-			close(file);
-		respond(fd, 404, "text/plain", "not found\n");
-		return;
-	}
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.0 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\n"
-		     "Connection: close\r\n\r\n",
-		     content_type(rel), (long long)st.st_size);
-	send_all(fd, head, (size_t)n);
-	while (off < st.st_size)
-		if (sendfile(fd, file, &off, (size_t)(st.st_size - off)) <= 0)
-			break;
-	close(file);
+	respond_with(fd, 200, content_type(rel), NULL, e->data, e->size);
 }
 
 /* An action or the list: asked of cellsd, answered when it answers. */

@@ -108,6 +108,7 @@ def test_the_viewer_runs_without_root_caps_or_files(viewed):
 
 def test_unauthenticated_vnc_and_web_are_refused(viewed):
     d = viewed
+    pid = viewer_pid(d)
     # VNC over TCP offers the password (type 2) only, and refuses a wrong one.
     with socket.create_connection(("127.0.0.1", d.vnc_port), timeout=5) as s:
         assert rfb.read_exact(s, 12) == b"RFB 003.008\n"
@@ -128,6 +129,8 @@ def test_unauthenticated_vnc_and_web_are_refused(viewed):
     assert websocket(d, f"http://127.0.0.1:{d.web_port}") == 401
     assert d.state_of("alpha") == "running"
     assert http(d, "/api/vps", token=d.info["web_token"])[0] == 200
+    # All of it served by the same viewer: nothing it did broke its seccomp filter.
+    assert viewer_pid(d) == pid
 
 
 def test_another_sites_post_and_websocket_are_refused(viewed):

@@ -39,6 +39,9 @@ struct scanout {
 	long long next_tick, last_flip_compose, last_change;
 	/* Shared with the loop and the display. */
 	atomic_bool stop, repaint, flipped, watching;
+	/* Odd while a switch is half made (the new VP's page shown, the old one's name still
+	 * on the bar): a frame composed meanwhile is not published. */
+	atomic_uint switching;
 };
 
 static long long mono_ns(void)
@@ -84,12 +87,17 @@ static void compose(struct scanout *s, bool force)
 	uint32_t *frame = scanout_frame(s->base, next);
 	size_t bytes = scanout_frame_size(h->width, h->height);
 	uint64_t one = 1;
+	unsigned switching = atomic_load(&s->switching);
 
+	if (switching & 1)
+		return;			    /* the end of the switch asks for a frame */
 	atomic_fetch_add(&h->seq[next], 1); /* odd: being written */
 	atomic_thread_fence(memory_order_release);
 	display_compose(s->display, frame);
 	atomic_thread_fence(memory_order_release);
 	atomic_fetch_add(&h->seq[next], 1);
+	if (atomic_load(&s->switching) != switching)
+		return;
 	if (!force && published > 0 &&
 	    memcmp(frame, scanout_frame(s->base, (unsigned)(published % SCANOUT_FRAMES)), bytes) ==
 		    0)
@@ -255,6 +263,21 @@ void scanout_set_watching(struct scanout *s, bool watching)
 {
 	if (atomic_exchange(&s->watching, watching) != watching && watching)
 		wake(s);
+}
+
+void scanout_switch_begin(struct scanout *s)
+{
+	if (s)
+		atomic_fetch_add(&s->switching, 1);
+}
+
+void scanout_switch_end(struct scanout *s, bool watched)
+{
+	if (!s)
+		return;
+	atomic_fetch_add(&s->switching, 1);
+	if (watched)
+		scanout_refresh(s);
 }
 
 void scanout_refresh(struct scanout *s)

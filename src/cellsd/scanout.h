@@ -19,6 +19,10 @@ int scanout_open_readonly(struct scanout *s, struct error *err);
 int scanout_frame_fd(struct scanout *s);
 /* How many clients watch: none, no composing. */
 void scanout_set_watching(struct scanout *s, bool watching);
+/* A switch begins: until it ends, nothing composed is published (it would show the new
+ * VP's page under the old one's name). The end composes at once if WATCHED. */
+void scanout_switch_begin(struct scanout *s);
+void scanout_switch_end(struct scanout *s, bool watched);
 /* Compose and publish now (a switch, a new client), even an unchanged picture. */
 void scanout_refresh(struct scanout *s);
 

@@ -33,7 +33,7 @@
 #define LISTEN_BACKLOG	 64
 #define VIEWER_GROUP	 "cells-view"
 
-static int listen_unix(struct viewer *v, const char *path, struct error *err)
+static int listen_unix(const char *path, struct error *err)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct group *g = getgrnam(VIEWER_GROUP);
@@ -56,7 +56,6 @@ static int listen_unix(struct viewer *v, const char *path, struct error *err)
 	}
 	if (g && (chown(path, 0, g->gr_gid) < 0 || chmod(path, 0660) < 0))
 		log_warn_errno(errno, "viewer: give %s to the group %s", path, VIEWER_GROUP);
-	(void)v;
 	return fd;
 }
 
@@ -98,7 +97,7 @@ static int open_listeners(struct viewer *v, const char *spec, const char *name, 
 	if (strcmp(spec, "none") == 0)
 		return 0;
 	snprintf(unix_path, unix_len, "%s/viewer/%s.sock", v->daemon->run_dir, name);
-	if ((fd = listen_unix(v, unix_path, err)) < 0)
+	if ((fd = listen_unix(unix_path, err)) < 0)
 		return fd;
 	v->listeners[unix_slot] = fd;
 	if (strcmp(spec, "unix") == 0)
@@ -182,7 +181,8 @@ static int spawn(struct viewer *v, struct error *err)
 		syscall(SYS_close_range, VIEWER_FD_COUNT, ~0U, 0);
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(exe, argv);
+		/* Nothing of the daemon's environment: the viewer needs none. */
+		execve(exe, argv, (char *[]){NULL});
 		_exit(127);
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -221,7 +221,8 @@ static void reap(struct viewer *v)
 	if (v->pid <= 0)
 		return;
 	loop_del(&d->loop, &v->link);
-	close(v->link.fd);
+	if (v->link.fd >= 0)
+		close(v->link.fd);
 	v->link.fd = -1;
 	kill(v->pid, SIGKILL);
 	while (waitid(P_PID, (id_t)v->pid, &si, WEXITED) < 0 && errno == EINTR)
@@ -380,6 +381,18 @@ void viewer_stop(struct viewer *v)
 	if (v->web_unix[0])
 		unlink(v->web_unix);
 	free(v);
+}
+
+void viewer_switch_begin(struct viewer *v)
+{
+	if (v)
+		scanout_switch_begin(v->scanout);
+}
+
+void viewer_switch_end(struct viewer *v)
+{
+	if (v)
+		scanout_switch_end(v->scanout, v->clients > 0);
 }
 
 void viewer_refresh(struct viewer *v)

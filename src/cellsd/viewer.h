@@ -49,8 +49,11 @@ struct viewer {
 int viewer_start(struct daemon *d, const char *vnc, const char *web, struct viewer **out,
 		 struct error *err);
 void viewer_stop(struct viewer *v);
-/* The picture changed (a switch): clients get it now. */
+/* The picture changed (a new client): clients get it now. */
 void viewer_refresh(struct viewer *v);
+/* Around a switch: no frame of the half-made switch is shown; the end shows the new one. */
+void viewer_switch_begin(struct viewer *v);
+void viewer_switch_end(struct viewer *v);
 
 /* viewer_link.c: the messages */
 void viewer_link_handle(struct viewer *v, const union viewer_msg *msg);

@@ -13,6 +13,7 @@
 #include "viewer/viewer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,9 +324,13 @@ static void on_readable(struct view *v, struct web_conn *c)
 		conn_close(v, c, true);
 		return;
 	}
-	/* What is not a WebSocket is consumed: the answer closes the connection. */
-	if (!(req.websocket && strcmp(req.method, "GET") == 0))
+	/* What is not a WebSocket is consumed: the answer closes the connection, and goes
+	 * out with the bounded wait of SO_SNDTIMEO (a non-blocking send would cut it short
+	 * where the client's window is small). */
+	if (!(req.websocket && strcmp(req.method, "GET") == 0)) {
 		recv(c->fd, buf, req.head_len, MSG_DONTWAIT);
+		fcntl(c->fd, F_SETFL, 0);
+	}
 	if (handle(v, c, &req)) {
 		if (!c->waiting_id)
 			conn_close(v, c, false); /* handed over */

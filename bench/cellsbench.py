@@ -244,14 +244,14 @@ def _mounts_under(paths):
 
 
 def snapshot_build(tag):
-    """A private copy of build/'s cellsd, cell, cell-init, apps/ and images/ (cellsd finds
+    """A private copy of build/'s cellsd, cell, cell-init, cells-viewer, apps/ and images/ (cellsd finds
     the last three beside itself): others may rebuild build/ while a benchmark runs.
     Returns (dir, identity) where identity names the source tree and the binaries."""
     lib = tempfile.mkdtemp(prefix="cells-%s-lib." % tag, dir="/tmp")
     os.chmod(lib, 0o755)
     for attempt in range(20):
         ok = True
-        for name in ("cellsd", "cell", "cell-init", "apps", "images"):
+        for name in ("cellsd", "cell", "cell-init", "cells-viewer", "apps", "images"):
             src = os.path.join(BUILD, name)
             dst = os.path.join(lib, name)
             if os.path.isdir(dst):
@@ -271,7 +271,7 @@ def snapshot_build(tag):
         shutil.rmtree(lib, ignore_errors=True)
         raise RuntimeError("could not copy a working build/ (is `make` running?)")
     digest = hashlib.sha256()
-    for name in ("cellsd", "cell", "cell-init"):
+    for name in ("cellsd", "cell", "cell-init", "cells-viewer"):
         with open(os.path.join(lib, name), "rb") as f:
             digest.update(f.read())
     rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],

@@ -33,7 +33,7 @@ _cell()
 	_init_completion -n = || return
 
 	local verbs="image create config start stop destroy list switch next prev active exec
-		console logs stats events screenshot input help"
+		console logs stats viewer events screenshot input help"
 	local devices="display input telephony net wifi power audio gpu binder"
 	# The words before the current one that are not options nor option values: the verb
 	# first, then its arguments. exec's command (after --) is not ours.
@@ -95,7 +95,7 @@ _cell()
 	config) opts="--image --device --memory --pids --cpu --restart --json" ;;
 	stop) opts="--timeout" ;;
 	destroy) opts="--force" ;;
-	list | stats) opts="--json" ;;
+	list | stats | viewer) opts="--json" ;;
 	logs) opts="-f --follow" ;;
 	exec) opts="-t --" ;;
 	esac

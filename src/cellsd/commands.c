@@ -1,6 +1,7 @@
 /* The control protocol's commands: each takes a request object and answers the client,
  * now or (stop, exec, image build) when the work is done. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -365,6 +366,27 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 	client_reply(c, json_pack("{s:b}", "ok", 1));
 }
 
+/* Where to see the phone and the secrets it takes: root's alone (the control socket). */
+static void cmd_viewer(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct viewer *v = c->daemon->viewer;
+
+	(void)req, (void)fds, (void)nfds;
+	if (!v) {
+		client_reply(c, json_pack("{s:b, s:b}", "ok", 1, "running", 0));
+		return;
+	}
+	client_reply(c,
+		     json_pack("{s:b, s:b, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s}", "ok",
+			       1, "running", v->pid > 0, "pid", (int)v->pid, "uid",
+			       (json_int_t)v->uid, "vnc_unix", v->vnc_unix[0] ? v->vnc_unix : NULL,
+			       "vnc_tcp", v->vnc_tcp[0] ? v->vnc_tcp : NULL, "web_unix",
+			       v->web_unix[0] ? v->web_unix : NULL, "web_tcp",
+			       v->web_tcp[0] ? v->web_tcp : NULL, "vnc_password",
+			       v->secrets.vnc_password, "web_token", v->secrets.web_token,
+			       "secrets_file", v->secrets_path));
+}
+
 static void cmd_active(struct client *c, json_t *req, int *fds, int nfds)
 {
 	(void)req, (void)fds, (void)nfds;
@@ -584,9 +606,14 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 		json_object_set_new(extra, "system_switches",
 				    json_integer((json_int_t)is.system_switches));
 	}
-	json_object_set_new(extra, "vnc_clients", json_integer(d->vnc ? vnc_clients(d->vnc) : 0));
+	json_object_set_new(extra, "vnc_clients",
+			    json_integer(d->viewer ? (json_int_t)d->viewer->clients : 0));
 	json_object_set_new(extra, "vnc_bytes_sent",
-			    json_integer(d->vnc ? (json_int_t)vnc_bytes_sent(d->vnc) : 0));
+			    json_integer(d->viewer ? (json_int_t)(d->viewer->bytes_before +
+								  d->viewer->bytes_sent)
+						   : 0));
+	json_object_set_new(extra, "viewer_pid",
+			    json_integer(d->viewer ? (json_int_t)d->viewer->pid : 0));
 	reply = json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1, "daemon",
 			  "rss_kb", (int)self_rss_kb(), "vps", total, "running", running,
 			  "switches", (json_int_t)d->switches, "last_switch_usec",
@@ -727,6 +754,7 @@ static const struct {
 	{"console", cmd_console},
 	{"logs", cmd_logs},
 	{"stats", cmd_stats},
+	{"viewer", cmd_viewer},
 	{"events", cmd_events},
 	{"image.list", cmd_image_list},
 	{"image.build", cmd_image_build},

@@ -7,7 +7,6 @@
 #include "common/loop.h"
 #include "common/proto.h"
 #include "devns/devns.h"
-#include "sinks/vnc.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>
@@ -20,7 +19,7 @@
 enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
 
 struct client;
-struct web_conn;
+struct viewer;
 struct input_play;
 
 struct vp {
@@ -94,14 +93,9 @@ struct daemon {
 	struct vp_filter filter;
 	struct devns_settings devices;
 	struct devns devns;
-	struct vnc *vnc;   /* the VNC sink, if it runs */
-	char vnc_addr[64]; /* ADDR:PORT, "none" to run without */
-	bool vnc_required; /* given on the command line: failing to listen is fatal */
-	int vnc_port;
+	struct viewer *viewer; /* VNC and the web page, if either runs */
+	char vnc_addr[64];     /* "none", "unix" or ADDR:PORT */
 	char web_addr[64];
-	bool web_required;
-	struct loop_watch web_listener;
-	struct web_conn *web_conns;
 	struct input_play *input_plays; /* text and swipes: the first plays, the rest wait */
 	struct vp *vps;
 	struct vp *foreground;
@@ -195,10 +189,6 @@ int input_play_swipe(struct daemon *d, struct client *c, const int xy[4], unsign
 /* Its client went: what it asked for ends, and no answer is due. */
 void input_play_cancel_client(struct daemon *d, struct client *c);
 void input_play_stop_all(struct daemon *d);
-
-/* web.c: the page with noVNC and the switch buttons */
-int web_start(struct daemon *d, const char *addr, int port, struct error *err);
-void web_stop(struct daemon *d);
 
 /* stale.c: what a killed daemon left behind */
 void stale_cleanup(struct daemon *d);

@@ -1,6 +1,7 @@
 /* cellsd: the root daemon of Cells. It owns the VPs' configs and state, starts and stops
  * them, keeps track of the foreground, and answers `cell` on its control socket. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -25,8 +26,8 @@
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
 #define DEFAULT_UID_BASE    1000000000u
 #define DEFAULT_STOP_S	    10
-#define DEFAULT_VNC	    "127.0.0.1:5900"
-#define DEFAULT_WEB	    "127.0.0.1:6080"
+#define DEFAULT_VNC	    "unix"
+#define DEFAULT_WEB	    "unix"
 #define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
 
 #ifndef PR_GET_MEMORY_MERGE
@@ -37,7 +38,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
-		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
+		"              [--vnc unix|ADDR:PORT|none] [--web unix|ADDR:PORT|none]\n"
 		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
 		"              [--stop-timeout SECONDS] [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
@@ -45,9 +46,13 @@ static void usage(FILE *out)
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd,\n"
 		"                  else ../lib/cells from it, as installed)\n"
 		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
-		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
-		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
-		"                  (default %s); \"none\" turns either off\n"
+		"  --vnc unix|ADDR:PORT|none\n"
+		"                  the screen over VNC: RUN/viewer/vnc.sock (root only), and\n"
+		"                  with ADDR:PORT also over TCP with a password (default %s)\n"
+		"  --web unix|ADDR:PORT|none\n"
+		"                  a web page: the screen (noVNC), the VPs, switch buttons:\n"
+		"                  RUN/viewer/web.sock, and with ADDR:PORT also over TCP\n"
+		"                  with a token (default %s); `cell viewer` shows both\n"
 		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n"
 		"  --input DEVICE  a host evdev device (grabbed) or a FIFO of input_event\n"
 		"                  records, routed to the foreground VP; repeatable\n"
@@ -170,7 +175,6 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				fprintf(stderr, "cellsd: '%s' is too long\n", optarg);
 				return -1;
 			}
-			*(opt == 'n' ? &d->vnc_required : &d->web_required) = true;
 			break;
 		case 'd':
 			if (parse_mode(optarg, &d->devices.display_width,
@@ -303,53 +307,11 @@ static int check_run_dir_searchable(struct daemon *d, struct error *err)
 	return 0;
 }
 
-/* "ADDR:PORT" -> ADDR (IPv4) and PORT. */
-static int split_addr_port(const char *spec, char *addr, size_t len, int *port)
+/* VNC and the web page, in the viewer's process; an address that cannot be used is
+ * fatal: a user who asked for it would otherwise look for it in vain. */
+static int start_viewer(struct daemon *d, struct error *err)
 {
-	char *colon, *end;
-	long value;
-
-	if (snprintf(addr, len, "%s", spec) >= (int)len || !(colon = strrchr(addr, ':')))
-		return -EINVAL;
-	value = strtol(colon + 1, &end, 10);
-	if (*end || value <= 0 || value > 65535)
-		return -EINVAL;
-	*colon = '\0';
-	*port = (int)value;
-	return 0;
-}
-
-/* The sinks' default addresses may be taken (another cellsd, a test's): then cellsd runs
- * without that sink. An address given on the command line must work. */
-static int start_sinks(struct daemon *d, struct error *err)
-{
-	char addr[64];
-	int port, ret;
-
-	if (strcmp(d->vnc_addr, "none") != 0) {
-		if (split_addr_port(d->vnc_addr, addr, sizeof(addr), &port) < 0)
-			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
-					 d->vnc_addr);
-		ret = vnc_start(&d->vnc, devns_global(&d->devns, "display"),
-				devns_global(&d->devns, "input"), addr, port, err);
-		if (ret < 0 && d->vnc_required)
-			return ret;
-		if (ret < 0)
-			log_warn("%s: running without VNC", err->msg);
-		else
-			d->vnc_port = port;
-	}
-	if (strcmp(d->web_addr, "none") != 0) {
-		if (split_addr_port(d->web_addr, addr, sizeof(addr), &port) < 0)
-			return error_set(err, 0, "--web wants ADDR:PORT or none, not '%s'",
-					 d->web_addr);
-		ret = web_start(d, addr, port, err);
-		if (ret < 0 && d->web_required)
-			return ret;
-		if (ret < 0)
-			log_warn("%s: running without the web page", err->msg);
-	}
-	return 0;
+	return viewer_start(d, d->vnc_addr, d->web_addr, &d->viewer, err);
 }
 
 /* Lock PATH and write CONTENT in it; held until the daemon exits. When another process
@@ -458,7 +420,7 @@ static int setup(struct daemon *d, struct error *err)
 	d->signals.handle = on_signal;
 	if (d->signals.fd < 0 || (ret = loop_add(&d->loop, &d->signals, EPOLLIN)) < 0)
 		return error_set(err, errno, "signalfd");
-	if ((ret = start_sinks(d, err)) < 0)
+	if ((ret = start_viewer(d, err)) < 0)
 		return ret;
 	if ((ret = vps_load(d)) < 0)
 		return error_set(err, ret, "load VPs");
@@ -500,9 +462,8 @@ static void shutdown_daemon(struct daemon *d)
 		d->vps = vp->next;
 		free(vp);
 	}
-	web_stop(d);
-	vnc_stop(d->vnc);
-	d->vnc = NULL;
+	viewer_stop(d->viewer);
+	d->viewer = NULL;
 	if (d->devns_ready)
 		devns_fini(&d->devns);
 	loop_fini(&d->loop);
@@ -517,6 +478,10 @@ static void shutdown_daemon(struct daemon *d)
 		snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 		rm_rf(path);
 		snprintf(path, sizeof(path), "%s/dev", d->run_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/viewer/root", d->run_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/viewer", d->run_dir);
 		rmdir(path);
 		snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
 		unlink(path);
@@ -536,8 +501,7 @@ int main(int argc, char **argv)
 			   .state_lock_fd = -1,
 			   .foreground_fd = -1,
 			   .init_exe_fd = -1,
-			   .loop.epfd = -1,
-			   .web_listener.fd = -1};
+			   .loop.epfd = -1};
 	struct error err = {{0}};
 	int ret;
 

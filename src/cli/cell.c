@@ -547,6 +547,39 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Where the phone can be seen and what it takes: the viewer's sockets and secrets. */
+static int cmd_viewer(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	int nargs;
+	bool json;
+
+	if (!json_option(argc, argv, &nargs, &json))
+		return EXIT_USAGE;
+	if (nargs > 0)
+		return count_error("viewer", "no argument", nargs);
+	if (cli_request(cli, json_pack("{s:s}", "cmd", "viewer"), NULL, 0, &reply) < 0)
+		return 1;
+	if (json)
+		return print_json(reply);
+	if (!json_object_get(reply, "secrets_file")) {
+		printf("no viewer: cellsd runs with --vnc none --web none\n");
+		return 0;
+	}
+	if (json_object_get(reply, "vnc_unix"))
+		printf("VNC (local):  %s\n", str_of(reply, "vnc_unix", "?"));
+	if (json_object_get(reply, "vnc_tcp"))
+		printf("VNC (TCP):    %s  password %s\n", str_of(reply, "vnc_tcp", "?"),
+		       str_of(reply, "vnc_password", "?"));
+	if (json_object_get(reply, "web_unix"))
+		printf("web (local):  %s\n", str_of(reply, "web_unix", "?"));
+	if (json_object_get(reply, "web_tcp"))
+		printf("web (TCP):    http://%s/?token=%s\n", str_of(reply, "web_tcp", "?"),
+		       str_of(reply, "web_token", "?"));
+	printf("secrets in:   %s\n", str_of(reply, "secrets_file", "?"));
+	return 0;
+}
+
 static int cmd_screenshot(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
@@ -713,6 +746,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_stats(cli, argc, argv);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(cli, argc, argv);
+	if (strcmp(cmd, "viewer") == 0)
+		return cmd_viewer(cli, argc, argv);
 	if (strcmp(cmd, "screenshot") == 0)
 		return cmd_screenshot(cli, argc, argv);
 	if (strcmp(cmd, "input") == 0)

@@ -60,6 +60,11 @@ static const struct verb_help verbs[] = {
 	{"stats", "stats [NAME] [--json]",
 	 "Resource use: the daemon's counters and each VP's (or NAME's).\n"
 	 "  --json             as JSON"},
+	{"viewer", "viewer [--json]",
+	 "Show where to see the phone: sockets, addresses, the VNC password, the token.\n"
+	 "The viewer's local sockets and TCP addresses, the VNC password and the web\n"
+	 "page's URL with its token (root only).\n"
+	 "  --json             as JSON"},
 	{"events", "events", "Stream events (VP states, switches, images) as JSON lines."},
 	{"screenshot", "screenshot FILE.png", "Write what the screen shows now to FILE.png."},
 	{"input", "input tap X Y | swipe X1 Y1 X2 Y2 [MS] | key CHORD | text STRING",

@@ -15,11 +15,16 @@ import pytest
 HERE = Path(__file__).resolve().parent
 _INTEGRATION = HERE.parent / "integration"
 sys.path.insert(0, str(_INTEGRATION))
-_spec = importlib.util.spec_from_file_location("cells_integration_conftest",
-                                               _INTEGRATION / "conftest.py")
-_integration = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _integration  # tests may import from it by that name
-_spec.loader.exec_module(_integration)
+# Loaded once, under a name of its own (a plain `import conftest` here finds this file);
+# tests import from it by either name.
+_integration = sys.modules.get("integration_conftest")
+if _integration is None:
+    _spec = importlib.util.spec_from_file_location("integration_conftest",
+                                                   _INTEGRATION / "conftest.py")
+    _integration = importlib.util.module_from_spec(_spec)
+    sys.modules["integration_conftest"] = _integration
+    _spec.loader.exec_module(_integration)
+sys.modules["cells_integration_conftest"] = _integration
 globals().update({k: v for k, v in vars(_integration).items() if not k.startswith("__")})
 
 

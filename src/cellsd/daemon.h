@@ -180,6 +180,12 @@ void client_release(struct client *c);
 
 /* commands.c */
 void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
+/* The VP named by the request's "name", or NULL after answering the client why not. */
+struct vp *req_vp(struct client *c, json_t *req);
+
+/* exec.c: `cell exec`, answered with the command's pipes, with a terminal then its pty,
+ * and last with its exit status */
+void cmd_exec(struct client *c, json_t *req, int *fds, int nfds);
 
 /* events.c */
 void event_emit(struct daemon *d, json_t *event);

@@ -10,8 +10,12 @@
  * (Ctrl-C on its pty) or the pty hangs up. When the command exits by itself, what it left
  * running goes on, as on any machine. With a terminal (-t), the supervisor opens a pty of
  * the VP's own devpts and the command is a session leader with it as its controlling
- * terminal, so shells have job control. The helper's exit status is the command's. */
+ * terminal, so shells have job control. The helper's exit status is the command's.
+ *
+ * Nothing of the caller's goes in: the command's stdio are pipes the daemon made, and the
+ * helper drops every other descriptor of the daemon's before it joins the VP. */
 #include "vp/runtime.h"
+#include "common/cleanup.h"
 #include "common/fdpass.h"
 #include "common/log.h"
 
@@ -241,6 +245,9 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 		run_command(rt, a, slave, sock);
 	}
 	close(sock);
+	for (int fd = 0; fd < 3; fd++)
+		if (a->stdio[fd] >= 0)
+			close(a->stdio[fd]);
 	/* The slave is kept (never read) to see the terminal hang up: the user closing it
 	 * interrupts the exec, even when its SIGHUP ended the command before the helper told. */
 	for (;;) {
@@ -316,19 +323,62 @@ static void hide_command_line(void)
 	memcpy((void *)start, name, sizeof(name));
 }
 
-static void __attribute__((noreturn))
-helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
+static int compare_fds(const void *a, const void *b)
 {
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The helper, then its supervisor in the VP, hold only FDS (N, moved above 2 where they
+ * were not) and /dev/null as 0..2: nothing else of the daemon's, above all no descriptor
+ * a client passed with its request, goes into the VP. Returns 0 or -1 (errno set). */
+static int keep_only(int *fds, size_t n)
+{
+	int sorted[8], null, prev = 2;
+
+	if (n > ARRAY_SIZE(sorted))
+		return errno = EINVAL, -1;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0 && fds[i] <= 2 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return -1;
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return -1;
+	for (int fd = 0; fd <= 2; fd++)
+		if (fd != null && dup2(null, fd) < 0)
+			return -1;
+	memcpy(sorted, fds, n * sizeof(*fds));
+	qsort(sorted, n, sizeof(*sorted), compare_fds);
+	for (size_t i = 0; i < n; i++) {
+		if (sorted[i] > prev + 1 &&
+		    syscall(SYS_close_range, prev + 1, sorted[i] - 1, 0) < 0)
+			return -1;
+		if (sorted[i] > prev)
+			prev = sorted[i];
+	}
+	return (int)syscall(SYS_close_range, prev + 1, ~0U, 0);
+}
+
+static void __attribute__((noreturn))
+helper_main(const struct vp_runtime *rt, const struct vp_exec_args *args, int sock)
+{
+	struct vp_exec_args copy = *args, *a = &copy;
+	int keep[5] = {sock, rt->pidfd, args->stdio[0], args->stdio[1], args->stdio[2]};
 	struct error err;
-	int alive[2], sigfd;
+	int alive[2], sigfd, pidfd;
 	sigset_t term;
 	pid_t pid;
 
 	vp_reset_signals();
+	if (keep_only(keep, ARRAY_SIZE(keep)) < 0) {
+		error_set(&err, errno, "close the daemon's descriptors");
+		fail(args->stdio[2], 126, &err);
+	}
+	sock = keep[0];
+	pidfd = keep[1];
+	memcpy(a->stdio, &keep[2], sizeof(a->stdio));
 	hide_command_line();
 	if (cgroup_enter(rt->cgroups, rt->cgroup, &err) < 0)
 		fail(a->stdio[2], 126, &err);
-	if (setns(rt->pidfd, VP_NAMESPACES) < 0) {
+	if (setns(pidfd, VP_NAMESPACES) < 0) {
 		error_set(&err, errno, "enter the namespaces of %s", rt->config->name);
 		fail(a->stdio[2], 126, &err);
 	}
@@ -357,6 +407,9 @@ helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
 	}
 	close(alive[0]);
 	close(sock);
+	for (int fd = 0; fd < 3; fd++)
+		if (a->stdio[fd] >= 0)
+			close(a->stdio[fd]);
 	_exit(wait_supervisor(pid, alive[1], sigfd));
 }
 

@@ -93,7 +93,9 @@ void vp_teardown(struct vp_runtime *rt);
 /* What `cell exec` runs, and how. */
 struct vp_exec_args {
 	char *const *argv;
-	const int *stdio; /* the caller's stdin, stdout and stderr */
+	/* The command's stdin, stdout and stderr: ends of the daemon's own pipes, never a
+	 * descriptor of the caller's. With TTY, only stderr (for errors before the pty). */
+	int stdio[3];
 	const char *term;
 	bool tty; /* on a new pty of the VP's, ROWS x COLS, instead of STDIO */
 	unsigned short rows, cols;
@@ -102,7 +104,8 @@ struct vp_exec_args {
 /* Run a command inside a running VP (its namespaces, cgroup and restrictions). Returns the
  * pid of a helper (a child of the caller) whose exit status is the command's, or a negative
  * errno; killing the helper kills every process the command started. *LISTENER is the
- * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). */
+ * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). The
+ * helper holds no descriptor of the caller's but the VP's pidfd and ARGS->stdio. */
 pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
 	      struct error *err);
 

@@ -61,6 +61,7 @@ struct job {
 	char name[NAME_MAX_LEN + 1]; /* what it works on: an image name */
 	char tmp_dir[PATH_MAX];	     /* removed when the job ends */
 	bool ends_with_client;	     /* killed when its client goes (exec) */
+	void *ctx;		     /* what DONE needs (exec: its struct exec) */
 };
 
 struct client {

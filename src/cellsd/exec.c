@@ -2,24 +2,107 @@
  * the client's ends of pipes cellsd made (the command's stdin, stdout and stderr; with a
  * terminal, only stderr, for errors before the pty): no descriptor of the caller's ever
  * goes into the VP, so nothing the command leaves behind keeps the caller's terminal.
- * With a terminal, the pty's master. Last, the exit status when the helper ends. */
+ * With a terminal, the pty's master when the helper sends it. Last, the exit status when
+ * the helper ends.
+ *
+ * Nothing waits for the VP: the helper is forked (the device lock held around the fork
+ * alone) and its socket is watched on the loop, so a VP whose new process is stopped or
+ * starved delays its own exec and nothing else. */
 #include "cellsd/daemon.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define EXEC_MAX_ARGS 256
 
+/* One exec, from its start to its helper's end (its job's context). */
+struct exec {
+	struct daemon *daemon;
+	struct client *client; /* held by the job until it is done */
+	char vp_name[NAME_MAX_LEN + 1];
+	uint64_t vp_started_ns;	 /* the VP's run it started in */
+	struct loop_watch watch; /* the helper's socket, until it hangs up */
+	bool tty;
+	bool pty_sent;
+};
+
+/* The command's seccomp listener goes to the VP's devices, if the VP still runs the run
+ * the exec started in (it may have stopped, even been destroyed, meanwhile). */
+static void take_listener(struct exec *x, int fd)
+{
+	struct vp *vp = vp_find(x->daemon, x->vp_name);
+	struct error err = {{0}};
+
+	if (!vp || vp->state != VP_RUNNING || vp->started_ns != x->vp_started_ns) {
+		close(fd);
+		return;
+	}
+	if (devns_vp_listen(&vp->devns, fd, &err) < 0)
+		log_warn("exec in %s: %s", x->vp_name, err.msg);
+}
+
+static void take_pty(struct exec *x, int fd)
+{
+	if (x->tty && !x->pty_sent) {
+		x->pty_sent = true;
+		client_reply_fds(x->client, json_pack("{s:b, s:b}", "ok", 1, "pty", 1), &fd, 1);
+	}
+	close(fd);
+}
+
+static void stop_watching(struct exec *x)
+{
+	if (x->watch.fd < 0)
+		return;
+	loop_del(&x->daemon->loop, &x->watch);
+	close(x->watch.fd);
+	x->watch.fd = -1;
+}
+
+/* What the helper has sent so far; when it hangs up, the watch ends. */
+static void read_messages(struct exec *x)
+{
+	enum vp_exec_message kind;
+	int fd, ret;
+
+	while (x->watch.fd >= 0 && (ret = vp_exec_receive(x->watch.fd, &kind, &fd)) != -EAGAIN) {
+		if (ret <= 0) {
+			stop_watching(x);
+			return;
+		}
+		if (kind == VP_EXEC_LISTENER && fd >= 0)
+			take_listener(x, fd);
+		else if (kind == VP_EXEC_PTY && fd >= 0)
+			take_pty(x, fd);
+		else if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void on_exec_message(struct loop_watch *w, uint32_t events)
+{
+	(void)events;
+	read_messages(container_of(w, struct exec, watch));
+}
+
 static void on_exec_done(struct job *job, int status)
 {
+	struct exec *x = job->ctx;
 	struct client *c = job->client;
 
+	/* The helper is gone, so all it sent is queued: the pty's answer goes before the
+	 * status, and the listener to the devices, for what the command left running. */
+	read_messages(x);
+	stop_watching(x);
+	free(x);
 	if (!c || c->closed)
 		return;
 	client_reply(c,
@@ -98,7 +181,8 @@ void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 	struct error err = {{0}};
 	struct vp *vp = req_vp(c, req);
 	char *argv[EXEC_MAX_ARGS + 1];
-	int mine[3], nmine, listener, pty;
+	int mine[3], sock, nmine, ret;
+	struct exec *x;
 	struct job *job;
 	pid_t pid;
 
@@ -117,30 +201,47 @@ void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	exec.argv = argv;
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		client_reply_error(c, "out of memory");
+		return;
+	}
+	*x = (struct exec){.daemon = d,
+			   .client = c,
+			   .vp_started_ns = vp->started_ns,
+			   .tty = exec.tty,
+			   .watch = {.fd = -1, .handle = on_exec_message}};
+	snprintf(x->vp_name, sizeof(x->vp_name), "%s", vp->config.name);
 	if ((nmine = make_pipes(exec.tty, exec.stdio, mine, &err)) < 0) {
+		free(x);
 		client_reply_error(c, err.msg);
 		return;
 	}
-	devns_lock(&d->devns);
-	pid = vp_exec(&vp->rt, &exec, &listener, &pty, &err);
-	devns_unlock(&d->devns);
+	pid = vp_exec(&vp->rt, &exec, &sock, &err);
 	close_fds(exec.stdio, 3);
 	if (pid < 0) {
 		close_fds(mine, 3);
+		free(x);
 		client_reply_error(c, err.msg);
 		return;
 	}
+	/* Answered before anything the helper sends: the pipes first. */
 	client_reply_fds(c, json_pack("{s:b, s:b}", "ok", 1, "stdio", 1), mine, nmine);
 	close_fds(mine, 3);
-	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
-		log_warn("exec in %s: %s", vp->config.name, err.msg);
-	if (pty >= 0) {
-		client_reply_fds(c, json_pack("{s:b, s:b}", "ok", 1, "pty", 1), &pty, 1);
-		close(pty);
+	x->watch.fd = sock;
+	if ((ret = loop_add(&d->loop, &x->watch, EPOLLIN)) < 0) {
+		log_warn_errno(-ret, "exec in %s: watch its helper", vp->config.name);
+		close(sock);
+		x->watch.fd = -1;
+		kill(pid, SIGTERM);
 	}
 	job = job_start(d, pid, c, on_exec_done, &err);
-	if (!job)
+	if (!job) {
+		stop_watching(x);
+		free(x);
 		client_reply_error(c, err.msg);
-	else
-		job->ends_with_client = true;
+		return;
+	}
+	job->ctx = x;
+	job->ends_with_client = true;
 }

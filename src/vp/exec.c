@@ -13,7 +13,9 @@
  * terminal, so shells have job control. The helper's exit status is the command's.
  *
  * Nothing of the caller's goes in: the command's stdio are pipes the daemon made, and the
- * helper drops every other descriptor of the daemon's before it joins the VP. */
+ * helper drops every other descriptor of the daemon's before it joins the VP. The daemon
+ * waits for nothing either: what the command needs answered (its seccomp listener, the
+ * pty) comes on a socket the daemon watches on its loop. */
 #include "vp/runtime.h"
 #include "common/cleanup.h"
 #include "common/fdpass.h"
@@ -44,7 +46,6 @@
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-#define LISTENER_WAIT_MS    2000
 #define SUPERVISOR_GRACE_MS 5000
 
 #ifndef CLONE_NEWTIME
@@ -110,7 +111,7 @@ run_command(const struct vp_runtime *rt, const struct vp_exec_args *a, int slave
 	if (vp_restrict(rt->filter, &listener, &err) < 0)
 		fail(2, 126, &err);
 	/* The daemon answers this process's device calls, as it does cell-init's. */
-	if (listener >= 0 && fd_send(sock, 'L', listener) < 0) {
+	if (listener >= 0 && fd_send(sock, VP_EXEC_LISTENER, listener) < 0) {
 		error_set(&err, errno, "hand the seccomp listener to the daemon");
 		fail(2, 126, &err);
 	}
@@ -229,7 +230,7 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 	if (a->tty) {
 		if ((master = open_pty(a, &slave, &err)) < 0)
 			fail(a->stdio[2], 126, &err);
-		if (fd_send(sock, 'P', master) < 0) {
+		if (fd_send(sock, VP_EXEC_PTY, master) < 0) {
 			error_set(&err, errno, "hand the pty to the daemon");
 			fail(a->stdio[2], 126, &err);
 		}
@@ -413,49 +414,51 @@ helper_main(const struct vp_runtime *rt, const struct vp_exec_args *args, int so
 	_exit(wait_supervisor(pid, alive[1], sigfd));
 }
 
-/* Wait (briefly) for what the exec sends before the command runs: the pty (with a
- * terminal) and the command's seccomp listener (when the filter traps device calls). */
-static void receive_fds(int sock, bool tty, int *listener, int *pty)
-{
-	struct pollfd p = {sock, POLLIN, 0};
-	char byte;
-	int fd;
-
-	while ((*listener < 0 || (tty && *pty < 0)) && poll(&p, 1, LISTENER_WAIT_MS) == 1) {
-		if (fd_recv(sock, &byte, &fd) != 1)
-			return;
-		if (byte == 'L' && fd >= 0 && *listener < 0)
-			*listener = fd;
-		else if (byte == 'P' && fd >= 0 && tty && *pty < 0)
-			*pty = fd;
-		else if (fd >= 0)
-			close(fd);
-	}
-}
-
-pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *sock,
 	      struct error *err)
 {
 	int sv[2];
 	pid_t pid;
 
-	*listener = *pty = -1;
+	*sock = -1;
 	if (!args->argv[0])
 		return error_set(err, 0, "no command given");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
+	/* The helper runs on without exec: no thread of the daemon may hold a libc lock. */
+	if (rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, true);
 	pid = fork();
+	if (pid != 0 && rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, false);
 	if (pid < 0) {
+		int ret = error_set(err, errno, "fork");
 		close(sv[0]);
 		close(sv[1]);
-		return error_set(err, errno, "fork");
+		return ret;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		helper_main(rt, args, sv[1]);
 	}
 	close(sv[1]);
-	receive_fds(sv[0], args->tty, listener, pty);
-	close(sv[0]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+		int ret = error_set(err, errno, "fcntl");
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return ret;
+	}
+	*sock = sv[0];
 	return pid;
+}
+
+int vp_exec_receive(int sock, enum vp_exec_message *kind, int *fd)
+{
+	char byte;
+	int ret = fd_recv(sock, &byte, fd);
+
+	if (ret == 1)
+		*kind = (enum vp_exec_message)byte;
+	return ret;
 }

@@ -101,13 +101,23 @@ struct vp_exec_args {
 	unsigned short rows, cols;
 };
 
-/* Run a command inside a running VP (its namespaces, cgroup and restrictions). Returns the
- * pid of a helper (a child of the caller) whose exit status is the command's, or a negative
- * errno; killing the helper kills every process the command started. *LISTENER is the
- * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). The
- * helper holds no descriptor of the caller's but the VP's pidfd and ARGS->stdio. */
-pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+/* Start a command inside a running VP (its namespaces, cgroup and restrictions). Returns
+ * the pid of a helper (a child of the caller) whose exit status is the command's, or a
+ * negative errno; killing the helper kills every process the command started. Nothing is
+ * waited for: the helper sends what the caller needs on *SOCK (non-blocking), read with
+ * vp_exec_receive, and hangs it up once the command runs. The helper holds no descriptor
+ * of the caller's but SOCK's other end, the VP's pidfd and ARGS->stdio. */
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *sock,
 	      struct error *err);
+
+enum vp_exec_message {
+	VP_EXEC_LISTENER = 'L', /* the command's seccomp listener (when the filter traps) */
+	VP_EXEC_PTY = 'P',	/* with a terminal: the pty's master */
+};
+
+/* One message of an exec's SOCK: 1 with *KIND and its descriptor *FD (the caller's to
+ * close); 0 when the helper has hung up (all is sent); -EAGAIN when none waits yet. */
+int vp_exec_receive(int sock, enum vp_exec_message *kind, int *fd);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);

@@ -16,15 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXEC_MAX_ARGS 256
-
 static const char *req_string(json_t *req, const char *key)
 {
 	return json_string_value(json_object_get(req, key));
 }
 
-/* The VP named by the request, or NULL after answering why not. */
-static struct vp *req_vp(struct client *c, json_t *req)
+struct vp *req_vp(struct client *c, json_t *req)
 {
 	const char *name = req_string(req, "name");
 	char msg[128];
@@ -391,100 +388,6 @@ static void cmd_active(struct client *c, json_t *req, int *fds, int nfds)
 {
 	(void)req, (void)fds, (void)nfds;
 	reply_foreground(c);
-}
-
-static void on_exec_done(struct job *job, int status)
-{
-	struct client *c = job->client;
-
-	if (!c || c->closed)
-		return;
-	client_reply(c,
-		     json_pack("{s:b, s:i}", "ok", 1, "status",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-}
-
-static int exec_window(json_t *req, struct vp_exec_args *a, struct error *err)
-{
-	json_t *tty = json_object_get(req, "tty");
-	json_t *rows = json_object_get(req, "rows"), *cols = json_object_get(req, "cols");
-
-	if (tty && !json_is_boolean(tty))
-		return error_set(err, 0, "\"tty\" must be true or false");
-	a->tty = json_is_true(tty);
-	if ((rows && (!json_is_integer(rows) || json_integer_value(rows) < 0 ||
-		      json_integer_value(rows) > 65535)) ||
-	    (cols && (!json_is_integer(cols) || json_integer_value(cols) < 0 ||
-		      json_integer_value(cols) > 65535)))
-		return error_set(err, 0, "\"rows\" and \"cols\" must be 0..65535");
-	a->rows = (unsigned short)json_integer_value(rows);
-	a->cols = (unsigned short)json_integer_value(cols);
-	return 0;
-}
-
-static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
-{
-	int listener, pty;
-	struct vp_exec_args exec = {.stdio = fds, .term = req_string(req, "term")};
-	struct error err = {{0}};
-	struct vp *vp = req_vp(c, req);
-	json_t *args = json_object_get(req, "argv");
-	char *argv[EXEC_MAX_ARGS + 1];
-	struct job *job;
-	size_t i;
-	json_t *arg;
-	pid_t pid;
-
-	if (!vp)
-		return;
-	if (nfds != 3) {
-		client_reply_error(c, "exec needs the caller's stdin, stdout and stderr");
-		return;
-	}
-	if (vp->state != VP_RUNNING) {
-		snprintf(err.msg, sizeof(err.msg), "VP %s is not running", vp->config.name);
-		client_reply_error(c, err.msg);
-		return;
-	}
-	if (!json_is_array(args) || json_array_size(args) == 0 ||
-	    json_array_size(args) > EXEC_MAX_ARGS) {
-		client_reply_error(c, "\"argv\" must be an array of 1 to 256 strings");
-		return;
-	}
-	json_array_foreach(args, i, arg)
-	{
-		if (!json_is_string(arg)) {
-			client_reply_error(c, "\"argv\" must hold strings");
-			return;
-		}
-		argv[i] = (char *)json_string_value(arg);
-	}
-	argv[json_array_size(args)] = NULL;
-	exec.argv = argv;
-	if (exec_window(req, &exec, &err) < 0) {
-		client_reply_error(c, err.msg);
-		return;
-	}
-	devns_lock(&c->daemon->devns);
-	pid = vp_exec(&vp->rt, &exec, &listener, &pty, &err);
-	devns_unlock(&c->daemon->devns);
-	if (pid < 0) {
-		client_reply_error(c, err.msg);
-		return;
-	}
-	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
-		log_warn("exec in %s: %s", vp->config.name, err.msg);
-	/* With "tty": the pty's master goes to the client at once, in an answer of its own;
-	 * the exit status comes when the command ends. */
-	if (pty >= 0) {
-		client_reply_fds(c, json_pack("{s:b, s:b}", "ok", 1, "pty", 1), &pty, 1);
-		close(pty);
-	}
-	job = job_start(c->daemon, pid, c, on_exec_done, &err);
-	if (!job)
-		client_reply_error(c, err.msg);
-	else
-		job->ends_with_client = true;
 }
 
 static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)

@@ -60,6 +60,7 @@ struct job {
 	char name[NAME_MAX_LEN + 1]; /* what it works on: an image name */
 	char tmp_dir[PATH_MAX];	     /* removed when the job ends */
 	bool ends_with_client;	     /* killed when its client goes (exec) */
+	void *ctx;		     /* what DONE needs (exec: its struct exec) */
 };
 
 struct client {
@@ -174,6 +175,12 @@ void client_release(struct client *c);
 
 /* commands.c */
 void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
+/* The VP named by the request's "name", or NULL after answering the client why not. */
+struct vp *req_vp(struct client *c, json_t *req);
+
+/* exec.c: `cell exec`, answered with the command's pipes, with a terminal then its pty,
+ * and last with its exit status */
+void cmd_exec(struct client *c, json_t *req, int *fds, int nfds);
 
 /* events.c */
 void event_emit(struct daemon *d, json_t *event);

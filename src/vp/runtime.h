@@ -93,17 +93,21 @@ void vp_teardown(struct vp_runtime *rt);
 /* What `cell exec` runs, and how. */
 struct vp_exec_args {
 	char *const *argv;
-	const int *stdio; /* the caller's stdin, stdout and stderr */
+	/* The command's stdin, stdout and stderr: ends of the daemon's own pipes, never a
+	 * descriptor of the caller's. With TTY, only stderr (for errors before the pty). */
+	int stdio[3];
 	const char *term;
 	bool tty; /* on a new pty of the VP's, ROWS x COLS, instead of STDIO */
 	unsigned short rows, cols;
 };
 
-/* Run a command inside a running VP (its namespaces, cgroup and restrictions). Returns the
- * pid of a helper (a child of the caller) whose exit status is the command's, or a negative
- * errno; killing the helper kills every process the command started. *LISTENER is the
- * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). */
-pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+/* Start a command inside a running VP (its namespaces, cgroup and restrictions). Returns
+ * the pid of a helper (a child of the caller) whose exit status is the command's, or a
+ * negative errno; killing the helper kills every process the command started. Nothing is
+ * waited for: the helper sends what the caller needs on *SOCK (non-blocking), read with
+ * vp_exec_receive, and hangs it up once the command runs. The helper holds no descriptor
+ * of the caller's but SOCK's other end, the VP's pidfd and ARGS->stdio. */
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *sock,
 	      struct error *err);
 
 /* clone3 ARGS with the VP's root (host uid_base) as the creator, and so the owner, of the user
@@ -114,6 +118,15 @@ long vp_user_clone(const struct vp_runtime *rt, struct clone_args *args, struct 
 
 /* In a process about to become one of the VP's: the resource limits of the VP's processes. */
 int vp_set_rlimits(struct error *err);
+
+enum vp_exec_message {
+	VP_EXEC_LISTENER = 'L', /* the command's seccomp listener (when the filter traps) */
+	VP_EXEC_PTY = 'P',	/* with a terminal: the pty's master */
+};
+
+/* One message of an exec's SOCK: 1 with *KIND and its descriptor *FD (the caller's to
+ * close); 0 when the helper has hung up (all is sent); -EAGAIN when none waits yet. */
+int vp_exec_receive(int sock, enum vp_exec_message *kind, int *fd);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);

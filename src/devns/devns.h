@@ -159,6 +159,7 @@ struct devns {
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
 	atomic_ullong calls, calls_emulated;
+	struct budget_pool budget; /* the VPs' shares of the supervisor threads' time */
 };
 
 extern const struct vdev_ops *const vdev_registry[];

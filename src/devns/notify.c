@@ -194,7 +194,7 @@ void devns_hold_for_clone(void *core, bool before)
  * (the listener's end) cuts the sleep short. */
 static void wait_for_budget(struct devns_listener *l)
 {
-	long long wait = budget_wait(&l->owner->budget, budget_now());
+	long long wait = budget_wait(&l->owner->core->budget, &l->owner->budget, budget_now());
 	struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
 
 	if (wait > 0)
@@ -213,7 +213,7 @@ static void *supervise(void *arg)
 	struct devns *core = l->owner->core;
 	_cleanup_free_ struct seccomp_notif *req = calloc(1, core->notif_size);
 	_cleanup_free_ struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
-	long long start;
+	long long cpu = budget_thread_cpu(), after;
 
 	if (!req || !resp) {
 		log_error("seccomp: no memory for a supervisor's buffers");
@@ -229,7 +229,6 @@ static void *supervise(void *arg)
 				continue;
 			break;
 		}
-		start = budget_now();
 		struct forward fwd = {.fd = -1};
 		handle(l, req, resp, &fwd);
 		if (fwd.fd >= 0 && fwd.request) {
@@ -241,7 +240,11 @@ static void *supervise(void *arg)
 			close(fwd.fd);
 		if (resp->id)
 			answer(l->watch.fd, resp);
-		budget_charge(&l->owner->budget, start, budget_now());
+		/* What the call cost this thread, RECV's wake-up included: CPU time, not
+		 * wall time, which would count a busy machine's preemptions too. */
+		after = budget_thread_cpu();
+		budget_charge(&core->budget, &l->owner->budget, after - cpu, budget_now());
+		cpu = after;
 	}
 	caller_cache_fini(&l->callers);
 	return NULL;

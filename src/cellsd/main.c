@@ -4,6 +4,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/sealed.h"
 #include "common/version.h"
 
 #include <errno.h>
@@ -442,9 +443,10 @@ static int setup(struct daemon *d, struct error *err)
 		return ret;
 	name_cgroup_parent(d);
 	snprintf(path, sizeof(path), "%s/cell-init", d->lib_dir);
-	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
+	/* Run from a sealed copy: the VP's /proc/1/exe names no host path. */
+	d->init_exe_fd = sealed_copy(path, "cell-init", err);
 	if (d->init_exe_fd < 0)
-		return error_set(err, errno, "open %s", path);
+		return d->init_exe_fd;
 	struct ioctl_trap trapped[64];
 	unsigned ntrapped = devns_trapped_ioctls(trapped, 64);
 	if ((ret = vp_filter_build(&d->filter, trapped, ntrapped, err)) < 0)

@@ -153,7 +153,9 @@ static int make_image(const char *state_dir, uint64_t size, uid_t owner, struct 
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return error_set(err, errno, "create %s", tmp);
-	if (ftruncate(fd, (off_t)size) < 0) {
+	/* Owned like the upper layer was, so a VP whose config is lost keeps its id
+	 * (vps.c: id_from_files); only root can reach it. */
+	if (fchown(fd, owner, owner) < 0 || ftruncate(fd, (off_t)size) < 0) {
 		ret = error_set(err, errno, "size %s", tmp);
 		goto fail;
 	}
@@ -263,12 +265,17 @@ static int mount_image(const char *state_dir, uint64_t size, struct error *err)
 static int open_plain(const char *state_dir, uid_t owner, struct error *err)
 {
 	static const char *const dirs[] = {"upper", "work"};
-	char path[PATH_MAX];
+	char path[PATH_MAX], staged[PATH_MAX + 16];
 	int mnt;
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		if (path_in(path, sizeof(path), state_dir, dirs[i]) < 0)
 			return error_set(err, ENAMETOOLONG, "path of %s", dirs[i]);
+		/* Layers staged for an image that was never made (mke2fs failed, then the
+		 * quota was taken back): they come back. */
+		snprintf(staged, sizeof(staged), "%s/" DISK_STAGE "/%s", state_dir, dirs[i]);
+		if (!exists(path) && exists(staged) && rename(staged, path) < 0)
+			return error_set(err, errno, "move %s back to %s", staged, path);
 		if (exists(path))
 			continue;
 		if (mkdir(path, i == 0 ? 0755 : 0700) < 0)

@@ -178,3 +178,20 @@ def test_defaults_are_limits(make_daemon):
     # Sparse: the 8G image takes what mke2fs wrote, a few MiB.
     assert allocated(image(d, "v")) < 64 * MiB
     d.cell("stop", "v")
+
+
+def test_a_migration_that_does_not_fit_loses_nothing(make_daemon):
+    d = make_daemon()
+    d.create_start("big", disk="none")
+    # Random bytes: mke2fs -d would store zeros as holes.
+    d.sh("big", "dd if=/dev/urandom of=/root/big bs=1M count=80 2>/dev/null && "
+                "echo mine > /root/mine && sync")
+    d.cell("stop", "big")
+    d.cell("config", "big", "--disk", "64M")
+    err = d.fail("start", "big")
+    assert "mke2fs" in err, err
+    d.cell("config", "big", "--disk", "none")
+    d.cell("start", "big")
+    assert d.exec("big", "cat", "/root/mine").stdout == "mine\n"
+    assert d.exec("big", "stat", "-c", "%s", "/root/big").stdout.strip() == str(80 * MiB)
+    assert not image(d, "big").exists()

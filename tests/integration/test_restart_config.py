@@ -217,6 +217,7 @@ def test_version_1_config_is_read(daemon):
         cfg = json.loads(path.read_text())
         cfg["version"] = 1
         del cfg["restart"]
+        del cfg["disk"]
         cfg["autostart"] = auto
         path.write_text(json.dumps(cfg))
     d.start()

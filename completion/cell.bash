@@ -42,7 +42,7 @@ _cell()
 		w=${words[i]}
 		case $w in
 		--) [[ ${args[0]} == exec ]] && return ;;
-		--run | --image | --device | --memory | --pids | --cpu | --restart | --timeout)
+		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout)
 			((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -75,7 +75,7 @@ _cell()
 		fi
 		return
 		;;
-	--memory | --pids | --cpu | --timeout)
+	--memory | --disk | --pids | --cpu | --timeout)
 		return
 		;;
 	esac
@@ -91,8 +91,8 @@ _cell()
 
 	local opts="" names=""
 	case $verb in
-	create) opts="--image --device --memory --pids --cpu --restart --autostart" ;;
-	config) opts="--image --device --memory --pids --cpu --restart --json" ;;
+	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart" ;;
+	config) opts="--image --device --memory --disk --pids --cpu --restart --json" ;;
 	stop) opts="--timeout" ;;
 	destroy) opts="--force" ;;
 	list | stats | viewer) opts="--json" ;;

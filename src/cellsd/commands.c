@@ -111,6 +111,7 @@ static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	vp_config_defaults(&config, name);
+	config.disk = c->daemon->default_disk;
 	/* Older clients say "autostart": true; an explicit --restart wins. */
 	if (json_is_true(json_object_get(req, "autostart")))
 		config.restart = VP_RESTART_ALWAYS;

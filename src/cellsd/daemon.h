@@ -106,6 +106,7 @@ struct daemon {
 	uint64_t switches;
 	uint64_t last_switch_ns;
 	unsigned stop_timeout_s;
+	uint64_t default_disk; /* of a VP created without --disk; 0: none */
 };
 
 /* vps.c: the registry and the lifecycle */

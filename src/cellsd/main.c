@@ -5,6 +5,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/sealed.h"
 #include "common/version.h"
 
 #include <errno.h>
@@ -40,7 +41,8 @@ static void usage(FILE *out)
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
 		"              [--vnc unix|ADDR:PORT|none] [--web unix|ADDR:PORT|none]\n"
 		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
-		"              [--stop-timeout SECONDS] [--verbose] [--help] [--version]\n"
+		"              [--stop-timeout SECONDS] [--default-disk SIZE|none]\n"
+		"              [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd,\n"
@@ -62,11 +64,15 @@ static void usage(FILE *out)
 		"                  (default " DEFAULT_SWITCH_KEYS ")\n"
 		"  --stop-timeout SECONDS\n"
 		"                  grace period of a stop before SIGKILL, 0..3600 (default %u)\n"
+		"  --default-disk SIZE|none\n"
+		"                  the disk of a VP created without --disk (default %lluG;\n"
+		"                  none: a plain directory, no quota)\n"
 		"  --verbose, -v   debug messages in the log (default: info and above)\n"
 		"  --help, -h      this help\n"
 		"  --version       print \"cellsd " CELLS_VERSION "\" and exit\n",
 		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
-		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S);
+		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S,
+		(unsigned long long)(VP_DISK_DEFAULT >> 30));
 }
 
 static int parse_switch_keys(const char *text, struct devns_settings *s)
@@ -121,6 +127,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"display", required_argument, NULL, 'd'},
 		{"input", required_argument, NULL, 'i'},
 		{"switch-keys", required_argument, NULL, 'k'},
+		{"default-disk", required_argument, NULL, 'D'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -139,6 +146,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.system_switch = system_switch;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
+	d->default_disk = VP_DISK_DEFAULT;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -194,6 +202,17 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			}
 			d->devices.inputs[d->devices.ninputs++] = optarg;
 			break;
+		case 'D': {
+			struct vp_config scratch;
+			struct error err = {{0}};
+			vp_config_defaults(&scratch, "x");
+			if (vp_config_set_option(&scratch, "disk", optarg, &err) < 0) {
+				fprintf(stderr, "cellsd: %s\n", err.msg);
+				return -1;
+			}
+			d->default_disk = scratch.disk;
+			break;
+		}
 		case 'k':
 			if (parse_switch_keys(optarg, &d->devices) < 0) {
 				fprintf(stderr,
@@ -386,9 +405,10 @@ static int setup(struct daemon *d, struct error *err)
 		return ret;
 	name_cgroup_parent(d);
 	snprintf(path, sizeof(path), "%s/cell-init", d->lib_dir);
-	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
+	/* Run from a sealed copy: the VP's /proc/1/exe names no host path. */
+	d->init_exe_fd = sealed_copy(path, "cell-init", err);
 	if (d->init_exe_fd < 0)
-		return error_set(err, errno, "open %s", path);
+		return d->init_exe_fd;
 	struct ioctl_trap trapped[64];
 	unsigned ntrapped = devns_trapped_ioctls(trapped, 64);
 	if ((ret = vp_filter_build(&d->filter, trapped, ntrapped, err)) < 0)

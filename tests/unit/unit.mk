@@ -6,7 +6,7 @@ UNIT_LIBS := $(PKG_LIBS) -lcmocka
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 UNIT_COMMON := src/common/error.c src/common/fsutil.c src/common/names.c src/common/proto.c \
-	src/common/log.c src/common/fdpass.c
+	src/common/log.c src/common/fdpass.c src/common/rmtree.c
 UNIT_SRC_test_names  := $(UNIT_COMMON)
 UNIT_SRC_test_fsutil := $(UNIT_COMMON)
 UNIT_SRC_test_proto  := $(UNIT_COMMON)

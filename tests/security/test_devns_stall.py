@@ -130,5 +130,5 @@ def test_vsync_waiters_of_one_vp_do_not_slow_another(two_vps):
     # a may be throttled (past half of a CPU of cellsd's: tests/unit/test_budget.c), b
     # never: its calls are a fraction of that.
     assert stats["b"]["device_throttled"] == 0, stats["b"]
-    assert stats["a"]["device_calls"] > stats["b"]["device_calls"] > 0
+    assert stats["a"]["device_calls"] > 1000 and stats["b"]["device_calls"] > 1000
     assert d.running

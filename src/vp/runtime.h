@@ -124,6 +124,10 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 		    unsigned ntrapped, struct error *err);
 void vp_filter_free(struct vp_filter *filter);
 
+/* The deny rules on arguments that libseccomp cannot express for every architecture
+ * (argfilter.c): a program of its own, loaded before the deny-list. */
+const struct sock_fprog *vp_arg_filter(void);
+
 /* The restrictions of every process in a VP, applied in its namespaces before exec:
  * a reduced capability bounding set, no_new_privs and FILTER. *LISTENER is the filter's
  * seccomp listener for the daemon, or -1 when it traps nothing. */

@@ -5,7 +5,8 @@
  *                              kernel cannot run 32-bit calls
  *   attack vsock-bind PORT     bind an AF_VSOCK port and hold it until stdin closes
  *   attack mknod PATH          a character device (1,3)
- *   attack umount PATH | remount-rw PATH | mount-proc PATH | write PATH TEXT | open PATH
+ *   attack umount PATH | umount-detach PATH | remount-rw PATH | mount TYPE PATH
+ *   attack write PATH TEXT | open PATH
  *   attack ptrace PID | kill PID | connect PATH
  *   attack cache-read FILE     read FILE (into the page cache)
  *   attack cache-probe FILE    its pages in the page cache, seen three ways
@@ -382,8 +383,8 @@ int main(int argc, char **argv)
 		return report("umount", umount2(arg, MNT_DETACH));
 	if (strcmp(cmd, "remount-rw") == 0)
 		return report("remount", mount(NULL, arg, NULL, MS_REMOUNT | MS_BIND, NULL));
-	if (strcmp(cmd, "mount-proc") == 0)
-		return report("mount", mount("proc", arg, "proc", 0, NULL));
+	if (strcmp(cmd, "mount") == 0 && argc > 3) /* mount TYPE PATH */
+		return report("mount", mount(arg, argv[3], arg, 0, NULL));
 	if (strcmp(cmd, "write") == 0 && argc > 3) {
 		int fd = open(arg, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)

@@ -1,0 +1,56 @@
+"""What a VP learns of the host (issue 11, item 8): no host hardware in its /sys, covers
+that its root cannot lift, and the page cache of the shared image (see SECURITY.md for
+the measured reach of what stays open)."""
+
+import pytest
+
+from conftest import add_attacker, attack, carries_on
+
+
+@pytest.fixture
+def two(daemon, attack_exe):
+    add_attacker(daemon, "bad", attack_exe)
+    add_attacker(daemon, "good", attack_exe)
+    return daemon
+
+
+def ls(d, vp, path):
+    r = d.exec(vp, "ls", "-A", path, check=False)
+    return r.stdout.split() if r.returncode == 0 else None
+
+
+def test_sys_shows_no_host_hardware(two):
+    d = two
+    for path in ("/sys/bus", "/sys/block", "/sys/dev", "/sys/firmware", "/sys/module",
+                 "/sys/power"):
+        assert ls(d, "bad", path) in ([], None), f"{path}: {ls(d, 'bad', path)}"
+    assert ls(d, "bad", "/sys/bus/pci") is None
+    assert ls(d, "bad", "/sys/class") == ["net"]
+    assert sorted(ls(d, "bad", "/sys/devices")) == ["system", "virtual"]
+    assert ls(d, "bad", "/sys/kernel") == ["mm"]
+    assert ls(d, "bad", "/sys/fs") == ["cgroup"]
+    # What programs read is there: the VP's own network devices, the CPUs.
+    assert "lo" in ls(d, "bad", "/sys/class/net")
+    assert d.exec("bad", "cat", "/sys/class/net/lo/mtu").stdout.strip() == "65536"
+    online = d.exec("bad", "cat", "/sys/devices/system/cpu/online").stdout.strip()
+    assert online == open("/sys/devices/system/cpu/online").read().strip()
+    found = d.sh("bad", "find /sys -name 'pci*' -o -name 'dmi' -o -name 'vd[a-z]' "
+                        "-o -name 'slabinfo' 2>/dev/null").stdout.split()
+    assert not found, found
+    carries_on(d, "bad", "good")
+
+
+def test_sys_covers_cannot_be_lifted(two):
+    d = two
+    for path in ("/sys/bus", "/sys/class", "/sys/devices", "/sys/kernel", "/sys"):
+        for how in ("umount", "umount-detach", "remount-rw"):
+            status, got = attack(d, "bad", how, path)
+            assert status == 1, f"{how} {path}: {got}"
+    # A sysfs of its own would show everything again: the kernel refuses it while the
+    # VP's /sys is covered (mount_too_revealing).
+    d.exec("bad", "mkdir", "-p", "/tmp/sysfs")
+    status, got = attack(d, "bad", "mount", "sysfs", "/tmp/sysfs")
+    assert status == 1, got
+    assert ls(d, "bad", "/sys/bus") == []
+    assert ls(d, "bad", "/tmp/sysfs") == []
+    carries_on(d, "bad", "good")

@@ -995,7 +995,7 @@ def test_stopped_vp_framebuffer_is_released(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")
     add_vp(d, tools, "w")
-    st = os.stat(d.run / "dev" / "v.display" / "fb0")
+    st = os.stat(d.run / "dev" / "v" / "v.display" / "fb0")
     fb = (st.st_dev, st.st_ino)
     probe(d, "v", "info")
     probe(d, "v", "thread")
@@ -1016,7 +1016,7 @@ def test_stopped_vp_framebuffer_is_released(daemon, tools):
     assert held() == [], "cellsd still holds the stopped VP's /dev/fb0"
     probe(d, "w", "info")
     assert held() == [], "cellsd still holds the stopped VP's /dev/fb0"
-    assert not (d.run / "dev" / "v.display").exists(), "its tmpfs is still there"
+    assert not (d.run / "dev" / "v" / "v.display").exists(), "its tmpfs is still there"
 
 
 def test_framebuffer_cannot_grow_past_its_size(daemon, tools):
@@ -1031,7 +1031,7 @@ def test_framebuffer_cannot_grow_past_its_size(daemon, tools):
     probe(d, "v", "trunc", str(SMEM_LEN))
     probe(d, "v", "pattern", "0")
     assert screen_problem(shot(d), lambda y: pattern_row(0, y), vp_bar(d, "v")) is None
-    assert (d.run / "dev" / "v.display").is_mount()
+    assert (d.run / "dev" / "v" / "v.display").is_mount()
 
 
 # =======================================================================================

@@ -9,7 +9,7 @@
  *   attack write PATH TEXT | open PATH
  *   attack ptrace PID | kill PID | connect PATH
  *   attack cache-read FILE     read FILE (into the page cache)
- *   attack cache-probe FILE    its pages in the page cache, seen three ways
+ *   attack cache-probe FILE [WAYS]  its pages in the page cache, seen up to three ways
  *   attack cache-evict FILE    try to evict FILE's pages (fadvise, madvise)
  *
  * RESULT is "ok" or the errno's name; a command's exit status is 0 when its call worked,
@@ -288,9 +288,10 @@ static int do_ptrace(pid_t pid)
 	return report("ptrace", 0);
 }
 
-/* Pages of FILE in the page cache by mincore on a fresh mapping, by preadv2(RWF_NOWAIT)
- * and by cachestat. */
-static int cache_probe(const char *path)
+/* Pages of FILE in the page cache by mincore on a fresh mapping (m), by preadv2(RWF_NOWAIT)
+ * (n: its misses start readahead, so it loads what it probes) and by cachestat (c), the
+ * ways WAYS names. */
+static int cache_probe(const char *path, const char *ways)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -304,13 +305,14 @@ static int cache_probe(const char *path)
 	long resident = -1, nowait = 0;
 	char *buf = malloc((size_t)page);
 
-	if (map != MAP_FAILED && mincore(map, (size_t)st.st_size, vec) == 0) {
+	if (strchr(ways, 'm') && map != MAP_FAILED &&
+	    mincore(map, (size_t)st.st_size, vec) == 0) {
 		resident = 0;
 		for (size_t i = 0; i < pages; i++)
 			resident += vec[i] & 1;
 	}
 	printf("pages=%zu\nmincore=%ld\n", pages, resident);
-	for (size_t i = 0; i < pages; i++) {
+	for (size_t i = 0; strchr(ways, 'n') && i < pages; i++) {
 		struct iovec iov = {buf, 1};
 		if (preadv2(fd, &iov, 1, (off_t)i * page, RWF_NOWAIT) == 1)
 			nowait++;
@@ -324,7 +326,9 @@ static int cache_probe(const char *path)
 		uint64_t off, len;
 	} range = {0, 0};
 	uint64_t cs[5] = {0};
-	if (syscall(__NR_cachestat, fd, &range, cs, 0) == 0)
+	if (!strchr(ways, 'c'))
+		;
+	else if (syscall(__NR_cachestat, fd, &range, cs, 0) == 0)
 		printf("cachestat=%llu\n", (unsigned long long)cs[0]);
 	else
 		printf("cachestat=%s\n", result(-1));
@@ -402,7 +406,7 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "cache-read") == 0)
 		return cache_read(arg);
 	if (strcmp(cmd, "cache-probe") == 0)
-		return cache_probe(arg);
+		return cache_probe(arg, argc > 3 ? argv[3] : "mnc");
 	if (strcmp(cmd, "cache-evict") == 0)
 		return cache_evict(arg);
 	return 2;

@@ -2,9 +2,12 @@
 that its root cannot lift, and the page cache of the shared image (see SECURITY.md for
 the measured reach of what stays open)."""
 
+import os
+import subprocess
+
 import pytest
 
-from conftest import add_attacker, attack, carries_on
+from conftest import add_attacker, attack, carries_on, results
 
 
 @pytest.fixture
@@ -54,3 +57,49 @@ def test_sys_covers_cannot_be_lifted(two):
     assert ls(d, "bad", "/sys/bus") == []
     assert ls(d, "bad", "/tmp/sysfs") == []
     carries_on(d, "bad", "good")
+
+
+def host_probe(exe, path):
+    """attack cache-probe PATH run on the host (as root: mincore sees every page)."""
+    r = subprocess.run([str(exe), "cache-probe", str(path), "m"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return results(r.stdout)
+
+
+def test_page_cache_of_the_shared_image(daemon, attack_exe, tmp_path):
+    """A VP cannot evict the shared image's pages (fadvise DONTNEED and MADV_PAGEOUT do
+    nothing) nor use cachestat; what it still learns (mincore, RWF_NOWAIT) is measured
+    here and written down in SECURITY.md."""
+    d = daemon
+    exe = tmp_path / "attack"
+    exe.write_bytes(attack_exe)
+    exe.chmod(0o755)
+    image_file = d.rootfs / "usr" / "share" / "cells-cache-probe"
+    image_file.parent.mkdir(parents=True, exist_ok=True)
+    image_file.write_bytes(os.urandom(4 << 20))
+    try:
+        add_attacker(d, "reader", attack_exe)
+        add_attacker(d, "spy", attack_exe)
+        path = "/usr/share/cells-cache-probe"
+        fd = os.open(image_file, os.O_RDONLY)
+        os.fsync(fd)  # only clean pages are dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+        pages = int(host_probe(exe, image_file)["pages"])
+        assert int(host_probe(exe, image_file)["mincore"]) == 0
+        _, cold = attack(d, "spy", "cache-probe", path, "mc")
+        assert cold["cachestat"] == "ENOSYS", cold
+        assert int(host_probe(exe, image_file)["mincore"]) == 0
+        d.exec("reader", "attack", "cache-read", path)
+        assert int(host_probe(exe, image_file)["mincore"]) == pages
+        _, warm = attack(d, "spy", "cache-probe", path, "mn")
+        # The spy may not evict what the reader read.
+        _, evict = attack(d, "spy", "cache-evict", path)
+        assert evict == {"fadvise": "ok", "pageout": "ok"}, evict
+        assert int(host_probe(exe, image_file)["mincore"]) == pages, "pages were evicted"
+        print(f"page cache probe of {pages} pages from another VP: before the read "
+              f"{cold}, after {warm}")
+        carries_on(d, "reader", "spy")
+    finally:
+        image_file.unlink()

@@ -55,7 +55,7 @@ struct vp_runtime {
 	int rootfs_fd;		/* detached overlay mount made by the daemon */
 	int console_master;	/* kept by the daemon */
 	int console_slave;	/* stdio of cell-init */
-	char console_path[64];	/* the slave's path on the host */
+	char console_path[PATH_MAX]; /* the slave's path on the host */
 	unsigned modules_ready; /* how many modules' prepare ran (for unwinding) */
 };
 

@@ -1,6 +1,6 @@
 """What an unprivileged host user reaches of a VP (issue 11, item 9): nothing under the
 daemon's run and state directories, even after the VP opened its own files to everyone
-(chmod 0666 of its /dev/fb0, of files in its upper layer)."""
+(chmod 0666 of its /dev/fb0, its /dev/console, files in its upper layer)."""
 
 import os
 import subprocess
@@ -44,14 +44,16 @@ def test_host_user_reaches_no_file_of_a_vp(daemon, attack_exe):
     add_attacker(d, "open", attack_exe)
     add_attacker(d, "other", attack_exe)
     # The VP opens its own files to everyone.
-    d.sh("open", "chmod 0666 /dev/fb0 && echo secret > /root/secret && "
+    d.sh("open", "chmod 0666 /dev/fb0 /dev/console && echo secret > /root/secret && "
                  "chmod 0666 /root/secret && chmod 0777 /root /")
+    console = os.readlink(f"/proc/{d.vp('open')['pid']}/fd/0")
+    assert os.stat(console).st_mode & 0o777 == 0o666, console
     fb = [p for p in every_path(d.run) if p.endswith("/fb0")]
     assert len(fb) == 2, fb
     mode = os.stat(fb[0]).st_mode & 0o777
     assert 0o666 in {os.stat(p).st_mode & 0o777 for p in fb}, mode
     # Nobody reaches none of them: only the way to the run directory's own files.
-    paths = every_path(d.run, d.state)
+    paths = every_path(d.run, d.state) + [console]
     assert any(p.endswith("/root/secret") for p in paths)
     opened = opened_by_nobody(paths)
     allowed = {str(d.run), str(d.run / "dev"), str(d.run / "vps"), str(d.run / "cellsd.pid")}

@@ -16,6 +16,7 @@ UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 UNIT_SRC_test_keymap := src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
+UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import add_attacker, carries_on
+from attackers import add_attacker, carries_on
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import add_attacker, attack, carries_on, results
+from attackers import add_attacker, attack, carries_on, results
 
 
 @pytest.fixture

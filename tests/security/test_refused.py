@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import add_attacker, attack, carries_on
+from attackers import add_attacker, attack, carries_on
 
 HOST_DISKS = [f"/dev/{n}" for n in sorted(os.listdir("/dev"))
               if re.fullmatch(r"(vd|sd|xvd)[a-z]|nvme\dn\d|mem|kmsg|port", n)]

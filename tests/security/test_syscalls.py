@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from conftest import add_attacker, attack, carries_on
+from attackers import add_attacker, attack, carries_on
 
 # The answer of the filter for each call (attack.c's names). Where the kernel itself lacks
 # a call (no modules, no kexec on this kernel ...) ENOSYS is the kernel's answer, which is

@@ -3,6 +3,7 @@
  *   attack syscalls            try every call the VP is denied; one NAME=RESULT line each
  *   attack int80               the same for the i386 table (int $0x80); exit 3 if the
  *                              kernel cannot run 32-bit calls
+ *   attack unshare             new user, mount and network namespaces
  *   attack vsock-bind PORT     bind an AF_VSOCK port and hold it until stdin closes
  *   attack mknod PATH          a character device (1,3)
  *   attack umount PATH | umount-detach PATH | remount-rw PATH | mount TYPE PATH
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vm_sockets.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -375,6 +377,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "int80") == 0)
 		return try_int80();
+	if (strcmp(cmd, "unshare") == 0) /* what sandboxes inside a VP do */
+		return report("unshare", unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET));
 	if (argc < 3)
 		return 2;
 	if (strcmp(cmd, "vsock-bind") == 0)

@@ -39,7 +39,8 @@ def test_locked_mounts_stay(two):
                  "/dev/fb0", "/dev/input", "/sys/class/net"):
         refused(d, "umount", path)
         refused(d, "umount-detach", path)
-    for path in ("/proc", "/sys", "/sys/class/net", "/sys/bus", "/dev"):
+    # A remount without nodev, nosuid, noexec or ro: each of them is locked.
+    for path in ("/", "/proc", "/sys", "/sys/class/net", "/sys/bus", "/dev"):
         refused(d, "remount-rw", path)
     # A proc of its own: the VP's root does not own its pid namespace.
     d.exec("bad", "mkdir", "-p", "/tmp/p")

@@ -102,3 +102,17 @@ def test_vsock_port_of_a_vp_is_not_taken_from_the_host(two):
     finally:
         s.close()
     carries_on(d, "bad", "good")
+
+
+def test_what_a_phone_init_does_still_works(two):
+    """The deny-list leaves what a phone OS's init and sandboxes do in their own
+    namespaces: mounts, new namespaces, ptrace of its own processes."""
+    d = two
+    d.exec("bad", "mkdir", "-p", "/tmp/t")
+    assert attack(d, "bad", "mount", "tmpfs", "/tmp/t") == (0, {"mount": "ok"})
+    assert attack(d, "bad", "unshare") == (0, {"unshare": "ok"})
+    d.sh("bad", "sleep 300 >/dev/null 2>&1 </dev/null &")
+    pid = d.sh("bad", "pidof sleep").stdout.split()[0]
+    assert attack(d, "bad", "ptrace", pid) == (0, {"ptrace": "ok"})
+    d.exec("bad", "kill", pid)
+    carries_on(d, "bad", "good")

@@ -417,12 +417,16 @@ static int setup(struct daemon *d, struct error *err)
 		log_info("notice: this kernel has no PR_SET_MEMORY_MERGE; VPs run without KSM");
 
 	stale_cleanup(d);
-	snprintf(path, sizeof(path), "%s/vps", d->state_dir);
-	if ((ret = mkdir_p(path, 0700)) < 0)
-		return error_set(err, ret, "create %s", path);
-	snprintf(path, sizeof(path), "%s/images", d->state_dir);
-	if ((ret = mkdir_p(path, 0700)) < 0)
-		return error_set(err, ret, "create %s", path);
+	/* Root's alone, whatever an older daemon or the admin left: a VP's upper layer holds
+	 * files of modes the VP chose. */
+	const char *state_dirs[] = {"vps", "images"};
+	for (size_t i = 0; i < ARRAY_SIZE(state_dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->state_dir, state_dirs[i]);
+		if ((ret = mkdir_p(path, 0700)) < 0)
+			return error_set(err, ret, "create %s", path);
+		if (chmod(path, 0700) < 0)
+			return error_set(err, errno, "chmod %s", path);
+	}
 
 	if ((ret = loop_init(&d->loop)) < 0)
 		return error_set(err, ret, "epoll");

@@ -391,9 +391,11 @@ int vp_start(struct vp *vp, struct error *err)
 	image_path(d, vp->config.image, rt->base_rootfs, sizeof(rt->base_rootfs));
 	vp_dir(d, vp->config.name, rt->vp_state_dir, sizeof(rt->vp_state_dir));
 	vp_run_dir(d, vp->config.name, rt->vp_run_dir, sizeof(rt->vp_run_dir));
-	/* Searchable (not readable) by the VP's root, which attaches its root file system
-	 * at vp_run_dir/root from inside its user namespace. */
-	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 || chmod(rt->vp_run_dir, 0711) < 0)
+	/* The VP's root's alone: it attaches its root file system at vp_run_dir/root from
+	 * inside its user namespace; no other host user may look in. */
+	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 ||
+	    chown(rt->vp_run_dir, rt->uid_base, rt->uid_base) < 0 ||
+	    chmod(rt->vp_run_dir, 0700) < 0)
 		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
 
 	if ((ret = devices_create(vp, err)) < 0)

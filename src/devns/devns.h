@@ -133,6 +133,7 @@ struct devns_settings {
 struct devns_vp {
 	struct devns *core;
 	char name[NAME_MAX_LEN + 1];
+	char dir[256]; /* its files' directory: the VP's root's alone (0700) */
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];

@@ -55,7 +55,7 @@ struct vp_runtime {
 	int rootfs_fd;		/* detached overlay mount made by the daemon */
 	int console_master;	/* kept by the daemon */
 	int console_slave;	/* stdio of cell-init */
-	char console_path[64];	/* the slave's path on the host */
+	char console_path[PATH_MAX]; /* the slave's path on the host */
 	unsigned modules_ready; /* how many modules' prepare ran (for unwinding) */
 };
 
@@ -145,6 +145,10 @@ struct vp_filter {
 int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_ioctls,
 		    unsigned ntrapped, struct error *err);
 void vp_filter_free(struct vp_filter *filter);
+
+/* The deny rules on arguments that libseccomp cannot express for every architecture
+ * (argfilter.c): a program of its own, loaded before the deny-list. */
+const struct sock_fprog *vp_arg_filter(void);
 
 /* The restrictions of every process in a VP, applied in its namespaces before exec:
  * a reduced capability bounding set, no_new_privs and FILTER. *LISTENER is the filter's

@@ -1,6 +1,8 @@
 """The security tests use the integration tests' daemons and fixtures (one definition of
-them: tests/integration/conftest.py), plus helpers to build attack programs and put files
-into a VP."""
+them: tests/integration/conftest.py, loaded once under its own name, which tests import
+from as integration_conftest, cells_integration_conftest or cells_integration), plus
+helpers to build attack programs and put files into a VP. More helpers are in
+attackers.py."""
 
 import importlib.util
 import os
@@ -25,6 +27,7 @@ if _integration is None:
     sys.modules["integration_conftest"] = _integration
     _spec.loader.exec_module(_integration)
 sys.modules["cells_integration_conftest"] = _integration
+sys.modules["cells_integration"] = _integration
 globals().update({k: v for k, v in vars(_integration).items() if not k.startswith("__")})
 
 
@@ -86,3 +89,9 @@ def parse(text):
         if sep:
             out[k.strip()] = v.strip()
     return out
+
+
+@pytest.fixture(scope="session")
+def attack_exe(build_static):
+    """attack.c built static for x86-64 (bytes)."""
+    return build_static("attack.c")

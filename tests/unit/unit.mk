@@ -19,6 +19,7 @@ UNIT_SRC_test_budget := src/devns/budget.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \
 	src/common/names.c
+UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)

@@ -934,7 +934,9 @@ def test_vsync_pacing_holds_for_many_waiters(daemon, tools):
     d.sh("h", "fbprobe vsync_flood 300 2.5 > /root/flood 2>&1 &")
     time.sleep(0.3)
     got = probe(d, "o", "vsync", "60")
-    assert got["vsync"] == "0" and 0.9 <= float(got["seconds"]) <= 1.3, got
+    # Never early (paced); late only by the frames o's own process missed while 300
+    # threads of h were runnable on two CPUs (CI saw 1.32 s with the old device lock).
+    assert got["vsync"] == "0" and 0.9 <= float(got["seconds"]) <= 1.6, got
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and fbprobe_pids(d, "h"):
         time.sleep(0.1)

@@ -8,7 +8,9 @@
  *                                   by the VP while the daemon holds them for an ioctl
  *   devns_attacks mmap-churn SECONDS threads that hold the VP's mmap lock (huge mmap and
  *                                   munmap) while others make trapped calls
- *   devns_attacks lat SECONDS       FBIOGET_VSCREENINFO for SECONDS: median, p99, max */
+ *   devns_attacks lat SECONDS [GAP_US]  FBIOGET_VSCREENINFO for SECONDS, GAP_US apart
+ *                                   (default 200: a busy app's rate, not a flood of its
+ *                                   own): median, p99, max */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fb.h>
@@ -181,6 +183,7 @@ static int by_value(const void *a, const void *b)
 static int lat(int argc, char **argv)
 {
 	double seconds = argc > 0 ? atof(argv[0]) : 2, end, t0;
+	long gap_us = argc > 1 ? atol(argv[1]) : 200;
 	int fb = open_or_die("/dev/fb0", O_RDWR);
 	size_t n = 0, cap = 1 << 20;
 	double *us = malloc(cap * sizeof(*us));
@@ -195,6 +198,8 @@ static int lat(int argc, char **argv)
 			return 1;
 		}
 		us[n++] = (now() - t0) * 1e6;
+		if (gap_us > 0)
+			usleep((useconds_t)gap_us);
 	}
 	qsort(us, n, sizeof(*us), by_value);
 	printf("calls=%zu\nmedian_us=%.2f\np99_us=%.2f\nmax_us=%.2f\n", n, us[n / 2],

@@ -77,12 +77,12 @@ def test_a_fault_into_the_daemons_own_fuse_file_stops_no_one(two_vps):
     time.sleep(0.5)  # the ioctl is now in the daemon (or done)
     assert timed_list(d) < 2
     b = latency(d, "b", 1)
-    assert b["calls"] > 100 and b["max_us"] < 500_000, b
+    assert b["calls"] > 50 and b["max_us"] < 500_000, b
     t0 = time.monotonic()
     d.cell("stop", "a", timeout=30)
     assert time.monotonic() - t0 < 15
     assert d.running, d.log()[-2000:]
-    assert latency(d, "b", 0.5)["calls"] > 100
+    assert latency(d, "b", 0.5)["calls"] > 50
 
 
 def test_lingering_sockets_closed_by_the_daemon_stop_no_one(two_vps):

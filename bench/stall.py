@@ -56,21 +56,8 @@ def build_before(rev, tmp):
     tree = os.path.join(tmp, "before")
     subprocess.run(["git", "-C", cb.ROOT, "worktree", "add", "-q", "--detach", tree, rev],
                    check=True)
-    subprocess.run(["make", "-C", tree, "-s", "build/cellsd"], check=True)
-    return tree, os.path.join(tree, "build", "cellsd")
-
-
-class VariantDaemon(cb.Daemon):
-    """A private cellsd whose binary may be another build's."""
-
-    def __init__(self, tag, cellsd=None):
-        super().__init__(tag, ["--vnc", "none", "--web", "none"])
-        self.other = cellsd
-
-    def _prepare(self):
-        super()._prepare()
-        if self.other:
-            shutil.copyfile(self.other, self.cellsd)
+    subprocess.run(["make", "-C", tree, "-s", "all"], check=True)
+    return tree, os.path.join(tree, "build")
 
 
 def install(d, name, tools):
@@ -105,9 +92,10 @@ class Lister(threading.Thread):
             time.sleep(0.05)
 
 
-def run_variant(tag, cellsd, tools, seconds):
+def run_variant(tag, build, tools, seconds):
+    """Every attack against one daemon, of BUILD (a build/ directory; None: this tree's)."""
     results = []
-    with VariantDaemon(tag, cellsd) as d:
+    with cb.Daemon(tag, ["--vnc", "none", "--web", "none"], build=build) as d:
         d.cell("image", "build")
         for name in ("a", "b"):
             d.cell("create", name)

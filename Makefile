@@ -20,13 +20,16 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 COMMON_SRC := $(wildcard src/common/*.c)
-CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/devns/*.c src/devices/*.c src/sinks/*.c)
+CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/devns/*.c src/devices/*.c src/sinks/*.c) \
+	      src/viewer/proto.c
+VIEWER_SRC := $(filter-out src/viewer/proto.c,$(wildcard src/viewer/*.c)) src/viewer/proto.c \
+	      src/common/log.c src/common/error.c src/common/names.c
 CLI_SRC    := $(wildcard src/cli/*.c)
 APPS_SRC   := $(wildcard apps/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init \
+BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init $(BUILD)/cells-viewer \
 	$(patsubst apps/%.c,$(BUILD)/apps/%,$(APPS_SRC))
 
 all: $(BINS) images
@@ -48,6 +51,12 @@ $(BUILD)/asan/cellsd: $(CELLSD_SRC) $(COMMON_SRC) $(wildcard src/*/*.h)
 		$(CELLSD_SRC) $(COMMON_SRC) $(PKG_LIBS)
 
 asan: $(BUILD)/asan/cellsd
+
+# The viewer: VNC and the web page without root (src/viewer/); it links nothing of the
+# daemon's but the protocol and the logging.
+$(BUILD)/cells-viewer: $(call obj,$(VIEWER_SRC))
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
+		$(shell pkg-config --libs libvncserver libseccomp 2>/dev/null)
 
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
@@ -86,7 +95,7 @@ COMPDIR := $(PREFIX)/share/bash-completion/completions
 UNITDIR := $(PREFIX)/lib/systemd/system
 APPS    := $(patsubst apps/%.c,apps/%,$(APPS_SRC))
 RECIPES := $(wildcard images/*/*)
-INSTALLED := $(PREFIX)/bin/cell $(PREFIX)/sbin/cellsd $(LIBDIR)/cell-init \
+INSTALLED := $(PREFIX)/bin/cell $(PREFIX)/sbin/cellsd $(LIBDIR)/cell-init $(LIBDIR)/cells-viewer \
 	$(addprefix $(LIBDIR)/,$(APPS) $(RECIPES)) $(COMPDIR)/cell $(UNITDIR)/cellsd.service \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man1/%,$(filter %.1,$(MANS))) \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man8/%,$(filter %.8,$(MANS)))
@@ -95,6 +104,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cell $(DESTDIR)$(PREFIX)/bin/cell
 	install -D -m 0755 $(BUILD)/cellsd $(DESTDIR)$(PREFIX)/sbin/cellsd
 	install -D -m 0755 $(BUILD)/cell-init $(DESTDIR)$(LIBDIR)/cell-init
+	install -D -m 0755 $(BUILD)/cells-viewer $(DESTDIR)$(LIBDIR)/cells-viewer
 	for f in $(APPS) $(RECIPES); do \
 		install -D -m "$$(stat -c %a $(BUILD)/$$f)" $(BUILD)/$$f $(DESTDIR)$(LIBDIR)/$$f || exit 1; \
 	done

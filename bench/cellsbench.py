@@ -243,16 +243,20 @@ def _mounts_under(paths):
     return found
 
 
-def snapshot_build(tag):
-    """A private copy of build/'s cellsd, cell, cell-init, apps/ and images/ (cellsd finds
-    the last three beside itself): others may rebuild build/ while a benchmark runs.
-    Returns (dir, identity) where identity names the source tree and the binaries."""
+def snapshot_build(tag, build=None):
+    """A private copy of BUILD's (build/'s) cellsd, cell, cell-init, cells-viewer (where
+    the tree has one), apps/ and images/ (cellsd finds them beside itself): others may
+    rebuild build/ while a benchmark runs. Returns (dir, identity) where identity names
+    the source tree and the binaries."""
+    build = build or BUILD
+    names = [n for n in ("cellsd", "cell", "cell-init", "cells-viewer", "apps", "images")
+             if n != "cells-viewer" or os.path.exists(os.path.join(build, n))]
     lib = tempfile.mkdtemp(prefix="cells-%s-lib." % tag, dir="/tmp")
     os.chmod(lib, 0o755)
     for attempt in range(20):
         ok = True
-        for name in ("cellsd", "cell", "cell-init", "apps", "images"):
-            src = os.path.join(BUILD, name)
+        for name in names:
+            src = os.path.join(build, name)
             dst = os.path.join(lib, name)
             if os.path.isdir(dst):
                 shutil.rmtree(dst)
@@ -271,10 +275,13 @@ def snapshot_build(tag):
         shutil.rmtree(lib, ignore_errors=True)
         raise RuntimeError("could not copy a working build/ (is `make` running?)")
     digest = hashlib.sha256()
-    for name in ("cellsd", "cell", "cell-init"):
+    for name in names:
+        if name in ("apps", "images"):
+            continue
         with open(os.path.join(lib, name), "rb") as f:
             digest.update(f.read())
-    rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+    rev = subprocess.run(["git", "-C", os.path.dirname(build), "describe", "--always",
+                          "--dirty"],
                          capture_output=True, text=True).stdout.strip() or "?"
     return lib, "tree %s, binaries sha256 %s" % (rev, digest.hexdigest()[:12])
 
@@ -301,8 +308,9 @@ class Daemon:
     SIGKILL, kills what is left in its own cgroup subtree, removes that subtree, and
     removes its temp directories (never while something is still mounted below them)."""
 
-    def __init__(self, tag="bench", args=()):
+    def __init__(self, tag="bench", args=(), build=None):
         self.tag = tag
+        self.build = build  # another tree's build/ (a benchmark's "before")
         self.args = list(args)  # cellsd's options beyond --state and --run
         self.proc = None
         self.state = self.run = None
@@ -324,7 +332,7 @@ class Daemon:
         return self
 
     def _prepare(self):
-        self.lib, self.identity = snapshot_build(self.tag)
+        self.lib, self.identity = snapshot_build(self.tag, self.build)
         self.cellsd = os.path.join(self.lib, "cellsd")
         self.cell_bin = os.path.join(self.lib, "cell")
         self.state = tempfile.mkdtemp(prefix="cells-%s-state." % self.tag, dir="/tmp")

@@ -58,6 +58,7 @@ class InputDaemon(cb.Daemon):
         self.port = vnc.free_port()
         self._launch(["--input", self.fifo, "--vnc", "127.0.0.1:%d" % self.port, "--web",
                       "none"])
+        vnc.use_viewer_password(self)
         return self
 
 

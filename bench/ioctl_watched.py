@@ -66,6 +66,7 @@ def main():
     try:
         with cb.Daemon("watched", args=["--vnc", "127.0.0.1:%d" % port,
                                         "--web", "none"]) as d:
+            bv.use_viewer_password(d)
             d.cell("image", "build", "minimal")
             d.cell("create", "v")
             d.cell("start", "v")

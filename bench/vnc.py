@@ -130,10 +130,25 @@ class VncDaemon(cb.Daemon):
                 if "cannot listen" not in e.log or attempt == 4:
                     raise
         log = open(self.logpath).read()
-        if "vnc: listening on 127.0.0.1:%d" % self.port not in log:
+        if "VNC on 127.0.0.1:%d" % self.port not in log:
             raise RuntimeError("cellsd does not say it listens on VNC port %d:\n%s" % (
                 self.port, log))
+        use_viewer_password(self)
         return self
+
+
+def use_viewer_password(d):
+    """The RFB clients of the benchmarks authenticate as a user does: with the VNC password
+    `cell viewer` shows."""
+    RFB.password = json.loads(d.cell("viewer", "--json").stdout)["vnc_password"]
+
+
+def vnc_response(password, challenge):
+    """RFB's VNC authentication: DES of the challenge, the password's bits reversed."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = bytes(int("{:08b}".format(b)[::-1], 2) for b in password.encode()[:8].ljust(8, b"\0"))
+    enc = Cipher(algorithms.TripleDES(key * 3), modes.ECB()).encryptor()
+    return enc.update(challenge) + enc.finalize()
 
 
 def start_probe(d, seconds):
@@ -174,8 +189,10 @@ def server_bytes(port):
 # --------------------------------------------------------------------------- RFB client
 
 class RFB:
-    """A minimal RFB 3.8 client: None security, shared, 32 bpp true colour, one encoding.
-    Counts every byte it reads (`rx`) and sends (`tx`)."""
+    """A minimal RFB 3.8 client: None security or the VNC password (RFB.password), shared,
+    32 bpp true colour, one encoding. Counts every byte it reads (`rx`) and sends (`tx`)."""
+
+    password = None
 
     def __init__(self, port, encoding, inflate=False, timeout=10.0):
         self.encoding = encoding
@@ -193,9 +210,13 @@ class RFB:
         if n == 0:
             raise RuntimeError("server refused: %r" % bytes(self.read(self.u32())))
         types = bytes(self.read(n))
-        if 1 not in types:
-            raise RuntimeError("server offers no security type None: %r" % types)
-        self.send(b"\x01")
+        if 1 in types:
+            self.send(b"\x01")
+        elif 2 in types and self.password:
+            self.send(b"\x02")
+            self.send(vnc_response(self.password, bytes(self.read(16))))
+        else:
+            raise RuntimeError("server offers no security type we can use: %r" % types)
         if self.u32() != 0:
             raise RuntimeError("security handshake failed")
         self.send(b"\x01")  # ClientInit: shared

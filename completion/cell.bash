@@ -33,7 +33,7 @@ _cell()
 	_init_completion -n = || return
 
 	local verbs="image create config start stop destroy list switch next prev active exec
-		console logs stats events screenshot input help"
+		console logs stats viewer events screenshot input help"
 	local devices="display input telephony net wifi power audio gpu binder"
 	# The words before the current one that are not options nor option values: the verb
 	# first, then its arguments. exec's command (after --) is not ours.
@@ -42,7 +42,7 @@ _cell()
 		w=${words[i]}
 		case $w in
 		--) [[ ${args[0]} == exec ]] && return ;;
-		--run | --image | --device | --memory | --pids | --cpu | --restart | --timeout)
+		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout)
 			((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -75,7 +75,7 @@ _cell()
 		fi
 		return
 		;;
-	--memory | --pids | --cpu | --timeout)
+	--memory | --disk | --pids | --cpu | --timeout)
 		return
 		;;
 	esac
@@ -91,11 +91,11 @@ _cell()
 
 	local opts="" names=""
 	case $verb in
-	create) opts="--image --device --memory --pids --cpu --restart --autostart" ;;
-	config) opts="--image --device --memory --pids --cpu --restart --json" ;;
+	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart" ;;
+	config) opts="--image --device --memory --disk --pids --cpu --restart --json" ;;
 	stop) opts="--timeout" ;;
 	destroy) opts="--force" ;;
-	list | stats) opts="--json" ;;
+	list | stats | viewer) opts="--json" ;;
 	logs) opts="-f --follow" ;;
 	exec) opts="-t --" ;;
 	esac

@@ -1,6 +1,7 @@
 /* The control protocol's commands: each takes a request object and answers the client,
  * now or (stop, exec, image build) when the work is done. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -15,15 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXEC_MAX_ARGS 256
-
 static const char *req_string(json_t *req, const char *key)
 {
 	return json_string_value(json_object_get(req, key));
 }
 
-/* The VP named by the request, or NULL after answering why not. */
-static struct vp *req_vp(struct client *c, json_t *req)
+struct vp *req_vp(struct client *c, json_t *req)
 {
 	const char *name = req_string(req, "name");
 	char msg[128];
@@ -113,6 +111,7 @@ static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	vp_config_defaults(&config, name);
+	config.disk = c->daemon->default_disk;
 	/* Older clients say "autostart": true; an explicit --restart wins. */
 	if (json_is_true(json_object_get(req, "autostart")))
 		config.restart = VP_RESTART_ALWAYS;
@@ -365,104 +364,31 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 	client_reply(c, json_pack("{s:b}", "ok", 1));
 }
 
+/* Where to see the phone and the secrets it takes: root's alone (the control socket). */
+static void cmd_viewer(struct client *c, json_t *req, int *fds, int nfds)
+{
+	struct viewer *v = c->daemon->viewer;
+
+	(void)req, (void)fds, (void)nfds;
+	if (!v) {
+		client_reply(c, json_pack("{s:b, s:b}", "ok", 1, "running", 0));
+		return;
+	}
+	client_reply(c,
+		     json_pack("{s:b, s:b, s:i, s:I, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s}", "ok",
+			       1, "running", v->pid > 0, "pid", (int)v->pid, "uid",
+			       (json_int_t)v->uid, "vnc_unix", v->vnc_unix[0] ? v->vnc_unix : NULL,
+			       "vnc_tcp", v->vnc_tcp[0] ? v->vnc_tcp : NULL, "web_unix",
+			       v->web_unix[0] ? v->web_unix : NULL, "web_tcp",
+			       v->web_tcp[0] ? v->web_tcp : NULL, "vnc_password",
+			       v->secrets.vnc_password, "web_token", v->secrets.web_token,
+			       "secrets_file", v->secrets_path));
+}
+
 static void cmd_active(struct client *c, json_t *req, int *fds, int nfds)
 {
 	(void)req, (void)fds, (void)nfds;
 	reply_foreground(c);
-}
-
-static void on_exec_done(struct job *job, int status)
-{
-	struct client *c = job->client;
-
-	if (!c || c->closed)
-		return;
-	client_reply(c,
-		     json_pack("{s:b, s:i}", "ok", 1, "status",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-}
-
-static int exec_window(json_t *req, struct vp_exec_args *a, struct error *err)
-{
-	json_t *tty = json_object_get(req, "tty");
-	json_t *rows = json_object_get(req, "rows"), *cols = json_object_get(req, "cols");
-
-	if (tty && !json_is_boolean(tty))
-		return error_set(err, 0, "\"tty\" must be true or false");
-	a->tty = json_is_true(tty);
-	if ((rows && (!json_is_integer(rows) || json_integer_value(rows) < 0 ||
-		      json_integer_value(rows) > 65535)) ||
-	    (cols && (!json_is_integer(cols) || json_integer_value(cols) < 0 ||
-		      json_integer_value(cols) > 65535)))
-		return error_set(err, 0, "\"rows\" and \"cols\" must be 0..65535");
-	a->rows = (unsigned short)json_integer_value(rows);
-	a->cols = (unsigned short)json_integer_value(cols);
-	return 0;
-}
-
-static void cmd_exec(struct client *c, json_t *req, int *fds, int nfds)
-{
-	int listener, pty;
-	struct vp_exec_args exec = {.stdio = fds, .term = req_string(req, "term")};
-	struct error err = {{0}};
-	struct vp *vp = req_vp(c, req);
-	json_t *args = json_object_get(req, "argv");
-	char *argv[EXEC_MAX_ARGS + 1];
-	struct job *job;
-	size_t i;
-	json_t *arg;
-	pid_t pid;
-
-	if (!vp)
-		return;
-	if (nfds != 3) {
-		client_reply_error(c, "exec needs the caller's stdin, stdout and stderr");
-		return;
-	}
-	if (vp->state != VP_RUNNING) {
-		snprintf(err.msg, sizeof(err.msg), "VP %s is not running", vp->config.name);
-		client_reply_error(c, err.msg);
-		return;
-	}
-	if (!json_is_array(args) || json_array_size(args) == 0 ||
-	    json_array_size(args) > EXEC_MAX_ARGS) {
-		client_reply_error(c, "\"argv\" must be an array of 1 to 256 strings");
-		return;
-	}
-	json_array_foreach(args, i, arg)
-	{
-		if (!json_is_string(arg)) {
-			client_reply_error(c, "\"argv\" must hold strings");
-			return;
-		}
-		argv[i] = (char *)json_string_value(arg);
-	}
-	argv[json_array_size(args)] = NULL;
-	exec.argv = argv;
-	if (exec_window(req, &exec, &err) < 0) {
-		client_reply_error(c, err.msg);
-		return;
-	}
-	devns_lock(&c->daemon->devns);
-	pid = vp_exec(&vp->rt, &exec, &listener, &pty, &err);
-	devns_unlock(&c->daemon->devns);
-	if (pid < 0) {
-		client_reply_error(c, err.msg);
-		return;
-	}
-	if (listener >= 0 && devns_vp_listen(&vp->devns, listener, &err) < 0)
-		log_warn("exec in %s: %s", vp->config.name, err.msg);
-	/* With "tty": the pty's master goes to the client at once, in an answer of its own;
-	 * the exit status comes when the command ends. */
-	if (pty >= 0) {
-		client_reply_fds(c, json_pack("{s:b, s:b}", "ok", 1, "pty", 1), &pty, 1);
-		close(pty);
-	}
-	job = job_start(c->daemon, pid, c, on_exec_done, &err);
-	if (!job)
-		client_reply_error(c, err.msg);
-	else
-		job->ends_with_client = true;
 }
 
 static void cmd_console(struct client *c, json_t *req, int *fds, int nfds)
@@ -524,6 +450,7 @@ static long self_rss_kb(void)
 
 static json_t *vp_stats(struct vp *vp)
 {
+	struct devns_usage u;
 	struct cgroup_stats s;
 	json_t *j = json_pack("{s:s, s:s, s:b}", "name", vp->config.name, "state",
 			      vp_state_name(vp->state), "foreground", vp->daemon->foreground == vp);
@@ -542,6 +469,10 @@ static json_t *vp_stats(struct vp *vp)
 	json_object_set_new(j, "pids", json_integer((json_int_t)s.pids));
 	json_object_set_new(j, "pids_limit", json_integer(vp->config.pids));
 	json_object_set_new(j, "cpu_usec", json_integer((json_int_t)s.cpu_usec));
+	devns_vp_usage(&vp->devns, &u);
+	json_object_set_new(j, "device_calls", json_integer((json_int_t)u.calls));
+	json_object_set_new(j, "device_busy_usec", json_integer((json_int_t)(u.busy_ns / 1000)));
+	json_object_set_new(j, "device_throttled", json_integer((json_int_t)u.throttled));
 	return j;
 }
 
@@ -564,10 +495,8 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 			json_array_append_new(list, vp_stats(vp));
 	}
 	extra = json_object();
-	devns_lock(&d->devns);
-	calls = d->devns.calls;
-	emulated = d->devns.calls_emulated;
-	devns_unlock(&d->devns);
+	calls = atomic_load(&d->devns.calls);
+	emulated = atomic_load(&d->devns.calls_emulated);
 	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
 	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
 	if (devns_global(&d->devns, "input")) {
@@ -581,9 +510,14 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 		json_object_set_new(extra, "system_switches",
 				    json_integer((json_int_t)is.system_switches));
 	}
-	json_object_set_new(extra, "vnc_clients", json_integer(d->vnc ? vnc_clients(d->vnc) : 0));
+	json_object_set_new(extra, "vnc_clients",
+			    json_integer(d->viewer ? (json_int_t)d->viewer->clients : 0));
 	json_object_set_new(extra, "vnc_bytes_sent",
-			    json_integer(d->vnc ? (json_int_t)vnc_bytes_sent(d->vnc) : 0));
+			    json_integer(d->viewer ? (json_int_t)(d->viewer->bytes_before +
+								  d->viewer->bytes_sent)
+						   : 0));
+	json_object_set_new(extra, "viewer_pid",
+			    json_integer(d->viewer ? (json_int_t)d->viewer->pid : 0));
 	reply = json_pack("{s:b, s:{s:i, s:i, s:i, s:I, s:f, s:s}, s:o}", "ok", 1, "daemon",
 			  "rss_kb", (int)self_rss_kb(), "vps", total, "running", running,
 			  "switches", (json_int_t)d->switches, "last_switch_usec",
@@ -724,6 +658,7 @@ static const struct {
 	{"console", cmd_console},
 	{"logs", cmd_logs},
 	{"stats", cmd_stats},
+	{"viewer", cmd_viewer},
 	{"events", cmd_events},
 	{"image.list", cmd_image_list},
 	{"image.build", cmd_image_build},

@@ -7,7 +7,6 @@
 #include "common/loop.h"
 #include "common/proto.h"
 #include "devns/devns.h"
-#include "sinks/vnc.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>
@@ -20,7 +19,7 @@
 enum vp_state { VP_STOPPED, VP_RUNNING, VP_STOPPING, VP_BROKEN };
 
 struct client;
-struct web_conn;
+struct viewer;
 struct input_play;
 
 struct vp {
@@ -61,6 +60,7 @@ struct job {
 	char name[NAME_MAX_LEN + 1]; /* what it works on: an image name */
 	char tmp_dir[PATH_MAX];	     /* removed when the job ends */
 	bool ends_with_client;	     /* killed when its client goes (exec) */
+	void *ctx;		     /* what DONE needs (exec: its struct exec) */
 };
 
 struct client {
@@ -94,14 +94,9 @@ struct daemon {
 	struct vp_filter filter;
 	struct devns_settings devices;
 	struct devns devns;
-	struct vnc *vnc;   /* the VNC sink, if it runs */
-	char vnc_addr[64]; /* ADDR:PORT, "none" to run without */
-	bool vnc_required; /* given on the command line: failing to listen is fatal */
-	int vnc_port;
+	struct viewer *viewer; /* VNC and the web page, if either runs */
+	char vnc_addr[64];     /* "none", "unix" or ADDR:PORT */
 	char web_addr[64];
-	bool web_required;
-	struct loop_watch web_listener;
-	struct web_conn *web_conns;
 	struct input_play *input_plays; /* text and swipes: the first plays, the rest wait */
 	struct vp *vps;
 	struct vp *foreground;
@@ -111,6 +106,7 @@ struct daemon {
 	uint64_t switches;
 	uint64_t last_switch_ns;
 	unsigned stop_timeout_s;
+	uint64_t default_disk; /* of a VP created without --disk; 0: none */
 };
 
 /* vps.c: the registry and the lifecycle */
@@ -180,6 +176,12 @@ void client_release(struct client *c);
 
 /* commands.c */
 void command_dispatch(struct client *c, json_t *req, int *fds, int nfds);
+/* The VP named by the request's "name", or NULL after answering the client why not. */
+struct vp *req_vp(struct client *c, json_t *req);
+
+/* exec.c: `cell exec`, answered with the command's pipes, with a terminal then its pty,
+ * and last with its exit status */
+void cmd_exec(struct client *c, json_t *req, int *fds, int nfds);
 
 /* events.c */
 void event_emit(struct daemon *d, json_t *event);
@@ -195,10 +197,6 @@ int input_play_swipe(struct daemon *d, struct client *c, const int xy[4], unsign
 /* Its client went: what it asked for ends, and no answer is due. */
 void input_play_cancel_client(struct daemon *d, struct client *c);
 void input_play_stop_all(struct daemon *d);
-
-/* web.c: the page with noVNC and the switch buttons */
-int web_start(struct daemon *d, const char *addr, int port, struct error *err);
-void web_stop(struct daemon *d);
 
 /* stale.c: what a killed daemon left behind */
 void stale_cleanup(struct daemon *d);

@@ -1,6 +1,7 @@
 /* Which VP is in the foreground. Only the root changes it: the CLI, the web UI, or the
  * reserved system key; the screen and input follow it in their own devices. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "devices/display.h"
@@ -76,6 +77,7 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 		return error_set(err, 0, "VP %s is not running", to->config.name);
 	if (to == from)
 		return 0;
+	viewer_switch_begin(d->viewer);
 	devns_switch(from ? &from->devns : NULL, to ? &to->devns : NULL);
 	d->foreground = to;
 	display_set_foreground(devns_global(&d->devns, "display"), to ? to->config.name : NULL,
@@ -87,7 +89,7 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 				from ? from->config.name : NULL, "to", to ? to->config.name : NULL,
 				"usec", (double)took / 1000.0));
 	/* The screen follows at once, outside the measured switch. */
-	vnc_refresh(d->vnc);
+	viewer_switch_end(d->viewer);
 	save(d, to);
 	log_info("foreground: %s -> %s", from ? from->config.name : "(none)",
 		 to ? to->config.name : "(none)");

@@ -1,9 +1,11 @@
 /* cellsd: the root daemon of Cells. It owns the VPs' configs and state, starts and stops
  * them, keeps track of the foreground, and answers `cell` on its control socket. */
 #include "cellsd/daemon.h"
+#include "cellsd/viewer.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "common/sealed.h"
 #include "common/version.h"
 
 #include <errno.h>
@@ -25,8 +27,8 @@
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
 #define DEFAULT_UID_BASE    1000000000u
 #define DEFAULT_STOP_S	    10
-#define DEFAULT_VNC	    "127.0.0.1:5900"
-#define DEFAULT_WEB	    "127.0.0.1:6080"
+#define DEFAULT_VNC	    "unix"
+#define DEFAULT_WEB	    "unix"
 #define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
 
 #ifndef PR_GET_MEMORY_MERGE
@@ -37,17 +39,22 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
-		"              [--vnc ADDR:PORT|none] [--web ADDR:PORT|none]\n"
+		"              [--vnc unix|ADDR:PORT|none] [--web unix|ADDR:PORT|none]\n"
 		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
-		"              [--stop-timeout SECONDS] [--verbose] [--help] [--version]\n"
+		"              [--stop-timeout SECONDS] [--default-disk SIZE|none]\n"
+		"              [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd,\n"
 		"                  else ../lib/cells from it, as installed)\n"
 		"  --uid-base UID  host uid of VP 0's root; VP n gets UID + n*65536 (default %u)\n"
-		"  --vnc ADDR:PORT the screen over VNC and WebSockets (default %s)\n"
-		"  --web ADDR:PORT a web page: the screen (noVNC), the VPs, switch buttons\n"
-		"                  (default %s); \"none\" turns either off\n"
+		"  --vnc unix|ADDR:PORT|none\n"
+		"                  the screen over VNC: RUN/viewer/vnc.sock (root only), and\n"
+		"                  with ADDR:PORT also over TCP with a password (default %s)\n"
+		"  --web unix|ADDR:PORT|none\n"
+		"                  a web page: the screen (noVNC), the VPs, switch buttons:\n"
+		"                  RUN/viewer/web.sock, and with ADDR:PORT also over TCP\n"
+		"                  with a token (default %s); `cell viewer` shows both\n"
 		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n"
 		"  --input DEVICE  a host evdev device (grabbed) or a FIFO of input_event\n"
 		"                  records, routed to the foreground VP; repeatable\n"
@@ -57,11 +64,15 @@ static void usage(FILE *out)
 		"                  (default " DEFAULT_SWITCH_KEYS ")\n"
 		"  --stop-timeout SECONDS\n"
 		"                  grace period of a stop before SIGKILL, 0..3600 (default %u)\n"
+		"  --default-disk SIZE|none\n"
+		"                  the disk of a VP created without --disk (default %lluG;\n"
+		"                  none: a plain directory, no quota)\n"
 		"  --verbose, -v   debug messages in the log (default: info and above)\n"
 		"  --help, -h      this help\n"
 		"  --version       print \"cellsd " CELLS_VERSION "\" and exit\n",
 		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
-		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S);
+		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S,
+		(unsigned long long)(VP_DISK_DEFAULT >> 30));
 }
 
 static int parse_switch_keys(const char *text, struct devns_settings *s)
@@ -116,6 +127,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"display", required_argument, NULL, 'd'},
 		{"input", required_argument, NULL, 'i'},
 		{"switch-keys", required_argument, NULL, 'k'},
+		{"default-disk", required_argument, NULL, 'D'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -134,6 +146,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.system_switch = system_switch;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
+	d->default_disk = VP_DISK_DEFAULT;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -170,7 +183,6 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 				fprintf(stderr, "cellsd: '%s' is too long\n", optarg);
 				return -1;
 			}
-			*(opt == 'n' ? &d->vnc_required : &d->web_required) = true;
 			break;
 		case 'd':
 			if (parse_mode(optarg, &d->devices.display_width,
@@ -190,6 +202,17 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			}
 			d->devices.inputs[d->devices.ninputs++] = optarg;
 			break;
+		case 'D': {
+			struct vp_config scratch;
+			struct error err = {{0}};
+			vp_config_defaults(&scratch, "x");
+			if (vp_config_set_option(&scratch, "disk", optarg, &err) < 0) {
+				fprintf(stderr, "cellsd: %s\n", err.msg);
+				return -1;
+			}
+			d->default_disk = scratch.disk;
+			break;
+		}
 		case 'k':
 			if (parse_switch_keys(optarg, &d->devices) < 0) {
 				fprintf(stderr,
@@ -303,53 +326,11 @@ static int check_run_dir_searchable(struct daemon *d, struct error *err)
 	return 0;
 }
 
-/* "ADDR:PORT" -> ADDR (IPv4) and PORT. */
-static int split_addr_port(const char *spec, char *addr, size_t len, int *port)
+/* VNC and the web page, in the viewer's process; an address that cannot be used is
+ * fatal: a user who asked for it would otherwise look for it in vain. */
+static int start_viewer(struct daemon *d, struct error *err)
 {
-	char *colon, *end;
-	long value;
-
-	if (snprintf(addr, len, "%s", spec) >= (int)len || !(colon = strrchr(addr, ':')))
-		return -EINVAL;
-	value = strtol(colon + 1, &end, 10);
-	if (*end || value <= 0 || value > 65535)
-		return -EINVAL;
-	*colon = '\0';
-	*port = (int)value;
-	return 0;
-}
-
-/* The sinks' default addresses may be taken (another cellsd, a test's): then cellsd runs
- * without that sink. An address given on the command line must work. */
-static int start_sinks(struct daemon *d, struct error *err)
-{
-	char addr[64];
-	int port, ret;
-
-	if (strcmp(d->vnc_addr, "none") != 0) {
-		if (split_addr_port(d->vnc_addr, addr, sizeof(addr), &port) < 0)
-			return error_set(err, 0, "--vnc wants ADDR:PORT or none, not '%s'",
-					 d->vnc_addr);
-		ret = vnc_start(&d->vnc, devns_global(&d->devns, "display"),
-				devns_global(&d->devns, "input"), addr, port, err);
-		if (ret < 0 && d->vnc_required)
-			return ret;
-		if (ret < 0)
-			log_warn("%s: running without VNC", err->msg);
-		else
-			d->vnc_port = port;
-	}
-	if (strcmp(d->web_addr, "none") != 0) {
-		if (split_addr_port(d->web_addr, addr, sizeof(addr), &port) < 0)
-			return error_set(err, 0, "--web wants ADDR:PORT or none, not '%s'",
-					 d->web_addr);
-		ret = web_start(d, addr, port, err);
-		if (ret < 0 && d->web_required)
-			return ret;
-		if (ret < 0)
-			log_warn("%s: running without the web page", err->msg);
-	}
-	return 0;
+	return viewer_start(d, d->vnc_addr, d->web_addr, &d->viewer, err);
 }
 
 /* Lock PATH and write CONTENT in it; held until the daemon exits. When another process
@@ -424,9 +405,10 @@ static int setup(struct daemon *d, struct error *err)
 		return ret;
 	name_cgroup_parent(d);
 	snprintf(path, sizeof(path), "%s/cell-init", d->lib_dir);
-	d->init_exe_fd = open(path, O_PATH | O_CLOEXEC);
+	/* Run from a sealed copy: the VP's /proc/1/exe names no host path. */
+	d->init_exe_fd = sealed_copy(path, "cell-init", err);
 	if (d->init_exe_fd < 0)
-		return error_set(err, errno, "open %s", path);
+		return d->init_exe_fd;
 	struct ioctl_trap trapped[64];
 	unsigned ntrapped = devns_trapped_ioctls(trapped, 64);
 	if ((ret = vp_filter_build(&d->filter, trapped, ntrapped, err)) < 0)
@@ -435,12 +417,16 @@ static int setup(struct daemon *d, struct error *err)
 		log_info("notice: this kernel has no PR_SET_MEMORY_MERGE; VPs run without KSM");
 
 	stale_cleanup(d);
-	snprintf(path, sizeof(path), "%s/vps", d->state_dir);
-	if ((ret = mkdir_p(path, 0700)) < 0)
-		return error_set(err, ret, "create %s", path);
-	snprintf(path, sizeof(path), "%s/images", d->state_dir);
-	if ((ret = mkdir_p(path, 0700)) < 0)
-		return error_set(err, ret, "create %s", path);
+	/* Root's alone, whatever an older daemon or the admin left: a VP's upper layer holds
+	 * files of modes the VP chose. */
+	const char *state_dirs[] = {"vps", "images"};
+	for (size_t i = 0; i < ARRAY_SIZE(state_dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", d->state_dir, state_dirs[i]);
+		if ((ret = mkdir_p(path, 0700)) < 0)
+			return error_set(err, ret, "create %s", path);
+		if (chmod(path, 0700) < 0)
+			return error_set(err, errno, "chmod %s", path);
+	}
 
 	if ((ret = loop_init(&d->loop)) < 0)
 		return error_set(err, ret, "epoll");
@@ -458,7 +444,7 @@ static int setup(struct daemon *d, struct error *err)
 	d->signals.handle = on_signal;
 	if (d->signals.fd < 0 || loop_add(&d->loop, &d->signals, EPOLLIN) < 0)
 		return error_set(err, errno, "signalfd");
-	if ((ret = start_sinks(d, err)) < 0)
+	if ((ret = start_viewer(d, err)) < 0)
 		return ret;
 	if ((ret = vps_load(d)) < 0)
 		return error_set(err, ret, "load VPs");
@@ -500,9 +486,8 @@ static void shutdown_daemon(struct daemon *d)
 		d->vps = vp->next;
 		free(vp);
 	}
-	web_stop(d);
-	vnc_stop(d->vnc);
-	d->vnc = NULL;
+	viewer_stop(d->viewer);
+	d->viewer = NULL;
 	if (d->devns_ready)
 		devns_fini(&d->devns);
 	loop_fini(&d->loop);
@@ -517,6 +502,10 @@ static void shutdown_daemon(struct daemon *d)
 		snprintf(path, sizeof(path), "%s/vps", d->run_dir);
 		rm_rf(path);
 		snprintf(path, sizeof(path), "%s/dev", d->run_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/viewer/root", d->run_dir);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/viewer", d->run_dir);
 		rmdir(path);
 		snprintf(path, sizeof(path), "%s/cellsd.sock", d->run_dir);
 		unlink(path);
@@ -536,8 +525,7 @@ int main(int argc, char **argv)
 			   .state_lock_fd = -1,
 			   .foreground_fd = -1,
 			   .init_exe_fd = -1,
-			   .loop.epfd = -1,
-			   .web_listener.fd = -1};
+			   .loop.epfd = -1};
 	struct error err = {{0}};
 	int ret;
 

@@ -3,6 +3,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "vp/disk.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -154,7 +155,12 @@ static unsigned id_from_files(struct daemon *d, const char *name)
 	uint64_t offset;
 
 	snprintf(path, sizeof(path), "%s/vps/%s/upper", d->state_dir, name);
-	if (stat(path, &st) < 0 || st.st_uid < d->uid_base)
+	if (stat(path, &st) < 0) {
+		snprintf(path, sizeof(path), "%s/vps/%s/" VP_DISK_IMAGE, d->state_dir, name);
+		if (stat(path, &st) < 0)
+			return 0;
+	}
+	if (st.st_uid < d->uid_base)
 		return 0;
 	offset = (uint64_t)st.st_uid - d->uid_base;
 	if (offset % VP_UID_RANGE || offset / VP_UID_RANGE > VP_ID_MAX)
@@ -385,9 +391,11 @@ int vp_start(struct vp *vp, struct error *err)
 	image_path(d, vp->config.image, rt->base_rootfs, sizeof(rt->base_rootfs));
 	vp_dir(d, vp->config.name, rt->vp_state_dir, sizeof(rt->vp_state_dir));
 	vp_run_dir(d, vp->config.name, rt->vp_run_dir, sizeof(rt->vp_run_dir));
-	/* Searchable (not readable) by the VP's root, which attaches its root file system
-	 * at vp_run_dir/root from inside its user namespace. */
-	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 || chmod(rt->vp_run_dir, 0711) < 0)
+	/* The VP's root's alone: it attaches its root file system at vp_run_dir/root from
+	 * inside its user namespace; no other host user may look in. */
+	if ((ret = mkdir_p(rt->vp_run_dir, 0711)) < 0 ||
+	    chown(rt->vp_run_dir, rt->uid_base, rt->uid_base) < 0 ||
+	    chmod(rt->vp_run_dir, 0700) < 0)
 		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
 
 	if ((ret = devices_create(vp, err)) < 0)
@@ -491,6 +499,31 @@ static bool same_devices(const struct vp_config *a, const struct vp_config *b)
 	return true;
 }
 
+/* A disk grows at the VP's next start; it does not shrink, nor lose its quota, since ext4
+ * cannot shrink online and the files would have to move. */
+static int check_disk_change(struct vp *vp, const struct vp_config *config, struct error *err)
+{
+	char dir[PATH_MAX];
+	int64_t size;
+
+	if (vp->state == VP_RUNNING || vp->state == VP_STOPPING)
+		return error_set(err, 0, "VP %s is running: stop it to change its disk",
+				 vp->config.name);
+	vp_dir(vp->daemon, vp->config.name, dir, sizeof(dir));
+	size = vp_disk_size(dir);
+	if (size < 0)
+		return error_set(err, (int)size, "size of the disk of %s", vp->config.name);
+	if (size > 0 && config->disk == 0)
+		return error_set(err, 0, "VP %s has a disk image: its quota cannot be removed",
+				 vp->config.name);
+	if (config->disk < (uint64_t)size)
+		return error_set(err, 0,
+				 "VP %s's disk is %lld MiB: it can grow, not shrink (to %llu MiB)",
+				 vp->config.name, (long long)(size >> 20),
+				 (unsigned long long)(config->disk >> 20));
+	return 0;
+}
+
 int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *err)
 {
 	struct daemon *d = vp->daemon;
@@ -510,6 +543,8 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 	if (strcmp(config->image, vp->config.image) != 0 && !image_exists(d, config->image))
 		return error_set(err, 0, "unknown image '%s' (see `cell image list`)",
 				 config->image);
+	if (config->disk != vp->config.disk && (ret = check_disk_change(vp, config, err)) < 0)
+		return ret;
 	if (running && (ret = cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &limits, err)) < 0)
 		return ret;
 	vp_config_path(d, vp->config.name, path, sizeof(path));

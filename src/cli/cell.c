@@ -175,6 +175,7 @@ static int parse_vp_options(const char *verb, int argc, char **argv, struct vp_o
 		{"device", required_argument, NULL, 'd'},
 		{"number", required_argument, NULL, 'n'},
 		{"memory", required_argument, NULL, 'm'},
+		{"disk", required_argument, NULL, 'D'},
 		{"pids", required_argument, NULL, 'p'},
 		{"cpu", required_argument, NULL, 'c'},
 		{"uplink", required_argument, NULL, 'u'},
@@ -233,9 +234,22 @@ static int cmd_create(struct cli *cli, int argc, char **argv)
 	return ret;
 }
 
+static void print_size(const char *what, json_int_t bytes)
+{
+	if (bytes && bytes % (1 << 30) == 0)
+		printf("%-10s %lldG\n", what, (long long)bytes >> 30);
+	else if (bytes && bytes % (1 << 20) == 0)
+		printf("%-10s %lldM\n", what, (long long)bytes >> 20);
+	else if (bytes)
+		printf("%-10s %lld bytes\n", what, (long long)bytes);
+	else
+		printf("%-10s no limit\n", what);
+}
+
 static void print_config(json_t *config)
 {
 	json_int_t memory = json_integer_value(json_object_get(config, "memory"));
+	json_int_t pids = json_integer_value(json_object_get(config, "pids"));
 	json_int_t cpu = json_integer_value(json_object_get(config, "cpu"));
 	json_t *devices = json_object_get(config, "devices"), *right;
 	const char *dev;
@@ -244,16 +258,12 @@ static void print_config(json_t *config)
 	printf("%-10s %lld\n", "id", (long long)json_integer_value(json_object_get(config, "id")));
 	printf("%-10s %s\n", "state", str_of(config, "state", "?"));
 	printf("%-10s %s\n", "image", str_of(config, "image", "?"));
-	if (memory && memory % (1 << 30) == 0)
-		printf("%-10s %lldG\n", "memory", (long long)memory >> 30);
-	else if (memory && memory % (1 << 20) == 0)
-		printf("%-10s %lldM\n", "memory", (long long)memory >> 20);
-	else if (memory)
-		printf("%-10s %lld bytes\n", "memory", (long long)memory);
+	print_size("memory", memory);
+	print_size("disk", json_integer_value(json_object_get(config, "disk")));
+	if (pids)
+		printf("%-10s %lld\n", "pids", (long long)pids);
 	else
-		printf("%-10s no limit\n", "memory");
-	printf("%-10s %lld\n", "pids",
-	       (long long)json_integer_value(json_object_get(config, "pids")));
+		printf("%-10s no limit\n", "pids");
 	if (cpu)
 		printf("%-10s %lld%% of a CPU\n", "cpu", (long long)cpu);
 	else
@@ -547,6 +557,39 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* Where the phone can be seen and what it takes: the viewer's sockets and secrets. */
+static int cmd_viewer(struct cli *cli, int argc, char **argv)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	int nargs;
+	bool json;
+
+	if (!json_option(argc, argv, &nargs, &json))
+		return EXIT_USAGE;
+	if (nargs > 0)
+		return count_error("viewer", "no argument", nargs);
+	if (cli_request(cli, json_pack("{s:s}", "cmd", "viewer"), NULL, 0, &reply) < 0)
+		return 1;
+	if (json)
+		return print_json(reply);
+	if (!json_object_get(reply, "secrets_file")) {
+		printf("no viewer: cellsd runs with --vnc none --web none\n");
+		return 0;
+	}
+	if (json_object_get(reply, "vnc_unix"))
+		printf("VNC (local):  %s\n", str_of(reply, "vnc_unix", "?"));
+	if (json_object_get(reply, "vnc_tcp"))
+		printf("VNC (TCP):    %s  password %s\n", str_of(reply, "vnc_tcp", "?"),
+		       str_of(reply, "vnc_password", "?"));
+	if (json_object_get(reply, "web_unix"))
+		printf("web (local):  %s\n", str_of(reply, "web_unix", "?"));
+	if (json_object_get(reply, "web_tcp"))
+		printf("web (TCP):    http://%s/?token=%s\n", str_of(reply, "web_tcp", "?"),
+		       str_of(reply, "web_token", "?"));
+	printf("secrets in:   %s\n", str_of(reply, "secrets_file", "?"));
+	return 0;
+}
+
 static int cmd_screenshot(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
@@ -713,6 +756,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_stats(cli, argc, argv);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(cli, argc, argv);
+	if (strcmp(cmd, "viewer") == 0)
+		return cmd_viewer(cli, argc, argv);
 	if (strcmp(cmd, "screenshot") == 0)
 		return cmd_screenshot(cli, argc, argv);
 	if (strcmp(cmd, "input") == 0)

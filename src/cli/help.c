@@ -11,26 +11,31 @@ static const struct verb_help verbs[] = {
 	 "directory or a tarball; rm removes an image that no VP, running or not, uses."},
 	{"create",
 	 "create NAME [--image I] [--device DEV=none|shared|exclusive]... [--memory SIZE]\n"
-	 "[--pids N] [--cpu PERCENT] [--restart always|unless-stopped|no] [--autostart]",
+	 "[--disk SIZE] [--pids N] [--cpu PERCENT] [--restart always|unless-stopped|no]\n"
+	 "[--autostart]",
 	 "Create a VP (stopped) from an image.\n"
 	 "  --image I          its base image (default minimal)\n"
 	 "  --device DEV=RIGHT a device's right: none, shared or exclusive (repeatable)\n"
-	 "  --memory SIZE      memory limit, like 512M or 2G (0: none)\n"
-	 "  --pids N           the most tasks it may run (default 1024)\n"
+	 "  --memory SIZE      memory limit, like 512M or 2G (default 2G; max: none)\n"
+	 "  --disk SIZE        its disk: the most its files may take, like 4G (default\n"
+	 "                     8G, a sparse image; none: a plain directory, no limit)\n"
+	 "  --pids N           the most tasks it may run (default 4096; max: no limit)\n"
 	 "  --cpu PERCENT      the most CPU it may use, 100 = one CPU (0: no limit)\n"
 	 "  --restart POLICY   always, unless-stopped (default) or no: whether it runs again\n"
 	 "                     when cellsd starts after a stop or a crash\n"
 	 "  --autostart        the same as --restart always\n"
 	 "--number, --uplink and --background are not supported yet (refused)."},
 	{"config",
-	 "config NAME [--memory SIZE] [--pids N] [--cpu PERCENT]\n"
+	 "config NAME [--memory SIZE] [--disk SIZE] [--pids N] [--cpu PERCENT]\n"
 	 "[--restart always|unless-stopped|no] [--device DEV=none|shared|exclusive]...\n"
 	 "[--image I] [--json]",
 	 "Print or change a VP's config.\n"
 	 "Without options it prints the config (--json: as JSON). The options are those of\n"
 	 "create. A running VP takes new --memory, --pids, --cpu and --restart at once; its\n"
-	 "--image and --device change only while it is stopped. --uplink, --number and\n"
-	 "--background are not supported yet."},
+	 "--image, --device and --disk change only while it is stopped. A disk grows (at\n"
+	 "the next start), never shrinks; a VP without an image (--disk none, or made\n"
+	 "before disks had quotas) gets one, with its files, from --disk SIZE. --uplink,\n"
+	 "--number and --background are not supported yet."},
 	{"start", "start NAME", "Start a stopped VP."},
 	{"stop", "stop NAME [--timeout S]",
 	 "Stop a running VP: SIGTERM to its init, SIGKILL to all after the grace period.\n"
@@ -59,6 +64,11 @@ static const struct verb_help verbs[] = {
 	 "  -f, --follow       then print new output until Ctrl-C or the VP stops"},
 	{"stats", "stats [NAME] [--json]",
 	 "Resource use: the daemon's counters and each VP's (or NAME's).\n"
+	 "  --json             as JSON"},
+	{"viewer", "viewer [--json]",
+	 "Show where to see the phone: sockets, addresses, the VNC password, the token.\n"
+	 "The viewer's local sockets and TCP addresses, the VNC password and the web\n"
+	 "page's URL with its token (root only).\n"
 	 "  --json             as JSON"},
 	{"events", "events", "Stream events (VP states, switches, images) as JSON lines."},
 	{"screenshot", "screenshot FILE.png", "Write what the screen shows now to FILE.png."},

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -136,22 +135,4 @@ int write_string(const char *path, const char *text)
 	if ((size_t)n != len)
 		return -EIO;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP ? rmdir(path) : unlink(path))
-		return errno == ENOENT ? 0 : -errno;
-	return 0;
-}
-
-int rm_rf(const char *path)
-{
-	/* The callback's negative errno comes back as is; nftw's own failure is -1 + errno. */
-	int ret = nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	if (ret == -1)
-		return errno == ENOENT ? 0 : -errno;
-	return ret;
 }

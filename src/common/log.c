@@ -15,6 +15,11 @@ void log_init(const char *prog, enum log_level max_level)
 	log_max = max_level;
 }
 
+bool log_verbose(void)
+{
+	return log_max >= LOG_LEVEL_DEBUG;
+}
+
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};

@@ -3,10 +3,13 @@
 #define CELLS_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
 void log_init(const char *prog, enum log_level max_level);
+/* Whether debug messages are shown (a child started with the same verbosity). */
+bool log_verbose(void);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

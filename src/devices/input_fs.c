@@ -295,6 +295,17 @@ static void on_interrupt(fuse_req_t req, void *data)
 	pthread_mutex_unlock(fs->config.lock);
 }
 
+/* A read made by a thread of this daemon: a supervisor thread touching a VP's memory
+ * that maps the VP's own device file (a trapped call's argument may point anywhere). It
+ * must never wait for events, which could come only from the daemon itself. */
+static bool read_by_daemon(fuse_req_t req)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)fuse_req_ctx(req)->pid);
+	return fuse_req_ctx(req)->pid > 0 && access(path, F_OK) == 0;
+}
+
 static void on_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -306,6 +317,10 @@ static void on_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	(void)off;
 	if (size < record_size(h)) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (read_by_daemon(req)) {
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	pthread_mutex_lock(fs->config.lock);

@@ -15,6 +15,8 @@
 #include "devices/keymap.h"
 #include "vp/config.h"
 
+#include "devns/budget.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -131,12 +133,14 @@ struct devns_settings {
 struct devns_vp {
 	struct devns *core;
 	char name[NAME_MAX_LEN + 1];
+	char dir[256]; /* its files' directory: the VP's root's alone (0700) */
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];
 	enum dev_access access[DEVNS_MAX_DEVICES];
 	struct devns_listener *listeners;
 	bool active;
+	struct devns_budget budget; /* its share of the daemon's time for its calls */
 };
 
 struct devns {
@@ -156,6 +160,7 @@ struct devns {
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
 	atomic_ullong calls, calls_emulated;
+	struct budget_pool budget; /* the VPs' shares of the supervisor threads' time */
 };
 
 extern const struct vdev_ops *const vdev_registry[];
@@ -186,6 +191,13 @@ void devns_unlock(struct devns *core);
 /* Around a clone whose child runs on without exec: no supervisor thread may hold a libc
  * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
 void devns_hold_for_clone(void *core, bool before);
+
+/* What a VP's trapped calls cost the daemon since it started. */
+struct devns_usage {
+	uint64_t calls, busy_ns;
+	uint64_t throttled; /* calls that waited for the VP's share to come back */
+};
+void devns_vp_usage(struct devns_vp *dvp, struct devns_usage *usage);
 
 /* Answer a deferred call, on the loop's thread (which alone adds and removes listeners),
  * without the lock. Ignored if its listener is gone. */

@@ -79,14 +79,42 @@ unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max)
 	return n;
 }
 
-int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_config *config,
-		    const struct vdev_vp *vp, struct error *err)
+/* The VP's directory for its device files: searchable by its root alone, which binds them
+ * into its /dev, so that no other host user reaches them, whatever modes the VP gives
+ * its own files (a VP may chmod its /dev/fb0 0666). */
+static int make_vp_dir(struct devns *core, struct devns_vp *dvp, uid_t uid, struct error *err)
 {
+	int n = snprintf(dvp->dir, sizeof(dvp->dir), "%s/%s", core->dir, dvp->name);
+
+	if (n < 0 || (size_t)n >= sizeof(dvp->dir)) {
+		dvp->dir[0] = '\0';
+		return error_set(err, ENAMETOOLONG, "device directory of %s", dvp->name);
+	}
+	if (mkdir(dvp->dir, 0700) < 0 && errno != EEXIST) {
+		error_set(err, errno, "create %s", dvp->dir);
+		dvp->dir[0] = '\0';
+		return -1;
+	}
+	if (chown(dvp->dir, uid, uid) < 0 || chmod(dvp->dir, 0700) < 0)
+		return error_set(err, errno, "make %s the VP's", dvp->dir);
+	return 0;
+}
+
+int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_config *config,
+		    const struct vdev_vp *vp_in, struct error *err)
+{
+	struct vdev_vp vp_copy = *vp_in, *vp = &vp_copy;
 	int ret;
 
 	memset(dvp, 0, sizeof(*dvp));
 	dvp->core = core;
 	snprintf(dvp->name, sizeof(dvp->name), "%s", config->name);
+	if ((ret = make_vp_dir(core, dvp, vp->uid, err)) < 0) {
+		if (dvp->dir[0])
+			rmdir(dvp->dir);
+		return ret;
+	}
+	vp->dir = dvp->dir;
 	devns_lock(core);
 	for (unsigned d = 0; d < vdev_count; d++) {
 		dvp->access[d] = vp_config_device_access(config, vdev_registry[d]->name);
@@ -144,6 +172,8 @@ void devns_vp_destroy(struct devns_vp *dvp)
 			core->exclusive[d] = NULL;
 	}
 	devns_unlock(core);
+	if (dvp->dir[0])
+		rmdir(dvp->dir);
 	dvp->core = NULL;
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -264,6 +265,8 @@ int main(void)
 	struct init_state st = {.sigfd = -1, .job = JOB_NONE};
 	int ret = EXIT_FAILURE, done = 0;
 
+	/* Run from a memfd (cellsd's sealed copy), whose name the kernel gave us. */
+	prctl(PR_SET_NAME, "cell-init", 0, 0, 0);
 	/* kill(-1) outside a PID namespace would hit every process of the host. */
 	if (getpid() != 1) {
 		log_msg("must run as PID 1 of a PID namespace");

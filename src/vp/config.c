@@ -1,14 +1,16 @@
 #include "vp/config.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "vp/disk.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Version 1 had "autostart": true|false where version 2 has "restart". */
-#define CONFIG_VERSION	 2
+/* Version 1 had "autostart": true|false where version 2 has "restart"; version 3 adds
+ * "disk". A VP of version 1 or 2 has no disk image: "disk" 0. */
+#define CONFIG_VERSION	 3
 #define CONFIG_MAX_BYTES 65536
 #define CPU_PERCENT_MAX	 100000
 
@@ -85,6 +87,8 @@ void vp_config_defaults(struct vp_config *c, const char *name)
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->image, sizeof(c->image), "minimal");
 	c->pids = VP_PIDS_DEFAULT;
+	c->memory = VP_MEMORY_DEFAULT;
+	c->disk = VP_DISK_DEFAULT;
 	snprintf(c->uplink, sizeof(c->uplink), "wlan");
 	snprintf(c->background, sizeof(c->background), "run");
 	for (size_t i = 0; i < ARRAY_SIZE(known_devices); i++) {
@@ -140,6 +144,12 @@ static bool number_is_valid(const char *n)
 	return len > (n[0] == '+' ? 1u : 0u);
 }
 
+/* "max" and "none" (and 0) say no limit. */
+static bool means_unlimited(const char *text)
+{
+	return strcmp(text, "max") == 0 || strcmp(text, "none") == 0;
+}
+
 static int parse_uint(const char *text, unsigned long max, unsigned *out)
 {
 	char *end;
@@ -162,20 +172,35 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 			return error_set(err, 0, "invalid image name '%s'", value);
 		snprintf(c->image, sizeof(c->image), "%s", value);
 	} else if (strcmp(key, "memory") == 0) {
-		uint64_t bytes;
-		if (parse_size(value, &bytes) < 0)
-			return error_set(err, 0, "--memory wants a size like 256M or 1G, not '%s'",
+		uint64_t bytes = 0;
+		if (!means_unlimited(value) && parse_size(value, &bytes) < 0)
+			return error_set(err, 0,
+					 "--memory wants a size like 256M or 1G, or max, not '%s'",
 					 value);
 		if (bytes != 0 && bytes < (4u << 20))
 			return error_set(err, 0, "--memory %s is below the 4M a VP needs", value);
 		if (bytes > INT64_MAX)
 			return error_set(err, 0, "--memory %s is too large", value);
 		c->memory = bytes;
+	} else if (strcmp(key, "disk") == 0) {
+		uint64_t bytes = 0;
+		if (!means_unlimited(value) && parse_size(value, &bytes) < 0)
+			return error_set(err, 0,
+					 "--disk wants a size like 512M or 8G, or none, not '%s'",
+					 value);
+		if (bytes != 0 && bytes < VP_DISK_MIN)
+			return error_set(err, 0, "--disk %s is below the 64M a VP's disk needs",
+					 value);
+		if (bytes > INT64_MAX / 2)
+			return error_set(err, 0, "--disk %s is too large", value);
+		c->disk = bytes;
 	} else if (strcmp(key, "pids") == 0) {
-		unsigned pids;
-		if (parse_uint(value, 4194304, &pids) < 0 || pids < 8)
+		unsigned pids = 0;
+		if (!means_unlimited(value) &&
+		    (parse_uint(value, 4194304, &pids) < 0 || (pids != 0 && pids < 8)))
 			return error_set(
-				err, 0, "--pids wants a number from 8 to 4194304, not '%s'", value);
+				err, 0, "--pids wants a number from 8 to 4194304, or max, not '%s'",
+				value);
 		c->pids = pids;
 	} else if (strcmp(key, "cpu") == 0) {
 		unsigned percent;
@@ -231,17 +256,18 @@ json_t *vp_config_to_json(const struct vp_config *c)
 	for (unsigned i = 0; i < c->ndevices; i++)
 		json_object_set_new(devices, c->devices[i].name,
 				    json_string(dev_access_name(c->devices[i].access)));
-	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:o}", "version",
-		      CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image", c->image,
-		      "memory", (json_int_t)c->memory, "pids", (int)c->pids, "cpu",
-		      (int)c->cpu_percent, "number", c->number, "uplink", c->uplink, "background",
-		      c->background, "restart", vp_restart_name(c->restart), "devices", devices);
+	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:o}",
+		      "version", CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image",
+		      c->image, "memory", (json_int_t)c->memory, "disk", (json_int_t)c->disk,
+		      "pids", (int)c->pids, "cpu", (int)c->cpu_percent, "number", c->number,
+		      "uplink", c->uplink, "background", c->background, "restart",
+		      vp_restart_name(c->restart), "devices", devices);
 	return j;
 }
 
 /* A config.json as stored, before its values are checked. */
 struct stored_config {
-	json_int_t version, id, memory, pids, cpu;
+	json_int_t version, id, memory, disk, pids, cpu;
 	const char *name, *image, *number, *uplink, *background, *restart;
 	json_t *devices;
 };
@@ -262,7 +288,7 @@ static int unpack_stored(json_t *json, struct stored_config *s, struct error *er
 				     "cpu", &s->cpu, "number", &s->number, "uplink", &s->uplink,
 				     "background", &s->background, "autostart", &autostart,
 				     "devices", &s->devices);
-	else
+	else if (s->version == 2)
 		ret = json_unpack_ex(json, &jerr, JSON_STRICT,
 				     "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:o}",
 				     "version", &s->version, "name", &s->name, "id", &s->id,
@@ -270,6 +296,14 @@ static int unpack_stored(json_t *json, struct stored_config *s, struct error *er
 				     "cpu", &s->cpu, "number", &s->number, "uplink", &s->uplink,
 				     "background", &s->background, "restart", &s->restart,
 				     "devices", &s->devices);
+	else
+		ret = json_unpack_ex(
+			json, &jerr, JSON_STRICT,
+			"{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:o}",
+			"version", &s->version, "name", &s->name, "id", &s->id, "image", &s->image,
+			"memory", &s->memory, "disk", &s->disk, "pids", &s->pids, "cpu", &s->cpu,
+			"number", &s->number, "uplink", &s->uplink, "background", &s->background,
+			"restart", &s->restart, "devices", &s->devices);
 	if (ret < 0)
 		return error_set(err, 0, "config: %s", jerr.text);
 	if (autostart)
@@ -290,8 +324,8 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 
 	if (!json_is_integer(version))
 		return error_set(err, 0, "config: \"version\" must be an integer");
-	if (s.version != 1 && s.version != CONFIG_VERSION)
-		return error_set(err, 0, "config: version %lld is not 1 or %d",
+	if (s.version < 1 || s.version > CONFIG_VERSION)
+		return error_set(err, 0, "config: version %lld is not 1 to %d",
 				 (long long)s.version, CONFIG_VERSION);
 	if ((ret = unpack_stored(json, &s, err)) < 0)
 		return ret;
@@ -300,7 +334,7 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 	if (s.id < 0 || s.id > VP_ID_MAX)
 		return error_set(err, 0, "config: id %lld out of range 0..%d", (long long)s.id,
 				 VP_ID_MAX);
-	if (s.memory < 0 || s.pids < 0 || s.cpu < 0 || !json_is_object(s.devices))
+	if (s.memory < 0 || s.disk < 0 || s.pids < 0 || s.cpu < 0 || !json_is_object(s.devices))
 		return error_set(err, 0, "config: negative limit or devices not an object");
 	vp_config_defaults(c, s.name);
 	c->id = (unsigned)s.id;
@@ -310,6 +344,9 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 		return ret;
 	snprintf(buf, sizeof(buf), "%lld", (long long)s.memory);
 	if ((ret = vp_config_set_option(c, "memory", buf, err)) < 0)
+		return ret;
+	snprintf(buf, sizeof(buf), "%lld", (long long)s.disk);
+	if ((ret = vp_config_set_option(c, "disk", buf, err)) < 0)
 		return ret;
 	snprintf(buf, sizeof(buf), "%lld", (long long)s.pids);
 	if ((ret = vp_config_set_option(c, "pids", buf, err)) < 0)

@@ -15,10 +15,13 @@ enum dev_access { DEV_NONE, DEV_SHARED, DEV_EXCLUSIVE };
  * always; unless-stopped: if it was running and the user had not stopped it; no. */
 enum vp_restart { VP_RESTART_UNLESS_STOPPED, VP_RESTART_ALWAYS, VP_RESTART_NO };
 
-#define VP_ID_MAX	4095
-#define VP_DEVICES_MAX	16
-#define VP_NUMBER_MAX	20
-#define VP_PIDS_DEFAULT 1024
+#define VP_ID_MAX      4095
+#define VP_DEVICES_MAX 16
+#define VP_NUMBER_MAX  20
+/* What a new VP gets unless told otherwise: enough for a phone's OS, not the host's all. */
+#define VP_PIDS_DEFAULT	  4096
+#define VP_MEMORY_DEFAULT (2ull << 30)
+#define VP_DISK_DEFAULT	  (8ull << 30)
 
 struct vp_device_right {
 	char name[16];
@@ -30,6 +33,7 @@ struct vp_config {
 	unsigned id; /* picks the uid range; unique among VPs */
 	char image[NAME_MAX_LEN + 1];
 	uint64_t memory;      /* bytes; 0: no limit */
+	uint64_t disk;	      /* bytes of its disk image; 0: a plain directory, no limit */
 	unsigned pids;	      /* tasks at most */
 	unsigned cpu_percent; /* 100 = one CPU; 0: no limit */
 	char number[VP_NUMBER_MAX + 1];
@@ -40,7 +44,8 @@ struct vp_config {
 	unsigned ndevices;
 };
 
-/* Defaults for a new VP: image "minimal", every known device with its default right. */
+/* Defaults for a new VP: image "minimal", the default limits, every known device with its
+ * default right. */
 void vp_config_defaults(struct vp_config *c, const char *name);
 
 /* Strict parse: unknown keys, wrong types and out-of-range values are errors. */

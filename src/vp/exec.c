@@ -10,8 +10,14 @@
  * (Ctrl-C on its pty) or the pty hangs up. When the command exits by itself, what it left
  * running goes on, as on any machine. With a terminal (-t), the supervisor opens a pty of
  * the VP's own devpts and the command is a session leader with it as its controlling
- * terminal, so shells have job control. The helper's exit status is the command's. */
+ * terminal, so shells have job control. The helper's exit status is the command's.
+ *
+ * Nothing of the caller's goes in: the command's stdio are pipes the daemon made, and the
+ * helper drops every other descriptor of the daemon's before it joins the VP. The daemon
+ * waits for nothing either: what the command needs answered (its seccomp listener, the
+ * pty) comes on a socket the daemon watches on its loop. */
 #include "vp/runtime.h"
+#include "common/cleanup.h"
 #include "common/fdpass.h"
 #include "common/log.h"
 
@@ -40,7 +46,6 @@
 	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-#define LISTENER_WAIT_MS    2000
 #define SUPERVISOR_GRACE_MS 5000
 
 #ifndef CLONE_NEWTIME
@@ -106,7 +111,7 @@ run_command(const struct vp_runtime *rt, const struct vp_exec_args *a, int slave
 	if (vp_restrict(rt->filter, &listener, &err) < 0)
 		fail(2, 126, &err);
 	/* The daemon answers this process's device calls, as it does cell-init's. */
-	if (listener >= 0 && fd_send(sock, 'L', listener) < 0) {
+	if (listener >= 0 && fd_send(sock, VP_EXEC_LISTENER, listener) < 0) {
 		error_set(&err, errno, "hand the seccomp listener to the daemon");
 		fail(2, 126, &err);
 	}
@@ -225,7 +230,7 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 	if (a->tty) {
 		if ((master = open_pty(a, &slave, &err)) < 0)
 			fail(a->stdio[2], 126, &err);
-		if (fd_send(sock, 'P', master) < 0) {
+		if (fd_send(sock, VP_EXEC_PTY, master) < 0) {
 			error_set(&err, errno, "hand the pty to the daemon");
 			fail(a->stdio[2], 126, &err);
 		}
@@ -241,6 +246,9 @@ supervise(const struct vp_runtime *rt, const struct vp_exec_args *a, int helper_
 		run_command(rt, a, slave, sock);
 	}
 	close(sock);
+	for (int fd = 0; fd < 3; fd++)
+		if (a->stdio[fd] >= 0)
+			close(a->stdio[fd]);
 	/* The slave is kept (never read) to see the terminal hang up: the user closing it
 	 * interrupts the exec, even when its SIGHUP ended the command before the helper told. */
 	for (;;) {
@@ -316,19 +324,62 @@ static void hide_command_line(void)
 	memcpy((void *)start, name, sizeof(name));
 }
 
-static void __attribute__((noreturn))
-helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
+static int compare_fds(const void *a, const void *b)
 {
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The helper, then its supervisor in the VP, hold only FDS (N, moved above 2 where they
+ * were not) and /dev/null as 0..2: nothing else of the daemon's, above all no descriptor
+ * a client passed with its request, goes into the VP. Returns 0 or -1 (errno set). */
+static int keep_only(int *fds, size_t n)
+{
+	int sorted[8], null, prev = 2;
+
+	if (n > ARRAY_SIZE(sorted))
+		return errno = EINVAL, -1;
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0 && fds[i] <= 2 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return -1;
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		return -1;
+	for (int fd = 0; fd <= 2; fd++)
+		if (fd != null && dup2(null, fd) < 0)
+			return -1;
+	memcpy(sorted, fds, n * sizeof(*fds));
+	qsort(sorted, n, sizeof(*sorted), compare_fds);
+	for (size_t i = 0; i < n; i++) {
+		if (sorted[i] > prev + 1 &&
+		    syscall(SYS_close_range, prev + 1, sorted[i] - 1, 0) < 0)
+			return -1;
+		if (sorted[i] > prev)
+			prev = sorted[i];
+	}
+	return (int)syscall(SYS_close_range, prev + 1, ~0U, 0);
+}
+
+static void __attribute__((noreturn))
+helper_main(const struct vp_runtime *rt, const struct vp_exec_args *args, int sock)
+{
+	struct vp_exec_args copy = *args, *a = &copy;
+	int keep[5] = {sock, rt->pidfd, args->stdio[0], args->stdio[1], args->stdio[2]};
 	struct error err;
-	int alive[2], sigfd;
+	int alive[2], sigfd, pidfd;
 	sigset_t term;
 	pid_t pid;
 
 	vp_reset_signals();
+	if (keep_only(keep, ARRAY_SIZE(keep)) < 0) {
+		error_set(&err, errno, "close the daemon's descriptors");
+		fail(args->stdio[2], 126, &err);
+	}
+	sock = keep[0];
+	pidfd = keep[1];
+	memcpy(a->stdio, &keep[2], sizeof(a->stdio));
 	hide_command_line();
 	if (cgroup_enter(rt->cgroups, rt->cgroup, &err) < 0)
 		fail(a->stdio[2], 126, &err);
-	if (setns(rt->pidfd, VP_NAMESPACES) < 0) {
+	if (setns(pidfd, VP_NAMESPACES) < 0) {
 		error_set(&err, errno, "enter the namespaces of %s", rt->config->name);
 		fail(a->stdio[2], 126, &err);
 	}
@@ -336,6 +387,8 @@ helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
 		error_set(&err, errno, "become the VP's root");
 		fail(a->stdio[2], 126, &err);
 	}
+	if (vp_set_rlimits(&err) < 0)
+		fail(a->stdio[2], 126, &err);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The supervisor learns that the exec is interrupted when the pipe hangs up. */
 	sigemptyset(&term);
@@ -357,52 +410,57 @@ helper_main(const struct vp_runtime *rt, const struct vp_exec_args *a, int sock)
 	}
 	close(alive[0]);
 	close(sock);
+	for (int fd = 0; fd < 3; fd++)
+		if (a->stdio[fd] >= 0)
+			close(a->stdio[fd]);
 	_exit(wait_supervisor(pid, alive[1], sigfd));
 }
 
-/* Wait (briefly) for what the exec sends before the command runs: the pty (with a
- * terminal) and the command's seccomp listener (when the filter traps device calls). */
-static void receive_fds(int sock, bool tty, int *listener, int *pty)
-{
-	struct pollfd p = {sock, POLLIN, 0};
-	char byte;
-	int fd;
-
-	while ((*listener < 0 || (tty && *pty < 0)) && poll(&p, 1, LISTENER_WAIT_MS) == 1) {
-		if (fd_recv(sock, &byte, &fd) != 1)
-			return;
-		if (byte == 'L' && fd >= 0 && *listener < 0)
-			*listener = fd;
-		else if (byte == 'P' && fd >= 0 && tty && *pty < 0)
-			*pty = fd;
-		else if (fd >= 0)
-			close(fd);
-	}
-}
-
-pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *sock,
 	      struct error *err)
 {
 	int sv[2];
 	pid_t pid;
 
-	*listener = *pty = -1;
+	*sock = -1;
 	if (!args->argv[0])
 		return error_set(err, 0, "no command given");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
+	/* The helper runs on without exec: no thread of the daemon may hold a libc lock. */
+	if (rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, true);
 	pid = fork();
+	if (pid != 0 && rt->around_clone)
+		rt->around_clone(rt->around_clone_ctx, false);
 	if (pid < 0) {
+		int ret = error_set(err, errno, "fork");
 		close(sv[0]);
 		close(sv[1]);
-		return error_set(err, errno, "fork");
+		return ret;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		helper_main(rt, args, sv[1]);
 	}
 	close(sv[1]);
-	receive_fds(sv[0], args->tty, listener, pty);
-	close(sv[0]);
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+		int ret = error_set(err, errno, "fcntl");
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return ret;
+	}
+	*sock = sv[0];
 	return pid;
+}
+
+int vp_exec_receive(int sock, enum vp_exec_message *kind, int *fd)
+{
+	char byte;
+	int ret = fd_recv(sock, &byte, fd);
+
+	if (ret == 1)
+		*kind = (enum vp_exec_message)byte;
+	return ret;
 }

@@ -2,12 +2,14 @@
  * and the VP's own upper layer; a fresh /dev, /proc and /sys; pivot_root into it; then the
  * mounts are sealed (seal.c).
  *
- * The daemon builds the overlay as a detached mount (fsopen/fsmount) and hands its fd to
- * the child, which attaches it inside its own mount namespace: nothing of the VP is ever
- * mounted in the host's namespace but for a moment the idmapped lower layer. */
+ * The daemon builds the overlay as a detached mount (fsopen/fsmount) from detached layers
+ * (the idmapped image, the VP's disk: disk.c) and hands its fd to the child, which attaches
+ * it inside its own mount namespace: nothing of the VP is mounted in the host's namespace
+ * (but for a moment on kernels before 6.15: overlay_by_path). */
 #include "vp/runtime.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "vp/disk.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,21 +35,8 @@ static int path_in(char *buf, size_t len, const char *dir, const char *name)
 static int rootfs_prepare(struct vp_runtime *rt, struct error *err)
 {
 	char path[PATH_MAX];
-	struct stat st;
-	const char *dirs[] = {"upper", "work"};
 	int ret;
 
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if ((ret = path_in(path, sizeof(path), rt->vp_state_dir, dirs[i])) < 0)
-			return error_set(err, ret, "path of %s", dirs[i]);
-		if (stat(path, &st) == 0)
-			continue;
-		if (mkdir(path, i == 0 ? 0755 : 0700) < 0)
-			return error_set(err, errno, "mkdir %s", path);
-		/* The upper layer's root is the VP's "/": owned by the VP's root. */
-		if (i == 0 && chown(path, rt->uid_base, rt->uid_base) < 0)
-			return error_set(err, errno, "chown %s", path);
-	}
 	for (size_t i = 0; i < 2; i++) {
 		path_in(path, sizeof(path), rt->vp_run_dir, i == 0 ? "lower" : "root");
 		if ((ret = mkdir_p(path, 0700)) < 0)
@@ -70,24 +59,81 @@ static int fs_error(int fsfd, struct error *err, int errnum, const char *what)
 	return error_set(err, errnum, "%s", what);
 }
 
-static int make_overlay(struct vp_runtime *rt, const char *lower, struct error *err)
+/* The layers by descriptor, each a detached mount of the daemon's: the overlay records
+ * their paths as the daemon sees them, which are then "/" and "/upper", nothing of the
+ * host's (kernels from 6.15 take layers from detached mounts). */
+static int overlay_by_fd(int fsfd, int lower, int disk, struct error *err)
 {
-	char upper[PATH_MAX], work[PATH_MAX];
-	_cleanup_close_ int fsfd = -1;
+	_cleanup_close_ int upper = -1, work = -1;
 
-	path_in(upper, sizeof(upper), rt->vp_state_dir, "upper");
-	path_in(work, sizeof(work), rt->vp_state_dir, "work");
-	fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	upper = openat(disk, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	work = openat(disk, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (upper < 0 || work < 0)
+		return error_set(err, errno, "open the VP's upper and work directories");
+	if (fsconfig(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, lower) < 0)
+		return fs_error(fsfd, err, errno, "overlay lowerdir+");
+	if (fsconfig(fsfd, FSCONFIG_SET_FD, "upperdir", NULL, upper) < 0)
+		return fs_error(fsfd, err, errno, "overlay upperdir");
+	if (fsconfig(fsfd, FSCONFIG_SET_FD, "workdir", NULL, work) < 0)
+		return fs_error(fsfd, err, errno, "overlay workdir");
+	return 0;
+}
+
+/* Older kernels take layers by path only, in the caller's mount namespace: the layers are
+ * attached under the run directory for the moment the overlay is made (the overlay keeps
+ * private clones), and mountinfo in the VP then shows those paths. */
+static int overlay_by_path(int fsfd, struct vp_runtime *rt, int lower, int disk, struct error *err)
+{
+	char lower_at[PATH_MAX], disk_at[PATH_MAX], upper[PATH_MAX + 8], work[PATH_MAX + 8];
+	int ret = 0;
+
+	path_in(lower_at, sizeof(lower_at), rt->vp_run_dir, "lower");
+	path_in(disk_at, sizeof(disk_at), rt->vp_run_dir, "disk");
+	if (mkdir(disk_at, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir %s", disk_at);
+	if (move_mount(lower, "", AT_FDCWD, lower_at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return error_set(err, errno, "attach idmapped image at %s", lower_at);
+	if (move_mount(disk, "", AT_FDCWD, disk_at, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		ret = error_set(err, errno, "attach the VP's disk at %s", disk_at);
+		goto out;
+	}
+	snprintf(upper, sizeof(upper), "%s/upper", disk_at);
+	snprintf(work, sizeof(work), "%s/work", disk_at);
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower_at, 0) < 0)
+		ret = fs_error(fsfd, err, errno, "overlay lowerdir");
+	else if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
+		ret = fs_error(fsfd, err, errno, "overlay upperdir");
+	else if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
+		ret = fs_error(fsfd, err, errno, "overlay workdir");
+	else if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		ret = fs_error(fsfd, err, errno, "create overlay");
+	umount2(disk_at, MNT_DETACH);
+out:
+	umount2(lower_at, MNT_DETACH);
+	return ret;
+}
+
+static int make_overlay(struct vp_runtime *rt, int lower, int disk, struct error *err)
+{
+	_cleanup_close_ int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+	int ret;
+
 	if (fsfd < 0)
 		return error_set(err, errno, "fsopen overlay");
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
-		return fs_error(fsfd, err, errno, "overlay lowerdir");
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
-		return fs_error(fsfd, err, errno, "overlay upperdir");
-	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
-		return fs_error(fsfd, err, errno, "overlay workdir");
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return fs_error(fsfd, err, errno, "create overlay");
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
+		return fs_error(fsfd, err, errno, "overlay source");
+	if ((ret = overlay_by_fd(fsfd, lower, disk, err)) == 0 &&
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		ret = fs_error(fsfd, err, errno, "create overlay");
+	if (ret == -EINVAL) {
+		close(fsfd);
+		fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
+		if (fsfd < 0)
+			return error_set(err, errno, "fsopen overlay");
+		ret = overlay_by_path(fsfd, rt, lower, disk, err);
+	}
+	if (ret < 0)
+		return ret;
 	rt->rootfs_fd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
 	if (rt->rootfs_fd < 0)
 		return fs_error(fsfd, err, errno, "fsmount overlay");
@@ -96,12 +142,13 @@ static int make_overlay(struct vp_runtime *rt, const char *lower, struct error *
 
 static int rootfs_attach(struct vp_runtime *rt, struct error *err)
 {
-	char lower[PATH_MAX], ns_path[64];
-	_cleanup_close_ int userns = -1, tree = -1;
+	char ns_path[64];
+	_cleanup_close_ int userns = -1, tree = -1, disk = -1;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NODEV};
-	int ret;
 
-	path_in(lower, sizeof(lower), rt->vp_run_dir, "lower");
+	disk = vp_disk_open(rt->vp_state_dir, rt->config->disk, rt->uid_base, err);
+	if (disk < 0)
+		return disk;
 	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/user", (int)rt->pid);
 	userns = open(ns_path, O_RDONLY | O_CLOEXEC);
 	if (userns < 0)
@@ -112,13 +159,7 @@ static int rootfs_attach(struct vp_runtime *rt, struct error *err)
 	attr.userns_fd = (uint64_t)userns;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return error_set(err, errno, "idmap %s", rt->base_rootfs);
-	/* overlayfs takes its layers by path, so the idmapped tree is attached for the moment
-	 * the overlay is made; the overlay keeps its own private clone of it. */
-	if (move_mount(tree, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return error_set(err, errno, "attach idmapped image at %s", lower);
-	ret = make_overlay(rt, lower, err);
-	umount2(lower, MNT_DETACH);
-	return ret;
+	return make_overlay(rt, tree, disk, err);
 }
 
 static int make_dir(const char *path, struct error *err)
@@ -310,6 +351,9 @@ static void rootfs_teardown(struct vp_runtime *rt)
 	char path[PATH_MAX];
 
 	path_in(path, sizeof(path), rt->vp_run_dir, "lower");
+	umount2(path, MNT_DETACH);
+	rmdir(path);
+	path_in(path, sizeof(path), rt->vp_run_dir, "disk");
 	umount2(path, MNT_DETACH);
 	rmdir(path);
 	path_in(path, sizeof(path), rt->vp_run_dir, "root");

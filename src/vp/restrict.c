@@ -14,6 +14,9 @@
 #include <sys/syscall.h>
 #include <linux/seccomp.h>
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
@@ -35,37 +38,57 @@ static const int kept_caps[] = {
 	CAP_SETFCAP,
 };
 
-/* Calls refused with EPERM: they reach the host kernel's global state (modules, kexec,
- * reboot, keyrings, clocks, swap, accounting, raw I/O ports) or bypass path checks. */
-static const char *const denied_calls[] = {
-	"init_module",
-	"finit_module",
-	"delete_module",
-	"kexec_load",
-	"kexec_file_load",
-	"reboot",
-	"keyctl",
-	"add_key",
-	"request_key",
-	"open_by_handle_at",
-	"name_to_handle_at",
-	"swapon",
-	"swapoff",
-	"acct",
-	"iopl",
-	"ioperm",
-	"settimeofday",
-	"clock_settime",
-	"clock_adjtime",
-	"adjtimex",
-	"bpf",
-	"perf_event_open",
-	"lookup_dcookie",
-	"quotactl",
-	"uselib",
-	"syslog",
-	"vm86",
-	"vm86old",
+/* Calls a VP is refused (SECURITY.md has the table and the reasons). EPERM: they reach
+ * the host kernel's global state (modules, kexec, reboot, keyrings, clocks, swap,
+ * accounting, raw I/O ports, the kernel log, tracing and BPF) or bypass path checks (file
+ * handles). ENOSYS, as a kernel built without them answers, so that programs take the
+ * fallback they have: kernel interfaces no phone program needs that have been a steady
+ * source of kernel exploits (io_uring, userfaultfd, the LDT) or that hide memory from the
+ * host (memfd_secret), and cachestat, which shows another VP's use of the shared image. */
+static const struct {
+	const char *name;
+	int errnum;
+} denied_calls[] = {
+	{"init_module", EPERM},
+	{"finit_module", EPERM},
+	{"delete_module", EPERM},
+	{"kexec_load", EPERM},
+	{"kexec_file_load", EPERM},
+	{"reboot", EPERM},
+	{"keyctl", EPERM},
+	{"add_key", EPERM},
+	{"request_key", EPERM},
+	{"open_by_handle_at", EPERM},
+	{"name_to_handle_at", EPERM},
+	{"swapon", EPERM},
+	{"swapoff", EPERM},
+	{"acct", EPERM},
+	{"iopl", EPERM},
+	{"ioperm", EPERM},
+	{"settimeofday", EPERM},
+	{"stime", EPERM},
+	{"clock_settime", EPERM},
+	{"clock_settime64", EPERM},
+	{"clock_adjtime", EPERM},
+	{"clock_adjtime64", EPERM},
+	{"adjtimex", EPERM},
+	{"bpf", EPERM},
+	{"perf_event_open", EPERM},
+	{"fanotify_init", EPERM},
+	{"lookup_dcookie", EPERM},
+	{"quotactl", EPERM},
+	{"quotactl_fd", EPERM},
+	{"uselib", EPERM},
+	{"syslog", EPERM},
+	{"vm86", EPERM},
+	{"vm86old", EPERM},
+	{"io_uring_setup", ENOSYS},
+	{"io_uring_enter", ENOSYS},
+	{"io_uring_register", ENOSYS},
+	{"userfaultfd", ENOSYS},
+	{"modify_ldt", ENOSYS},
+	{"memfd_secret", ENOSYS},
+	{"cachestat", ENOSYS},
 };
 
 static bool cap_is_kept(int cap)
@@ -89,7 +112,7 @@ static int drop_capabilities(struct error *err)
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const char *call, unsigned argc,
+static int add_rule(scmp_filter_ctx ctx, const char *call, int errnum, unsigned argc,
 		    const struct scmp_arg_cmp *arg, struct error *err)
 {
 	int nr = seccomp_syscall_resolve_name(call);
@@ -97,7 +120,7 @@ static int add_rule(scmp_filter_ctx ctx, const char *call, unsigned argc,
 
 	if (nr == __NR_SCMP_ERROR)
 		return error_set(err, 0, "seccomp: unknown system call %s", call);
-	ret = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), nr, argc, arg);
+	ret = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(errnum), nr, argc, arg);
 	if (ret < 0)
 		return error_set(err, -ret, "seccomp: rule for %s", call);
 	return 0;
@@ -124,15 +147,24 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 			goto fail_arch;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(denied_calls); i++)
-		if ((ret = add_rule(ctx, denied_calls[i], 0, NULL, err)) < 0)
+		if ((ret = add_rule(ctx, denied_calls[i].name, denied_calls[i].errnum, 0, NULL,
+				    err)) < 0)
 			goto out;
+	/* MADV_PAGEOUT succeeds and does nothing: on a mapping of the shared image it would
+	 * evict pages that another VP has read (its argument is at the same place in every
+	 * table, so libseccomp can say it). */
+	struct scmp_arg_cmp pageout2 = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, MADV_PAGEOUT);
+	struct scmp_arg_cmp pageout3 = SCMP_A3(SCMP_CMP_MASKED_EQ, 0xffffffffu, MADV_PAGEOUT);
+	if ((ret = add_rule(ctx, "madvise", 0, 1, &pageout2, err)) < 0 ||
+	    (ret = add_rule(ctx, "process_madvise", 0, 1, &pageout3, err)) < 0)
+		goto out;
 	/* Device nodes: mknod of a char or block device, whatever other bits come along. */
 	const unsigned device_types[] = {S_IFCHR, S_IFBLK};
 	for (size_t i = 0; i < ARRAY_SIZE(device_types); i++) {
 		struct scmp_arg_cmp mode1 = SCMP_A1(SCMP_CMP_MASKED_EQ, S_IFMT, device_types[i]);
 		struct scmp_arg_cmp mode2 = SCMP_A2(SCMP_CMP_MASKED_EQ, S_IFMT, device_types[i]);
-		if ((ret = add_rule(ctx, "mknod", 1, &mode1, err)) < 0 ||
-		    (ret = add_rule(ctx, "mknodat", 1, &mode2, err)) < 0)
+		if ((ret = add_rule(ctx, "mknod", EPERM, 1, &mode1, err)) < 0 ||
+		    (ret = add_rule(ctx, "mknodat", EPERM, 1, &mode2, err)) < 0)
 			goto out;
 	}
 	/* Device ioctls go to the daemon; compare the low 32 bits only (bionic sign-extends). */
@@ -203,6 +235,10 @@ int vp_restrict(const struct vp_filter *filter, int *listener, struct error *err
 		return ret;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return error_set(err, errno, "set no_new_privs");
+	/* The kernel runs both programs on every call and takes the stricter answer: an
+	 * errno of the argument rules outranks the deny-list's notification. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, vp_arg_filter()) < 0)
+		return error_set(err, errno, "load the seccomp argument filter");
 	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &filter->prog);
 	if (fd < 0 && errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
 		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,

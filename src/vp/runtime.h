@@ -55,7 +55,7 @@ struct vp_runtime {
 	int rootfs_fd;		/* detached overlay mount made by the daemon */
 	int console_master;	/* kept by the daemon */
 	int console_slave;	/* stdio of cell-init */
-	char console_path[64];	/* the slave's path on the host */
+	char console_path[PATH_MAX]; /* the slave's path on the host */
 	unsigned modules_ready; /* how many modules' prepare ran (for unwinding) */
 };
 
@@ -93,18 +93,40 @@ void vp_teardown(struct vp_runtime *rt);
 /* What `cell exec` runs, and how. */
 struct vp_exec_args {
 	char *const *argv;
-	const int *stdio; /* the caller's stdin, stdout and stderr */
+	/* The command's stdin, stdout and stderr: ends of the daemon's own pipes, never a
+	 * descriptor of the caller's. With TTY, only stderr (for errors before the pty). */
+	int stdio[3];
 	const char *term;
 	bool tty; /* on a new pty of the VP's, ROWS x COLS, instead of STDIO */
 	unsigned short rows, cols;
 };
 
-/* Run a command inside a running VP (its namespaces, cgroup and restrictions). Returns the
- * pid of a helper (a child of the caller) whose exit status is the command's, or a negative
- * errno; killing the helper kills every process the command started. *LISTENER is the
- * command's seccomp listener and *PTY, with a terminal, the pty's master (or -1). */
-pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *listener, int *pty,
+/* Start a command inside a running VP (its namespaces, cgroup and restrictions). Returns
+ * the pid of a helper (a child of the caller) whose exit status is the command's, or a
+ * negative errno; killing the helper kills every process the command started. Nothing is
+ * waited for: the helper sends what the caller needs on *SOCK (non-blocking), read with
+ * vp_exec_receive, and hangs it up once the command runs. The helper holds no descriptor
+ * of the caller's but SOCK's other end, the VP's pidfd and ARGS->stdio. */
+pid_t vp_exec(const struct vp_runtime *rt, const struct vp_exec_args *args, int *sock,
 	      struct error *err);
+
+/* clone3 ARGS with the VP's root (host uid_base) as the creator, and so the owner, of the user
+ * namespace it makes (CLONE_NEWUSER): the child's pid, 0 in the child, or a negative errno. The
+ * calling thread's credentials are as before when it returns (mod_user.c). */
+struct clone_args;
+long vp_user_clone(const struct vp_runtime *rt, struct clone_args *args, struct error *err);
+
+/* In a process about to become one of the VP's: the resource limits of the VP's processes. */
+int vp_set_rlimits(struct error *err);
+
+enum vp_exec_message {
+	VP_EXEC_LISTENER = 'L', /* the command's seccomp listener (when the filter traps) */
+	VP_EXEC_PTY = 'P',	/* with a terminal: the pty's master */
+};
+
+/* One message of an exec's SOCK: 1 with *KIND and its descriptor *FD (the caller's to
+ * close); 0 when the helper has hung up (all is sent); -EAGAIN when none waits yet. */
+int vp_exec_receive(int sock, enum vp_exec_message *kind, int *fd);
 
 /* In a child of the daemon: give back the signal mask and dispositions it changed. */
 void vp_reset_signals(void);
@@ -123,6 +145,10 @@ struct vp_filter {
 int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_ioctls,
 		    unsigned ntrapped, struct error *err);
 void vp_filter_free(struct vp_filter *filter);
+
+/* The deny rules on arguments that libseccomp cannot express for every architecture
+ * (argfilter.c): a program of its own, loaded before the deny-list. */
+const struct sock_fprog *vp_arg_filter(void);
 
 /* The restrictions of every process in a VP, applied in its namespaces before exec:
  * a reduced capability bounding set, no_new_privs and FILTER. *LISTENER is the filter's

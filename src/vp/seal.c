@@ -11,8 +11,15 @@
  * process in U2's parent may write U2's id maps, so a helper forked before the nesting stays
  * in U: it writes the maps, mounts sysfs for the new network namespace, makes /proc
  * read-only, pivots into the new root and detaches the host's, all in the first mount
- * namespace, before the copy is made. Runs with the new root as working directory. */
+ * namespace, before the copy is made. Runs with the new root as working directory.
+ *
+ * The sysfs of the VP's network namespace still shows the host's hardware (PCI, DMI,
+ * block devices, modules, the kernel's slab and tracing files). Until /sys is composed per
+ * VP (DESIGN.md §4), every top-level directory of it is covered by an empty read-only tmpfs
+ * but for the few paths real programs read that show nothing of the host's (sys_kept).
+ * The covers are made in the first mount namespace too, so the copy locks them. */
 #include "vp/runtime.h"
+#include "common/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +29,9 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #define IDENTITY_MAP "0 0 65536\n"
@@ -61,6 +70,107 @@ static int write_map(const char *path, struct error *err)
 	return 0;
 }
 
+#define SYS_KEEP_MAX 3
+
+/* What each directory of /sys keeps under its cover: the VP's own network devices (ip,
+ * ifconfig; class/net links into devices/virtual/net), the CPUs (glibc's get_nprocs reads
+ * devices/system/cpu/online), a mount point for its cgroups, the transparent huge page
+ * setting that allocators read. Any other directory, one of a later kernel too, keeps
+ * nothing. */
+static const struct {
+	const char *dir;
+	const char *keep[SYS_KEEP_MAX];
+} sys_kept[] = {
+	{"class", {"net"}},
+	{"devices", {"virtual/net", "system/cpu"}},
+	{"fs", {"cgroup"}},
+	{"kernel", {"mm/transparent_hugepage"}},
+};
+
+#define SYS_COVER_OPTS "mode=0755,size=16k,nr_inodes=64"
+
+static int mkdir_under(char *path, struct error *err)
+{
+	for (char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		int ret = mkdir(path, 0755);
+		*p = '/';
+		if (ret < 0 && errno != EEXIST)
+			return error_set(err, errno, "mkdir %s", path);
+	}
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir %s", path);
+	return 0;
+}
+
+/* Cover sys/NAME with an empty tmpfs, then put back what sys_kept lists under it. */
+static int cover_sys_dir(const char *name, struct error *err)
+{
+	char path[PATH_MAX];
+	const char *const *keep = NULL;
+	int trees[SYS_KEEP_MAX] = {-1, -1, -1}, ret = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sys_kept); i++)
+		if (strcmp(sys_kept[i].dir, name) == 0)
+			keep = sys_kept[i].keep;
+	for (size_t k = 0; keep && k < SYS_KEEP_MAX && keep[k]; k++) {
+		snprintf(path, sizeof(path), "sys/%s/%s", name, keep[k]);
+		/* A detached copy of what is kept, before the cover hides it. */
+		trees[k] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (trees[k] < 0 && errno != ENOENT) {
+			ret = error_set(err, errno, "open_tree /%s", path);
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "sys/%s", name);
+	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SYS_COVER_OPTS) <
+	    0) {
+		ret = error_set(err, errno, "cover /%s", path);
+		goto out;
+	}
+	for (size_t k = 0; k < SYS_KEEP_MAX; k++) {
+		if (trees[k] < 0)
+			continue;
+		snprintf(path, sizeof(path), "sys/%s/%s", name, keep[k]);
+		if ((ret = mkdir_under(path, err)) < 0)
+			goto out;
+		if (move_mount(trees[k], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+			ret = error_set(err, errno, "put back /%s", path);
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "sys/%s", name);
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | KERNFS_FLAGS, NULL) < 0)
+		ret = error_set(err, errno, "make the cover of /%s read-only", path);
+out:
+	for (size_t k = 0; k < SYS_KEEP_MAX; k++)
+		if (trees[k] >= 0)
+			close(trees[k]);
+	return ret;
+}
+
+/* By getdents64 on a stack buffer: this process may not call malloc (vp_seal). */
+static int cover_sys(struct error *err)
+{
+	char buf[4096];
+	int fd = open("sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	long n;
+
+	if (fd < 0)
+		return error_set(err, errno, "open /sys");
+	while (ret == 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+		for (long off = 0; ret == 0 && off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
+			off += e->d_reclen;
+			if (e->d_type == DT_DIR && e->d_name[0] != '.')
+				ret = cover_sys_dir(e->d_name, err);
+		}
+	if (ret == 0 && n < 0)
+		ret = error_set(err, errno, "read /sys");
+	close(fd);
+	return ret;
+}
+
 /* Paths are relative: the working directory is the VP's new root. */
 static int helper_do(char what, struct error *err)
 {
@@ -83,6 +193,8 @@ static int helper_do(char what, struct error *err)
 		 * ours (mount_too_revealing). */
 		if (mount("sysfs", "sys", "sysfs", KERNFS_FLAGS, NULL) < 0)
 			return error_set(err, errno, "mount sysfs");
+		if ((ret = cover_sys(err)) < 0)
+			return ret;
 		/* The maps are written: /proc becomes read-only too, before the copy locks it. */
 		if (mount(NULL, "proc", NULL, MS_REMOUNT | MS_BIND | KERNFS_FLAGS, NULL) < 0)
 			return error_set(err, errno, "make /proc read-only");

@@ -117,8 +117,10 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 {
 	int pidfd = -1;
 	struct clone_args args = {
-		/* The network, UTS and IPC namespaces come later, with the nested user
-		 * namespace that owns them (seal.c). */
+		/* The user namespace is the VP's root's (vp_user_clone), and so are the
+		 * mount, PID and time namespaces made with it. The network, UTS and IPC
+		 * namespaces come later, with the nested user namespace that owns them
+		 * (seal.c). */
 		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWTIME | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
@@ -137,13 +139,13 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 		return error_set(err, errno, "socketpair");
 	if (rt->around_clone)
 		rt->around_clone(rt->around_clone_ctx, true);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
+	pid = vp_user_clone(rt, &args, err);
 	if (pid != 0 && rt->around_clone)
 		rt->around_clone(rt->around_clone_ctx, false);
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		return error_set(err, errno, "clone3");
+		return (int)pid;
 	}
 	if (pid == 0) {
 		close(sv[0]);

@@ -16,6 +16,8 @@ FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c sr
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
 FUZZ_SRC_fuzz_names  := src/common/names.c src/devices/keymap.c
 FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/devices/keymap.c
+FUZZ_SRC_fuzz_http   := src/viewer/http.c
+FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk

@@ -66,6 +66,19 @@ def mounts_under(path, mountinfo="/proc/self/mountinfo"):
     return found
 
 
+def loop_devices_under(path):
+    """Loop devices whose backing file lies under PATH (a VP's disk image)."""
+    out = []
+    for f in glob.glob("/sys/block/loop*/loop/backing_file"):
+        try:
+            backing = Path(f).read_text().strip()
+        except OSError:
+            continue
+        if backing.startswith(str(path) + "/"):
+            out.append((f.split("/")[3], backing))
+    return sorted(out)
+
+
 def cgroup_dirs(parent):
     """Every directory of a cgroup parent (cells-XXXXXXXX) in every hierarchy."""
     if not parent:
@@ -204,9 +217,12 @@ class Daemon:
     def argv(self):
         # No VNC or web page unless a test asks (with ports of its own): daemons run side by
         # side and must not compete for the default ports.
+        # VPs get plain upper directories unless a test asks for a disk (--disk, or
+        # --default-disk in EXTRA_ARGS): the tests look at what lands in upper/.
         return [str(CELLSD), "--state", str(self.state), "--run", str(self.run),
                 "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base),
-                "--lib", str(BUILD), "--vnc", "none", "--web", "none", *self.extra_args]
+                "--lib", str(BUILD), "--vnc", "none", "--web", "none",
+                "--default-disk", "none", *self.extra_args]
 
     def start(self, timeout=15, build_image=False):
         assert self.proc is None or self.proc.poll() is not None, "already running"
@@ -387,6 +403,9 @@ class Daemon:
                             mounts_under(self.run)))
         if mounts:
             out["mounts"] = mounts
+        loops = loop_devices_under(self.base) + loop_devices_under(self.state)
+        if loops:
+            out["loop devices"] = loops
         return out
 
     def force_clean(self):

@@ -1,7 +1,12 @@
-"""A minimal RFB 3.8 client for the tests (security None, shared, Raw encoding only)."""
+"""A minimal RFB 3.8 client for the tests (security None over cellsd's unix socket, VNC
+authentication over TCP; shared, Raw encoding only)."""
 
+import json
 import socket
 import struct
+import subprocess
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 XRES, YRES = 720, 1280  # cellsd's default mode
 
@@ -22,21 +27,67 @@ def read_exact(s, n):
     return bytes(buf)
 
 
-def connect(port):
-    """Handshake up to ServerInit; returns the socket."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    assert s.recv(12).startswith(b"RFB ")
+def viewer_info(d):
+    """`cell viewer --json` of daemon D: the sockets, the VNC password, the web token."""
+    return json.loads(d.cell("viewer", "--json").stdout)
+
+
+def vnc_response(password, challenge):
+    """RFB's VNC authentication: the challenge DES-encrypted with the password as the key,
+    each key byte's bits reversed (as every VNC implementation does)."""
+    key = bytes(int(f"{b:08b}"[::-1], 2)
+                for b in password.encode("latin-1")[:8].ljust(8, b"\0"))
+    enc = Cipher(algorithms.TripleDES(key * 3), modes.ECB()).encryptor()
+    return enc.update(challenge) + enc.finalize()
+
+
+def vnc_passwd_file(password):
+    """The password as vncpasswd stores it (DES with VNC's fixed key), for vncsnapshot's
+    -passwd FILE."""
+    fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
+    return vnc_response(fixed.decode("latin-1"), password.encode()[:8].ljust(8, b"\0"))
+
+
+def connect(port, password=None, path=None):
+    """Handshake up to ServerInit over TCP PORT (with PASSWORD: VNC authentication) or the
+    unix socket PATH (no authentication); returns the socket."""
+    if path:
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(path)
+    else:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert read_exact(s, 12).startswith(b"RFB ")
     s.sendall(b"RFB 003.008\n")
-    n = s.recv(1)[0]
-    types = s.recv(n)
-    assert 1 in types, types
-    s.sendall(b"\x01")
-    assert s.recv(4) == b"\0\0\0\0"
+    n = read_exact(s, 1)[0]
+    if n == 0:
+        why = read_exact(s, struct.unpack(">I", read_exact(s, 4))[0])
+        raise ConnectionRefusedError(why.decode())
+    types = read_exact(s, n)
+    if password is None:
+        assert 1 in types, types
+        s.sendall(b"\x01")
+    else:
+        assert 2 in types, types
+        s.sendall(b"\x02")
+        s.sendall(vnc_response(password, read_exact(s, 16)))
+    result = read_exact(s, 4)
+    if result != b"\0\0\0\0":
+        raise PermissionError(f"VNC authentication failed: {s.recv(256)!r}")
     s.sendall(b"\x01")
     head = read_exact(s, 24)
     name_len = struct.unpack(">I", head[20:24])[0]
     read_exact(s, name_len)
     return s
+
+
+def connect_to(d, port=None):
+    """An authenticated client of daemon D the way a user connects: over TCP PORT with the
+    password `cell viewer` shows, or without PORT over the unix socket."""
+    info = viewer_info(d)
+    if port:
+        return connect(port, info["vnc_password"])
+    return connect(None, path=info["vnc_unix"])
 
 
 def request(s, incremental=True):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+import rfb
 from conftest import ROOT, Daemon, LineReader
 
 BROWSER_DIR = ROOT / "tests" / "browser"
@@ -342,7 +343,10 @@ def wait_mark(d, tmp, tag, point, timeout=10):
 def vnc_and_cell_screenshot(d, vnc_port, tmp, tag):
     """A vncsnapshot and a `cell screenshot` of the same moment; both checked equal."""
     jpg, png = tmp / f"vncsnapshot-{tag}.jpg", tmp / f"cell-screenshot-{tag}.png"
-    r = subprocess.run([str(VNCSNAPSHOT), "-quiet", f"127.0.0.1::{vnc_port}", str(jpg)],
+    passwd = tmp / "vncpasswd"  # the password `cell viewer` shows, as vncpasswd keeps it
+    passwd.write_bytes(rfb.vnc_passwd_file(rfb.viewer_info(d)["vnc_password"]))
+    r = subprocess.run([str(VNCSNAPSHOT), "-quiet", "-passwd", str(passwd),
+                        f"127.0.0.1::{vnc_port}", str(jpg)],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 0 and jpg.exists(), \
         f"vncsnapshot failed (exit {r.returncode}): {r.stderr[-1000:]}"
@@ -386,7 +390,7 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
     proc = None
     try:
         proc = subprocess.Popen(
-            [node, str(SCRIPT), f"http://127.0.0.1:{web_port}/", str(out),
+            [node, str(SCRIPT), page_url(d, web_port), str(out),
              "--user-data-dir", str(profile), "--external-switch", "--touch",
              f"{TOUCH[0]},{TOUCH[1]}", "--timeout", "20"],
             cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
@@ -437,17 +441,26 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
             (tmp_path / "novnc.stderr").read_text()[-2000:]
         summary = json.loads((out / "summary.json").read_text())
         assert summary["ok"] is True, summary
-        assert f"port={vnc_port}" in summary["iframe_src"], summary["iframe_src"]
+        assert "/phone.html?" in summary["iframe_src"], summary["iframe_src"]
     finally:
         kill_browser(proc, profile)
         stderr.close()
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def http(port, path, method="GET", headers=None):
-    """(status, content type, body) of one request to the web page."""
+def page_url(d, web_port):
+    """The page's address with its token, as `cell viewer` shows it."""
+    return f"http://127.0.0.1:{web_port}/?token={rfb.viewer_info(d)['web_token']}"
+
+
+def http(port, path, method="GET", headers=None, token=None):
+    """(status, content type, body) of one request to the web page (with TOKEN: as an
+    Authorization: Bearer header)."""
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                 headers=headers or {})
+                                 headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.headers.get("Content-Type"), r.read()
@@ -459,28 +472,38 @@ def test_favicon_and_who_may_post(make_daemon):
     vnc_port, web_port = free_ports(2)
     d = start_daemon(make_daemon, vnc_port, web_port)
     d.create_start("alpha")
+    token = rfb.viewer_info(d)["web_token"]
+    # Without the token: the icon only.
+    for path, method in (("/", "GET"), ("/api/vps", "GET"), ("/api/stop?name=alpha", "POST")):
+        status, _, body = http(web_port, path, method)
+        assert status == 401, (path, status, body)
+    status, _, body = http(web_port, "/api/vps", token="0" * 32)
+    assert status == 401, (status, body)
+    status, _, body = http(web_port, "/api/vps", token=token)
+    assert status == 200 and json.loads(body)["vps"][0]["name"] == "alpha", body
     for path in ("/favicon.ico", "/favicon.svg"):
         status, ctype, body = http(web_port, path)
         assert status == 200 and ctype.startswith("image/"), (path, status, ctype)
         assert body.lstrip().startswith(b"<svg") and body.rstrip().endswith(b"</svg>"), body
     # Another site's page in the user's browser may not stop a VP (nor switch one).
     for origin in ("http://evil.example", "null", f"http://127.0.0.1:{web_port}.evil.example"):
-        status, _, body = http(web_port, "/api/stop?name=alpha", "POST", {"Origin": origin})
+        status, _, body = http(web_port, "/api/stop?name=alpha", "POST", {"Origin": origin},
+                               token)
         assert status == 403, (origin, status, body)
     assert d.state_of("alpha") == "running"
     # The page itself may (its Origin is its own), and so may a client that is no browser.
     status, _, body = http(web_port, "/api/stop?name=alpha", "POST",
-                           {"Origin": f"http://127.0.0.1:{web_port}"})
+                           {"Origin": f"http://127.0.0.1:{web_port}"}, token)
     assert status == 200 and json.loads(body)["ok"] is True, body
     d.wait_state("alpha", "stopped")
-    status, _, body = http(web_port, "/api/start?name=alpha", "POST")
+    status, _, body = http(web_port, "/api/start?name=alpha", "POST", token=token)
     assert status == 200 and json.loads(body) == {"ok": True, "state": "running"}, body
     assert d.state_of("alpha") == "running"
     for path, why in (("/api/start?name=alpha", "already running"),
                       ("/api/stop?name=nosuch", "no such VP"),
                       ("/api/start?name=../x", "no such VP"),
                       ("/api/start", "no such VP")):
-        status, _, body = http(web_port, path, "POST")
+        status, _, body = http(web_port, path, "POST", token=token)
         got = json.loads(body)
         assert got["ok"] is False and why in got["error"], (path, got)
 
@@ -502,7 +525,7 @@ def test_page_starts_stops_and_comes_back_after_a_restart(make_daemon, browser_t
     proc = None
     try:
         proc = subprocess.Popen(
-            [node, str(SCRIPT), f"http://127.0.0.1:{web_port}/", str(out),
+            [node, str(SCRIPT), page_url(d, web_port), str(out),
              "--user-data-dir", str(profile), "--start-stop", "alpha", "--restart",
              "--timeout", "30"],
             cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,

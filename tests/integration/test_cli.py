@@ -12,7 +12,7 @@ import pytest
 from conftest import CELL, CELLSD, LineReader, ROOT
 
 VERBS = ["image", "create", "config", "start", "stop", "destroy", "list", "switch", "next",
-         "prev", "active", "exec", "console", "logs", "stats", "events", "screenshot",
+         "prev", "active", "exec", "console", "logs", "stats", "viewer", "events", "screenshot",
          "input", "help"]
 
 

@@ -9,11 +9,14 @@ import signal
 import socket
 import subprocess
 import time
+import http.cookiejar
+import json
+import urllib.error
 import urllib.request
 
 import pytest
 
-from conftest import ROOT, Daemon, make_base, wait_pid_gone
+from conftest import BUILD, ROOT, Daemon, make_base, wait_pid_gone
 from rfb import free_port
 
 DEMO = ROOT / "scripts" / "demo"
@@ -99,8 +102,17 @@ def test_demo_beside_another_daemon(daemon, demo_dirs):
     # Its daemon listens where it was told.
     with socket.create_connection(("127.0.0.1", int(vnc.rsplit(":")[1])), timeout=5) as s:
         assert s.recv(12) == b"RFB 003.008\n"
-    with urllib.request.urlopen(f"http://{web}/", timeout=5) as page:
-        assert page.status == 200
+    # The page takes the token `cell viewer` shows; without it, nothing but a refusal.
+    info = json.loads(subprocess.run([str(BUILD / "cell"), "--run", str(demo.run), "viewer",
+                                      "--json"], capture_output=True, text=True,
+                                     check=True).stdout)
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"http://{web}/?token={info['web_token']}", timeout=5) as page:
+        assert page.status == 200 and page.url == f"http://{web}/"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://{web}/", timeout=5)
+    assert refused.value.code == 401
 
     # Again: the demo finds its daemon and changes nothing.
     r, _ = run_demo(demo.state, demo.run, vnc, web)

@@ -107,7 +107,7 @@ def test_exec_t_runs_on_a_pty_of_the_vp_sized_like_the_caller(daemon, term):
     assert t.wait() == 7
     lines = t.out.decode().split()
     assert lines[0].startswith("/dev/pts/"), t.out
-    # Without -t, the caller's own stdio, as before.
+    # Without -t, pipes of cellsd's: no terminal.
     r = d.exec("v", "tty", check=False)
     assert r.returncode != 0 and "not a tty" in r.stdout
 

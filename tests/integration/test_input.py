@@ -623,7 +623,7 @@ def test_vnc_pointer_and_keys_reach_the_foreground(make_daemon, evprobe):
     touch = Reader(d, "v", "read", "/dev/input/event0", 1500)
     keys = Reader(d, "v", "read", "/dev/input/event1", 1500)
     other = Reader(d, "w", "read", "/dev/input/event0", 1500)
-    s = rfb.connect(port)
+    s = rfb.connect_to(d, port)
     try:
         s.sendall(struct.pack(">BBHH", 5, 1, 200, 300))  # left button down at (200, 300)
         s.sendall(struct.pack(">BBHH", 5, 1, 210, 310))  # drag

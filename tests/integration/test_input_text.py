@@ -254,7 +254,7 @@ def test_vnc_keysyms_arrive_as_their_characters(make_daemon, evprobe):  # noqa: 
     port = rfb.free_port()
     d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
     add(d, evprobe, "v")
-    s = rfb.connect(port)
+    s = rfb.connect_to(d, port)
     try:
         # Without shift, as virtual keyboards and paste send them: shift around the press.
         r = keys_reader(d)

@@ -17,6 +17,7 @@ VERSION = re.search(r"^VERSION\s*:=\s*(\S+)", (ROOT / "Makefile").read_text(), r
 PREFIX = "/usr"
 # What make install must put under DESTDIR (more may come, like further apps).
 EXPECTED = ["usr/bin/cell", "usr/sbin/cellsd", "usr/lib/cells/cell-init",
+            "usr/lib/cells/cells-viewer",
             "usr/lib/cells/images/minimal/build", "usr/share/man/man1/cell.1",
             "usr/share/man/man8/cellsd.8", "usr/share/bash-completion/completions/cell",
             "usr/lib/systemd/system/cellsd.service"]

@@ -153,7 +153,7 @@ def test_config_prints_and_changes(daemon):
     assert (vp["memory"], vp["pids"], vp["cpu"], vp["restart"]) == (96 << 20, 300, 40, "no")
     assert vp["devices"]["display"] == "none"
     stored = json.loads(d.config_path("c").read_text())
-    assert stored["memory"] == 96 << 20 and stored["restart"] == "no" and stored["version"] == 2
+    assert stored["memory"] == 96 << 20 and stored["restart"] == "no" and stored["version"] == 3
     d.cell("start", "c")
     assert not d.exec("c", "test", "-e", "/dev/fb0", check=False).returncode == 0
     # Live: the memory limit (and pids, cpu, restart) of a running VP.
@@ -217,11 +217,12 @@ def test_version_1_config_is_read(daemon):
         cfg = json.loads(path.read_text())
         cfg["version"] = 1
         del cfg["restart"]
+        del cfg["disk"]
         cfg["autostart"] = auto
         path.write_text(json.dumps(cfg))
     d.start()
     assert d.vp("old")["restart"] == "unless-stopped" and d.state_of("old") == "stopped"
     assert d.vp("oldauto")["restart"] == "always" and d.state_of("oldauto") == "running"
-    # Written as version 2 at its next change.
+    # Written as version 3 at its next change.
     d.cell("config", "old", "--pids", "100")
-    assert json.loads(d.config_path("old").read_text())["version"] == 2
+    assert json.loads(d.config_path("old").read_text())["version"] == 3

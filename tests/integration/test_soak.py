@@ -58,10 +58,10 @@ class Workers:
             assert not t.is_alive(), f"worker {t.name} did not end"
 
 
-def vnc_rough_client(port):
+def vnc_rough_client(port, password):
     """One client that asks for a whole frame and leaves after a random part of it, with
     pointer moves, the system chord, and sometimes garbage on the way."""
-    s = rfb.connect(port)
+    s = rfb.connect(port, password)
     try:
         rfb.request(s, incremental=False)
         for _ in range(random.randrange(0, 4)):
@@ -80,9 +80,9 @@ def vnc_rough_client(port):
         s.close()
 
 
-def vnc_whole_frame(port):
+def vnc_whole_frame(port, password):
     """A well-behaved client: the first full FramebufferUpdate, every Raw rectangle read."""
-    s = rfb.connect(port)
+    s = rfb.connect(port, password)
     try:
         s.settimeout(10)
         rfb.request(s, incremental=False)
@@ -95,6 +95,7 @@ def vnc_whole_frame(port):
 def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F811
     port = rfb.free_port()
     d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
+    password = rfb.viewer_info(d)["vnc_password"]
     files = {"usr/bin/fbprobe": tools.probe, "usr/bin/evprobe": evprobe.x64}
     for name in ("garbage", "chaos", "input", "restart"):
         create_vp_with(d, name, files, launcher=True)
@@ -153,7 +154,7 @@ def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F81
     w.add("restart", restart)
     w.add("exec", execs)
     for i in range(2):
-        w.add(f"vnc{i}", lambda: vnc_rough_client(port))
+        w.add(f"vnc{i}", lambda: vnc_rough_client(port, password))
     w.join()
     control.close()
     outs = [p.communicate(timeout=60) for p in procs]
@@ -175,5 +176,5 @@ def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F81
         assert probe(d, name, "info")["xres"] == str(XRES)
         info = kv(d.exec(name, "evprobe", "info", "/dev/input/event0").stdout)
         assert info["name"] == "Cells touchscreen", info
-    vnc_whole_frame(port)
+    vnc_whole_frame(port, password)
     d.cell("screenshot", tmp_path / "after.png")

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The twelve keys of a stored config. */
-static const char *const config_keys[] = {"version", "name",	   "id",      "image",
-					  "memory",  "pids",	   "cpu",     "number",
-					  "uplink",  "background", "restart", "devices"};
+/* The thirteen keys of a stored config. */
+static const char *const config_keys[] = {"version",	"name",	   "id",     "image",  "memory",
+					  "disk",	"pids",	   "cpu",    "number", "uplink",
+					  "background", "restart", "devices"};
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -31,6 +31,7 @@ static void assert_config_equal(const struct vp_config *a, const struct vp_confi
 	assert_int_equal(a->id, b->id);
 	assert_string_equal(a->image, b->image);
 	assert_true(a->memory == b->memory);
+	assert_true(a->disk == b->disk);
 	assert_int_equal(a->pids, b->pids);
 	assert_int_equal(a->cpu_percent, b->cpu_percent);
 	assert_string_equal(a->number, b->number);
@@ -123,7 +124,8 @@ static void defaults_fill_every_field(void **state)
 	assert_string_equal(c.name, "work");
 	assert_int_equal(c.id, 0);
 	assert_string_equal(c.image, "minimal");
-	assert_true(c.memory == 0);
+	assert_true(c.memory == VP_MEMORY_DEFAULT);
+	assert_true(c.disk == VP_DISK_DEFAULT);
 	assert_int_equal(c.pids, VP_PIDS_DEFAULT);
 	assert_int_equal(c.cpu_percent, 0);
 	assert_string_equal(c.number, "");
@@ -208,6 +210,30 @@ static void option_memory_zero_means_no_limit(void **state)
 	c.memory = 123ull << 20;
 	assert_int_equal(vp_config_set_option(&c, "memory", "0", &err), 0);
 	assert_true(c.memory == 0);
+	c.memory = 123ull << 20;
+	assert_int_equal(vp_config_set_option(&c, "memory", "max", &err), 0);
+	assert_true(c.memory == 0);
+	c.memory = 123ull << 20;
+	assert_int_equal(vp_config_set_option(&c, "memory", "none", &err), 0);
+	assert_true(c.memory == 0);
+}
+
+static void option_disk_takes_a_size_or_none(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+
+	(void)state;
+	vp_config_defaults(&c, "work");
+	assert_int_equal(vp_config_set_option(&c, "disk", "4G", &err), 0);
+	assert_true(c.disk == 4ull << 30);
+	assert_int_equal(vp_config_set_option(&c, "disk", "none", &err), 0);
+	assert_true(c.disk == 0);
+	assert_option_ok("disk", "64M");
+	assert_option_bad("disk", "63M");
+	assert_option_bad("disk", "1");
+	assert_option_bad("disk", "lots");
+	assert_option_bad("disk", "99999999T");
 }
 
 static void option_memory_below_4m_is_rejected(void **state)
@@ -219,7 +245,7 @@ static void option_memory_below_4m_is_rejected(void **state)
 	vp_config_defaults(&c, "work");
 	assert_true(vp_config_set_option(&c, "memory", "4095k", &err) < 0);
 	assert_non_null(strstr(err.msg, "4M"));
-	assert_true(c.memory == 0);
+	assert_true(c.memory == VP_MEMORY_DEFAULT);
 	assert_option_bad("memory", "1");
 	assert_option_bad("memory", "4194303");
 	assert_option_ok("memory", "4194304");
@@ -247,7 +273,9 @@ static void option_pids_range_is_8_to_4194304(void **state)
 	assert_int_equal(vp_config_set_option(&c, "pids", "4194304", &err), 0);
 	assert_int_equal(c.pids, 4194304);
 	assert_option_bad("pids", "7");
-	assert_option_bad("pids", "0");
+	assert_option_bad("pids", "1");
+	assert_option_ok("pids", "0");
+	assert_option_ok("pids", "max");
 	assert_option_bad("pids", "4194305");
 	assert_option_bad("pids", "99999999999999999999999");
 }
@@ -424,7 +452,7 @@ static void device_spec_unknown_access_is_rejected(void **state)
 
 /* ---- JSON ---- */
 
-static void to_json_has_version_2_and_every_key(void **state)
+static void to_json_has_version_3_and_every_key(void **state)
 {
 	json_t *j = valid_json();
 
@@ -432,7 +460,7 @@ static void to_json_has_version_2_and_every_key(void **state)
 	assert_int_equal(json_object_size(j), N_KEYS);
 	for (size_t i = 0; i < N_KEYS; i++)
 		assert_non_null(json_object_get(j, config_keys[i]));
-	assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "version")), 3);
 	assert_string_equal(
 		json_string_value(json_object_get(json_object_get(j, "devices"), "display")),
 		"shared");
@@ -573,11 +601,33 @@ static void from_json_rejects_other_versions(void **state)
 	json_t *j = valid_json();
 
 	(void)state;
-	json_object_set_new(j, "version", json_integer(3));
-	assert_from_json_fails(j, "version 3");
+	json_object_set_new(j, "version", json_integer(4));
+	assert_from_json_fails(j, "version 4");
 	j = valid_json();
 	json_object_set_new(j, "version", json_integer(0));
 	assert_from_json_fails(j, "version 0");
+}
+
+/* A version 2 file (before disk images) is a VP of a plain upper directory: disk 0; its
+ * memory as stored, 0 (no limit) included. "disk" in a version 2 file is refused. */
+static void from_json_reads_version_2_without_disk(void **state)
+{
+	struct vp_config c;
+	struct error err = {{0}};
+	json_t *j = valid_json();
+
+	(void)state;
+	json_object_set_new(j, "version", json_integer(2));
+	json_object_del(j, "disk");
+	json_object_set_new(j, "memory", json_integer(0));
+	if (vp_config_from_json(j, &c, &err) < 0)
+		fail_msg("version 2 refused: %s", err.msg);
+	assert_true(c.disk == 0);
+	assert_true(c.memory == 0);
+	json_decref(j);
+	j = valid_json();
+	json_object_set_new(j, "version", json_integer(2));
+	assert_from_json_fails(j, "disk");
 }
 
 /* A version 1 file (before restart policies) is read: "autostart" true is "always", false
@@ -597,6 +647,7 @@ static void from_json_reads_version_1(void **state)
 		j = valid_json();
 		json_object_set_new(j, "version", json_integer(1));
 		json_object_del(j, "restart");
+		json_object_del(j, "disk");
 		json_object_set_new(j, "autostart", json_boolean(cases[i].autostart));
 		if (vp_config_from_json(j, &c, &err) < 0)
 			fail_msg("version 1 refused: %s", err.msg);
@@ -605,6 +656,7 @@ static void from_json_reads_version_1(void **state)
 	}
 	j = valid_json();
 	json_object_set_new(j, "version", json_integer(1));
+	json_object_del(j, "disk");
 	assert_from_json_fails(j, "autostart");
 	j = valid_json();
 	json_object_set_new(j, "autostart", json_true());
@@ -865,6 +917,7 @@ int main(void)
 		T(option_memory_takes_sizes),
 		T(option_memory_zero_means_no_limit),
 		T(option_memory_below_4m_is_rejected),
+		T(option_disk_takes_a_size_or_none),
 		T(option_memory_rejects_junk),
 		T(option_pids_range_is_8_to_4194304),
 		T(option_pids_rejects_junk),
@@ -879,7 +932,7 @@ int main(void)
 		T(device_spec_without_equals_is_rejected),
 		T(device_spec_unknown_device_is_rejected),
 		T(device_spec_unknown_access_is_rejected),
-		T(to_json_has_version_2_and_every_key),
+		T(to_json_has_version_3_and_every_key),
 		T(json_round_trip_of_defaults),
 		T(json_round_trip_of_custom_config),
 		T(json_round_trip_of_largest_id),
@@ -890,6 +943,7 @@ int main(void)
 		T(from_json_rejects_wrong_types),
 		T(from_json_rejects_other_versions),
 		T(from_json_reads_version_1),
+		T(from_json_reads_version_2_without_disk),
 		T(from_json_rejects_negative_numbers),
 		T(from_json_rejects_id_above_max),
 		T(from_json_rejects_device_value_not_string),

@@ -572,6 +572,56 @@ static void rm_rf_does_not_cross_mount_points(void **state)
 	assert_false(exists(path));
 }
 
+/* Deeper than PATH_MAX: built and checked by descriptors, as no path can name the bottom. */
+static void rm_rf_removes_tree_deeper_than_path_max(void **state)
+{
+	struct fixture *fx = *state;
+	char root[PATH_MAX];
+	int fd, next, levels = PATH_MAX / 4 * 3;
+
+	path_in(root, fx->dir, "deep");
+	assert_int_equal(mkdir(root, 0755), 0);
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	for (int i = 0; i < levels; i++) {
+		assert_int_equal(mkdirat(fd, "dd", 0755), 0);
+		if (i % 100 == 0)
+			close(openat(fd, "file", O_WRONLY | O_CREAT, 0600));
+		next = openat(fd, "dd", O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	assert_int_equal(symlinkat("/", fd, "to-root"), 0);
+	close(fd);
+
+	assert_int_equal(rm_rf(root), 0);
+	assert_false(exists(root));
+}
+
+/* A mount deep in the tree stays, with its files; the rest goes, and the error is told. */
+static void rm_rf_keeps_a_mount_deep_inside(void **state)
+{
+	struct fixture *fx = *state;
+	char root[PATH_MAX], point[PATH_MAX], inside[PATH_MAX], path[PATH_MAX];
+
+	path_in(root, fx->dir, "tree");
+	snprintf(point, sizeof(point), "%s/a/b/point", root);
+	assert_int_equal(mkdir_p(point, 0755), 0);
+	snprintf(path, sizeof(path), "%s/a/b/f", root);
+	put_file(path, "x");
+	if (mount(fx->mnt, point, NULL, MS_BIND, NULL) < 0)
+		skip();
+	put_file(path_in(inside, point, "on-other-mount"), "keep me");
+
+	assert_int_equal(rm_rf(root), -EBUSY);
+	assert_file_is(inside, "keep me");
+	assert_false(exists(path));
+	umount2(point, MNT_DETACH);
+	assert_int_equal(rm_rf(root), 0);
+	assert_false(exists(root));
+}
+
 #define T(f)  cmocka_unit_test_setup_teardown(f, setup_dir, teardown)
 #define TM(f) cmocka_unit_test_setup_teardown(f, setup_tmpfs, teardown)
 
@@ -608,6 +658,8 @@ int main(void)
 		T(rm_rf_removes_single_file),
 		T(rm_rf_missing_path_is_success),
 		TM(rm_rf_does_not_cross_mount_points),
+		T(rm_rf_removes_tree_deeper_than_path_max),
+		TM(rm_rf_keeps_a_mount_deep_inside),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

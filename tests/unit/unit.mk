@@ -6,7 +6,7 @@ UNIT_LIBS := $(PKG_LIBS) -lcmocka
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
 
 UNIT_COMMON := src/common/error.c src/common/fsutil.c src/common/names.c src/common/proto.c \
-	src/common/log.c src/common/fdpass.c
+	src/common/log.c src/common/fdpass.c src/common/rmtree.c
 UNIT_SRC_test_names  := $(UNIT_COMMON)
 UNIT_SRC_test_fsutil := $(UNIT_COMMON)
 UNIT_SRC_test_proto  := $(UNIT_COMMON)
@@ -15,7 +15,11 @@ UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
 UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 UNIT_SRC_test_keymap := src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
+UNIT_SRC_test_budget := src/devns/budget.c
 UNIT_SRC_test_help   := src/cli/help.c
+UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \
+	src/common/names.c
+UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 
 .SECONDEXPANSION:
 $(BUILD)/unit/%: tests/unit/%.c $$(UNIT_SRC_%)

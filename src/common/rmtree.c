@@ -9,6 +9,7 @@
 #include "common/fsutil.h"
 #include "common/cleanup.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -117,7 +118,7 @@ static int push(struct walk *w, int fd, const char *name)
 static int open_child(struct walk *w, int dir, const char *name)
 {
 	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	uint64_t id;
+	uint64_t id = 0; /* for clang's analyzer, which lets a failed statx leave errno 0 */
 	int ret;
 
 	if (fd < 0)
@@ -133,6 +134,7 @@ static int open_child(struct walk *w, int dir, const char *name)
  * *NEXT is a subdirectory to enter (pushed), or -1 when this one is done. */
 static int sweep(struct walk *w, DIR *d, int *next)
 {
+	assert(w->levels && w->depth > 0); /* the top is pushed first: for the analyzer */
 	struct level *l = &w->levels[w->depth - 1];
 	struct dirent *de;
 	int fd;
@@ -173,6 +175,7 @@ static int sweep(struct walk *w, DIR *d, int *next)
  * from (the tree may not be moved under us); then remove the emptied directory. */
 static int climb(struct walk *w, DIR *d, int *next)
 {
+	assert(w->levels && w->depth > 1); /* a level and its parent: for the analyzer */
 	struct level *l = &w->levels[w->depth - 1], *parent = l - 1;
 	_cleanup_close_ int up = openat(dirfd(d), "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;

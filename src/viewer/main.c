@@ -143,7 +143,7 @@ static void on_link(struct view *v)
 
 static void on_listener(struct view *v, enum listener which)
 {
-	struct sockaddr_storage addr;
+	struct sockaddr_storage addr = {0}; /* zeroed for clang's analyzer: accept4 fills it */
 	socklen_t len = sizeof(addr);
 	char host[INET6_ADDRSTRLEN] = "";
 	int fd = accept4(v->listeners[which], (struct sockaddr *)&addr, &len,

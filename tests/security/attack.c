@@ -334,6 +334,8 @@ static int cache_probe(const char *path, const char *ways)
 		printf("cachestat=%llu\n", (unsigned long long)cs[0]);
 	else
 		printf("cachestat=%s\n", result(-1));
+	free(buf);
+	free(vec);
 	return 0;
 }
 

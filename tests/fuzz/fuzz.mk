@@ -18,6 +18,8 @@ FUZZ_SRC_fuzz_names  := src/common/names.c src/devices/keymap.c
 FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/devices/keymap.c
 FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
+# The device file itself is included by the harness (its handler is static).
+FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/loop.c src/common/error.c src/common/fsutil.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk

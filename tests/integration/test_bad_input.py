@@ -339,7 +339,8 @@ def test_raw_protocol_garbage(daemon):
             b'{"cmd": "create", "name": "a\\u0000b"}\n',
             b'{"cmd": "stop", "name": "v", "timeout": "soon"}\n',
             b'{"cmd": "stop", "name": "v", "timeout": -3}\n',
-            b'{"cmd": "exec", "name": "v", "argv": ["true"]}\n',  # no fds passed
+            b'{"cmd": "exec", "name": "v", "argv": [5]}\n',
+            b'{"cmd": "exec", "name": "v", "argv": []}\n',
             b'{"cmd": "exec", "name": "v"}\n',
             b'{"cmd": "stats", "name": "nosuch"}\n',
             b'{"cmd": "switch", "name": "nosuch"}\n',

@@ -125,7 +125,9 @@ static int make_overlay(struct vp_runtime *rt, int lower, int disk, struct error
 	if ((ret = overlay_by_fd(fsfd, lower, disk, err)) == 0 &&
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		ret = fs_error(fsfd, err, errno, "create overlay");
-	if (ret == -EINVAL) {
+	/* EINVAL: a kernel before 6.15 (no layers from detached mounts); EOPNOTSUPP: one
+	 * before 6.5, whose overlay takes its options as legacy text only. */
+	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
 		close(fsfd);
 		fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 		if (fsfd < 0)

@@ -8,7 +8,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc -Wall -Wextra -Werror -Wvla
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_TIME   ?= 300
 # What `make check` gives each harness after its corpus.
-FUZZ_CHECK_TIME ?= 10
+FUZZ_CHECK_TIME ?= 5
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 FUZZ_SRC_fuzz_proto  := src/common/proto.c

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Display benchmarks: foreground switch, trapped fbdev ioctls, drawing, screenshots.
 
-    /usr/bin/python3 bench/display.py [--only LIST] [--switches 1000] [--json FILE]
+    /usr/bin/python3 bench/display.py [--only LIST] [--switches 1000] [--build DIR] [--json FILE]
 
 Sections (--only switch,screenshot,ioctl,draw,unotify; all by default), one private
 cellsd, every VP of the "minimal" image:
@@ -143,6 +143,13 @@ def vp_uid(d, name):
         if vp["name"] == name:
             return UID_BASE + vp["id"] * UID_RANGE
     raise RuntimeError("no VP %s" % name)
+
+
+def create_plain(d, name):
+    """`cell create NAME` with its upper layer a plain directory of the state (--disk
+    none), which install_in_upper writes into; a tree before disk images has only that."""
+    if d.cell("create", name, "--disk", "none", check=False).returncode != 0:
+        d.cell("create", name)
 
 
 def install_in_upper(d, name, fbbench):
@@ -543,6 +550,7 @@ def main():
                     help="pin every drawing run to this CPU (default: unpinned)")
     ap.add_argument("--unotify-rounds", type=int, default=10)
     ap.add_argument("--runs", type=int, help="ignored (bench/run-all passes it)")
+    ap.add_argument("--build", help="another tree's build/ to run (a 'before' run)")
     ap.add_argument("--json")
     args = ap.parse_args()
     only = [s for s in args.only.split(",") if s]
@@ -568,7 +576,7 @@ def main():
             bench_unotify(unotify, args, out)
             section_done("unotify")
         if set(only) - {"unotify"}:
-            with cb.Daemon("display") as d:
+            with cb.Daemon("display", build=args.build) as d:
                 info["cells"] = d.identity
                 cb.log("building the minimal image ...")
                 d.cell("image", "build")
@@ -588,7 +596,7 @@ def main():
                         d.cell("stop", name)
                 if "ioctl" in only or "draw" in only:
                     vp = "dispfb"
-                    d.cell("create", vp)
+                    create_plain(d, vp)
                     # the first start makes the upper layer (owned by the VP's root)
                     d.cell("start", vp)
                     d.cell("stop", vp)

@@ -104,12 +104,12 @@ def run_variant(tag, build, tools, seconds):
         for attack, cmd in ATTACKS:
             lister = Lister(d)
             lister.start()
-            if cmd:
-                subprocess.run(d.cell_argv("exec", "a", "--", "sh", "-c",
-                                           cmd.format(t=seconds + 2) + " >/dev/null 2>&1 &"),
-                               check=True, capture_output=True, timeout=30)
-                time.sleep(0.5)
             try:
+                if cmd:
+                    subprocess.run(d.cell_argv("exec", "a", "--", "sh", "-c",
+                                               cmd.format(t=seconds + 2) + " >/dev/null 2>&1 &"),
+                                   check=True, capture_output=True, timeout=30)
+                    time.sleep(0.5)
                 r = subprocess.run(d.cell_argv("exec", "b", "--", "devns_attacks", "lat",
                                                str(seconds)),
                                    capture_output=True, text=True, timeout=seconds + 20)

@@ -1,5 +1,6 @@
 #include "common/fsutil.h"
 #include "common/cleanup.h"
+#include "common/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,4 +136,17 @@ int write_string(const char *path, const char *text)
 	if ((size_t)n != len)
 		return -EIO;
 	return 0;
+}
+
+int fsconfig_error(int fsfd, struct error *err, int errnum, const char *what)
+{
+	char msg[256] = "";
+	ssize_t n = read(fsfd, msg, sizeof(msg) - 1);
+
+	if (n > 2) { /* "e overlay: ...": the level and a space first */
+		msg[n] = '\0';
+		msg[strcspn(msg, "\n")] = '\0';
+		return error_set(err, errnum, "%s (%s)", what, msg + 2);
+	}
+	return error_set(err, errnum, "%s", what);
 }

@@ -20,4 +20,9 @@ int write_string(const char *path, const char *text);
 /* Remove a tree without crossing mount points. */
 int rm_rf(const char *path);
 
+/* WHAT failed with ERRNUM on the fs context FSFD (fsopen): the error set, with the reason
+ * the kernel wrote into the context if it wrote one; returns -ERRNUM. */
+struct error;
+int fsconfig_error(int fsfd, struct error *err, int errnum, const char *what);
+
 #endif

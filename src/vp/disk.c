@@ -207,19 +207,6 @@ static int attach_loop(int image, char *dev, size_t len, struct error *err)
 	return error_set(err, EBUSY, "no free loop device");
 }
 
-static int fs_error(int fsfd, struct error *err, int errnum, const char *what)
-{
-	char msg[256] = "";
-	ssize_t n = read(fsfd, msg, sizeof(msg) - 1);
-
-	if (n > 2) {
-		msg[n] = '\0';
-		msg[strcspn(msg, "\n")] = '\0';
-		return error_set(err, errnum, "%s (%s)", what, msg + 2);
-	}
-	return error_set(err, errnum, "%s", what);
-}
-
 /* The image as a detached ext4 mount, grown to SIZE if it is smaller. */
 static int mount_image(const char *state_dir, uint64_t size, struct error *err)
 {
@@ -253,10 +240,10 @@ static int mount_image(const char *state_dir, uint64_t size, struct error *err)
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", dev, 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_FLAG, "noinit_itable", NULL, 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return fs_error(fsfd, err, errno, "mount the VP's disk");
+		return fsconfig_error(fsfd, err, errno, "mount the VP's disk");
 	mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
 	if (mnt < 0)
-		return fs_error(fsfd, err, errno, "fsmount the VP's disk");
+		return fsconfig_error(fsfd, err, errno, "fsmount the VP's disk");
 	return mnt;
 }
 

@@ -45,20 +45,6 @@ static int rootfs_prepare(struct vp_runtime *rt, struct error *err)
 	return 0;
 }
 
-/* The kernel explains a failed fsconfig in messages readable from the fs context. */
-static int fs_error(int fsfd, struct error *err, int errnum, const char *what)
-{
-	char msg[256] = "";
-	ssize_t n = read(fsfd, msg, sizeof(msg) - 1);
-
-	if (n > 2) {
-		msg[n] = '\0';
-		msg[strcspn(msg, "\n")] = '\0';
-		return error_set(err, errnum, "%s (%s)", what, msg + 2);
-	}
-	return error_set(err, errnum, "%s", what);
-}
-
 /* The layers by descriptor, each a detached mount of the daemon's: the overlay records
  * their paths as the daemon sees them, which are then "/" and "/upper", nothing of the
  * host's (kernels from 6.15 take layers from detached mounts). */
@@ -71,11 +57,11 @@ static int overlay_by_fd(int fsfd, int lower, int disk, struct error *err)
 	if (upper < 0 || work < 0)
 		return error_set(err, errno, "open the VP's upper and work directories");
 	if (fsconfig(fsfd, FSCONFIG_SET_FD, "lowerdir+", NULL, lower) < 0)
-		return fs_error(fsfd, err, errno, "overlay lowerdir+");
+		return fsconfig_error(fsfd, err, errno, "overlay lowerdir+");
 	if (fsconfig(fsfd, FSCONFIG_SET_FD, "upperdir", NULL, upper) < 0)
-		return fs_error(fsfd, err, errno, "overlay upperdir");
+		return fsconfig_error(fsfd, err, errno, "overlay upperdir");
 	if (fsconfig(fsfd, FSCONFIG_SET_FD, "workdir", NULL, work) < 0)
-		return fs_error(fsfd, err, errno, "overlay workdir");
+		return fsconfig_error(fsfd, err, errno, "overlay workdir");
 	return 0;
 }
 
@@ -100,13 +86,13 @@ static int overlay_by_path(int fsfd, struct vp_runtime *rt, int lower, int disk,
 	snprintf(upper, sizeof(upper), "%s/upper", disk_at);
 	snprintf(work, sizeof(work), "%s/work", disk_at);
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower_at, 0) < 0)
-		ret = fs_error(fsfd, err, errno, "overlay lowerdir");
+		ret = fsconfig_error(fsfd, err, errno, "overlay lowerdir");
 	else if (fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0)
-		ret = fs_error(fsfd, err, errno, "overlay upperdir");
+		ret = fsconfig_error(fsfd, err, errno, "overlay upperdir");
 	else if (fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0)
-		ret = fs_error(fsfd, err, errno, "overlay workdir");
+		ret = fsconfig_error(fsfd, err, errno, "overlay workdir");
 	else if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		ret = fs_error(fsfd, err, errno, "create overlay");
+		ret = fsconfig_error(fsfd, err, errno, "create overlay");
 	umount2(disk_at, MNT_DETACH);
 out:
 	umount2(lower_at, MNT_DETACH);
@@ -121,10 +107,10 @@ static int make_overlay(struct vp_runtime *rt, int lower, int disk, struct error
 	if (fsfd < 0)
 		return error_set(err, errno, "fsopen overlay");
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "overlay", 0) < 0)
-		return fs_error(fsfd, err, errno, "overlay source");
+		return fsconfig_error(fsfd, err, errno, "overlay source");
 	if ((ret = overlay_by_fd(fsfd, lower, disk, err)) == 0 &&
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		ret = fs_error(fsfd, err, errno, "create overlay");
+		ret = fsconfig_error(fsfd, err, errno, "create overlay");
 	/* EINVAL: a kernel before 6.15 (no layers from detached mounts); EOPNOTSUPP: one
 	 * before 6.5, whose overlay takes its options as legacy text only. */
 	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
@@ -138,7 +124,7 @@ static int make_overlay(struct vp_runtime *rt, int lower, int disk, struct error
 		return ret;
 	rt->rootfs_fd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
 	if (rt->rootfs_fd < 0)
-		return fs_error(fsfd, err, errno, "fsmount overlay");
+		return fsconfig_error(fsfd, err, errno, "fsmount overlay");
 	return 0;
 }
 
@@ -297,10 +283,10 @@ static int mount_tmpfs(int root_fd, const char *dir, const char *mode, struct er
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return fs_error(fsfd, err, errno, "create a tmpfs");
+		return fsconfig_error(fsfd, err, errno, "create a tmpfs");
 	mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (mnt < 0)
-		return fs_error(fsfd, err, errno, "fsmount tmpfs");
+		return fsconfig_error(fsfd, err, errno, "fsmount tmpfs");
 	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return error_set(err, errno, "mount a tmpfs on /%s", dir);
 	return 0;

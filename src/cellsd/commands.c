@@ -61,43 +61,6 @@ static void cmd_ping(struct client *c, json_t *req, int *fds, int nfds)
 	client_reply(c, json_pack("{s:b, s:s}", "ok", 1, "version", "0.1"));
 }
 
-/* Options of DESIGN.md §7 whose devices have not landed: refused rather than stored, so
- * no one believes they took effect. */
-static const char *const unsupported_options[] = {"number", "uplink", "background"};
-
-/* The "options" object and "devices" array of a create or config request, applied to
- * CONFIG through the same setters that check a stored config. */
-static int apply_request(json_t *req, struct vp_config *config, struct error *err)
-{
-	json_t *options = json_object_get(req, "options");
-	json_t *devices = json_object_get(req, "devices");
-	const char *key;
-	json_t *value;
-	size_t i;
-	int ret;
-
-	if ((options && !json_is_object(options)) || (devices && !json_is_array(devices)))
-		return error_set(err, 0, "\"options\" must be an object, \"devices\" an array");
-	json_object_foreach(options, key, value)
-	{
-		for (i = 0; i < ARRAY_SIZE(unsupported_options); i++)
-			if (strcmp(key, unsupported_options[i]) == 0)
-				return error_set(err, 0, "--%s is not supported yet", key);
-		if (!json_is_string(value))
-			return error_set(err, 0, "option values must be strings");
-		if ((ret = vp_config_set_option(config, key, json_string_value(value), err)) < 0)
-			return ret;
-	}
-	json_array_foreach(devices, i, value)
-	{
-		if (!json_is_string(value))
-			return error_set(err, 0, "devices must be strings");
-		if ((ret = vp_config_set_device(config, json_string_value(value), err)) < 0)
-			return ret;
-	}
-	return 0;
-}
-
 static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct vp_config config;
@@ -115,7 +78,8 @@ static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
 	/* Older clients say "autostart": true; an explicit --restart wins. */
 	if (json_is_true(json_object_get(req, "autostart")))
 		config.restart = VP_RESTART_ALWAYS;
-	if (apply_request(req, &config, &err) < 0) {
+	if (vp_config_apply_request(&config, json_object_get(req, "options"),
+				    json_object_get(req, "devices"), &err) < 0) {
 		client_reply_error(c, err.msg);
 		return;
 	}
@@ -141,7 +105,9 @@ static void cmd_config(struct client *c, json_t *req, int *fds, int nfds)
 	config = vp->config;
 	if (json_is_true(json_object_get(req, "autostart")))
 		config.restart = VP_RESTART_ALWAYS;
-	if (apply_request(req, &config, &err) < 0 || vp_reconfigure(vp, &config, &err) < 0) {
+	if (vp_config_apply_request(&config, json_object_get(req, "options"),
+				    json_object_get(req, "devices"), &err) < 0 ||
+	    vp_reconfigure(vp, &config, &err) < 0) {
 		client_reply_error(c, err.msg);
 		return;
 	}

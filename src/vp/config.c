@@ -404,3 +404,37 @@ int vp_config_save(const char *path, const struct vp_config *c, struct error *er
 		return error_set(err, ret, "write %s", path);
 	return 0;
 }
+
+/* Options of DESIGN.md §7 whose devices have not landed: refused rather than stored, so
+ * no one believes they took effect. */
+static const char *const unsupported_options[] = {"number", "uplink", "background"};
+
+int vp_config_apply_request(struct vp_config *config, json_t *options, json_t *devices,
+			    struct error *err)
+{
+	const char *key;
+	json_t *value;
+	size_t i;
+	int ret;
+
+	if ((options && !json_is_object(options)) || (devices && !json_is_array(devices)))
+		return error_set(err, 0, "\"options\" must be an object, \"devices\" an array");
+	json_object_foreach(options, key, value)
+	{
+		for (i = 0; i < ARRAY_SIZE(unsupported_options); i++)
+			if (strcmp(key, unsupported_options[i]) == 0)
+				return error_set(err, 0, "--%s is not supported yet", key);
+		if (!json_is_string(value))
+			return error_set(err, 0, "option values must be strings");
+		if ((ret = vp_config_set_option(config, key, json_string_value(value), err)) < 0)
+			return ret;
+	}
+	json_array_foreach(devices, i, value)
+	{
+		if (!json_is_string(value))
+			return error_set(err, 0, "devices must be strings");
+		if ((ret = vp_config_set_device(config, json_string_value(value), err)) < 0)
+			return ret;
+	}
+	return 0;
+}

@@ -57,6 +57,11 @@ int vp_config_save(const char *path, const struct vp_config *c, struct error *er
 
 /* The option setters shared by the CLI's parsing and the daemon's validation. */
 int vp_config_set_device(struct vp_config *c, const char *spec, struct error *err);
+/* The "options" object and "devices" array of a create or config request (either may be
+ * NULL), applied to CONFIG through the setters above, which check a stored config too.
+ * Options whose devices have not landed are refused, never stored. */
+int vp_config_apply_request(struct vp_config *config, json_t *options, json_t *devices,
+			    struct error *err);
 int vp_config_set_option(struct vp_config *c, const char *key, const char *value,
 			 struct error *err);
 

@@ -22,13 +22,20 @@ def put_file(d, name, rel, data, mode=0o755):
     os.chown(f, uid, uid)
 
 
-def add_attacker(d, name, attack, start=True):
-    """Creates VP NAME with /usr/bin/attack and no launcher; starts it if START."""
-    d.cell("create", name)
-    put_file(d, name, "usr/bin/attack", attack)
+def make_vp(d, name, files, create_args=(), start=True):
+    """`cell create NAME`, FILES ({path in the VP: bytes}) in its upper layer, no
+    launcher, started unless not START."""
+    d.cell("create", name, *create_args)
+    for rel, data in files.items():
+        put_file(d, name, rel, data)
     put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
     if start:
         d.cell("start", name)
+
+
+def add_attacker(d, name, attack, start=True):
+    """Creates VP NAME with /usr/bin/attack and no launcher; starts it if START."""
+    make_vp(d, name, {"usr/bin/attack": attack}, start=start)
 
 
 def results(text):

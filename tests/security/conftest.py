@@ -1,11 +1,10 @@
 """The security tests use the integration tests' daemons and fixtures (one definition of
 them: tests/integration/conftest.py, loaded once under its own name, which tests import
 from as integration_conftest, cells_integration_conftest or cells_integration), plus
-helpers to build attack programs and put files into a VP. More helpers are in
+the fixtures that build attack programs. The helpers that put them into VPs are in
 attackers.py."""
 
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -49,46 +48,6 @@ def build_static():
 
     yield build
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def put_file(d, name, rel, data, mode=0o755):
-    """Writes DATA at REL in the (stopped or running) VP's upper layer, owned by its
-    root."""
-    uid = d.vp_uid(d.vp(name)["id"])
-    path = d.upper(name)
-    for part in [""] + rel.split("/")[:-1]:  # the upper layer itself is made at start
-        path = path / part if part else path
-        if not path.exists():
-            path.mkdir(mode=0o755)
-            os.chown(path, uid, uid)
-    f = path / rel.split("/")[-1]
-    f.write_bytes(data)
-    os.chmod(f, mode)
-    os.chown(f, uid, uid)
-
-
-NO_LAUNCHER = b"#!/bin/sh\n# a security test: no launcher\nexit 0\n"
-
-
-def make_vp(d, name, files, create_args=(), start=True):
-    """`cell create NAME`, FILES ({path in the VP: bytes}) in its upper layer, no
-    launcher, started unless not START."""
-    d.cell("create", name, *create_args)
-    for rel, data in files.items():
-        put_file(d, name, rel, data)
-    put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    if start:
-        d.cell("start", name)
-
-
-def parse(text):
-    """key=value lines -> dict."""
-    out = {}
-    for line in text.splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k.strip()] = v.strip()
-    return out
 
 
 @pytest.fixture(scope="session")

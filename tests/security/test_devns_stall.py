@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import make_vp, parse
+from attackers import make_vp, results as parse
 
 ATTACKS = "devns_attacks.c"
 FBPROBE = "../integration/fbprobe.c"

@@ -5,56 +5,26 @@ cellsd used to wait up to 2 s for the exec on its loop with the device lock held
 exec then failed."""
 
 import os
-import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
+from attackers import make_vp
 from cells_integration_conftest import CELL, CGROUP_ROOT
 
-HERE = Path(__file__).resolve().parent
-NO_LAUNCHER = b"#!/bin/sh\n# the test uses the screen: no launcher\nexit 0\n"
 FROZEN_FOR = 3.0  # seconds: past the 2 s cellsd used to wait
 LIST_MAX_S = 0.5  # what a `cell list` may take meanwhile
 IOCTL_MAX_US = 500_000  # the slowest answer to the other VP's ioctls meanwhile
 
 
 @pytest.fixture(scope="module")
-def fblat():
-    tmp = Path(tempfile.mkdtemp(prefix="cells-fblat-"))
-    try:
-        out = tmp / "fblat"
-        r = subprocess.run(["gcc", "-O2", "-Wall", "-static", "-o", str(out),
-                            str(HERE / "fblat.c")], capture_output=True, text=True)
-        assert r.returncode == 0, f"cannot build fblat:\n{r.stderr}"
-        yield out.read_bytes()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def put_file(d, name, rel, data, mode=0o755):
-    """DATA at REL in the VP's upper layer, owned by its root (directories too)."""
-    uid = d.vp_uid(d.vp(name)["id"])
-    path = d.upper(name)
-    for part in [""] + rel.split("/")[:-1]:
-        path = path / part if part else path
-        if not path.exists():
-            path.mkdir(mode=0o755)
-            os.chown(path, uid, uid)
-    f = path / rel.split("/")[-1]
-    f.write_bytes(data)
-    os.chmod(f, mode)
-    os.chown(f, uid, uid)
+def fblat(build_static):
+    return build_static("fblat.c")
 
 
 def add_vp(d, name, fblat):
-    d.cell("create", name)
-    put_file(d, name, "usr/bin/fblat", fblat)
-    put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    d.cell("start", name)
+    make_vp(d, name, {"usr/bin/fblat": fblat})
 
 
 class Freezer:

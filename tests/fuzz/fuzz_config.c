@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_valid(const struct vp_config *c)
 {
 	if (!name_is_valid(c->name) || !name_is_valid(c->image) || c->id > VP_ID_MAX ||
-	    c->ndevices > VP_DEVICES_MAX || c->pids < 8 || c->pids > 4194304 ||
+	    c->ndevices > VP_DEVICES_MAX || (c->pids != 0 && c->pids < 8) || c->pids > 4194304 ||
 	    (c->memory != 0 && c->memory < (4u << 20)) || c->memory > INT64_MAX)
 		abort();
 	if (strnlen(c->number, sizeof(c->number)) == sizeof(c->number) ||

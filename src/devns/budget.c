@@ -59,3 +59,25 @@ long long budget_wait(struct budget_pool *pool, struct devns_budget *b, long lon
 	atomic_fetch_add(&b->throttled, 1);
 	return (w + 1) * BUDGET_WINDOW_NS - now;
 }
+
+void budget_meter_init(struct budget_meter *m, long long (*thread_cpu)(void))
+{
+	*m = (struct budget_meter){.thread_cpu = thread_cpu};
+	m->cpu = thread_cpu();
+}
+
+void budget_meter_call(struct budget_meter *m, struct budget_pool *pool, struct devns_budget *b,
+		       long long busy, long long now)
+{
+	long long cost = 0, cpu;
+
+	m->busy_since += busy;
+	if (++m->calls_since >= BUDGET_SAMPLE_CALLS || m->busy_since >= BUDGET_SAMPLE_NS) {
+		cpu = m->thread_cpu();
+		cost = cpu - m->cpu;
+		m->cpu = cpu;
+		m->calls_since = 0;
+		m->busy_since = 0;
+	}
+	budget_charge(pool, b, cost, now);
+}

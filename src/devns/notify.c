@@ -215,8 +215,10 @@ static void *supervise(void *arg)
 	 * cleanup attributes and would report them leaked. */
 	struct seccomp_notif *req = calloc(1, core->notif_size);
 	struct seccomp_notif_resp *resp = calloc(1, core->resp_size);
-	long long cpu = budget_thread_cpu(), after;
+	struct budget_meter meter;
+	long long start;
 
+	budget_meter_init(&meter, budget_thread_cpu);
 	caller_cache_init(&l->callers);
 	if (!req || !resp) {
 		log_error("seccomp: no memory for a supervisor's buffers");
@@ -231,6 +233,7 @@ static void *supervise(void *arg)
 				continue;
 			break;
 		}
+		start = budget_now();
 		struct forward fwd = {.fd = -1};
 		handle(l, req, resp, &fwd);
 		if (fwd.fd >= 0 && fwd.request) {
@@ -242,11 +245,10 @@ static void *supervise(void *arg)
 			close(fwd.fd);
 		if (resp->id)
 			answer(l->watch.fd, resp);
-		/* What the call cost this thread, RECV's wake-up included: CPU time, not
+		/* What the calls cost this thread, RECV's wake-ups included: CPU time, not
 		 * wall time, which would count a busy machine's preemptions too. */
-		after = budget_thread_cpu();
-		budget_charge(&core->budget, &l->owner->budget, after - cpu, budget_now());
-		cpu = after;
+		long long end = budget_now();
+		budget_meter_call(&meter, &core->budget, &l->owner->budget, end - start, end);
 	}
 out:
 	caller_cache_fini(&l->callers);

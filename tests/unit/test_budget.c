@@ -67,12 +67,80 @@ static void the_share_counts_the_vps_of_the_window_before(void **state)
 	assert_int_equal(budget_wait(&pool, &v[0], t + 3 * W + 30 * MS), 0);
 }
 
+static long long fake_cpu;
+
+static long long read_fake_cpu(void)
+{
+	return fake_cpu;
+}
+
+static void cheap_calls_are_charged_every_few_calls(void **state)
+{
+	struct budget_pool pool = {0};
+	struct devns_budget b = {0};
+	struct budget_meter m;
+	long long t = 20 * W;
+
+	(void)state;
+	fake_cpu = 5 * MS;
+	budget_meter_init(&m, read_fake_cpu);
+	for (int i = 1; i < BUDGET_SAMPLE_CALLS; i++) {
+		fake_cpu += 10000;
+		budget_meter_call(&m, &pool, &b, 10000, t + i);
+		assert_int_equal(atomic_load(&b.busy_ns), 0);
+	}
+	fake_cpu += 10000;
+	budget_meter_call(&m, &pool, &b, 10000, t + BUDGET_SAMPLE_CALLS);
+	assert_int_equal(atomic_load(&b.busy_ns), BUDGET_SAMPLE_CALLS * 10000);
+	assert_int_equal(atomic_load(&b.calls), BUDGET_SAMPLE_CALLS);
+}
+
+static void a_long_call_is_charged_at_once(void **state)
+{
+	struct budget_pool pool = {0};
+	struct devns_budget b = {0};
+	struct budget_meter m;
+
+	(void)state;
+	fake_cpu = 0;
+	budget_meter_init(&m, read_fake_cpu);
+	fake_cpu += 3 * MS;
+	budget_meter_call(&m, &pool, &b, 4 * MS, 30 * W);
+	assert_int_equal(atomic_load(&b.busy_ns), 3 * MS);
+}
+
+static void a_flood_of_cheap_calls_still_waits(void **state)
+{
+	struct budget_pool pool = {0};
+	struct devns_budget flood = {0}, quiet = {0};
+	struct budget_meter m;
+	long long t = 40 * W, at = t;
+
+	(void)state;
+	fake_cpu = 0;
+	budget_meter_init(&m, read_fake_cpu);
+	budget_charge(&pool, &quiet, 1000, t);
+	/* 20 us of CPU a call, charged in bursts: past half the window it must wait, at most
+	 * a burst late. */
+	while (budget_wait(&pool, &flood, at) == 0) {
+		fake_cpu += 20000;
+		at += 20000;
+		budget_meter_call(&m, &pool, &flood, 20000, at);
+	}
+	assert_true(at - t >= W / 2);
+	assert_true(at - t <= W / 2 + BUDGET_SAMPLE_CALLS * 20000);
+	assert_int_equal(budget_wait(&pool, &quiet, at), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(a_vp_alone_may_use_a_whole_window),
 		cmocka_unit_test(two_vps_share_a_window),
 		cmocka_unit_test(the_share_counts_the_vps_of_the_window_before),
+		cmocka_unit_test(cheap_calls_are_charged_every_few_calls),
+		cmocka_unit_test(a_long_call_is_charged_at_once),
+		cmocka_unit_test(a_flood_of_cheap_calls_still_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "devns/devns.h"
 #include "devns/internal.h"
 #include "devns/budget.h"
+#include "devns/mincore.h"
 #include "devns/callers.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
@@ -40,8 +41,11 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-#define NR_IOCTL_X86_64 16
-#define NR_IOCTL_I386	54
+#define NR_IOCTL_X86_64	  16
+#define NR_IOCTL_I386	  54
+#define NR_MINCORE_X86_64 27
+#define NR_MINCORE_I386	  218
+#define X32_SYSCALL_BIT	  0x40000000
 
 struct devns_listener {
 	struct devns_listener *next_in_vp, *next_all;
@@ -96,6 +100,48 @@ struct forward {
 	int value;
 };
 
+static bool is_mincore(const struct seccomp_notif *req)
+{
+	if (req->data.arch == AUDIT_ARCH_I386)
+		return req->data.nr == NR_MINCORE_I386;
+	return req->data.arch == AUDIT_ARCH_X86_64 &&
+	       (req->data.nr & ~X32_SYSCALL_BIT) == NR_MINCORE_X86_64;
+}
+
+static void answer_mincore(struct devns_listener *l, struct seccomp_notif *req,
+			   struct seccomp_notif_resp *resp)
+{
+	bool fresh, compat = req->data.arch == AUDIT_ARCH_I386 || (req->data.nr & X32_SYSCALL_BIT);
+	struct devns_caller *caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+	int ret = -ESRCH;
+
+	resp->flags = 0;
+	/* The caller's descriptors were opened before this check: not a reused pid's. */
+	if (caller && ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0) {
+		struct mincore_call call = {
+			.addr = compat ? (uint32_t)req->data.args[0] : req->data.args[0],
+			.len = compat ? (uint32_t)req->data.args[1] : req->data.args[1],
+			.vec = compat ? (uint32_t)req->data.args[2] : req->data.args[2],
+			.compat = compat,
+			.mem_fd = caller->mem_fd,
+			.maps_fd = caller->maps_fd,
+			.tid = (pid_t)req->pid,
+		};
+		ret = mincore_answer(&call);
+		/* A memory descriptor cached before an exec names the old memory: once more. */
+		if ((ret == -EFAULT || ret == -ESRCH) && !fresh) {
+			caller_drop(caller);
+			if ((caller = caller_open(&l->callers, (pid_t)req->pid, &fresh))) {
+				call.mem_fd = caller->mem_fd;
+				call.maps_fd = caller->maps_fd;
+				ret = mincore_answer(&call);
+			}
+		}
+	}
+	resp->val = ret < 0 ? -1 : 0;
+	resp->error = ret < 0 ? ret : 0;
+}
+
 static void handle(struct devns_listener *l, struct seccomp_notif *req,
 		   struct seccomp_notif_resp *resp, struct forward *fwd)
 {
@@ -111,6 +157,10 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	resp->id = req->id;
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	atomic_fetch_add(&core->calls, 1);
+	if (is_mincore(req)) {
+		answer_mincore(l, req, resp);
+		return;
+	}
 	if (!(req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == NR_IOCTL_X86_64) &&
 	    !(compat && req->data.nr == NR_IOCTL_I386))
 		return;

@@ -72,3 +72,19 @@ int vma_access(int maps_fd, uint64_t addr, size_t len, bool write)
 	}
 	return 0;
 }
+
+int vma_mapped(int maps_fd, uint64_t addr, size_t len)
+{
+	uint64_t end;
+
+	if (__builtin_add_overflow(addr, (uint64_t)len, &end))
+		return -ENOMEM;
+	while (addr < end) {
+		struct procmap_query q = {.size = sizeof(q), .query_addr = addr};
+
+		if (ioctl(maps_fd, PROCMAP_QUERY, &q) < 0)
+			return errno == ESRCH ? -ESRCH : -ENOMEM;
+		addr = q.vma_end;
+	}
+	return 0;
+}

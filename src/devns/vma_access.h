@@ -19,4 +19,8 @@ bool vma_access_supported(void);
  * the kernel cannot be asked (every range allowed). */
 int vma_access(int maps_fd, uint64_t addr, size_t len, bool write);
 
+/* 0 if every byte of [addr, addr + len) lies in some mapping, whatever its rights;
+ * -ENOMEM at a hole, -ESRCH if the caller is gone. MAPS_FD must answer PROCMAP_QUERY. */
+int vma_mapped(int maps_fd, uint64_t addr, size_t len);
+
 #endif

@@ -179,6 +179,14 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 			goto out;
 		}
 	}
+	/* mincore goes to the daemon too, which answers without the page cache (see
+	 * devns/mincore.h); with no listener at all it is refused like the others. */
+	ret = seccomp_rule_add_array(ctx, ntrapped > 0 ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS),
+				     SCMP_SYS(mincore), 0, NULL);
+	if (ret < 0) {
+		error_set(err, -ret, "seccomp: rule for mincore");
+		goto out;
+	}
 	filter->notifies = ntrapped > 0;
 	fd = memfd_create("cells-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {

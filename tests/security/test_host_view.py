@@ -69,8 +69,8 @@ def host_probe(exe, path):
 
 def test_page_cache_of_the_shared_image(daemon, attack_exe, tmp_path):
     """A VP cannot evict the shared image's pages (fadvise DONTNEED and MADV_PAGEOUT do
-    nothing) nor use cachestat; what it still learns (mincore, RWF_NOWAIT) is measured
-    here and written down in SECURITY.md."""
+    nothing) nor use cachestat, and learns nothing from mincore (cellsd answers it: every
+    page resident) or RWF_NOWAIT (overlayfs refuses it)."""
     d = daemon
     exe = tmp_path / "attack"
     exe.write_bytes(attack_exe)
@@ -94,6 +94,8 @@ def test_page_cache_of_the_shared_image(daemon, attack_exe, tmp_path):
         d.exec("reader", "attack", "cache-read", path)
         assert int(host_probe(exe, image_file)["mincore"]) == pages
         _, warm = attack(d, "spy", "cache-probe", path, "mn")
+        assert int(cold["mincore"]) == int(warm["mincore"]) == pages, (cold, warm)
+        assert int(warm["nowait"]) < 0, warm
         # The spy may not evict what the reader read.
         _, evict = attack(d, "spy", "cache-evict", path)
         assert evict == {"fadvise": "ok", "pageout": "ok"}, evict

@@ -211,8 +211,8 @@ static void release_dir(struct fb *fb)
 	rmdir(fb->dir);
 }
 
-static int display_create(void *global, const struct vdev_vp *vp, void **state,
-			  struct vdev_file *files, unsigned *nfiles, struct error *err)
+static int display_prepare(void *global, const struct vdev_vp *vp, void **state,
+			   struct vdev_file *files, unsigned *nfiles, struct error *err)
 {
 	struct display *d = global;
 	struct fb *fb = calloc(1, sizeof(*fb));
@@ -225,7 +225,7 @@ static int display_create(void *global, const struct vdev_vp *vp, void **state,
 	snprintf(fb->name, sizeof(fb->name), "%s", vp->name);
 	fb->id = vp->id;
 	default_mode(fb, d->xres, d->yres);
-	snprintf(file->name, sizeof(file->name), "fb0");
+	snprintf(file->vp_path, sizeof(file->vp_path), "/dev/fb0");
 	snprintf(fb->dir, sizeof(fb->dir), "%s/%s.display", vp->dir, vp->name);
 	snprintf(file->host_path, sizeof(file->host_path), "%s/fb0", fb->dir);
 	fb->fd = -1;
@@ -264,7 +264,7 @@ fail:
 	return ret;
 }
 
-static void display_destroy(void *global, void *state)
+static void display_teardown(void *global, void *state)
 {
 	struct display *d = global;
 	struct fb *fb = state;
@@ -597,8 +597,8 @@ const struct vdev_ops vdev_display = {
 	.name = "display",
 	.init = display_init,
 	.fini = display_fini,
-	.create = display_create,
-	.destroy = display_destroy,
+	.prepare = display_prepare,
+	.teardown = display_teardown,
 	.activate = display_activate,
 	.deactivate = display_deactivate,
 	.ioctls = display_ioctls,

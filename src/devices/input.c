@@ -174,8 +174,8 @@ static void set_up_keys(struct evdev *dev, const char *vp)
 	dev->rep[REP_PERIOD] = 33;
 }
 
-static int input_create(void *global, const struct vdev_vp *vp, void **state,
-			struct vdev_file *files, unsigned *nfiles, struct error *err)
+static int input_prepare(void *global, const struct vdev_vp *vp, void **state,
+			 struct vdev_file *files, unsigned *nfiles, struct error *err)
 {
 	struct input *in = global;
 	struct input_vp *ivp = calloc(1, sizeof(*ivp));
@@ -209,14 +209,14 @@ static int input_create(void *global, const struct vdev_vp *vp, void **state,
 	files[0] = (struct vdev_file){.dev = input_fs_dev(ivp->fs),
 				      .ino = input_fs_ino(0),
 				      .flags = VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID};
-	snprintf(files[0].name, sizeof(files[0].name), "input");
+	snprintf(files[0].vp_path, sizeof(files[0].vp_path), "/dev/input");
 	snprintf(files[0].host_path, sizeof(files[0].host_path), "%s", mountpoint);
 	for (unsigned i = 1; i <= INPUT_FS_FILES; i++) {
 		files[i] = (struct vdev_file){.dev = input_fs_dev(ivp->fs),
 					      .ino = input_fs_ino(i),
 					      .flags = VDEV_FILE_NO_BIND | VDEV_FILE_KNOWN_ID |
 						       VDEV_FILE_TRANSIENT};
-		snprintf(files[i].name, sizeof(files[i].name), "input/event%u", i - 1);
+		snprintf(files[i].vp_path, sizeof(files[i].vp_path), "/dev/input/event%u", i - 1);
 		snprintf(files[i].host_path, sizeof(files[i].host_path), "%s/event%u", mountpoint,
 			 i - 1);
 	}
@@ -249,7 +249,7 @@ static void let_go(struct input *in, struct input_vp *ivp)
 		in->active = NULL;
 }
 
-static void input_destroy(void *global, void *state)
+static void input_teardown(void *global, void *state)
 {
 	struct input *in = global;
 	struct input_vp *ivp = state;
@@ -601,8 +601,8 @@ const struct vdev_ops vdev_input = {
 	.name = "input",
 	.init = input_init,
 	.fini = input_fini,
-	.create = input_create,
-	.destroy = input_destroy,
+	.prepare = input_prepare,
+	.teardown = input_teardown,
 	.activate = input_activate,
 	.deactivate = input_deactivate,
 	.pump = input_pump,

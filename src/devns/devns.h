@@ -14,6 +14,7 @@
 #include "common/loop.h"
 #include "devices/keymap.h"
 #include "vp/config.h"
+#include "vp/runtime.h"
 
 #include "devns/budget.h"
 
@@ -23,13 +24,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DEVNS_MAX_DEVICES 8
+#define DEVNS_MAX_DEVICES 16 /* checked against the registry at build time */
 #define DEVNS_MAX_FILES	  8
 
-/* What a device instance asks to have in the VP's /dev: HOST_PATH bind-mounted at
- * /dev/NAME. The core remembers the file's identity (device, inode) to route calls. */
+/* What a device instance asks to have in the VP: HOST_PATH bound at VP_PATH (any
+ * absolute path: /dev/fb0, /run/udev/data) in the VP's root before its mounts are sealed.
+ * The core remembers the file's identity (device, inode) to route calls. */
 struct vdev_file {
-	char name[32];
+	char vp_path[64];
 	char host_path[256];
 	dev_t dev;
 	ino_t ino;
@@ -84,17 +86,34 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 
 struct devns;
 
+/* What attach learns of the VP, its namespaces made. */
+struct vdev_started {
+	pid_t pid; /* its init, in the daemon's pid namespace */
+	int pidfd; /* the same, as a pidfd (setns takes one: CLONE_NEWNET and others) */
+};
+
+/* A device's part of a VP's start (DESIGN.md §4), the runtime's hooks:
+ *   prepare   daemon, before clone: make the instance and the files it binds in the VP
+ *   attach    daemon, every namespace of the VP made, its init waiting (a veth into its
+ *             network namespace)
+ *   enter     the VP's first process, in its mount namespace, after the core has bound
+ *             the instance's files and before the mounts are sealed; raw system calls
+ *             only (no malloc, no locks: a clone3 child of a threaded daemon)
+ *   teardown  daemon, the VP stopped or its start failed after prepare
+ * One unwinding rule: a hook that fails undoes what it did itself; the core then tears
+ * down every instance prepared before (reverse registry order). */
 struct vdev_ops {
 	const char *name; /* as in the VP config: "display" */
 	/* The daemon starts: the device's global state (the real hardware, a mux). */
 	int (*init)(struct devns *core, void **global, struct error *err);
 	void (*fini)(void *global);
-	/* A VP with access starts: make its instance and the files of its /dev. The device
-	 * removes them in destroy (the core never touches them: a FUSE file's server is the
-	 * daemon itself). */
-	int (*create)(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
-		      unsigned *nfiles, struct error *err);
-	void (*destroy)(void *global, void *state);
+	/* The device removes its files in teardown (the core never touches them: a FUSE
+	 * file's server is the daemon itself). */
+	int (*prepare)(void *global, const struct vdev_vp *vp, void **state,
+		       struct vdev_file *files, unsigned *nfiles, struct error *err);
+	int (*attach)(void *global, void *state, const struct vdev_started *vp, struct error *err);
+	int (*enter)(void *global, void *state, struct error *err);
+	void (*teardown)(void *global, void *state);
 	void (*activate)(void *global, void *state);
 	void (*deactivate)(void *global, void *state);
 	/* Serve now what a file system of the device has waiting (on the event loop's thread,
@@ -139,6 +158,7 @@ struct devns_vp {
 	unsigned nfiles[DEVNS_MAX_DEVICES];
 	enum dev_access access[DEVNS_MAX_DEVICES];
 	struct devns_listener *listeners;
+	struct devns_vp *next; /* the core's list of VPs with instances */
 	bool active;
 	struct devns_budget budget; /* its share of the daemon's time for its calls */
 };
@@ -156,6 +176,8 @@ struct devns {
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];
 	struct devns_vp *exclusive[DEVNS_MAX_DEVICES]; /* who holds an exclusive device */
+	unsigned holders[DEVNS_MAX_DEVICES];	       /* how many VPs have an instance */
+	struct devns_vp *vps;
 	struct devns_listener *all_listeners;
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
@@ -175,10 +197,12 @@ void *devns_global(struct devns *core, const char *name);
 /* Every ioctl number any device traps: the seccomp filter's notify rules. */
 unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max);
 
-/* A VP starts (before clone): instances of the devices its config grants. Refused, with
- * the holder named, when an exclusive device is held. */
-int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_config *config,
-		    const struct vdev_vp *vp, struct error *err);
+/* A VP's devices as one stage of its start (vp/runtime.h): prepare makes the instances
+ * its config grants (refused, with the holder named, where a device is held exclusively
+ * or asked for exclusively while others have it), enter binds their files, attach and
+ * teardown run the devices' own. */
+void devns_vp_stage(struct devns *core, struct devns_vp *dvp, struct vp_stage *stage);
+/* Undo what the stage did (once; a no-op after). */
 void devns_vp_destroy(struct devns_vp *dvp);
 /* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */
 int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err);

@@ -262,3 +262,14 @@ int vp_seal(struct error *err)
 		return error_set(err, errno, "chdir /");
 	return 0;
 }
+
+static int seal_enter(struct vp_runtime *rt, struct error *err)
+{
+	(void)rt;
+	return vp_seal(err);
+}
+
+const struct vp_module vp_module_seal = {
+	.name = "seal",
+	.enter = seal_enter,
+};

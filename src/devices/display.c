@@ -144,8 +144,10 @@ static int display_init(struct devns *core, void **global, struct error *err)
 	if (!d)
 		return error_set(err, ENOMEM, "display");
 	d->core = core;
-	d->xres = (int)core->settings.display_width;
-	d->yres = (int)core->settings.display_height;
+	unsigned width, height;
+	devns_screen_size(core, &width, &height);
+	d->xres = (int)width;
+	d->yres = (int)height;
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->vsync.handle = on_vsync;
 	if (d->vsync.fd < 0) {

@@ -14,6 +14,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#define INPUT_MAX_HOSTS 8 /* --input devices */
+
 enum { TOUCH, KEYS, NDEVS };
 
 #define TOUCH_QUEUE	512 /* evdev: 8 packets of up to ~50 events (10 slots) */
@@ -46,7 +48,7 @@ struct input {
 	/* System switches asked for from any thread, done on the loop. */
 	int wake[2];
 	struct loop_watch woken;
-	struct input_host *hosts[DEVNS_MAX_INPUTS];
+	struct input_host *hosts[INPUT_MAX_HOSTS];
 	unsigned nhosts;
 	struct input_stats stats;
 	bool have_fuse; /* without FUSE (no module) VPs get no /dev/input, and say so */
@@ -65,23 +67,68 @@ static void on_woken(struct loop_watch *w, uint32_t events)
 	(void)events;
 	while ((n = read(w->fd, dir, sizeof(dir))) > 0)
 		for (ssize_t i = 0; i < n; i++)
-			if (in->core->settings.system_switch)
-				in->core->settings.system_switch(in->core->settings.ctx, dir[i]);
+			devns_request_switch(in->core, dir[i]);
+}
+
+#define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
+
+static const struct vdev_option input_options[] = {
+	{"input", "DEVICE",
+	 "a host evdev device (grabbed) or a FIFO of input_event\n"
+	 "records, routed to the foreground VP; repeatable\n"
+	 "(default: none)"},
+	{"switch-keys", "NEXT,PREV",
+	 "the system switch chords, never seen by a VP\n"
+	 "(default " DEFAULT_SWITCH_KEYS ")"},
+	{NULL, NULL, NULL},
+};
+
+static int parse_switch_keys(const char *text, struct key_chord *next, struct key_chord *prev)
+{
+	char first[64];
+	const char *comma = strchr(text, ',');
+
+	if (!comma || (size_t)(comma - text) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, text, (size_t)(comma - text));
+	first[comma - text] = '\0';
+	if (keymap_parse_chord(first, next) < 0 || keymap_parse_chord(comma + 1, prev) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int input_check_option(const char *name, const char *value, struct error *err)
+{
+	struct key_chord next, prev;
+
+	if (strcmp(name, "switch-keys") == 0 && parse_switch_keys(value, &next, &prev) < 0)
+		return error_set(err, 0,
+				 "--switch-keys wants two key chords, NEXT,PREV, like "
+				 "ctrl+alt+right,ctrl+alt+left; not '%s'",
+				 value);
+	return 0;
 }
 
 static int input_init(struct devns *core, void **global, struct error *err)
 {
-	const struct devns_settings *s = &core->settings;
-	struct input *in = calloc(1, sizeof(*in));
+	const char *inputs[INPUT_MAX_HOSTS], *keys[INPUT_MAX_HOSTS] = {DEFAULT_SWITCH_KEYS};
+	unsigned ninputs = devns_option_values(core, "input", inputs, INPUT_MAX_HOSTS), nkeys;
+	struct input *in;
+	unsigned width, height;
 	int ret;
 
-	if (!in)
+	if (ninputs > INPUT_MAX_HOSTS)
+		return error_set(err, E2BIG, "at most %d --input devices", INPUT_MAX_HOSTS);
+	/* The last --switch-keys counts. */
+	nkeys = devns_option_values(core, "switch-keys", keys, INPUT_MAX_HOSTS);
+	nkeys = nkeys > INPUT_MAX_HOSTS ? INPUT_MAX_HOSTS : nkeys ? nkeys : 1;
+	if (!(in = calloc(1, sizeof(*in))))
 		return error_set(err, ENOMEM, "input");
 	in->core = core;
-	in->width = (int)s->display_width;
-	in->height = (int)s->display_height;
-	in->next = s->switch_next;
-	in->prev = s->switch_prev;
+	devns_screen_size(core, &width, &height);
+	in->width = (int)width;
+	in->height = (int)height;
+	parse_switch_keys(keys[nkeys - 1], &in->next, &in->prev); /* input_check_option's */
 	in->wake[0] = in->wake[1] = -1;
 	if (pipe2(in->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		ret = error_set(err, errno, "input: pipe");
@@ -100,8 +147,8 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	else
 		log_warn_errno(errno, "input: /dev/fuse (is the fuse module loaded?): VPs get no "
 				      "/dev/input");
-	for (unsigned i = 0; i < s->ninputs; i++) {
-		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, s->inputs[i], in,
+	for (unsigned i = 0; i < ninputs; i++) {
+		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, inputs[i], in,
 					   err)) < 0)
 			goto fail_watched;
 		in->nhosts++;
@@ -609,4 +656,6 @@ const struct vdev_ops vdev_input = {
 	.ioctls = input_ioctls,
 	.nioctls = sizeof(input_ioctls) / sizeof(input_ioctls[0]),
 	.ioctl = input_ioctl,
+	.options = input_options,
+	.check_option = input_check_option,
 };

@@ -12,7 +12,6 @@
 #include "common/error.h"
 #include "common/ioctl_trap.h"
 #include "common/loop.h"
-#include "devices/keymap.h"
 #include "vp/config.h"
 #include "vp/runtime.h"
 
@@ -129,24 +128,36 @@ struct vdev_ops {
 	const struct ioctl_trap *ioctls;
 	unsigned nioctls;
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
+	/* Its daemon options, ended by a {NULL} entry, and their check. */
+	const struct vdev_option *options;
+	int (*check_option)(const char *name, const char *value, struct error *err);
 };
 
-#define DEVNS_MAX_INPUTS 8
+/* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
+ * them in its help and keeps what it was given; the device reads them back in init
+ * (devns_option_values) and says at parse time whether a value is good (check_option). */
+struct vdev_option {
+	const char *name, *arg;
+	const char *help; /* lines of at most 50 characters, joined by \n */
+};
 
-/* How the daemon was told to set its devices up (its command line). */
-struct devns_settings {
-	unsigned display_width, display_height; /* the screen's mode: every VP's fb0 */
-	/* The system switch keys, consumed by the root; asked for on the event loop. */
-	struct key_chord switch_next, switch_prev;
-	void (*system_switch)(void *ctx, int direction);
+/* A value the daemon was given for a device's option. */
+struct devns_option_value {
+	const char *name, *value;
+};
+
+/* What the core needs of the daemon: the screen, the options given to devices, and who
+ * makes a switch a device asks for (the system switch keys). */
+struct devns_host {
+	unsigned screen_width, screen_height; /* the panel's mode */
+	const struct devns_option_value *options;
+	unsigned noptions;
+	void (*request_switch)(void *ctx, int direction); /* +1 next, -1 previous */
 	void *ctx;
-	/* Host evdev devices to grab and route. */
-	const char *inputs[DEVNS_MAX_INPUTS];
-	unsigned ninputs;
 };
 
-#define DEVNS_DISPLAY_WIDTH  720
-#define DEVNS_DISPLAY_HEIGHT 1280
+#define DEVNS_SCREEN_WIDTH  720
+#define DEVNS_SCREEN_HEIGHT 1280
 
 /* One VP's devices. */
 struct devns_vp {
@@ -165,7 +176,7 @@ struct devns_vp {
 
 struct devns {
 	struct loop *loop;
-	struct devns_settings settings;
+	struct devns_host host;
 	/* Device state is shared between the event loop and the supervisor threads (one per
 	 * seccomp listener, blocked in RECV so the caller's wake-up stays on its CPU). Held
 	 * by a device while it touches its state, never while it touches a VP's memory or
@@ -189,7 +200,19 @@ extern const struct vdev_ops *const vdev_registry[];
 extern const unsigned vdev_count;
 
 int devns_init(struct devns *core, struct loop *loop, const char *dir,
-	       const struct devns_settings *settings, struct error *err);
+	       const struct devns_host *host, struct error *err);
+
+/* The services a device has of the core (DESIGN.md §4), beside the lock, devns_reply and
+ * the loop. The values given for its option NAME, in order, at most MAX into VALUES: how
+ * many were given. */
+unsigned devns_option_values(const struct devns *core, const char *name, const char **values,
+			     unsigned max);
+/* The panel's mode. */
+void devns_screen_size(const struct devns *core, unsigned *width, unsigned *height);
+/* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
+void devns_request_switch(struct devns *core, int direction);
+/* A device's option by name: its ops and the option, or NULL. */
+const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device);
 void devns_fini(struct devns *core);
 /* The global state of the device named NAME (for sinks: the display's scanout). */
 void *devns_global(struct devns *core, const char *name);

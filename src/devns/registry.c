@@ -24,13 +24,13 @@ _Static_assert(sizeof(vdev_registry) / sizeof(vdev_registry[0]) <= DEVNS_MAX_DEV
 	       "more devices registered than DEVNS_MAX_DEVICES");
 
 int devns_init(struct devns *core, struct loop *loop, const char *dir,
-	       const struct devns_settings *settings, struct error *err)
+	       const struct devns_host *host, struct error *err)
 {
 	int ret;
 
 	memset(core, 0, sizeof(*core));
 	core->loop = loop;
-	core->settings = *settings;
+	core->host = *host;
 	pthread_mutex_init(&core->lock, NULL);
 	snprintf(core->dir, sizeof(core->dir), "%s", dir);
 	if ((ret = devns_notify_sizes(core, err)) < 0)
@@ -61,6 +61,43 @@ void devns_fini(struct devns *core)
 	}
 	if (core->dir[0])
 		umount2(core->dir, MNT_DETACH);
+}
+
+unsigned devns_option_values(const struct devns *core, const char *name, const char **values,
+			     unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < core->host.noptions; i++)
+		if (strcmp(core->host.options[i].name, name) == 0) {
+			if (n < max)
+				values[n] = core->host.options[i].value;
+			n++;
+		}
+	return n;
+}
+
+void devns_screen_size(const struct devns *core, unsigned *width, unsigned *height)
+{
+	*width = core->host.screen_width;
+	*height = core->host.screen_height;
+}
+
+void devns_request_switch(struct devns *core, int direction)
+{
+	if (core->host.request_switch)
+		core->host.request_switch(core->host.ctx, direction);
+}
+
+const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device)
+{
+	for (unsigned d = 0; d < vdev_count; d++)
+		for (const struct vdev_option *o = vdev_registry[d]->options; o && o->name; o++)
+			if (strcmp(o->name, name) == 0) {
+				*device = vdev_registry[d];
+				return o;
+			}
+	return NULL;
 }
 
 void *devns_global(struct devns *core, const char *name)

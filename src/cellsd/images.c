@@ -176,10 +176,7 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
 	if ((ret = mkdir_p(rootfs, 0755)) < 0)
 		return error_set(err, ret, "create %s", rootfs);
-	devns_lock(&d->devns);
-	pid = fork();
-	if (pid != 0)
-		devns_unlock(&d->devns);
+	pid = devns_fork(&d->devns);
 	if (pid < 0) {
 		rm_rf(tmp);
 		return error_set(err, errno, "fork");
@@ -309,10 +306,7 @@ int image_remove(struct daemon *d, const char *name, struct error *err)
 		return error_set(err, errno, "remove %s", path);
 	log_info("image %s removed", name);
 	event_emit(d, json_pack("{s:s, s:s, s:b}", "event", "image", "name", name, "removed", 1));
-	devns_lock(&d->devns);
-	pid = fork();
-	if (pid != 0)
-		devns_unlock(&d->devns);
+	pid = devns_fork(&d->devns);
 	if (pid == 0) {
 		vp_reset_signals();
 		_exit(rm_rf(gone) < 0 ? 1 : 0);

@@ -5,7 +5,6 @@
  *
  * A tmpfs file cannot be sealed, so a VP may truncate or punch its own buffer: the scanout
  * reads with pread, which can come back short but never faults, and fills the rest black. */
-#include "devices/display.h"
 #include "common/font.h"
 #include "common/log.h"
 #include "devns/devns.h"
@@ -136,6 +135,18 @@ static void on_vsync(struct loop_watch *w, uint32_t events)
 		devns_reply(d->core, waiters[i].listener, waiters[i].id, 0, 0);
 }
 
+#define STATUS_BAR_HEIGHT 28 /* the root's indicator of the foreground VP */
+
+/* The screen this device provides the daemon's sinks (defined below). */
+static void display_size(void *dev, int *width, int *height);
+static uint64_t display_compose(void *dev, uint32_t *out);
+static void display_watch(void *dev, void (*changed)(void *arg), void *arg);
+static const struct devns_screen_ops display_screen = {
+	.size = display_size,
+	.compose = display_compose,
+	.watch = display_watch,
+};
+
 static int display_init(struct devns *core, void **global, struct error *err)
 {
 	struct display *d = calloc(1, sizeof(*d));
@@ -145,7 +156,7 @@ static int display_init(struct devns *core, void **global, struct error *err)
 		return error_set(err, ENOMEM, "display");
 	d->core = core;
 	unsigned width, height;
-	devns_screen_size(core, &width, &height);
+	devns_panel_size(core, &width, &height);
 	d->xres = (int)width;
 	d->yres = (int)height;
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -160,6 +171,7 @@ static int display_init(struct devns *core, void **global, struct error *err)
 		return error_set(err, ret, "display: watch the vsync timer");
 	}
 	*global = d;
+	devns_provide_screen(core, &display_screen, d);
 	return 0;
 }
 
@@ -516,27 +528,33 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 	reply(call, -ENOTTY);
 }
 
-void display_watch(struct display *d, void (*changed)(void *arg), void *arg)
+static void display_watch(void *dev, void (*changed)(void *arg), void *arg)
 {
+	struct display *d = dev;
+
 	devns_lock(d->core);
 	d->watcher = changed;
 	d->watcher_arg = arg;
 	devns_unlock(d->core);
 }
 
-void display_size(const struct display *d, int *width, int *height)
+static void display_size(void *dev, int *width, int *height)
 {
+	const struct display *d = dev;
+
 	*width = d->xres;
 	*height = d->yres;
 }
 
-void display_set_foreground(struct display *d, const char *name, unsigned id)
+/* The root's bar names the foreground VP, whether or not it has a display. Called with
+ * the lock held. */
+static void display_switched(void *global, const struct vdev_vp *to)
 {
-	devns_lock(d->core);
-	snprintf(d->foreground, sizeof(d->foreground), "%s", name ? name : "");
-	d->foreground_id = id;
+	struct display *d = global;
+
+	snprintf(d->foreground, sizeof(d->foreground), "%s", to ? to->name : "");
+	d->foreground_id = to ? to->id : 0;
 	picture_changed(d);
-	devns_unlock(d->core);
 }
 
 /* The root's bar: the foreground VP's colour and name (ID and NAME; "" when there is
@@ -558,8 +576,10 @@ static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *o
  * at the default mode, whose pread would hold every VP's trapped calls and input for a
  * millisecond or more, 60 times a second while a VNC client watches. The file is held by
  * a descriptor of its own meanwhile, so a VP that stops cannot take it away. */
-uint64_t display_compose(struct display *d, uint32_t *out)
+static uint64_t display_compose(void *dev, uint32_t *out)
 {
+	struct display *d = dev;
+
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
 	char name[sizeof(d->foreground)];
 	unsigned id;
@@ -596,6 +616,7 @@ static const struct ioctl_trap display_ioctls[] = {
 };
 
 const struct vdev_ops vdev_display = {
+	.switched = display_switched,
 	.name = "display",
 	.init = display_init,
 	.fini = display_fini,

@@ -109,6 +109,34 @@ static int input_check_option(const char *name, const char *value, struct error 
 	return 0;
 }
 
+/* The way into the foreground's input this device provides the daemon's users. */
+static void provided_size(void *dev, int *width, int *height)
+{
+	input_size(dev, width, height);
+}
+
+static void provided_pointer(void *dev, int x, int y, bool down)
+{
+	input_pointer(dev, x, y, down);
+}
+
+static void provided_key(void *dev, unsigned code, int value)
+{
+	input_key(dev, code, value);
+}
+
+static void provided_key_shift(void *dev, unsigned code, int value, int shift, bool tap)
+{
+	input_key_shift(dev, code, value, shift, tap);
+}
+
+static const struct devns_input_ops input_provided = {
+	.size = provided_size,
+	.pointer = provided_pointer,
+	.key = provided_key,
+	.key_shift = provided_key_shift,
+};
+
 static int input_init(struct devns *core, void **global, struct error *err)
 {
 	const char *inputs[INPUT_MAX_HOSTS], *keys[INPUT_MAX_HOSTS] = {DEFAULT_SWITCH_KEYS};
@@ -125,7 +153,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	if (!(in = calloc(1, sizeof(*in))))
 		return error_set(err, ENOMEM, "input");
 	in->core = core;
-	devns_screen_size(core, &width, &height);
+	devns_panel_size(core, &width, &height);
 	in->width = (int)width;
 	in->height = (int)height;
 	parse_switch_keys(keys[nkeys - 1], &in->next, &in->prev); /* input_check_option's */
@@ -140,6 +168,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		goto fail;
 	}
 	*global = in;
+	devns_provide_input(core, &input_provided, in);
 	ret = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	in->have_fuse = ret >= 0;
 	if (ret >= 0)
@@ -644,7 +673,21 @@ static void input_ioctl(void *global, void *state, unsigned file, struct vdev_ca
 	get_mt_slots(global, state, file, call);
 }
 
+static void input_stats(void *global, json_t *stats)
+{
+	struct input_stats is;
+
+	input_get_stats(global, &is);
+	json_object_set_new(stats, "input_packets", json_integer((json_int_t)is.packets));
+	json_object_set_new(stats, "input_events_delivered",
+			    json_integer((json_int_t)is.events_delivered));
+	json_object_set_new(stats, "input_events_dropped",
+			    json_integer((json_int_t)is.events_dropped));
+	json_object_set_new(stats, "system_switches", json_integer((json_int_t)is.system_switches));
+}
+
 const struct vdev_ops vdev_input = {
+	.stats = input_stats,
 	.name = "input",
 	.init = input_init,
 	.fini = input_fini,

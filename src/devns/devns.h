@@ -17,6 +17,7 @@
 
 #include "devns/budget.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -115,6 +116,11 @@ struct vdev_ops {
 	void (*teardown)(void *global, void *state);
 	void (*activate)(void *global, void *state);
 	void (*deactivate)(void *global, void *state);
+	/* After every switch, whether or not the VPs have an instance: who is in the
+	 * foreground now (NULL: none). */
+	void (*switched)(void *global, const struct vdev_vp *to);
+	/* Its keys of `cell stats`. */
+	void (*stats)(void *global, json_t *stats);
 	/* Serve now what a file system of the device has waiting (on the event loop's thread,
 	 * which is waiting for a supervisor thread that may itself wait for that: a forwarded
 	 * call). */
@@ -159,11 +165,45 @@ struct devns_host {
 #define DEVNS_SCREEN_WIDTH  720
 #define DEVNS_SCREEN_HEIGHT 1280
 
+/* What one device provides the daemon's own users (VNC, screenshots, `cell input`), who
+ * use it without knowing which device it is: the screen's picture, and a way into the
+ * foreground VP's input. Provided from init; called on the loop's thread, or a sink's
+ * own thread for compose. */
+struct devns_screen_ops {
+	void (*size)(void *dev, int *width, int *height);
+	/* What the output shows now into OUT (width*height XRGB8888 pixels, stride width):
+	 * the foreground VP's visible page, or black, under the root's status bar. Returns
+	 * a counter that changes whenever the picture may have (a flip, a switch). */
+	uint64_t (*compose)(void *dev, uint32_t *out);
+	/* CHANGED(ARG) is told whenever the picture may have changed: a flip, a blank, a
+	 * switch. It runs with the device lock held, in whichever thread made the change, so
+	 * it may only signal (an atomic, an eventfd). CHANGED NULL: nobody is told; once
+	 * this returns, the old one is not running and will not be called. */
+	void (*watch)(void *dev, void (*changed)(void *arg), void *arg);
+};
+struct devns_input_ops {
+	void (*size)(void *dev, int *width, int *height); /* the pointer's range */
+	void (*pointer)(void *dev, int x, int y, bool down);
+	void (*key)(void *dev, unsigned code, int value);
+	/* A key as a character: with SHIFT (0/1) pressed around it if the VP's own shift
+	 * state differs; TAP presses and releases. */
+	void (*key_shift)(void *dev, unsigned code, int value, int shift, bool tap);
+};
+struct devns_provided_screen {
+	const struct devns_screen_ops *ops;
+	void *dev;
+};
+struct devns_provided_input {
+	const struct devns_input_ops *ops;
+	void *dev;
+};
+
 /* One VP's devices. */
 struct devns_vp {
 	struct devns *core;
 	char name[NAME_MAX_LEN + 1];
 	char dir[256]; /* its files' directory: the VP's root's alone (0700) */
+	unsigned id;
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];
@@ -189,6 +229,8 @@ struct devns {
 	struct devns_vp *exclusive[DEVNS_MAX_DEVICES]; /* who holds an exclusive device */
 	unsigned holders[DEVNS_MAX_DEVICES];	       /* how many VPs have an instance */
 	struct devns_vp *vps;
+	struct devns_provided_screen screen;
+	struct devns_provided_input input;
 	struct devns_listener *all_listeners;
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
@@ -208,14 +250,20 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir,
 unsigned devns_option_values(const struct devns *core, const char *name, const char **values,
 			     unsigned max);
 /* The panel's mode. */
-void devns_screen_size(const struct devns *core, unsigned *width, unsigned *height);
+void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height);
 /* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
 void devns_request_switch(struct devns *core, int direction);
+void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev);
+void devns_provide_input(struct devns *core, const struct devns_input_ops *ops, void *dev);
+/* NULL where no device provides it. The result stays valid while the daemon runs. */
+const struct devns_provided_screen *devns_screen(struct devns *core);
+const struct devns_provided_input *devns_input(struct devns *core);
+/* Every device's part of `cell stats` (its own keys) into STATS. */
+void devns_stats(struct devns *core, json_t *stats);
+
 /* A device's option by name: its ops and the option, or NULL. */
 const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device);
 void devns_fini(struct devns *core);
-/* The global state of the device named NAME (for sinks: the display's scanout). */
-void *devns_global(struct devns *core, const char *name);
 
 /* Every ioctl number any device traps: the seccomp filter's notify rules. */
 unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max);
@@ -235,8 +283,10 @@ void devns_switch(struct devns_vp *from, struct devns_vp *to);
 
 void devns_lock(struct devns *core);
 void devns_unlock(struct devns *core);
-/* Around a clone whose child runs on without exec: no supervisor thread may hold a libc
- * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
+/* The fork rule (fork.c): every fork or clone of the daemon whose child runs on without
+ * exec is made through one of these. devns_fork is fork(2); devns_hold_for_clone goes
+ * around a clone3 (CORE is a struct devns; BEFORE true, then false in the parent). */
+pid_t devns_fork(struct devns *core);
 void devns_hold_for_clone(void *core, bool before);
 
 /* What a VP's trapped calls cost the daemon since it started. */

@@ -77,7 +77,7 @@ unsigned devns_option_values(const struct devns *core, const char *name, const c
 	return n;
 }
 
-void devns_screen_size(const struct devns *core, unsigned *width, unsigned *height)
+void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height)
 {
 	*width = core->host.screen_width;
 	*height = core->host.screen_height;
@@ -97,14 +97,6 @@ const struct vdev_option *devns_find_option(const char *name, const struct vdev_
 				*device = vdev_registry[d];
 				return o;
 			}
-	return NULL;
-}
-
-void *devns_global(struct devns *core, const char *name)
-{
-	for (unsigned d = 0; d < vdev_count; d++)
-		if (strcmp(vdev_registry[d]->name, name) == 0)
-			return core->global[d];
 	return NULL;
 }
 
@@ -137,5 +129,9 @@ void devns_switch(struct devns_vp *from, struct devns_vp *to)
 				vdev_registry[d]->activate(to->core->global[d], to->state[d]);
 		to->active = true;
 	}
+	struct vdev_vp who = {.name = to ? to->name : NULL, .id = to ? to->id : 0};
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (vdev_registry[d]->switched && core->global[d])
+			vdev_registry[d]->switched(core->global[d], to ? &who : NULL);
 	devns_unlock(core);
 }

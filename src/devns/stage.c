@@ -96,6 +96,7 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 	int ret;
 
 	snprintf(dvp->name, sizeof(dvp->name), "%s", rt->config->name);
+	dvp->id = rt->config->id;
 	if ((ret = make_vp_dir(core, dvp, rt->uid_base, err)) < 0)
 		goto fail_dir;
 	vp.dir = dvp->dir;

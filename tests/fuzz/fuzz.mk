@@ -14,8 +14,8 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRC_fuzz_proto  := src/common/proto.c
 FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c src/common/fsutil.c
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
-FUZZ_SRC_fuzz_names  := src/common/names.c src/devices/keymap.c
-FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/devices/keymap.c
+FUZZ_SRC_fuzz_names  := src/common/names.c src/common/keymap.c
+FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/common/keymap.c
 FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 # The device file itself is included by the harness (its handler is static).

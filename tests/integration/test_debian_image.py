@@ -42,6 +42,10 @@ def recipe_stamp():
 
 
 def why_no_build():
+    # Until Xorg runs in a VP (issue 12's /sys and VT), the first build's 3-6 minutes do not
+    # fit make check's budget: asked for, it runs.
+    if not os.environ.get("CELLS_TEST_DEBIAN"):
+        return "CELLS_TEST_DEBIAN=1 runs it (a first build of the debian image takes 3-6 min)"
     if not shutil.which("mmdebstrap"):
         return "mmdebstrap is missing (make deps installs it): no debian image"
     try:

@@ -10,6 +10,8 @@
  *   udevprobe fb           the graphics device fb0: "fb NODE parent=SUBSYSTEM driver=D
  *                          initialized=0|1" or "fb none", and Xorg's fbdev probe
  *                          (fbdevhw.c, fbdev_open): "fbdev-probe ok|refused LINK"
+ *   udevprobe monitor      Xorg's config_udev_pre_init and Qt's monitor: a monitor of udev's
+ *                          events for input, bound: "monitor ok FD" or "monitor failed"
  *   udevprobe devnum MAJ MIN   the char device MAJ:MIN by number (libinput's way):
  *                          "devnum SYSPATH initialized=0|1 NAME=VALUE..."
  */
@@ -143,6 +145,22 @@ static int fb(struct udev *udev)
 	return 0;
 }
 
+static int monitor(struct udev *udev)
+{
+	struct udev_monitor *m = udev_monitor_new_from_netlink(udev, "udev");
+
+	if (!m || udev_monitor_filter_add_match_subsystem_devtype(m, "input", NULL) < 0 ||
+	    udev_monitor_enable_receiving(m) < 0) {
+		printf("monitor failed\n");
+		if (m)
+			udev_monitor_unref(m);
+		return 0;
+	}
+	printf("monitor ok %d\n", udev_monitor_get_fd(m) >= 0);
+	udev_monitor_unref(m);
+	return 0;
+}
+
 static int devnum(struct udev *udev, unsigned maj, unsigned min)
 {
 	struct udev_device *d = udev_device_new_from_devnum(udev, 'c', makedev(maj, min));
@@ -179,10 +197,12 @@ int main(int argc, char **argv)
 		ret = xorg(udev);
 	else if (argc == 2 && strcmp(argv[1], "fb") == 0)
 		ret = fb(udev);
+	else if (argc == 2 && strcmp(argv[1], "monitor") == 0)
+		ret = monitor(udev);
 	else if (argc == 4 && strcmp(argv[1], "devnum") == 0)
 		ret = devnum(udev, (unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	else
-		fprintf(stderr, "usage: udevprobe qt | xorg | fb | devnum MAJOR MINOR\n");
+		fprintf(stderr, "usage: udevprobe qt | xorg | fb | monitor | devnum MAJOR MINOR\n");
 	udev_unref(udev);
 	return ret;
 }

@@ -61,30 +61,36 @@ static uint64_t long_of(const uint8_t *bits, size_t nbytes, unsigned w)
 	return v;
 }
 
-/* input_print_bitmap: BITS_TO_LONGS(max) longs (the kernel passes *_MAX, not *_CNT). */
-static void put_bitmap(struct out *o, const uint8_t *bits, unsigned max)
+/* input_print_bitmap: BITS_TO_LONGS(max) longs (the kernel passes *_MAX, not *_CNT);
+ * input_bits_to_string prints a long to a compat reader as its two 32-bit halves. */
+static void put_bitmap(struct out *o, const uint8_t *bits, unsigned max, bool compat)
 {
-	size_t nbytes = EVDEV_BITS(max + 1);
-	bool started = false;
+	size_t nbytes = EVDEV_BITS(max + 1), before = o->len;
 
 	for (int w = (int)((max + 63) / 64) - 1; w >= 0; w--) {
 		uint64_t v = long_of(bits, nbytes, (unsigned)w);
-		if (!v && !started)
-			continue;
-		put(o, "%llx", (unsigned long long)v);
-		started = true;
-		if (w > 0)
+		bool started = o->len > before;
+		if (compat) {
+			unsigned hi = (unsigned)(v >> 32), lo = (unsigned)v;
+			bool high = hi || started;
+			if (high)
+				put(o, "%x ", hi);
+			if (lo || started || high)
+				put(o, "%x", lo);
+		} else if (v || started)
+			put(o, "%llx", (unsigned long long)v);
+		if (o->len > before && w > 0)
 			put(o, " ");
 	}
-	if (!started)
+	if (o->len == before)
 		put(o, "0");
 }
 
-int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max)
+int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max, bool compat)
 {
 	struct out o = out_start(buf, size);
 
-	put_bitmap(&o, bits, max);
+	put_bitmap(&o, bits, max, compat);
 	return out_end(&o);
 }
 
@@ -143,7 +149,7 @@ static const uint8_t *cap_bits(const struct evdev *dev, size_t i)
 	return (const uint8_t *)dev + caps[i].offset;
 }
 
-int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev)
+int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev, bool compat)
 {
 	struct out o = out_start(buf, size);
 
@@ -158,13 +164,13 @@ int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev)
 	if (dev->uniq[0])
 		put(&o, "UNIQ=\"%s\"\n", dev->uniq);
 	put(&o, "PROP=");
-	put_bitmap(&o, dev->propbit, INPUT_PROP_MAX);
+	put_bitmap(&o, dev->propbit, INPUT_PROP_MAX, compat);
 	put(&o, "\n");
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		if (i > 0 && !test_bit(dev->evbit, caps[i].type))
 			continue;
 		put(&o, "%s=", caps[i].var);
-		put_bitmap(&o, cap_bits(dev, i), caps[i].max);
+		put_bitmap(&o, cap_bits(dev, i), caps[i].max, compat);
 		put(&o, "\n");
 	}
 	put(&o, "MODALIAS=");
@@ -175,7 +181,7 @@ int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev)
 	return out_end(&o);
 }
 
-int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char *name)
+int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char *name, bool compat)
 {
 	struct out o = out_start(buf, size);
 	const uint16_t *id = NULL;
@@ -190,12 +196,12 @@ int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char
 		put_modalias(&o, dev);
 		put(&o, "\n");
 	} else if (strcmp(name, "properties") == 0) {
-		put_bitmap(&o, dev->propbit, INPUT_PROP_MAX);
+		put_bitmap(&o, dev->propbit, INPUT_PROP_MAX, compat);
 		put(&o, "\n");
 	} else if (strcmp(name, "inhibited") == 0)
 		put(&o, "0\n");
 	else if (strcmp(name, "uevent") == 0)
-		return sysfs_input_uevent(buf, size, dev);
+		return sysfs_input_uevent(buf, size, dev, compat);
 	else if (strcmp(name, "id/bustype") == 0)
 		id = &dev->id.bustype;
 	else if (strcmp(name, "id/vendor") == 0)
@@ -211,7 +217,7 @@ int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char
 				break;
 		if (i == sizeof(caps) / sizeof(caps[0]))
 			return -ENOENT;
-		put_bitmap(&o, cap_bits(dev, i), caps[i].max);
+		put_bitmap(&o, cap_bits(dev, i), caps[i].max, compat);
 		put(&o, "\n");
 	} else
 		return -ENOENT;

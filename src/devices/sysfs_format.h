@@ -14,6 +14,7 @@
 #define CELLS_DEVICES_SYSFS_FORMAT_H
 
 #include <linux/fb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,10 @@
 
 /* A capability bitmap (BITS, as evdev keeps it: bytes, bit N in byte N/8) of a type whose
  * highest code is MAX (EV_MAX, KEY_MAX, ...): the kernel's longs in hex, highest first,
- * separated by spaces, leading zero longs skipped, "0" if none is set; no newline. */
-int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max);
+ * separated by spaces, leading zero longs skipped, "0" if none is set; no newline.
+ * COMPAT: as a 64-bit kernel prints it to a 32-bit reader (in_compat_syscall), each long
+ * as two 32-bit words ("2608000 3" where a 64-bit reader gets "260800000000003"). */
+int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max, bool compat);
 
 /* The modalias of an input device: "input:b0006v1D6Bp0001e0001-e0,1,3,k...,ra...,m,l,s,f,w"
  * (no newline). */
@@ -35,13 +38,14 @@ int sysfs_input_modalias(char *buf, size_t size, const struct evdev *dev);
 
 /* The uevent file of an input device (inputN): PRODUCT=, NAME=, PHYS=, UNIQ=, PROP=, EV=,
  * the bitmaps of its event types, MODALIAS=, one per line. */
-int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev);
+int sysfs_input_uevent(char *buf, size_t size, const struct evdev *dev, bool compat);
 
 /* An attribute of an input device, by its path under inputN: "name", "phys", "uniq",
  * "modalias", "properties", "inhibited", "id/bustype" (vendor, product, version),
  * "capabilities/ev" (key, rel, abs, msc, led, snd, ff, sw), "uevent". -ENOENT for
- * another name. */
-int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char *name);
+ * another name. COMPAT: the text a 32-bit reader gets (the bitmaps differ). */
+int sysfs_input_attr(char *buf, size_t size, const struct evdev *dev, const char *name,
+		     bool compat);
 
 /* An attribute of a framebuffer (fbN): "name", "modes", "mode", "virtual_size",
  * "bits_per_pixel", "stride", "pan", "rotate", "state", "blank", "console", "cursor".

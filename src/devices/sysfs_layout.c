@@ -181,7 +181,7 @@ int sysfs_layout_input(struct sysfs_tree *t, const struct evdev *dev, unsigned i
 		id[48];
 	const char *props[UDEV_INPUT_PROPS_MAX];
 	unsigned nprops = udev_input_props(dev, props);
-	page_t text;
+	page_t text, compat;
 	int ret;
 
 	if (event >= SYSFS_EVDEV_MAX)
@@ -191,9 +191,17 @@ int sysfs_layout_input(struct sysfs_tree *t, const struct evdev *dev, unsigned i
 	snprintf(dir, sizeof(dir), "sys/devices/virtual/input/%s", name);
 	snprintf(evdir, sizeof(evdir), "%s/%s", dir, evname);
 	for (size_t i = 0; i < sizeof(input_attrs) / sizeof(input_attrs[0]); i++) {
-		int len = sysfs_input_attr(text, sizeof(text), dev, input_attrs[i]);
+		int len = sysfs_input_attr(text, sizeof(text), dev, input_attrs[i], false);
 		unsigned mode = strcmp(input_attrs[i], "uevent") == 0 ? 0644 : 0444;
 		if ((ret = file_at(t, dir, input_attrs[i], mode, len, text, err)) < 0)
+			return ret;
+		/* A 32-bit reader gets the bitmaps in 32-bit words. */
+		len = sysfs_input_attr(compat, sizeof(compat), dev, input_attrs[i], true);
+		if (len < 0)
+			return error_set(err, -len, "sysfs: %s/%s", dir, input_attrs[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, input_attrs[i]);
+		if (strcmp(compat, text) != 0 &&
+		    (ret = sysfs_tree_set_compat(t, path, compat, err)) < 0)
 			return ret;
 	}
 	if ((ret = file_at(t, dir, "inhibited", 0644, 0, "0\n", err)) < 0 ||

@@ -21,6 +21,7 @@ void sysfs_tree_free(struct sysfs_tree *t)
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->nodes[i].path);
 		free(t->nodes[i].text);
+		free(t->nodes[i].compat_text);
 	}
 	free(t->nodes);
 	sysfs_tree_init(t);
@@ -122,6 +123,21 @@ int sysfs_tree_file(struct sysfs_tree *t, const char *path, unsigned mode, const
 	if ((ret = parents(t, path, err)) < 0)
 		return ret;
 	return add(t, SYSFS_FILE, path, text, mode & 07777, err);
+}
+
+int sysfs_tree_set_compat(struct sysfs_tree *t, const char *path, const char *text,
+			  struct error *err)
+{
+	struct sysfs_node *node = sysfs_tree_find(t, path);
+	char *copy;
+
+	if (!node || node->kind != SYSFS_FILE)
+		return error_set(err, ENOENT, "sysfs tree: no file %s", path);
+	if (!(copy = strdup(text)))
+		return error_set(err, ENOMEM, "sysfs tree: %s", path);
+	free(node->compat_text);
+	node->compat_text = copy;
+	return 0;
 }
 
 int sysfs_tree_printf(struct sysfs_tree *t, const char *path, unsigned mode, struct error *err,

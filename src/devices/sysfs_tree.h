@@ -25,6 +25,9 @@ struct sysfs_node {
 	/* A file's text; a link's target, relative to the link's directory as sysfs writes
 	 * its links ("../../devices/..."); NULL for a directory. */
 	char *text;
+	/* What a 32-bit reader gets instead, where the kernel prints it otherwise to one
+	 * (input capability bitmaps: in_compat_syscall); NULL when it is TEXT. */
+	char *compat_text;
 	/* A file's permission bits as the kernel shows them (0444, or 0644 where the kernel
 	 * lets its root write); a directory's 0755, a link's 0777. */
 	unsigned mode;
@@ -48,6 +51,10 @@ int sysfs_tree_dir(struct sysfs_tree *t, const char *path, struct error *err);
  * taken. */
 int sysfs_tree_file(struct sysfs_tree *t, const char *path, unsigned mode, const char *text,
 		    struct error *err);
+/* Give the file at PATH a different text for 32-bit readers (see compat_text). -ENOENT
+ * if PATH is no file. */
+int sysfs_tree_set_compat(struct sysfs_tree *t, const char *path, const char *text,
+			  struct error *err);
 /* sysfs_tree_file with the text formatted. */
 int sysfs_tree_printf(struct sysfs_tree *t, const char *path, unsigned mode, struct error *err,
 		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -62,8 +69,8 @@ struct sysfs_node *sysfs_tree_find(const struct sysfs_tree *t, const char *path)
  * link's directory), into OUT (SIZE bytes). -EINVAL if it is not a link or climbs out. */
 int sysfs_tree_resolve(const struct sysfs_node *link, char *out, size_t size);
 
-/* Write the tree under DIR (which exists) as plain directories, files and links. For
- * tests and for a runtime directory bound into a VP (/run/udev). */
+/* Write the tree under DIR (which exists) as plain directories, files (their 64-bit
+ * text) and links. For tests and for a runtime directory bound into a VP (/run/udev). */
 int sysfs_tree_write(const struct sysfs_tree *t, const char *dir, struct error *err);
 
 #endif

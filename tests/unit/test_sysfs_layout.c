@@ -79,7 +79,7 @@ static void parse_bitmap(const char *text, uint8_t *bits, size_t nbytes)
 static void expect_attr(const struct evdev *dev, const char *name, const char *want)
 {
 	char buf[SYSFS_PAGE];
-	int len = sysfs_input_attr(buf, sizeof(buf), dev, name);
+	int len = sysfs_input_attr(buf, sizeof(buf), dev, name, false);
 
 	assert_int_equal(len, (int)strlen(want));
 	assert_string_equal(buf, want);
@@ -109,13 +109,43 @@ static void bitmaps_print_as_the_kernel_does(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
 		parse_bitmap(real[i].text, bits, EVDEV_BITS(real[i].max + 1));
-		assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, real[i].max),
+		assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, real[i].max, false),
 				 (int)strlen(real[i].text));
 		assert_string_equal(buf, real[i].text);
 	}
 	/* Too small a buffer is an error, never a cut text. */
 	parse_bitmap(real[0].text, bits, sizeof(bits));
-	assert_int_equal(sysfs_bitmap(buf, 10, bits, KEY_MAX), -ENOSPC);
+	assert_int_equal(sysfs_bitmap(buf, 10, bits, KEY_MAX, false), -ENOSPC);
+}
+
+/* The same bitmaps as a 64-bit kernel prints them to a 32-bit reader, which is also
+ * what a 32-bit kernel prints: each long as two words, a zero high word skipped only
+ * before anything was printed. */
+static void bitmaps_print_to_32_bit_readers_in_words(void **state)
+{
+	static const struct {
+		const char *text, *compat;
+		unsigned max;
+	} real[] = {
+		{"402000000 3803078f800d001 feffffdfffefffff fffffffffffffffe",
+		 "4 2000000 3803078 f800d001 feffffdf ffefffff ffffffff fffffffe", KEY_MAX},
+		{"120013", "120013", EV_MAX},
+		{"400 0 0 0 0 0", "400 0 0 0 0 0 0 0 0 0 0", KEY_MAX},
+		{"260800000000003", "2608000 3", ABS_MAX},
+		{"0", "0", SW_MAX},
+		{"1 0", "1 0 0", FF_MAX},
+		{"100000000", "1 0", ABS_MAX},
+	};
+	uint8_t bits[EVDEV_BITS(KEY_CNT)];
+	char buf[SYSFS_PAGE];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		parse_bitmap(real[i].text, bits, EVDEV_BITS(real[i].max + 1));
+		assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, real[i].max, true),
+				 (int)strlen(real[i].compat));
+		assert_string_equal(buf, real[i].compat);
+	}
 }
 
 /* The modalias of that AT keyboard, as its uevent shows it. */
@@ -174,8 +204,9 @@ static void touchscreen_attributes(void **state)
 		    "ABS=260800000000003\n"
 		    "MODALIAS=input:b0006v1D6Bp0001e0001-e0,1,3,k14A,ra0,1,2F,35,36,39,mlsfw\n");
 	char buf[64];
-	assert_int_equal(sysfs_input_attr(buf, sizeof(buf), &dev, "capabilities/pwr"), -ENOENT);
-	assert_int_equal(sysfs_input_attr(buf, sizeof(buf), &dev, "power"), -ENOENT);
+	assert_int_equal(sysfs_input_attr(buf, sizeof(buf), &dev, "capabilities/pwr", false),
+			 -ENOENT);
+	assert_int_equal(sysfs_input_attr(buf, sizeof(buf), &dev, "power", false), -ENOENT);
 }
 
 /* The keys device: every type it has gets its line in the uevent, none it lacks; no PHYS
@@ -187,7 +218,7 @@ static void keys_uevent(void **state)
 
 	(void)state;
 	keys(&dev);
-	assert_true(sysfs_bitmap(key, sizeof(key), dev.keybit, KEY_MAX) > 0);
+	assert_true(sysfs_bitmap(key, sizeof(key), dev.keybit, KEY_MAX, false) > 0);
 	assert_true(sysfs_input_modalias(modalias, sizeof(modalias), &dev) > 0);
 	/* EV_SYN, EV_KEY, EV_LED, EV_SND, EV_REP, EV_SW */
 	expect_attr(&dev, "capabilities/ev", "160023\n");
@@ -198,7 +229,7 @@ static void keys_uevent(void **state)
 		 "PRODUCT=6/1d6b/2/1\nNAME=\"Cells keys\"\nPROP=0\nEV=160023\nKEY=%s\nLED=2\n"
 		 "SND=2\nSW=1\nMODALIAS=%s\n",
 		 key, modalias);
-	assert_true(sysfs_input_uevent(buf, sizeof(buf), &dev) > 0);
+	assert_true(sysfs_input_uevent(buf, sizeof(buf), &dev, false) > 0);
 	assert_string_equal(buf, want);
 	/* The kernel's uevent buffer holds it. */
 	assert_true(strlen(buf) < SYSFS_UEVENT_MAX);
@@ -218,7 +249,7 @@ static void uevent_too_long_is_an_error(void **state)
 	evdev_init(&dev, 64);
 	for (unsigned k = 1; k < KEY_CNT; k++)
 		evdev_enable(&dev, EV_KEY, k);
-	assert_int_equal(sysfs_input_uevent(buf, sizeof(buf), &dev), -ENOSPC);
+	assert_int_equal(sysfs_input_uevent(buf, sizeof(buf), &dev, false), -ENOSPC);
 }
 
 static void expect_fb(const struct fb_var_screeninfo *var, const struct fb_fix_screeninfo *fix,
@@ -517,6 +548,15 @@ static void input_tree(void **state)
 	expect_dir(&t, "sys/devices/virtual/input/input0/capabilities");
 	snprintf(path, sizeof(path), "%s/capabilities/abs", in0);
 	assert_string_equal(text_of(&t, path), "260800000000003\n");
+	assert_string_equal(sysfs_tree_find(&t, path)->compat_text, "2608000 3\n");
+	snprintf(path, sizeof(path), "%s/uevent", in0);
+	assert_non_null(strstr(sysfs_tree_find(&t, path)->compat_text,
+			       "\nKEY=400 0 0 0 0 0 0 0 0 0 0\nABS=2608000 3\nMODALIAS="));
+	/* Where both read the same, there is one text. */
+	snprintf(path, sizeof(path), "%s/capabilities/ev", in0);
+	assert_null(sysfs_tree_find(&t, path)->compat_text);
+	snprintf(path, sizeof(path), "%s/name", in0);
+	assert_null(sysfs_tree_find(&t, path)->compat_text);
 	snprintf(path, sizeof(path), "%s/name", in0);
 	assert_string_equal(text_of(&t, "sys/devices/virtual/input/input1/name"), "Cells keys\n");
 	expect_link(&t, "sys/class/input/input0", "../../devices/virtual/input/input0", in0);
@@ -677,6 +717,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bitmaps_print_as_the_kernel_does),
+		cmocka_unit_test(bitmaps_print_to_32_bit_readers_in_words),
 		cmocka_unit_test(modalias_lists_bits_as_the_kernel_does),
 		cmocka_unit_test(touchscreen_attributes),
 		cmocka_unit_test(keys_uevent),

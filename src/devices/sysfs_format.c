@@ -38,6 +38,34 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
 	o->len += (size_t)n;
 }
 
+/* STR as it is: most of a text is names and numbers, not worth a printf. */
+static void put_str(struct out *o, const char *str)
+{
+	size_t len = strlen(str);
+
+	if (o->full || len >= o->size - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->buf + o->len, str, len + 1);
+	o->len += len;
+}
+
+/* V in hex, as "%llx" or "%llX" print it. */
+static void put_hex(struct out *o, uint64_t v, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char text[17];
+	int i = 16;
+
+	text[16] = '\0';
+	do {
+		text[--i] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	put_str(o, text + i);
+}
+
 static int out_end(const struct out *o)
 {
 	return o->full ? -ENOSPC : (int)o->len;
@@ -73,17 +101,19 @@ static void put_bitmap(struct out *o, const uint8_t *bits, unsigned max, bool co
 		if (compat) {
 			unsigned hi = (unsigned)(v >> 32), lo = (unsigned)v;
 			bool high = hi || started;
-			if (high)
-				put(o, "%x ", hi);
+			if (high) {
+				put_hex(o, hi, false);
+				put_str(o, " ");
+			}
 			if (lo || started || high)
-				put(o, "%x", lo);
+				put_hex(o, lo, false);
 		} else if (v || started)
-			put(o, "%llx", (unsigned long long)v);
+			put_hex(o, v, false);
 		if (o->len > before && w > 0)
-			put(o, " ");
+			put_str(o, " ");
 	}
 	if (o->len == before)
-		put(o, "0");
+		put_str(o, "0");
 }
 
 int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max, bool compat)
@@ -98,10 +128,19 @@ int sysfs_bitmap(char *buf, size_t size, const uint8_t *bits, unsigned max, bool
 static void put_modalias_bits(struct out *o, char name, const uint8_t *bits, unsigned min,
 			      unsigned max)
 {
-	put(o, "%c", name);
-	for (unsigned i = min; i < max; i++)
-		if (test_bit(bits, i))
-			put(o, "%X,", i);
+	char c[2] = {name, '\0'};
+
+	put_str(o, c);
+	for (unsigned i = min; i < max; i++) {
+		if (!bits[i / 8]) { /* most bytes of a bitmap are empty */
+			i |= 7;
+			continue;
+		}
+		if (test_bit(bits, i)) {
+			put_hex(o, i, true);
+			put_str(o, ",");
+		}
+	}
 }
 
 static void put_modalias(struct out *o, const struct evdev *dev)

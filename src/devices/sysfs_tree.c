@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ void sysfs_tree_free(struct sysfs_tree *t)
 		free(t->nodes[i].compat_text);
 	}
 	free(t->nodes);
+	free(t->index);
 	sysfs_tree_init(t);
 }
 
@@ -46,12 +48,54 @@ static bool path_ok(const char *path)
 	return true;
 }
 
+/* FNV-1a. */
+static size_t hash(const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+/* The slot of PATH in the index: where it is, or the free one where it would go. */
+static size_t *slot(const struct sysfs_tree *t, const char *path)
+{
+	size_t mask = t->index_size - 1;
+
+	for (size_t i = hash(path) & mask;; i = (i + 1) & mask)
+		if (!t->index[i] || strcmp(t->nodes[t->index[i] - 1].path, path) == 0)
+			return &t->index[i];
+}
+
 struct sysfs_node *sysfs_tree_find(const struct sysfs_tree *t, const char *path)
 {
+	size_t *s;
+
+	if (!t->index_size)
+		return NULL;
+	s = slot(t, path);
+	return *s ? &t->nodes[*s - 1] : NULL;
+}
+
+/* Room in the index for one node more. */
+static int index_grow(struct sysfs_tree *t)
+{
+	size_t *old = t->index, old_size = t->index_size, size = old_size ? old_size : 256;
+
+	if (2 * (t->n + 1) <= old_size)
+		return 0;
+	while (2 * (t->n + 1) > size)
+		size *= 2;
+	if (!(t->index = calloc(size, sizeof(*t->index)))) {
+		t->index = old;
+		return -ENOMEM;
+	}
+	t->index_size = size;
 	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->nodes[i].path, path) == 0)
-			return &t->nodes[i];
-	return NULL;
+		*slot(t, t->nodes[i].path) = i + 1;
+	free(old);
+	return 0;
 }
 
 static int add(struct sysfs_tree *t, enum sysfs_kind kind, const char *path, const char *text,
@@ -59,6 +103,8 @@ static int add(struct sysfs_tree *t, enum sysfs_kind kind, const char *path, con
 {
 	struct sysfs_node *node;
 
+	if (index_grow(t) < 0)
+		return error_set(err, ENOMEM, "sysfs tree: %s", path);
 	if (t->n == t->size) {
 		size_t size = t->size ? 2 * t->size : 64;
 		struct sysfs_node *nodes = realloc(t->nodes, size * sizeof(*nodes));
@@ -76,7 +122,7 @@ static int add(struct sysfs_tree *t, enum sysfs_kind kind, const char *path, con
 		free(node->text);
 		return error_set(err, ENOMEM, "sysfs tree: %s", path);
 	}
-	t->n++;
+	*slot(t, node->path) = ++t->n;
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct sysfs_node {
 struct sysfs_tree {
 	struct sysfs_node *nodes;
 	size_t n, size;
+	/* Paths to nodes: open addressing, 1 + a node's index (0: free); a power of two
+	 * at least twice N, so that a VP's tree (some 140 nodes) builds in linear time. */
+	size_t *index, index_size;
 };
 
 void sysfs_tree_init(struct sysfs_tree *t);
@@ -62,7 +65,7 @@ int sysfs_tree_printf(struct sysfs_tree *t, const char *path, unsigned mode, str
  * link's directory. -EEXIST if PATH is taken by anything but the same link. */
 int sysfs_tree_link(struct sysfs_tree *t, const char *path, const char *target, struct error *err);
 
-/* The node at PATH, or NULL. */
+/* The node at PATH, or NULL. The pointer is good until the next node is added. */
 struct sysfs_node *sysfs_tree_find(const struct sysfs_tree *t, const char *path);
 
 /* Where a link leads, as a path relative to the root (its "../" resolved against the

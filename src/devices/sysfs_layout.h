@@ -18,7 +18,19 @@
  *     sys/class/tty/ttyN, sys/dev/char/4:N, empty udev database files c4:N.
  *
  * Every node is static text except the framebuffer's attributes, marked live: render them
- * with sysfs_fb_attr (sysfs_format.h) from the current mode on each read. */
+ * with sysfs_fb_attr (sysfs_format.h) from the current mode on each read. Files whose
+ * text a 32-bit reader gets otherwise have a compat_text.
+ *
+ * A device adds its part and hands the nodes to whoever serves them, e.g.:
+ *
+ *	struct sysfs_tree t;
+ *	sysfs_tree_init(&t);
+ *	ret = sysfs_layout_input(&t, &touch, 0, 0, usec, err);  (and the keys as 1, 1)
+ *	for (size_t i = 0; ret == 0 && i < t.n; i++)
+ *		ret = serve(&t.nodes[i]);  (a directory, a link to text, a file of text)
+ *	sysfs_tree_free(&t);
+ *
+ * Paths under "sys/" belong in the VP's /sys, those under "run/udev/" in its /run/udev. */
 #ifndef CELLS_DEVICES_SYSFS_LAYOUT_H
 #define CELLS_DEVICES_SYSFS_LAYOUT_H
 

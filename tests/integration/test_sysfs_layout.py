@@ -9,8 +9,8 @@ probe, libinput's lookup by device number) what they see.
 libudev (systemd 252) takes a device only if its sysfs directory is on a sysfs
 (fstatfs: SYSFS_MAGIC), unless SYSTEMD_DEVICE_VERIFY_SYSFS=0 is in the environment; plain
 files on a tmpfs, like a FUSE file system, are not. The probes run with that variable,
-and test_libudev_wants_sysfs_itself shows the refusal without it (docs/DEVICES.md, "The
-VP's /sys")."""
+and test_libudev_wants_sysfs_itself shows the refusal without it, and that an fstatfs
+answering SYSFS_MAGIC for /sys is all it takes (docs/DEVICES.md, "The VP's /sys")."""
 import os
 import re
 import shutil
@@ -45,6 +45,11 @@ def probes():
                             str(HERE / "udevprobe.c"), "-ludev"],
                            capture_output=True, text=True)
         assert r.returncode == 0, f"cannot build udevprobe:\n{r.stderr}"
+        r = subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-shared", "-fPIC", "-o",
+                            str(tmp / "sysfs_magic_preload.so"),
+                            str(HERE / "sysfs_magic_preload.c"), "-ldl"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"cannot build sysfs_magic_preload.so:\n{r.stderr}"
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -62,6 +67,8 @@ def vp(daemon, probes):
         pytest.skip("no udevadm on the host")
     create_vp_with(daemon, "ui", {"usr/bin/sysfs-materialize":
                                   (probes / "sysfs-materialize").read_bytes()}, start=False)
+    put_file(daemon, "ui", "opt/host/lib/sysfs_magic_preload.so",
+             probes / "sysfs_magic_preload.so")
     probe = put_dynamic(daemon, "ui", probes / "udevprobe")
     adm = put_dynamic(daemon, "ui", Path(udevadm))
     daemon.cell("start", "ui")
@@ -149,11 +156,21 @@ def test_udevadm_reads_the_database(daemon, vp):
 def test_libudev_wants_sysfs_itself(daemon, vp, probes):
     """Without SYSTEMD_DEVICE_VERIFY_SYSFS=0, libudev refuses every device of a /sys that
     is not sysfs: this is what serving the layout must get around (a trapped fstatfs, or
-    the variable in the VP's environment)."""
+    the variable in the VP's environment). An fstatfs and statfs that say SYSFS_MAGIC for
+    /sys (a preload standing in for the trap) are enough."""
     bind_layout(daemon, "ui")
-    r = daemon.exec("ui", "env", "LD_LIBRARY_PATH=/opt/host/lib", "/opt/host/bin/udevprobe",
-                    "qt")
+    env = ["env", "LD_LIBRARY_PATH=/opt/host/lib"]
+    r = daemon.exec("ui", *env, "/opt/host/bin/udevprobe", "qt")
     assert lines(r.stdout, "qt") == [], r.stdout
-    r = daemon.exec("ui", "env", "LD_LIBRARY_PATH=/opt/host/lib", "/opt/host/bin/udevadm",
-                    "--debug", "info", "/sys/class/input/event0", check=False)
+    r = daemon.exec("ui", *env, "/opt/host/bin/udevadm", "--debug", "info",
+                    "/sys/class/input/event0", check=False)
     assert r.returncode != 0 and "is outside of sysfs, refusing" in r.stderr, r.stderr
+
+    env.append("LD_PRELOAD=/opt/host/lib/sysfs_magic_preload.so")
+    r = daemon.exec("ui", *env, "/opt/host/bin/udevprobe", "qt")
+    assert lines(r.stdout, "qt") == ["qt touchscreen /dev/input/event0",
+                                     "qt keyboard /dev/input/event1"], r.stdout
+    r = daemon.exec("ui", *env, "/opt/host/bin/udevprobe", "fb")
+    assert "fb /dev/fb0 parent=platform driver=cells-fb initialized=1\n" in r.stdout, r.stdout
+    r = daemon.exec("ui", *env, "/opt/host/bin/udevadm", "info", "/sys/class/input/event0")
+    assert "E: ID_INPUT_TOUCHSCREEN=1" in r.stdout.splitlines(), r.stdout

@@ -5,7 +5,6 @@
 #include "devices/sysfs_layout.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,9 +20,11 @@ typedef char page_t[SYSFS_PAGE];
 static int file_at(struct sysfs_tree *t, const char *dir, const char *name, unsigned mode, int len,
 		   const char *text, struct error *err)
 {
-	char path[PATH_MAX];
+	char path[SYSFS_PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return error_set(err, ENAMETOOLONG, "sysfs: %s/%s", dir, name);
 	if (len < 0)
 		return error_set(err, -len, "sysfs: %s", path);
 	return sysfs_tree_file(t, path, mode, text, err);
@@ -32,9 +33,11 @@ static int file_at(struct sysfs_tree *t, const char *dir, const char *name, unsi
 static int link_at(struct sysfs_tree *t, const char *dir, const char *name, const char *target,
 		   struct error *err)
 {
-	char path[PATH_MAX];
+	char path[SYSFS_PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return error_set(err, ENAMETOOLONG, "sysfs: %s/%s", dir, name);
 	return sysfs_tree_link(t, path, target, err);
 }
 
@@ -42,7 +45,7 @@ static int link_at(struct sysfs_tree *t, const char *dir, const char *name, cons
 static int udev_db(struct sysfs_tree *t, const char *id, uint64_t usec, const char *const *props,
 		   unsigned nprops, const char *const *tags, unsigned ntags, struct error *err)
 {
-	char path[PATH_MAX];
+	char path[SYSFS_PATH_MAX];
 	page_t text;
 	int len = udev_db_text(text, sizeof(text), usec, props, nprops, tags, ntags);
 	int ret;
@@ -65,7 +68,7 @@ static int udev_db(struct sysfs_tree *t, const char *id, uint64_t usec, const ch
 static int char_device(struct sysfs_tree *t, const char *dir, const char *class, const char *name,
 		       unsigned major, unsigned minor, const char *devname, struct error *err)
 {
-	char path[PATH_MAX], target[PATH_MAX];
+	char path[SYSFS_PATH_MAX], target[SYSFS_PATH_MAX];
 	page_t text;
 	int ret, len;
 
@@ -98,7 +101,7 @@ static const struct {
 /* The platform device the framebuffer hangs from, bound to its driver. */
 static int fb_parent(struct sysfs_tree *t, const char *dir, const char *device, struct error *err)
 {
-	char path[PATH_MAX];
+	char path[SYSFS_PATH_MAX];
 	page_t text;
 	int ret;
 
@@ -123,7 +126,7 @@ int sysfs_layout_fb(struct sysfs_tree *t, unsigned index, const struct fb_var_sc
 		    const struct fb_fix_screeninfo *fix, uint64_t usec, struct error *err)
 {
 	static const char *const tags[] = {"seat"};
-	char device[64], parent[PATH_MAX], dir[PATH_MAX], name[32], devname[32], id[32];
+	char device[64], parent[SYSFS_PATH_MAX], dir[SYSFS_PATH_MAX], name[32], devname[32], id[32];
 	page_t text;
 	int ret;
 
@@ -177,8 +180,8 @@ int sysfs_layout_input(struct sysfs_tree *t, const struct evdev *dev, unsigned i
 		       unsigned event, uint64_t usec, struct error *err)
 {
 	static const char *const tags[] = {"seat"};
-	char dir[PATH_MAX], evdir[PATH_MAX], path[PATH_MAX], name[32], evname[32], devname[48],
-		id[48];
+	char dir[SYSFS_PATH_MAX], evdir[SYSFS_PATH_MAX], path[SYSFS_PATH_MAX], name[32], evname[32],
+		devname[48], id[48];
 	const char *props[UDEV_INPUT_PROPS_MAX];
 	unsigned nprops = udev_input_props(dev, props);
 	page_t text, compat;
@@ -228,7 +231,7 @@ int sysfs_layout_input(struct sysfs_tree *t, const struct evdev *dev, unsigned i
 
 static int tty(struct sysfs_tree *t, unsigned n, unsigned active, struct error *err)
 {
-	char dir[PATH_MAX], name[16], id[32], text[32];
+	char dir[SYSFS_PATH_MAX], name[16], id[32], text[32];
 	int ret;
 
 	snprintf(name, sizeof(name), "tty%u", n);

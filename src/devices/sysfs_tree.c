@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,13 +28,13 @@ void sysfs_tree_free(struct sysfs_tree *t)
 	sysfs_tree_init(t);
 }
 
-/* Relative, no empty, "." or ".." component, shorter than PATH_MAX. */
+/* Relative, no empty, "." or ".." component, shorter than SYSFS_PATH_MAX. */
 static bool path_ok(const char *path)
 {
 	size_t len = strlen(path);
 	const char *p = path;
 
-	if (len == 0 || len >= PATH_MAX || path[0] == '/' || path[len - 1] == '/')
+	if (len == 0 || len >= SYSFS_PATH_MAX || path[0] == '/' || path[len - 1] == '/')
 		return false;
 	while (*p) {
 		size_t n = strcspn(p, "/");
@@ -129,7 +128,7 @@ static int add(struct sysfs_tree *t, enum sysfs_kind kind, const char *path, con
 /* Make every parent of PATH a directory. */
 static int parents(struct sysfs_tree *t, const char *path, struct error *err)
 {
-	char dir[PATH_MAX];
+	char dir[SYSFS_PATH_MAX];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -230,7 +229,7 @@ static int relative(const char *path, const char *target, char *out, size_t size
 
 int sysfs_tree_link(struct sysfs_tree *t, const char *path, const char *target, struct error *err)
 {
-	char rel[PATH_MAX];
+	char rel[SYSFS_PATH_MAX];
 	struct sysfs_node *old;
 	int ret;
 
@@ -251,7 +250,7 @@ int sysfs_tree_link(struct sysfs_tree *t, const char *path, const char *target, 
 
 int sysfs_tree_resolve(const struct sysfs_node *link, char *out, size_t size)
 {
-	char buf[PATH_MAX];
+	char buf[SYSFS_PATH_MAX];
 	const char *p;
 	char *slash;
 	int n;

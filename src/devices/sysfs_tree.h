@@ -13,6 +13,10 @@
 
 #include "common/error.h"
 
+/* A path of the tree is shorter than this: sysfs's are, and the buffers stay small enough
+ * for any thread's stack. */
+#define SYSFS_PATH_MAX 256
+
 enum sysfs_kind {
 	SYSFS_DIR,
 	SYSFS_FILE,

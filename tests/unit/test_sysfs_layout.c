@@ -642,6 +642,12 @@ static void tree_refuses_bad_nodes(void **state)
 	assert_int_equal(sysfs_tree_file(&t, "a/./b", 0444, "", &err), -EINVAL);
 	assert_int_equal(sysfs_tree_file(&t, "a/", 0444, "", &err), -EINVAL);
 	assert_int_equal(sysfs_tree_file(&t, "", 0444, "", &err), -EINVAL);
+	char longer[SYSFS_PATH_MAX + 1];
+	memset(longer, 'a', SYSFS_PATH_MAX);
+	longer[SYSFS_PATH_MAX] = '\0';
+	assert_int_equal(sysfs_tree_file(&t, longer, 0444, "", &err), -EINVAL);
+	longer[SYSFS_PATH_MAX - 1] = '\0';
+	assert_int_equal(sysfs_tree_file(&t, longer, 0444, "", &err), 0);
 	assert_int_equal(sysfs_tree_file(&t, "a/b", 0444, "x", &err), 0);
 	assert_int_equal(sysfs_tree_file(&t, "a/b", 0444, "x", &err), -EEXIST);
 	assert_int_equal(sysfs_tree_dir(&t, "a/b", &err), -EEXIST);

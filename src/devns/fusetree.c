@@ -11,6 +11,7 @@
 #include "devns/fusetree.h"
 #include "common/log.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
@@ -646,8 +647,8 @@ static void on_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	unlock(tree);
 }
 
-/* Truncating a file is harmless (sysfs ignores it too); its owner, mode and times are
- * not the VP's to change. */
+/* Truncating an attribute is harmless (sysfs ignores it too), a stream is not a regular
+ * file; owner and mode are not the VP's to change, times are ignored. */
 static void on_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -664,8 +665,8 @@ static void on_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		fuse_reply_err(req, EPERM);
 	else if ((to_set & FUSE_SET_ATTR_SIZE) && node->kind == NODE_DIR)
 		fuse_reply_err(req, EISDIR);
-	else if ((to_set & FUSE_SET_ATTR_SIZE) && node->kind == NODE_SYMLINK)
-		fuse_reply_err(req, EINVAL);
+	else if ((to_set & FUSE_SET_ATTR_SIZE) && node->kind != NODE_ATTR)
+		fuse_reply_err(req, EINVAL); /* as a character device's */
 	else {
 		fill_attr(tree, node, &st);
 		fuse_reply_attr(req, &st, cache_seconds(tree));
@@ -745,6 +746,23 @@ out:
 	free(buf);
 }
 
+/* Is thread TID running an i386 program? */
+static bool caller_is_i386(pid_t tid)
+{
+	char path[64];
+	unsigned char hdr[EI_NIDENT + 4];
+	int fd;
+	bool i386 = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if (read(fd, hdr, sizeof(hdr)) == (ssize_t)sizeof(hdr))
+		i386 = hdr[EI_CLASS] == ELFCLASS32 && (hdr[18] | hdr[19] << 8) == EM_386;
+	close(fd);
+	return i386;
+}
+
 static void on_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fusetree *tree = fuse_req_userdata(req);
@@ -757,6 +775,13 @@ static void on_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fusetree_file *file = NULL;
 	int ret;
 
+	/* A stream's opener is looked at before the lock: a file read. */
+	lock(tree);
+	node = node_of(tree, ino);
+	caller.i386 = node && node->kind == NODE_STREAM;
+	unlock(tree);
+	if (caller.i386)
+		caller.i386 = caller_is_i386(ctx->pid);
 	lock(tree);
 	if (!(node = node_of(tree, ino))) {
 		ret = ENOENT;
@@ -1027,7 +1052,6 @@ static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	long ret;
 
 	(void)ino;
-	(void)arg;
 	if (flags & FUSE_IOCTL_DIR) {
 		fuse_reply_err(req, ENOTTY);
 		return;
@@ -1040,9 +1064,9 @@ static void on_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg
 	else if (file->hung_up)
 		ret = -ENODEV;
 	else
-		ret = file->node->stream->ioctl(file->node->data, file->state, cmd, in_buf,
-						in_bufsz, tree->ioctl_out, &out_size,
-						flags & FUSE_IOCTL_COMPAT);
+		ret = file->node->stream->ioctl(
+			file->node->data, file->state, cmd, (uint64_t)(uintptr_t)arg, in_buf,
+			in_bufsz, tree->ioctl_out, &out_size, flags & FUSE_IOCTL_COMPAT);
 	if (ret < 0)
 		fuse_reply_err(req, (int)-ret);
 	else

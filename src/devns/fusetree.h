@@ -9,7 +9,8 @@
  * and gid) with its own mode; its inode number is fixed when it is added and never given
  * to another node. Attributes read as sysfs files do: st_size 4096, a read at offset 0
  * takes the current contents (later offsets read that copy), one write(2) is one store;
- * truncating one is harmless. Creating, renaming or removing files from the VP is refused.
+ * truncating one is harmless (a stream's truncation is EINVAL, as a character device's).
+ * Creating, renaming or removing files, chmod and chown from the VP are refused.
  *
  * Locking: the tree has no lock of its own; it uses the device lock it is given (the
  * devns core's). Every handler of a node (show, store, open, release, read, readable,
@@ -65,6 +66,8 @@ struct fusetree_caller {
 	uid_t uid;
 	gid_t gid;
 	int flags; /* open(2)'s */
+	bool i386; /* it runs an i386 program: 32-bit structs (FUSE says so only for ioctls;
+		    * x32 programs have 64-bit times, as here) */
 };
 
 struct fusetree_attr_ops {
@@ -93,12 +96,13 @@ struct fusetree_stream_ops {
 	bool (*readable)(void *data, void *state);
 	/* Bytes written: the count taken or -errno. NULL: opening for writing is EACCES. */
 	ssize_t (*write)(void *data, void *state, const char *buf, size_t size);
-	/* A size-encoded ioctl (the kernel copies IN_SIZE bytes in, at most *OUT_SIZE
-	 * out): its return value or -errno; set *OUT_SIZE to what OUT holds. COMPAT: a
-	 * 32-bit caller. NULL: ENOTTY. Ioctls with a value argument never come here:
-	 * seccomp traps those (devns.h). */
-	long (*ioctl)(void *data, void *state, unsigned cmd, const void *in, size_t in_size,
-		      void *out, size_t *out_size, bool compat);
+	/* An ioctl: ARG as the caller passed it (a pointer in its memory, never to be
+	 * touched: see devns.h); for a size-encoded request the kernel copied IN_SIZE bytes
+	 * in and takes at most *OUT_SIZE out. Its return value or -errno; set *OUT_SIZE to
+	 * what OUT holds. COMPAT: a 32-bit caller. NULL: ENOTTY. Ioctls with a value
+	 * argument are trapped by seccomp (devns.h) before they come here. */
+	long (*ioctl)(void *data, void *state, unsigned cmd, uint64_t arg, const void *in,
+		      size_t in_size, void *out, size_t *out_size, bool compat);
 	/* The tree's queue: bytes queued per open at most (fusetree_push fails beyond). */
 	size_t queue_bytes;
 };

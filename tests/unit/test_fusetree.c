@@ -139,11 +139,11 @@ static ssize_t own_write(void *data, void *state, const char *buf, size_t size)
 	return (ssize_t)size;
 }
 
-static long own_ioctl(void *data, void *state, unsigned cmd, const void *in, size_t in_size,
-		      void *out, size_t *out_size, bool compat)
+static long own_ioctl(void *data, void *state, unsigned cmd, uint64_t arg, const void *in,
+		      size_t in_size, void *out, size_t *out_size, bool compat)
 {
 	int v;
-	(void)data, (void)state, (void)compat;
+	(void)data, (void)state, (void)compat, (void)arg;
 	if (cmd != TEST_IOCTL || in_size != sizeof(v) || *out_size < sizeof(v))
 		return -ENOTTY;
 	memcpy(&v, in, sizeof(v));
@@ -550,7 +550,9 @@ static void stream_queue_gives_whole_records(void **state)
 		assert_int_equal(push("01234567"), 0);
 	assert_int_equal(push("x"), -ENOBUFS);
 	assert_int_equal(read(fd, buf, sizeof(buf)), 64);
-	/* Not a stream's: seeking, writing */
+	/* Not a stream's: seeking, truncating, writing */
+	assert_int_equal(ftruncate(fd, 0), -1);
+	assert_int_equal(errno, EINVAL);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), -1);
 	assert_int_equal(errno, ESPIPE);
 	close(fd);

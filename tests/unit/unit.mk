@@ -16,6 +16,7 @@ UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 UNIT_SRC_test_keymap := src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_budget := src/devns/budget.c
+UNIT_SRC_test_vt     := src/devices/vt_state.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \

@@ -54,7 +54,7 @@ bool vt_activate(struct vt_state *st, long long now)
 		else if (!st->owner_holds)
 			st->acquire_queued = true;
 	}
-	return st->acquire_queued || st->nwaiters > 0;
+	return st->acquire_queued || st->nwaiters > 0 || st->ninterrupted > 0;
 }
 
 bool vt_deactivate(struct vt_state *st, long long now)
@@ -145,11 +145,14 @@ static int wait_active(struct vt_state *st, struct vt_call *c)
 	if (vt_shown(st))
 		return 0;
 	if (st->nwaiters == VT_MAX_WAITERS) {
-		c->evicted = true;
-		c->evict = st->waiters[0];
-		memmove(&st->waiters[0], &st->waiters[1],
-			(VT_MAX_WAITERS - 1) * sizeof(st->waiters[0]));
-		st->nwaiters--;
+		/* Should even that list be full, its oldest goes unanswered: most likely a
+		 * replayed call's, whose thread no longer waits for it. */
+		if (st->ninterrupted == VT_MAX_WAITERS)
+			memmove(&st->interrupted[0], &st->interrupted[1],
+				--st->ninterrupted * sizeof(st->interrupted[0]));
+		st->interrupted[st->ninterrupted++] = st->waiters[0];
+		memmove(&st->waiters[0], &st->waiters[1], --st->nwaiters * sizeof(st->waiters[0]));
+		c->work = true;
 	}
 	st->waiters[st->nwaiters++] = (struct vt_waiter){c->listener, c->id};
 	c->deferred = true;
@@ -251,7 +254,7 @@ void vt_ioctl(struct vt_state *st, struct vt_call *c)
 	int ret;
 
 	c->nout = 0;
-	c->deferred = c->evicted = c->owner_set = false;
+	c->deferred = c->work = c->owner_set = false;
 	c->ret = 0;
 	ret = dispatch(st, c);
 	c->error = ret < 0 ? -ret : 0;
@@ -273,8 +276,10 @@ void vt_take_work(struct vt_state *st, long long now, struct vt_work *w)
 		st->acquire_queued = false;
 		st->owner_holds = true;
 	}
-	if (st->release == VT_REL_SENT && now >= st->deadline)
+	if (st->release == VT_REL_SENT && now >= st->deadline) {
 		st->release = VT_REL_LATE;
+		w->expired = true;
+	}
 	if (st->release == VT_REL_SENT)
 		w->next = st->deadline;
 	if (vt_shown(st)) {
@@ -282,6 +287,9 @@ void vt_take_work(struct vt_state *st, long long now, struct vt_work *w)
 		w->nwake = st->nwaiters;
 		st->nwaiters = 0;
 	}
+	memcpy(w->interrupt, st->interrupted, st->ninterrupted * sizeof(st->interrupted[0]));
+	w->ninterrupt = st->ninterrupted;
+	st->ninterrupted = 0;
 }
 
 void vt_owner_gone(struct vt_state *st, uint32_t gen)

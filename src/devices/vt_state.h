@@ -24,8 +24,9 @@
 #define VT_MAX_NR 63
 /* The highest signal number, the kernel's _NSIG on every architecture Cells runs on. */
 #define VT_SIG_MAX 64
-/* Callers blocked in VT_WAITACTIVE; a signal replays such a call, so the oldest is
- * answered EINTR to make room (the program retries), and the list stays bounded. */
+/* Callers blocked in VT_WAITACTIVE. A signal replays such a call (a new notification;
+ * the old one's answer goes nowhere), so when the list is full its oldest is answered
+ * EINTR to make room (a real one retries), and the list stays bounded. */
 #define VT_MAX_WAITERS 16
 /* How long the VT stays shown, for the VP, after its VP left the foreground while a
  * VT_PROCESS owner has not acknowledged the release. */
@@ -64,6 +65,8 @@ struct vt_state {
 	long long deadline;  /* of a release sent, in the glue's clock (ns) */
 	struct vt_waiter waiters[VT_MAX_WAITERS];
 	unsigned nwaiters;
+	struct vt_waiter interrupted[VT_MAX_WAITERS]; /* pushed out, to answer EINTR */
+	unsigned ninterrupted;
 };
 
 void vt_state_init(struct vt_state *st);
@@ -92,9 +95,8 @@ struct vt_call {
 		unsigned char bytes[8];
 	} out[2];
 	unsigned nout;
-	bool deferred; /* answered when the VT is shown (a waiter) */
-	bool evicted;  /* a waiter was pushed out: answer EINTR to it */
-	struct vt_waiter evict;
+	bool deferred;	/* answered when the VT is shown (a waiter) */
+	bool work;	/* vt_take_work has something to do now */
 	bool owner_set; /* VT_SETMODE took: the caller is now the owner (owner_gen) */
 };
 
@@ -114,6 +116,9 @@ struct vt_work {
 	uint32_t gen;
 	struct vt_waiter wake[VT_MAX_WAITERS]; /* answer 0 */
 	unsigned nwake;
+	struct vt_waiter interrupt[VT_MAX_WAITERS]; /* answer EINTR */
+	unsigned ninterrupt;
+	bool expired;	/* the owner let the deadline pass just now */
 	long long next; /* when to run again (0: no deadline) */
 };
 void vt_take_work(struct vt_state *st, long long now, struct vt_work *work);

@@ -229,15 +229,30 @@ static void waiters_are_bounded(void **state)
 		c.listener = 1, c.id = i;
 		vt_ioctl(&st, &c);
 		assert_true(c.deferred);
-		assert_int_equal(c.evicted, i >= VT_MAX_WAITERS);
-		if (c.evicted)
-			assert_int_equal(c.evict.id, i - VT_MAX_WAITERS);
+		assert_int_equal(c.work, i >= VT_MAX_WAITERS);
 	}
 	assert_int_equal(st.nwaiters, VT_MAX_WAITERS);
+	/* The pushed out are answered EINTR at once, in the background too. */
+	w = work(&st, 0);
+	assert_int_equal(w.nwake, 0);
+	assert_int_equal(w.ninterrupt, 5);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(w.interrupt[i].id, i);
 	vt_activate(&st, 0);
 	w = work(&st, 0);
+	assert_int_equal(w.ninterrupt, 0);
 	assert_int_equal(w.nwake, VT_MAX_WAITERS);
 	assert_int_equal(w.wake[0].id, 5);
+	/* A flood: both lists stay bounded, the newest callers wait. */
+	vt_deactivate(&st, 1);
+	for (unsigned i = 0; i < 10 * VT_MAX_WAITERS; i++) {
+		struct vt_call c = call(VT_WAITACTIVE, 1);
+		c.id = 1000 + i;
+		vt_ioctl(&st, &c);
+	}
+	assert_int_equal(st.nwaiters, VT_MAX_WAITERS);
+	assert_int_equal(st.ninterrupted, VT_MAX_WAITERS);
+	assert_int_equal(st.waiters[VT_MAX_WAITERS - 1].id, 1000 + 10 * VT_MAX_WAITERS - 1);
 }
 
 /* Xorg's and fbi's cycle: set VT_PROCESS in front, released on leaving, acquired on
@@ -315,8 +330,10 @@ static void an_owner_that_never_acks_does_not_hold_the_vt(void **state)
 	w = work(&st, 1000 * MS + VT_RELEASE_DEADLINE_NS - 1);
 	assert_false(w.send);
 	assert_int_equal(v_active(&st), VT_OWN);
+	assert_false(w.expired);
 	w = work(&st, 1000 * MS + VT_RELEASE_DEADLINE_NS);
 	assert_false(w.send);
+	assert_true(w.expired);
 	assert_int_equal(w.next, 0);
 	assert_int_equal(v_active(&st), VT_OTHERS);
 	assert_false(vt_activate(&st, 3000 * MS));

@@ -20,6 +20,7 @@ FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 # The device file itself is included by the harness (its handler is static).
 FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/loop.c src/common/error.c src/common/fsutil.c
+FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk

@@ -151,17 +151,19 @@ static void on_kick(struct loop_watch *w, uint32_t events)
 }
 
 /* What a VP writes to its VT is nobody's to read: dropped, so that its writers never
- * block on a full pty. A hung-up master (the VP called vhangup) is left alone: only that
- * VP's writers can block then. */
+ * block on a full pty. A few reads a wake-up, never "until empty": a VP writing without
+ * pause on another CPU would hold the loop here. A hung-up master (the VP called
+ * vhangup) is left alone: only that VP's writers can block then. */
+#define DRAIN_READS 8
+
 static void on_drain(struct loop_watch *w, uint32_t events)
 {
 	struct vt_tty *tty = container_of(w, struct vt_tty, drain);
 	char buf[4096];
-	ssize_t n;
+	ssize_t n = 0;
 
-	do
-		n = read(w->fd, buf, sizeof(buf));
-	while (n > 0);
+	for (unsigned i = 0; i < DRAIN_READS && (n = read(w->fd, buf, sizeof(buf))) > 0; i++)
+		;
 	if ((n < 0 && errno != EAGAIN && errno != EINTR) || (events & EPOLLHUP)) {
 		loop_del(tty->loop, &tty->drain);
 		tty->drain.fd = -1;

@@ -114,10 +114,17 @@ static void do_work(struct vt *vt)
 			close(pidfd);
 	}
 	if (ret == -ESRCH) {
+		int gone = -1;
 		log_info("vt: %s: the VT_PROCESS owner is gone: back to VT_AUTO", vt->name);
 		devns_lock(core);
 		vt_owner_gone(&vt->st, work.gen);
+		if (vt->owner_gen == work.gen) {
+			gone = vt->owner_pidfd;
+			vt->owner_pidfd = -1;
+		}
 		devns_unlock(core);
+		if (gone >= 0)
+			close(gone);
 	} else if (ret < 0) {
 		log_warn_errno(-ret, "vt: %s: signal the VT's owner", vt->name);
 	}

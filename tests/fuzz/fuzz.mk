@@ -25,6 +25,7 @@ FUZZ_INC_fuzz_fbdev  := src/devices/display.c
 # The tree's file is included by the harness too; libfuse is given the harness's I/O.
 FUZZ_SRC_fuzz_fusetree := src/common/log.c src/common/loop.c src/common/error.c
 FUZZ_INC_fuzz_fusetree := src/devns/fusetree.c
+FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk

@@ -367,6 +367,8 @@ int vp_start(struct vp *vp, struct error *err)
 		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
 
 	devns_vp_stage(&d->devns, &vp->devns, &rt->stages[rt->nstages++]);
+	if (devns_sys_dir(&d->devns, vp->config.name, rt->sys_dir, sizeof(rt->sys_dir)) < 0)
+		rt->sys_dir[0] = '\0';
 	rt->around_clone = devns_hold_for_clone;
 	rt->around_clone_ctx = &d->devns;
 	ret = vp_spawn(rt, err);

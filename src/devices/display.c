@@ -8,6 +8,7 @@
 #include "common/font.h"
 #include "common/log.h"
 #include "devns/devns.h"
+#include "devices/sysfs_layout.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -615,7 +616,20 @@ static const struct ioctl_trap display_ioctls[] = {
 	IOCTL_TRAP(FBIOGETCMAP),	 IOCTL_TRAP(FBIOPUTCMAP),
 };
 
+/* Its /sys: fb0 under a platform parent, as Xorg's fbdev probe wants it. */
+static int display_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct fb *fb = state;
+	struct timespec now;
+
+	(void)global;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return sysfs_layout_fb(tree, 0, &fb->var, &fb->fix,
+			       (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000, err);
+}
+
 const struct vdev_ops vdev_display = {
+	.sysfs = display_sysfs,
 	.switched = display_switched,
 	.name = "display",
 	.init = display_init,

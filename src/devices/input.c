@@ -5,6 +5,7 @@
 #include "devices/input_fs.h"
 #include "devices/input_host.h"
 #include "devns/devns.h"
+#include "devices/sysfs_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -686,7 +687,24 @@ static void input_stats(void *global, json_t *stats)
 	json_object_set_new(stats, "system_switches", json_integer((json_int_t)is.system_switches));
 }
 
+/* Its /sys and udev database: the touchscreen input0/event0, the keys input1/event1. */
+static int input_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct input_vp *ivp = state;
+	struct timespec now;
+	uint64_t usec;
+	int ret;
+
+	(void)global;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+	if ((ret = sysfs_layout_input(tree, &ivp->devs[TOUCH], 0, 0, usec, err)) < 0)
+		return ret;
+	return sysfs_layout_input(tree, &ivp->devs[KEYS], 1, 1, usec, err);
+}
+
 const struct vdev_ops vdev_input = {
+	.sysfs = input_sysfs,
 	.stats = input_stats,
 	.name = "input",
 	.init = input_init,

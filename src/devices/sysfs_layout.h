@@ -39,7 +39,7 @@
 
 #include "common/error.h"
 #include "devices/evdev.h"
-#include "devices/sysfs_tree.h"
+#include "devns/sysfs_tree.h"
 
 #define SYSFS_FB_MAJOR	  29
 #define SYSFS_INPUT_MAJOR 13

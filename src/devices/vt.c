@@ -12,6 +12,7 @@
 #include "devices/vt_state.h"
 #include "common/log.h"
 #include "devns/devns.h"
+#include "devices/sysfs_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -447,7 +448,15 @@ static void vt_ioctl_ops(void *global, void *state, unsigned file, struct vdev_c
 	reply(call, ret);
 }
 
+/* Its /sys: tty0 and tty1, tty1 the active one (a VP has one VT). */
+static int vt_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	(void)global, (void)state;
+	return sysfs_layout_vt(tree, 1, 1, err);
+}
+
 const struct vdev_ops vdev_vt = {
+	.sysfs = vt_sysfs,
 	.name = "vt",
 	.init = vt_init,
 	.fini = vt_fini,

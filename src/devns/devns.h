@@ -16,6 +16,7 @@
 #include "vp/runtime.h"
 
 #include "devns/budget.h"
+#include "devns/sysfs_tree.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -121,6 +122,10 @@ struct vdev_ops {
 	void (*switched)(void *global, const struct vdev_vp *to);
 	/* Its keys of `cell stats`. */
 	void (*stats)(void *global, json_t *stats);
+	/* Its nodes of the VP's /sys and /run/udev (sysfs_layout.h), after prepare, without
+	 * the lock (it reads its new instance only): the core writes the VP's tree out and
+	 * shows it there (DESIGN.md §4, "The VP's /sys"). */
+	int (*sysfs)(void *global, void *state, struct sysfs_tree *tree, struct error *err);
 	/* Serve now what a file system of the device has waiting (on the event loop's thread,
 	 * which is waiting for a supervisor thread that may itself wait for that: a forwarded
 	 * call). */
@@ -273,6 +278,9 @@ unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max);
  * or asked for exclusively while others have it), enter binds their files, attach and
  * teardown run the devices' own. */
 void devns_vp_stage(struct devns *core, struct devns_vp *dvp, struct vp_stage *stage);
+/* Where the stage composes the VP NAME's /sys (files of its devices, laid out as the
+ * kernel's), for the seal to show (vp/runtime.h's sys_dir). */
+int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t size);
 /* Undo what the stage did (once; a no-op after). */
 void devns_vp_destroy(struct devns_vp *dvp);
 /* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */

@@ -2,9 +2,11 @@
  * its config, the binds of their files into its root, their own hooks. */
 #include "devns/devns.h"
 #include "devns/internal.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,6 +90,46 @@ static void link_vp(struct devns_vp *dvp, bool in)
 	}
 }
 
+int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/%s/sys", core->dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The VP's /sys and /run/udev as its devices lay them out, written as files into its
+ * directory (their text is fixed while the VP runs) and made its root's: the seal binds
+ * sys/ over the kernel's sysfs, read-only, and the stage binds run/udev. */
+static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
+{
+	struct sysfs_tree tree;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	sysfs_tree_init(&tree);
+	for (unsigned d = 0; d < vdev_count && ret == 0; d++)
+		if (dvp->state[d] && vdev_registry[d]->sysfs)
+			ret = vdev_registry[d]->sysfs(dvp->core->global[d], dvp->state[d], &tree,
+						      err);
+	if (ret == 0 && tree.n > 0)
+		ret = sysfs_tree_write(&tree, dvp->dir, err);
+	for (size_t i = 0; ret == 0 && i < tree.n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dvp->dir, tree.nodes[i].path);
+		if (lchown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+	}
+	if (ret == 0 && tree.n > 0) {
+		snprintf(path, sizeof(path), "%s/sys", dvp->dir);
+		if (chown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+		snprintf(path, sizeof(path), "%s/run", dvp->dir);
+		if (ret == 0 && access(path, F_OK) == 0 && chown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+	}
+	sysfs_tree_free(&tree);
+	return ret;
+}
+
 static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *err)
 {
 	struct devns_vp *dvp = ctx;
@@ -120,6 +162,10 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 			goto fail;
 	}
 	devns_unlock(core);
+	/* Outside the lock: the hooks read only this VP's new instances, which no other
+	 * thread reaches yet, and the files take a millisecond or two to write. */
+	if ((ret = compose_sysfs(dvp, rt->uid_base, err)) < 0)
+		goto fail_dir;
 	return 0;
 fail:
 	devns_unlock(core);
@@ -131,7 +177,13 @@ fail_dir:
 static int stage_enter(void *ctx, struct error *err)
 {
 	struct devns_vp *dvp = ctx;
+	char udev[sizeof(dvp->dir) + 16];
 	int ret;
+
+	/* The udev database of its devices, for libudev's discovery (Qt, Xorg, SDL). */
+	snprintf(udev, sizeof(udev), "%s/run/udev", dvp->dir);
+	if (access(udev, F_OK) == 0 && (ret = devns_bind_in_root(udev, "/run/udev", true, err)) < 0)
+		return ret;
 
 	for (unsigned d = 0; d < vdev_count; d++) {
 		if (!dvp->state[d])
@@ -208,7 +260,9 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	}
 	link_vp(dvp, false);
 	devns_unlock(core);
-	if (dvp->dir[0])
-		rmdir(dvp->dir);
+	/* Its composed /sys too; the device files are gone with their devices. */
+	int gone = dvp->dir[0] ? rm_rf(dvp->dir) : 0;
+	if (gone < 0)
+		log_warn("remove %s: %s", dvp->dir, strerror(-gone));
 	dvp->core = NULL;
 }

@@ -53,6 +53,10 @@ struct vp_runtime {
 	uid_t uid_base;		     /* host uid of the VP's root */
 	int init_exe_fd;	     /* cell-init, opened by the daemon */
 	const struct vp_filter *filter;
+	/* Files to show in the VP's /sys instead of the kernel's (its devices, laid out as
+	 * the kernel would): for each top-level directory of sysfs, SYS_DIR/NAME if it
+	 * exists, else an empty cover; "" for none. */
+	char sys_dir[PATH_MAX];
 	struct vp_stage stages[VP_STAGES_MAX]; /* the daemon's, in order */
 	unsigned nstages;
 	int listener_fd; /* the seccomp listener of cell-init's filter, for the daemon */
@@ -147,7 +151,7 @@ void vp_reset_signals(void);
 
 /* In the child, after its file system is built: nest the VP in a second user namespace with
  * a copy of its mount namespace, so the kernel locks its mounts (see seal.c). */
-int vp_seal(struct error *err);
+int vp_seal(const char *sys_dir, struct error *err);
 
 /* The seccomp filter, compiled once by the daemon: the deny-list, and the ioctl numbers
  * the devices trap (answered by the daemon through the filter's listener). */

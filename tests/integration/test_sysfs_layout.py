@@ -24,7 +24,7 @@ from test_display import create_vp_with, ensure_packages, put_dynamic, put_file
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-LAYOUT_SRC = ["src/devices/sysfs_tree.c", "src/devices/sysfs_format.c",
+LAYOUT_SRC = ["src/devns/sysfs_tree.c", "src/devices/sysfs_format.c",
               "src/devices/sysfs_layout.c", "src/devices/udev_db.c", "src/common/error.c"]
 
 

@@ -20,7 +20,7 @@
 #include "common/keymap.h"
 #include "devices/sysfs_format.h"
 #include "devices/sysfs_layout.h"
-#include "devices/sysfs_tree.h"
+#include "devns/sysfs_tree.h"
 #include "devices/udev_db.h"
 
 /* A touchscreen as input_mt_init_slots(INPUT_MT_DIRECT) and the axes make one. */

@@ -14,7 +14,7 @@ UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
 UNIT_SRC_test_evdev  := src/devices/evdev.c src/common/keymap.c
 UNIT_SRC_test_keymap := src/common/keymap.c
-UNIT_SRC_test_sysfs_layout := src/devices/sysfs_tree.c src/devices/sysfs_format.c \
+UNIT_SRC_test_sysfs_layout := src/devns/sysfs_tree.c src/devices/sysfs_format.c \
 	src/devices/sysfs_layout.c src/devices/udev_db.c src/devices/evdev.c \
 	src/common/keymap.c src/common/error.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c

@@ -1,5 +1,5 @@
 /* A tree of files in memory: see sysfs_tree.h. */
-#include "devices/sysfs_tree.h"
+#include "devns/sysfs_tree.h"
 
 #include <errno.h>
 #include <fcntl.h>

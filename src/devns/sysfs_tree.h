@@ -5,8 +5,8 @@
  *
  * Paths are relative to the VP's root, without a leading slash ("sys/class/input").
  * Plain memory, no global state; not thread-safe: the caller serialises. */
-#ifndef CELLS_DEVICES_SYSFS_TREE_H
-#define CELLS_DEVICES_SYSFS_TREE_H
+#ifndef CELLS_DEVNS_SYSFS_TREE_H
+#define CELLS_DEVNS_SYSFS_TREE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -11,6 +11,7 @@
 #include "devns/internal.h"
 #include "devns/budget.h"
 #include "devns/mincore.h"
+#include "devns/statfs.h"
 #include "devns/callers.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
@@ -46,6 +47,8 @@
 #define NR_MINCORE_X86_64 27
 #define NR_MINCORE_I386	  218
 #define X32_SYSCALL_BIT	  0x40000000
+#define NR_STATFS_X86_64  137
+#define NR_FSTATFS_X86_64 138
 
 struct devns_listener {
 	struct devns_listener *next_in_vp, *next_all;
@@ -142,6 +145,43 @@ static void answer_mincore(struct devns_listener *l, struct seccomp_notif *req,
 	resp->error = ret < 0 ? ret : 0;
 }
 
+/* statfs/fstatfs of a 64-bit or x32 caller (an i386 caller's are the kernel's). */
+static bool is_statfs(const struct seccomp_notif *req)
+{
+	int nr = req->data.nr & ~X32_SYSCALL_BIT;
+
+	return req->data.arch == AUDIT_ARCH_X86_64 &&
+	       (nr == NR_STATFS_X86_64 || nr == NR_FSTATFS_X86_64);
+}
+
+static void answer_statfs(struct devns_listener *l, struct seccomp_notif *req,
+			  struct seccomp_notif_resp *resp)
+{
+	bool fresh;
+	struct devns_caller *caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+	int error = 0;
+
+	if (!caller || !l->owner->sys_dev ||
+	    ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return; /* continued: the kernel's answer */
+	struct sysfs_statfs_call call = {
+		.by_path = (req->data.nr & ~X32_SYSCALL_BIT) == NR_STATFS_X86_64,
+		.path = req->data.args[0],
+		.fd = (int)req->data.args[0],
+		.buf = req->data.args[1],
+		.tid = (pid_t)req->pid,
+		.pidfd = caller->pidfd,
+		.mem_fd = caller->mem_fd,
+		.maps_fd = caller->maps_fd,
+		.sys_dev = l->owner->sys_dev,
+	};
+	if (sysfs_statfs_answer(&call, &error) == 1) {
+		resp->flags = 0;
+		resp->val = error ? -1 : 0;
+		resp->error = -error;
+	}
+}
+
 static void handle(struct devns_listener *l, struct seccomp_notif *req,
 		   struct seccomp_notif_resp *resp, struct forward *fwd)
 {
@@ -159,6 +199,10 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	atomic_fetch_add(&core->calls, 1);
 	if (is_mincore(req)) {
 		answer_mincore(l, req, resp);
+		return;
+	}
+	if (is_statfs(req)) {
+		answer_statfs(l, req, resp);
 		return;
 	}
 	if (!(req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == NR_IOCTL_X86_64) &&

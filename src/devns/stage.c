@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,6 +98,24 @@ int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* The composed /sys on a file system of its own, which statfs.c tells apart. */
+static int mount_sys(struct devns_vp *dvp, struct error *err)
+{
+	char path[sizeof(dvp->dir) + 8];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sys", dvp->dir);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "create %s", path);
+	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=1m,nr_inodes=4096") < 0)
+		return error_set(err, errno, "mount a tmpfs on %s", path);
+	if (stat(path, &st) < 0)
+		return error_set(err, errno, "stat %s", path);
+	dvp->sys_dev = st.st_dev;
+	return 0;
+}
+
 /* The VP's /sys and /run/udev as its devices lay them out, written as files into its
  * directory (their text is fixed while the VP runs) and made its root's: the seal binds
  * sys/ over the kernel's sysfs, read-only, and the stage binds run/udev. */
@@ -111,6 +130,8 @@ static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 		if (dvp->state[d] && vdev_registry[d]->sysfs)
 			ret = vdev_registry[d]->sysfs(dvp->core->global[d], dvp->state[d], &tree,
 						      err);
+	if (ret == 0 && tree.n > 0)
+		ret = mount_sys(dvp, err);
 	if (ret == 0 && tree.n > 0)
 		ret = sysfs_tree_write(&tree, dvp->dir, err);
 	for (size_t i = 0; ret == 0 && i < tree.n; i++) {
@@ -261,6 +282,13 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	link_vp(dvp, false);
 	devns_unlock(core);
 	/* Its composed /sys too; the device files are gone with their devices. */
+	if (dvp->sys_dev) {
+		char sys[sizeof(dvp->dir) + 8];
+		snprintf(sys, sizeof(sys), "%s/sys", dvp->dir);
+		if (umount2(sys, MNT_DETACH) < 0)
+			log_warn_errno(errno, "unmount %s", sys);
+		dvp->sys_dev = 0;
+	}
 	int gone = dvp->dir[0] ? rm_rf(dvp->dir) : 0;
 	if (gone < 0)
 		log_warn("remove %s: %s", dvp->dir, strerror(-gone));

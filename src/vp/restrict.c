@@ -187,6 +187,18 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 		error_set(err, -ret, "seccomp: rule for mincore");
 		goto out;
 	}
+	/* statfs and fstatfs too: on the VP's composed /sys the daemon says sysfs (see
+	 * devns/statfs.h); every other one it lets the kernel make. */
+	const char *const statfs_calls[] = {"statfs", "fstatfs"};
+	for (size_t i = 0; ntrapped > 0 && i < ARRAY_SIZE(statfs_calls); i++) {
+		ret = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY,
+					     seccomp_syscall_resolve_name(statfs_calls[i]), 0,
+					     NULL);
+		if (ret < 0) {
+			error_set(err, -ret, "seccomp: rule for %s", statfs_calls[i]);
+			goto out;
+		}
+	}
 	filter->notifies = ntrapped > 0;
 	fd = memfd_create("cells-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {

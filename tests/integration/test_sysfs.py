@@ -76,3 +76,15 @@ def test_a_vp_without_devices_has_no_device_files(daemon):
     r = d.sh("bare", "ls /sys/class/graphics /sys/class/input /run/udev/data 2>&1; true")
     assert "fb0" not in r.stdout and "event0" not in r.stdout, r.stdout
     assert "lo" in d.sh("bare", "ls /sys/class/net").stdout.split()
+
+
+def test_the_composed_sys_says_it_is_sysfs(vp):
+    """libudev (systemd 251 and later) takes a device only where fstatfs says sysfs."""
+    d = vp
+    for path in ("/sys/class/input/event0", "/sys/devices/platform/cells-fb.0", "/sys"):
+        got = sh(d, f"stat -f -c %t {path}; stat -f -c %t {path}/. < /dev/null").split()
+        assert got == ["62656572", "62656572"], (path, got)
+    # The kernel's parts are sysfs anyway; anything else keeps its own type.
+    assert sh(d, "stat -f -c %t /sys/class/net").strip() == "62656572"
+    assert sh(d, "stat -f -c %t /run/udev").strip() == "1021994"  # tmpfs
+    assert sh(d, "stat -f -c %t /proc").strip() == "9fa0"

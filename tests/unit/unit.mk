@@ -23,6 +23,7 @@ UNIT_SRC_test_fusetree := src/devns/fusetree.c src/common/loop.c src/common/log.
 	src/common/error.c
 UNIT_SRC_test_vt     := src/devices/vt_state.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
+UNIT_SRC_test_statfs := src/devns/statfs.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \
 	src/common/names.c

@@ -48,7 +48,7 @@ def test_host_user_reaches_no_file_of_a_vp(daemon, attack_exe):
                  "chmod 0666 /root/secret && chmod 0777 /root /")
     console = os.readlink(f"/proc/{d.vp('open')['pid']}/fd/0")
     assert os.stat(console).st_mode & 0o777 == 0o666, console
-    fb = [p for p in every_path(d.run) if p.endswith("/fb0")]
+    fb = [p for p in every_path(d.run) if p.endswith(".display/fb0")]
     assert len(fb) == 2, fb
     mode = os.stat(fb[0]).st_mode & 0o777
     assert 0o666 in {os.stat(p).st_mode & 0o777 for p in fb}, mode

@@ -591,3 +591,41 @@ class LineReader:
             self.seen.append(obj)
             if pred(obj):
                 return obj
+
+
+# ---------------------------------------------------------------------------------------
+# Files of a VP's own, put in its upper layer before it starts (one home for every test
+# directory: tests/security imports them through integration_conftest).
+
+NO_LAUNCHER = b"#!/bin/sh\n# the test draws or drives: no launcher\nexit 0\n"
+
+
+def put_file(d, name, rel, data, mode=0o755):
+    """Writes DATA (bytes, or a Path to copy) at REL in the VP's upper layer, owned by its
+    root (the directories on the way too)."""
+    uid = d.vp_uid(d.vp(name)["id"])
+    path = d.upper(name)
+    for part in [""] + rel.split("/")[:-1]:
+        path = path / part if part else path
+        if not path.exists():
+            path.mkdir(mode=0o755)
+            os.chown(path, uid, uid)
+    f = path / rel.split("/")[-1]
+    if isinstance(data, Path):
+        shutil.copyfile(data, f)
+    else:
+        f.write_bytes(data)
+    os.chmod(f, mode)
+    os.chown(f, uid, uid)
+
+
+def create_vp_with(d, name, files, create_args=(), launcher=False, start=True):
+    """`cell create NAME CREATE_ARGS`, FILES ({path in the VP: bytes}) put in its upper
+    layer, the launcher kept from starting unless LAUNCHER, then started if START."""
+    d.cell("create", name, *create_args)
+    for rel, data in files.items():
+        put_file(d, name, rel, data)
+    if not launcher:
+        put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
+    if start:
+        d.cell("start", name)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CELL, ROOT, UID_RANGE, cannot_exec, procs_with_uid, run_cellsd,
+from conftest import (CELL, ROOT, UID_RANGE, create_vp_with, put_file, cannot_exec, procs_with_uid, run_cellsd,
                       wait_pid_gone)
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +39,6 @@ WHITE = 0xffffff
 # fbprobe's pattern_colours / pattern_pixel.
 PATTERN_COLOURS = [0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0x00ffff, 0xff00ff, 0x808080,
                    0xffffff]
-NO_LAUNCHER = b"#!/bin/sh\n# the test draws: no launcher\nexit 0\n"
 
 
 # ---------------------------------------------------------------------------------------
@@ -324,36 +323,6 @@ def ffmpeg_exe():
 
 # ---------------------------------------------------------------------------------------
 # VPs.
-
-
-def put_file(d, name, rel, data, mode=0o755):
-    """Writes DATA at REL in the VP's upper layer, owned by its root (dirs too)."""
-    uid = d.vp_uid(d.vp(name)["id"])
-    path = d.upper(name)
-    for part in [""] + rel.split("/")[:-1]:
-        path = path / part if part else path
-        if not path.exists():
-            path.mkdir(mode=0o755)
-            os.chown(path, uid, uid)
-    f = path / rel.split("/")[-1]
-    if isinstance(data, Path):
-        shutil.copyfile(data, f)
-    else:
-        f.write_bytes(data)
-    os.chmod(f, mode)
-    os.chown(f, uid, uid)
-
-
-def create_vp_with(d, name, files, create_args=(), launcher=False, start=True):
-    """`cell create NAME CREATE_ARGS`, FILES ({path in the VP: bytes}) put in its upper
-    layer, the launcher kept from starting unless LAUNCHER, then started if START."""
-    d.cell("create", name, *create_args)
-    for rel, data in files.items():
-        put_file(d, name, rel, data)
-    if not launcher:
-        put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    if start:
-        d.cell("start", name)
 
 
 def add_vp(d, tools, name, display=None, start=True, launcher=False, probe32=False):

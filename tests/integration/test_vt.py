@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cannot_exec
+from conftest import cannot_exec, create_vp_with
 
 HERE = Path(__file__).resolve().parent
-NO_LAUNCHER = b"#!/bin/sh\n# the test draws: no launcher\nexit 0\n"
 DEADLINE = 0.5  # VT_RELEASE_DEADLINE_NS
 KD_TEXT, KD_GRAPHICS, K_UNICODE, KB_101 = 0, 1, 3, 2
 VT_AUTO, VT_PROCESS = 0, 1
@@ -43,25 +42,8 @@ def vtprobe():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def put_file(d, name, rel, data, mode=0o755):
-    uid = d.vp_uid(d.vp(name)["id"])
-    path = d.upper(name)
-    for part in [""] + rel.split("/")[:-1]:
-        path = path / part if part else path
-        if not path.exists():
-            path.mkdir(mode=0o755)
-            shutil.chown(path, uid, uid)
-    f = path / rel.split("/")[-1]
-    f.write_bytes(data)
-    f.chmod(mode)
-    shutil.chown(f, uid, uid)
-
-
 def add_vp(d, probe, name):
-    d.cell("create", name)
-    put_file(d, name, "usr/bin/vtprobe", probe)
-    put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    d.cell("start", name)
+    create_vp_with(d, name, {"usr/bin/vtprobe": probe})
 
 
 def parse(text):

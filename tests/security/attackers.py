@@ -2,35 +2,13 @@
 module of its own name: in a pytest session with tests/integration, `conftest` may name
 either directory's.)"""
 
-import os
-
-NO_LAUNCHER = b"#!/bin/sh\n# the test drives: no launcher\nexit 0\n"
-
-
-def put_file(d, name, rel, data, mode=0o755):
-    """Writes DATA at REL in the VP's upper layer, owned by its root (directories too)."""
-    uid = d.vp_uid(d.vp(name)["id"])
-    path = d.upper(name)
-    for part in [""] + rel.split("/")[:-1]:
-        path = path / part if part else path
-        if not path.exists():
-            path.mkdir(mode=0o755)
-            os.chown(path, uid, uid)
-    f = path / rel.split("/")[-1]
-    f.write_bytes(data)
-    os.chmod(f, mode)
-    os.chown(f, uid, uid)
+from integration_conftest import create_vp_with
 
 
 def make_vp(d, name, files, create_args=(), start=True):
     """`cell create NAME`, FILES ({path in the VP: bytes}) in its upper layer, no
     launcher, started unless not START."""
-    d.cell("create", name, *create_args)
-    for rel, data in files.items():
-        put_file(d, name, rel, data)
-    put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
-    if start:
-        d.cell("start", name)
+    create_vp_with(d, name, files, create_args, start=start)
 
 
 def add_attacker(d, name, attack, start=True):

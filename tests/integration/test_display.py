@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CELL, ROOT, UID_RANGE, create_vp_with, put_file, cannot_exec, procs_with_uid, run_cellsd,
-                      wait_pid_gone)
+from conftest import (CELL, ROOT, UID_RANGE, cannot_exec, create_vp_with, procs_with_uid,
+                      put_file, run_cellsd, wait_pid_gone)
 
 HERE = Path(__file__).resolve().parent
 XRES, YRES, BAR = 720, 1280, 28

@@ -280,3 +280,75 @@ def test_links2_renders_a_page_on_the_framebuffer(deb, bare, tmp_path):
     except AssertionError as e:
         log = deb.exec(bare, "cat", "/tmp/links.log", check=False).stdout
         raise AssertionError(f"{e}; links2 said: {log!r}") from None
+
+
+QT_ENV = "QT_QPA_PLATFORM=linuxfb QT_QPA_FB_NO_LIBINPUT=1"
+QT_EXAMPLES = "/usr/lib/x86_64-linux-gnu/qt5/examples/widgets/widgets"
+
+
+def screen_rows(d, tmp_path, tag):
+    shot = tmp_path / f"{tag}.png"
+    d.cell("screenshot", str(shot))
+    return read_png(shot).rows
+
+
+def wait_changed(d, tmp_path, before, tag, timeout=20):
+    """A screenshot that differs from BEFORE (rows), within TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = screen_rows(d, tmp_path, tag)
+        if rows != before:
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen did not change in {timeout} s ({tag})")
+        time.sleep(0.3)
+
+
+def start_qt(d, vp, tmp_path, example):
+    """An example of Qt's, on linuxfb with Qt's own evdev input (udev discovery, no device
+    paths given); returns the screen once it has drawn."""
+    black = screen_rows(d, tmp_path, "before-qt")
+    d.exec(vp, "sh", "-c", f"cd /srv && {QT_ENV} setsid {QT_EXAMPLES}/{example}/{example} "
+           f"</dev/null >/srv/qt.log 2>&1 &")
+    rows = wait_changed(d, tmp_path, black, "qt-drawn")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # until two frames agree: the first ones settled
+        later = screen_rows(d, tmp_path, "qt-settled")
+        if later == rows:
+            break
+        rows = later
+    return rows
+
+
+def qt_log(d, vp):
+    return d.exec(vp, "cat", "/srv/qt.log", check=False).stdout
+
+
+def test_qt_line_edit_takes_keys(deb, bare, tmp_path):
+    start_qt(deb, bare, tmp_path, "lineedits")
+
+    def dark_in_first_line_edit():
+        rows = screen_rows(deb, tmp_path, "qt-line")
+        return sum(1 for y in range(287, 308) for x in range(26, 340)
+                   if max(rows[y][3 * x:3 * x + 3]) < 0x50)
+    # A tap gives the first line edit the focus (the touchscreen, through Qt's evdevtouch),
+    # then the keys type into it (the keyboard, through Qt's evdevkeyboard): the grey
+    # placeholder gives way to dark text, far more dark pixels than a cursor's.
+    assert dark_in_first_line_edit() < 30
+    deb.cell("input", "tap", "180", "297")
+    deb.cell("input", "text", "cells")
+    deadline = time.monotonic() + 20
+    while dark_in_first_line_edit() < 60:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no text typed in the line edit; Qt said: "
+                                 f"{qt_log(deb, bare)!r}")
+        time.sleep(0.3)
+
+
+def test_qt_scribble_draws_where_touched(deb, bare, tmp_path):
+    before = start_qt(deb, bare, tmp_path, "scribble")
+    deb.cell("input", "swipe", "100", "500", "600", "700", "300")
+    try:
+        wait_changed(deb, tmp_path, before, "qt-touch")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; Qt said: {qt_log(deb, bare)!r}") from None

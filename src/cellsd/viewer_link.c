@@ -131,9 +131,11 @@ void viewer_link_handle(struct viewer *v, const union viewer_msg *msg)
 	case VIEWER_POINTER:
 		if (!input)
 			break;
+		/* The client points on the panel; the VP's screen begins below the bar. */
 		display_size(devns_global(&d->devns, "display"), &width, &height);
 		input_pointer(input, msg->pointer.x < width ? msg->pointer.x : width - 1,
-			      msg->pointer.y < height ? msg->pointer.y : height - 1,
+			      (msg->pointer.y < height ? msg->pointer.y : height - 1) -
+				      STATUS_BAR_HEIGHT,
 			      msg->pointer.buttons & 1);
 		break;
 	case VIEWER_KEY:

@@ -76,7 +76,8 @@ struct display {
 	/* Told when the picture may have changed (the VNC sink, to compare at once). */
 	void (*watcher)(void *arg);
 	void *watcher_arg;
-	int xres, yres;
+	int xres, yres; /* a VP's mode */
+	int panel_yres; /* the output's: the status bar above a VP's screen */
 	struct loop_watch vsync;
 	/* Callers blocked in FBIO_WAITFORVSYNC, each a blocked thread of some VP: bounded
 	 * by the VPs' task limits, not here. */
@@ -145,7 +146,8 @@ static int display_init(struct devns *core, void **global, struct error *err)
 		return error_set(err, ENOMEM, "display");
 	d->core = core;
 	d->xres = (int)core->settings.display_width;
-	d->yres = (int)core->settings.display_height;
+	d->panel_yres = (int)core->settings.display_height;
+	d->yres = display_vp_height(d->panel_yres);
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->vsync.handle = on_vsync;
 	if (d->vsync.fd < 0) {
@@ -525,7 +527,7 @@ void display_watch(struct display *d, void (*changed)(void *arg), void *arg)
 void display_size(const struct display *d, int *width, int *height)
 {
 	*width = d->xres;
-	*height = d->yres;
+	*height = d->panel_yres;
 }
 
 void display_set_foreground(struct display *d, const char *name, unsigned id)
@@ -552,13 +554,14 @@ static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *o
 		  any ? name : "no VP in the foreground", 0xffffff, 2);
 }
 
-/* What is shown is taken under the lock, the pixels are read after it: a page is 3.7 MB
+/* What is shown is taken under the lock, the pixels are read after it: a page is 3.6 MB
  * at the default mode, whose pread would hold every VP's trapped calls and input for a
  * millisecond or more, 60 times a second while a VNC client watches. The file is held by
  * a descriptor of its own meanwhile, so a VP that stops cannot take it away. */
 uint64_t display_compose(struct display *d, uint32_t *out)
 {
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
+	uint32_t *screen = out + (size_t)d->xres * STATUS_BAR_HEIGHT; /* below the bar */
 	char name[sizeof(d->foreground)];
 	unsigned id;
 	ssize_t got = 0;
@@ -576,12 +579,12 @@ uint64_t display_compose(struct display *d, uint32_t *out)
 	generation = d->generation;
 	devns_unlock(d->core);
 	if (fd >= 0) {
-		got = pread(fd, out, page, offset);
+		got = pread(fd, screen, page, offset);
 		close(fd);
 	}
 	if (got < 0)
 		got = 0;
-	memset((char *)out + got, 0, page - (size_t)got);
+	memset((char *)screen + got, 0, page - (size_t)got);
 	draw_status_bar(d->xres, name, id, out);
 	return generation;
 }

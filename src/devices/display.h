@@ -7,14 +7,23 @@
 
 struct display;
 
+/* The panel (the output: `--display WxH`) is the root's status bar, then a VP's screen:
+ * a VP's mode is the panel's width by its height less the bar, so the bar hides none of
+ * its pixels and it cannot draw into the bar. */
 #define STATUS_BAR_HEIGHT 28
 
-/* The output's size in pixels (the default mode). */
+static inline int display_vp_height(int panel_height)
+{
+	return panel_height - STATUS_BAR_HEIGHT;
+}
+
+/* The output's size in pixels: the panel's. */
 void display_size(const struct display *d, int *width, int *height);
 
 /* Compose what the output shows now into OUT (width*height XRGB8888 pixels, stride
- * width): the foreground VP's visible page, or black, under the root's status bar.
- * Returns a counter that changes whenever the picture may have (a flip, a switch). */
+ * width): the root's status bar, then below it the foreground VP's visible page, whole
+ * (or black). Returns a counter that changes whenever the picture may have (a flip, a
+ * switch). */
 uint64_t display_compose(struct display *d, uint32_t *out);
 
 /* CHANGED(ARG) is told whenever the picture may have changed: a flip of the page shown, a

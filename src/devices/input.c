@@ -1,6 +1,7 @@
 /* The input device and its router: see input.h. */
 #include "devices/input.h"
 #include "common/log.h"
+#include "devices/display.h"
 #include "devices/evdev.h"
 #include "devices/input_fs.h"
 #include "devices/input_host.h"
@@ -79,7 +80,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		return error_set(err, ENOMEM, "input");
 	in->core = core;
 	in->width = (int)s->display_width;
-	in->height = (int)s->display_height;
+	in->height = display_vp_height((int)s->display_height); /* the VP's screen */
 	in->next = s->switch_next;
 	in->prev = s->switch_prev;
 	in->wake[0] = in->wake[1] = -1;
@@ -433,6 +434,8 @@ void input_pointer(struct input *in, int x, int y, bool down)
 
 #define ADD(t, c, v) (ev[n++] = (struct input_event){.type = (t), .code = (c), .value = (v)})
 	devns_lock(in->core);
+	if (y < 0 && !in->pointer_down) /* on the root's bar: no contact begins there */
+		down = false;
 	x = clamp(x, 0, in->width - 1);
 	y = clamp(y, 0, in->height - 1);
 	if (down || in->pointer_down)

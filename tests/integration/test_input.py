@@ -181,9 +181,9 @@ def test_nodes_and_capabilities(daemon, evprobe):
         "rel": "", "msc": "", "sw": "", "led": "", "snd": "", "ff": ""}, touch
     # min max value fuzz flat resolution: ABS_X/Y copies of the MT axes, values 0.
     assert touch["abs_x"] == "0 719 0 0 0 0"
-    assert touch["abs_y"] == "0 1279 0 0 0 0"
+    assert touch["abs_y"] == f"0 {rfb.VP_YRES - 1} 0 0 0 0"  # the VP's screen
     assert touch["abs_mt_x"] == "0 719 0 0 0 0"
-    assert touch["abs_mt_y"] == "0 1279 0 0 0 0"
+    assert touch["abs_mt_y"] == f"0 {rfb.VP_YRES - 1} 0 0 0 0"
     assert touch["abs_mt_slot"] == "0 9 0 0 0 0"
     assert touch["abs_mt_id"] == "0 65535 0 0 0 0"
     assert touch["evbit_len"] == "8"  # whole longs, as bits_to_user
@@ -202,7 +202,7 @@ def test_touch_range_follows_the_display_mode(make_daemon, evprobe):
     add(d, evprobe, "v")
     touch = kv(d.exec("v", "evprobe", "info", "/dev/input/event0").stdout)
     assert touch["abs_mt_x"].split()[:2] == ["0", "479"]
-    assert touch["abs_mt_y"].split()[:2] == ["0", "799"]
+    assert touch["abs_mt_y"].split()[:2] == ["0", str(800 - rfb.BAR - 1)]  # below the bar
 
 
 def test_vp_without_input(daemon, evprobe):
@@ -652,15 +652,22 @@ def test_vnc_pointer_and_keys_reach_the_foreground(make_daemon, evprobe):
     other = Reader(d, "w", "read", "/dev/input/event0", 1500)
     s = rfb.connect_to(d, port)
     try:
+        # The client points on the panel: the VP's screen begins below the root's bar.
         s.sendall(struct.pack(">BBHH", 5, 1, 200, 300))  # left button down at (200, 300)
         s.sendall(struct.pack(">BBHH", 5, 1, 210, 310))  # drag
         s.sendall(struct.pack(">BBHH", 5, 0, 210, 310))  # up
+        s.sendall(struct.pack(">BBHH", 5, 1, 100, 10))  # a press on the bar: nobody's
+        s.sendall(struct.pack(">BBHH", 5, 0, 100, 10))
         s.sendall(struct.pack(">BBxxI", 4, 1, ord("q")) + struct.pack(">BBxxI", 4, 0, ord("q")))
         s.sendall(b"\x04\x01\0\0" + b"\0\0\0\0")  # keysym 0: not a key, ignored
         s.sendall(b"\xff" * 64)  # garbage: the client is dropped, the daemon lives
         got = touch.events()
-        assert (EV_ABS, ABS_MT_POSITION_X, 200) in got and (EV_ABS, ABS_MT_POSITION_Y, 300) in got
+        assert (EV_ABS, ABS_MT_POSITION_X, 200) in got and \
+            (EV_ABS, ABS_MT_POSITION_Y, 300 - rfb.BAR) in got, got
+        assert (EV_ABS, ABS_MT_POSITION_Y, 310 - rfb.BAR) in got, got
         assert (EV_ABS, ABS_MT_POSITION_X, 210) in got and (EV_ABS, ABS_MT_TRACKING_ID, -1) in got
+        contacts = [e for e in got if e[:2] == (EV_ABS, ABS_MT_TRACKING_ID) and e[2] >= 0]
+        assert len(contacts) == 1, f"the press on the bar reached the VP: {got}"
         assert keys.events() == packet((EV_KEY, 16, 1)) + packet((EV_KEY, 16, 0))  # KEY_Q
         assert other.events() == []
     finally:

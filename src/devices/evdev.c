@@ -357,9 +357,12 @@ void evdev_release_all(struct evdev *dev, const struct evdev_time *t)
 		evdev_event(dev, t, EV_ABS, ABS_MT_SLOT, (int)s);
 		evdev_event(dev, t, EV_ABS, ABS_MT_TRACKING_ID, -1);
 	}
-	for (unsigned k = 0; k < KEY_CNT; k++)
-		if (bit(dev->key, k))
-			evdev_event(dev, t, EV_KEY, k, 0);
+	/* A byte at a time: on a switch hardly a key is down, and this runs for every
+	 * device of the VP leaving the foreground, inside the switch. */
+	for (unsigned b = 0; b < sizeof(dev->key); b++)
+		for (unsigned k = b * 8; dev->key[b] && k < b * 8 + 8; k++)
+			if (bit(dev->key, k))
+				evdev_event(dev, t, EV_KEY, k, 0);
 	evdev_event(dev, t, EV_SYN, SYN_REPORT, 0);
 }
 

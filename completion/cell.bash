@@ -111,7 +111,8 @@ _cell()
 	image)
 		case $nargs:${args[1]} in
 		0:*) names="build list import rm" ;;
-		1:build | 1:rm) names=$(_cell_images) ;;
+		1:build) names=$(printf "%s\n" minimal debian "$(_cell_images)" | sort -u) ;;
+		1:rm) names=$(_cell_images) ;;
 		2:import)
 			_filedir
 			return

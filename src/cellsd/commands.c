@@ -5,11 +5,11 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "devices/display.h"
-#include "devices/input.h"
+#include "common/keymap.h"
 #include "sinks/png.h"
 
 #include <errno.h>
+#include <linux/input.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -220,7 +220,7 @@ static void cmd_prev(struct client *c, json_t *req, int *fds, int nfds)
 }
 
 /* A key by name, or a chord ("ctrl+alt+right": its modifiers held around the key). */
-static int press_keys(struct input *in, const char *spec)
+static int press_keys(const struct devns_provided_input *in, const char *spec)
 {
 	static const struct {
 		unsigned mod, key;
@@ -234,7 +234,7 @@ static int press_keys(struct input *in, const char *spec)
 
 	/* One character is that character, as typed: "A" is shift+a, ":" shift+semicolon. */
 	if (spec[0] && !spec[1] && keymap_from_char((unsigned char)spec[0], &code, &shift) == 0) {
-		input_key_shift(in, code, 1, shift, true);
+		in->ops->key_shift(in->dev, code, 1, shift, true);
 		return 0;
 	}
 	chord.key = keymap_from_name(spec);
@@ -242,12 +242,12 @@ static int press_keys(struct input *in, const char *spec)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(mod_keys); i++)
 		if (chord.mods & mod_keys[i].mod)
-			input_key(in, mod_keys[i].key, 1);
-	input_key(in, chord.key, 1);
-	input_key(in, chord.key, 0);
+			in->ops->key(in->dev, mod_keys[i].key, 1);
+	in->ops->key(in->dev, chord.key, 1);
+	in->ops->key(in->dev, chord.key, 0);
 	for (size_t i = ARRAY_SIZE(mod_keys); i-- > 0;)
 		if (chord.mods & mod_keys[i].mod)
-			input_key(in, mod_keys[i].key, 0);
+			in->ops->key(in->dev, mod_keys[i].key, 0);
 	return 0;
 }
 
@@ -271,7 +271,7 @@ static bool on_screen(struct client *c, const char *what, json_int_t x, json_int
  * swipes take time and answer when done (input_play.c). */
 static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 {
-	struct input *in = devns_global(&c->daemon->devns, "input");
+	const struct devns_provided_input *in = devns_input(&c->daemon->devns);
 	json_t *tap = json_object_get(req, "tap"), *swipe = json_object_get(req, "swipe");
 	json_t *text = json_object_get(req, "text");
 	const char *key = req_string(req, "key");
@@ -284,7 +284,7 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, "no input device");
 		return;
 	}
-	input_size(in, &width, &height);
+	in->ops->size(in->dev, &width, &height);
 	if ((tap != NULL) + (swipe != NULL) + (text != NULL) + (key != NULL) != 1) {
 		client_reply_error(c, "input wants one of \"tap\": [X, Y], \"key\": NAME, "
 				      "\"text\": STRING or \"swipe\": [X1, Y1, X2, Y2, MS]");
@@ -295,8 +295,8 @@ static void cmd_input(struct client *c, json_t *req, int *fds, int nfds)
 			x = y = -1;
 		if (!on_screen(c, "a tap", x, y, width, height))
 			return;
-		input_pointer(in, (int)x, (int)y, true);
-		input_pointer(in, (int)x, (int)y, false);
+		in->ops->pointer(in->dev, (int)x, (int)y, true);
+		in->ops->pointer(in->dev, (int)x, (int)y, false);
 	} else if (swipe) {
 		if (json_unpack(swipe, "[IIII!]", &x, &y, &x2, &y2) < 0 &&
 		    json_unpack(swipe, "[IIIII!]", &x, &y, &x2, &y2, &ms) < 0)
@@ -465,17 +465,7 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 	emulated = atomic_load(&d->devns.calls_emulated);
 	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
 	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
-	if (devns_global(&d->devns, "input")) {
-		struct input_stats is;
-		input_get_stats(devns_global(&d->devns, "input"), &is);
-		json_object_set_new(extra, "input_packets", json_integer((json_int_t)is.packets));
-		json_object_set_new(extra, "input_events_delivered",
-				    json_integer((json_int_t)is.events_delivered));
-		json_object_set_new(extra, "input_events_dropped",
-				    json_integer((json_int_t)is.events_dropped));
-		json_object_set_new(extra, "system_switches",
-				    json_integer((json_int_t)is.system_switches));
-	}
+	devns_stats(&d->devns, extra);
 	json_object_set_new(extra, "vnc_clients",
 			    json_integer(d->viewer ? (json_int_t)d->viewer->clients : 0));
 	json_object_set_new(extra, "vnc_bytes_sent",
@@ -561,7 +551,7 @@ static void on_screenshot_done(struct job *job, int status)
 static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 {
 	struct daemon *d = c->daemon;
-	struct display *display = devns_global(&d->devns, "display");
+	const struct devns_provided_screen *screen = devns_screen(&d->devns);
 	struct error err = {{0}};
 	_cleanup_free_ uint32_t *pixels = NULL;
 	struct job *job;
@@ -573,17 +563,18 @@ static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 		client_reply_error(c, "screenshot needs the file to write, as a descriptor");
 		return;
 	}
-	display_size(display, &width, &height);
+	if (!screen) {
+		client_reply_error(c, "screenshot: no display device");
+		return;
+	}
+	screen->ops->size(screen->dev, &width, &height);
 	pixels = malloc((size_t)width * (size_t)height * sizeof(*pixels));
 	if (!pixels) {
 		client_reply_error(c, "out of memory");
 		return;
 	}
-	display_compose(display, pixels);
-	devns_lock(&d->devns);
-	pid = fork();
-	if (pid != 0)
-		devns_unlock(&d->devns);
+	screen->ops->compose(screen->dev, pixels);
+	pid = devns_fork(&d->devns);
 	if (pid < 0) {
 		client_reply_error(c, "screenshot: fork failed");
 		return;

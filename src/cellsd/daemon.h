@@ -92,7 +92,9 @@ struct daemon {
 	int foreground_fd; /* STATE/foreground, opened at the first switch */
 	int init_exe_fd;
 	struct vp_filter filter;
-	struct devns_settings devices;
+	struct devns_host devices; /* what the device framework has of the daemon */
+	struct devns_option_value device_options[32]; /* as given on the command line */
+	unsigned ndevice_options;
 	struct devns devns;
 	struct viewer *viewer; /* VNC and the web page, if either runs */
 	char vnc_addr[64];     /* "none", "unix" or ADDR:PORT */

@@ -4,7 +4,6 @@
 #include "cellsd/viewer.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "devices/display.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,8 +79,6 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 	viewer_switch_begin(d->viewer);
 	devns_switch(from ? &from->devns : NULL, to ? &to->devns : NULL);
 	d->foreground = to;
-	display_set_foreground(devns_global(&d->devns, "display"), to ? to->config.name : NULL,
-			       to ? to->config.id : 0);
 	took = now_ns() - start;
 	d->switches++;
 	d->last_switch_ns = took;

@@ -7,9 +7,11 @@
 #include "common/fsutil.h"
 #include "common/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -176,10 +178,7 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
 	if ((ret = mkdir_p(rootfs, 0755)) < 0)
 		return error_set(err, ret, "create %s", rootfs);
-	devns_lock(&d->devns);
-	pid = fork();
-	if (pid != 0)
-		devns_unlock(&d->devns);
+	pid = devns_fork(&d->devns);
 	if (pid < 0) {
 		rm_rf(tmp);
 		return error_set(err, errno, "fork");
@@ -202,14 +201,23 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 	return 0;
 }
 
+/* A recipe gets CELLS_LIB (cell-init, apps/) and CELLS_CACHE, STATE/cache, where it may keep
+ * what it downloaded for its next build (the debian recipe's packages). */
 static int fill_from_recipe(struct daemon *d, const char *rootfs, const char *recipe, int out)
 {
-	char env_lib[PATH_MAX + 16];
+	char env_lib[PATH_MAX + 16], env_cache[PATH_MAX + 16];
 	char *const argv[] = {(char *)recipe, (char *)rootfs, NULL};
 	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			      env_lib, NULL};
+			      env_lib, env_cache, NULL};
+	int ret;
 
 	snprintf(env_lib, sizeof(env_lib), "CELLS_LIB=%s", d->lib_dir);
+	snprintf(env_cache, sizeof(env_cache), "CELLS_CACHE=%s/cache", d->state_dir);
+	if ((ret = mkdir_p(env_cache + strlen("CELLS_CACHE="), 0700)) < 0) {
+		dprintf(out, "cellsd: create %s: %s\n", env_cache + strlen("CELLS_CACHE="),
+			strerror(-ret));
+		return ret;
+	}
 	return run_program(argv, envp, out);
 }
 
@@ -236,16 +244,52 @@ static int fill_from_source(struct daemon *d, const char *rootfs, const char *so
 	return run_program(argv, envp, out);
 }
 
+static bool recipe_exists(struct daemon *d, const char *name)
+{
+	char recipe[PATH_MAX];
+	int n = snprintf(recipe, sizeof(recipe), "%s/images/%s/build", d->lib_dir, name);
+
+	return name_is_valid(name) && n > 0 && (size_t)n < sizeof(recipe) &&
+	       access(recipe, X_OK) == 0;
+}
+
+static int recipe_filter(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* The recipes of LIB/images, in name order, as "a, b"; "none" when there is none. */
+static void recipes_known(struct daemon *d, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent **names = NULL;
+	size_t used = 0;
+	int n;
+
+	snprintf(buf, len, "none");
+	snprintf(path, sizeof(path), "%s/images", d->lib_dir);
+	n = scandir(path, &names, recipe_filter, alphasort);
+	for (int i = 0; i < n; i++) {
+		if (recipe_exists(d, names[i]->d_name) && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+						 names[i]->d_name);
+		free(names[i]);
+	}
+	free(names);
+}
+
 int image_build(struct daemon *d, const char *name, struct client *c, int output_fd,
 		struct error *err)
 {
-	char recipe[PATH_MAX], source[PATH_MAX + 16];
+	char recipe[PATH_MAX], source[PATH_MAX + 16], known[256];
 
 	if (!name_is_valid(name))
 		return error_set(err, 0, "invalid image name '%s'", name);
 	snprintf(recipe, sizeof(recipe), "%s/images/%s/build", d->lib_dir, name);
-	if (access(recipe, X_OK) < 0)
-		return error_set(err, 0, "no recipe for image '%s' (known: minimal)", name);
+	if (!recipe_exists(d, name)) {
+		recipes_known(d, known, sizeof(known));
+		return error_set(err, 0, "no recipe for image '%s' (known: %s)", name, known);
+	}
 	snprintf(source, sizeof(source), "recipe %s", name);
 	return image_job(d, name, recipe, source, fill_from_recipe, c, output_fd, err);
 }
@@ -309,10 +353,7 @@ int image_remove(struct daemon *d, const char *name, struct error *err)
 		return error_set(err, errno, "remove %s", path);
 	log_info("image %s removed", name);
 	event_emit(d, json_pack("{s:s, s:s, s:b}", "event", "image", "name", name, "removed", 1));
-	devns_lock(&d->devns);
-	pid = fork();
-	if (pid != 0)
-		devns_unlock(&d->devns);
+	pid = devns_fork(&d->devns);
 	if (pid == 0) {
 		vp_reset_signals();
 		_exit(rm_rf(gone) < 0 ? 1 : 0);

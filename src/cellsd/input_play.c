@@ -7,9 +7,10 @@
  * going. */
 #include "cellsd/daemon.h"
 #include "common/log.h"
-#include "devices/input.h"
+#include "common/keymap.h"
 
 #include <errno.h>
+#include <linux/input.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,9 @@ struct input_play {
 	struct typed_key keys[];
 };
 
-static struct input *input_of(struct daemon *d)
+static const struct devns_provided_input *input_of(struct daemon *d)
 {
-	return devns_global(&d->devns, "input");
+	return devns_input(&d->devns);
 }
 
 static void play_next(struct daemon *d);
@@ -51,14 +52,14 @@ static void play_finish(struct input_play *p, const char *msg)
 {
 	struct daemon *d = p->daemon;
 	struct client *c = p->client;
-	struct input *in = input_of(d);
+	const struct devns_provided_input *in = input_of(d);
 
 	if (p->timer.fd >= 0) {
 		loop_del(&d->loop, &p->timer);
 		close(p->timer.fd);
 	}
 	if (p->swipe && in && p->step > 0)
-		input_pointer(in, p->x[1], p->y[1], false); /* never leave a finger down */
+		in->ops->pointer(in->dev, p->x[1], p->y[1], false); /* never leave a finger down */
 	d->input_plays = p->next;
 	free(p);
 	if (c) {
@@ -71,26 +72,26 @@ static void play_finish(struct input_play *p, const char *msg)
 	play_next(d);
 }
 
-static void play_step(struct input_play *p, struct input *in)
+static void play_step(struct input_play *p, const struct devns_provided_input *in)
 {
 	unsigned k = p->step;
 
 	if (!p->swipe) {
-		input_key_shift(in, p->keys[k].code, 1, p->keys[k].shift, true);
+		in->ops->key_shift(in->dev, p->keys[k].code, 1, p->keys[k].shift, true);
 		return;
 	}
 	/* Step 0 puts the finger down at the start, step N at the end, and lifts it. */
 	int x = p->x[0] + (int)((long long)(p->x[1] - p->x[0]) * k / p->nsteps);
 	int y = p->y[0] + (int)((long long)(p->y[1] - p->y[0]) * k / p->nsteps);
-	input_pointer(in, x, y, true);
+	in->ops->pointer(in->dev, x, y, true);
 	if (k == p->nsteps)
-		input_pointer(in, x, y, false);
+		in->ops->pointer(in->dev, x, y, false);
 }
 
 static void on_tick(struct loop_watch *w, uint32_t events)
 {
 	struct input_play *p = container_of(w, struct input_play, timer);
-	struct input *in = input_of(p->daemon);
+	const struct devns_provided_input *in = input_of(p->daemon);
 	uint64_t expired;
 	char msg[128];
 

@@ -25,22 +25,43 @@
 #define DEFAULT_STATE_DIR "/var/lib/cells"
 #define DEFAULT_RUN_DIR	  "/run/cells"
 /* Far above the uids of host users and the usual /etc/subuid ranges. */
-#define DEFAULT_UID_BASE    1000000000u
-#define DEFAULT_STOP_S	    10
-#define DEFAULT_VNC	    "unix"
-#define DEFAULT_WEB	    "unix"
-#define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
+#define DEFAULT_UID_BASE 1000000000u
+#define DEFAULT_STOP_S	 10
+#define DEFAULT_VNC	 "unix"
+#define DEFAULT_WEB	 "unix"
 
 #ifndef PR_GET_MEMORY_MERGE
 #define PR_GET_MEMORY_MERGE 68
 #endif
+
+/* The devices' own options, in the help's layout: the name, then the help, at column 18. */
+static void print_device_options(FILE *out)
+{
+	for (unsigned d = 0; d < vdev_count; d++)
+		for (const struct vdev_option *o = vdev_registry[d]->options; o && o->name; o++) {
+			int n = fprintf(out, "  --%s%s%s", o->name, o->arg ? " " : "",
+					o->arg ? o->arg : "");
+			const char *line = o->help;
+			if (n >= 17)
+				fprintf(out, "\n%18s", "");
+			else
+				fprintf(out, "%*s", 18 - n, "");
+			while (line && *line) {
+				size_t len = strcspn(line, "\n");
+				fprintf(out, "%.*s\n", (int)len, line);
+				line += len + (line[len] == '\n');
+				if (*line)
+					fprintf(out, "%18s", "");
+			}
+		}
+}
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: cellsd [--state DIR] [--run DIR] [--lib DIR] [--uid-base UID]\n"
 		"              [--vnc unix|ADDR:PORT|none] [--web unix|ADDR:PORT|none]\n"
-		"              [--display WxH] [--input DEVICE]... [--switch-keys NEXT,PREV]\n"
+		"              [--display WxH] [DEVICE OPTIONS]...\n"
 		"              [--stop-timeout SECONDS] [--default-disk SIZE|none]\n"
 		"              [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
@@ -55,13 +76,11 @@ static void usage(FILE *out)
 		"                  a web page: the screen (noVNC), the VPs, switch buttons:\n"
 		"                  RUN/viewer/web.sock, and with ADDR:PORT also over TCP\n"
 		"                  with a token (default %s); `cell viewer` shows both\n"
-		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n"
-		"  --input DEVICE  a host evdev device (grabbed) or a FIFO of input_event\n"
-		"                  records, routed to the foreground VP; repeatable\n"
-		"                  (default: none)\n"
-		"  --switch-keys NEXT,PREV\n"
-		"                  the system switch chords, never seen by a VP\n"
-		"                  (default " DEFAULT_SWITCH_KEYS ")\n"
+		"  --display WxH   the screen's mode, every VP's /dev/fb0 (default %ux%u)\n",
+		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
+		DEVNS_SCREEN_WIDTH, DEVNS_SCREEN_HEIGHT);
+	print_device_options(out);
+	fprintf(out,
 		"  --stop-timeout SECONDS\n"
 		"                  grace period of a stop before SIGKILL, 0..3600 (default %u)\n"
 		"  --default-disk SIZE|none\n"
@@ -70,24 +89,7 @@ static void usage(FILE *out)
 		"  --verbose, -v   debug messages in the log (default: info and above)\n"
 		"  --help, -h      this help\n"
 		"  --version       print \"cellsd " CELLS_VERSION "\" and exit\n",
-		DEFAULT_STATE_DIR, DEFAULT_RUN_DIR, DEFAULT_UID_BASE, DEFAULT_VNC, DEFAULT_WEB,
-		DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT, DEFAULT_STOP_S,
-		(unsigned long long)(VP_DISK_DEFAULT >> 30));
-}
-
-static int parse_switch_keys(const char *text, struct devns_settings *s)
-{
-	char next[64];
-	const char *comma = strchr(text, ',');
-
-	if (!comma || (size_t)(comma - text) >= sizeof(next))
-		return -EINVAL;
-	memcpy(next, text, (size_t)(comma - text));
-	next[comma - text] = '\0';
-	if (keymap_parse_chord(next, &s->switch_next) < 0 ||
-	    keymap_parse_chord(comma + 1, &s->switch_prev) < 0)
-		return -EINVAL;
-	return 0;
+		DEFAULT_STOP_S, (unsigned long long)(VP_DISK_DEFAULT >> 30));
 }
 
 /* The system switch keys were pressed (the input router asks on the loop). */
@@ -114,9 +116,54 @@ static const char *default_lib_dir(const char *exe_dir, char *buf, size_t size)
 	return access(probe, X_OK) == 0 ? buf : exe_dir;
 }
 
+#define DEVICE_OPTION 0x100 /* getopt's value of the devices' options: + their index */
+#define OPTIONS_MAX   64
+
+/* The daemon's own options, then every device's (which the devices parse themselves). */
+static int all_options(const struct option *own, struct option *all,
+		       const struct vdev_option **device, unsigned max)
+{
+	unsigned n = 0, k = 0;
+
+	while (own[n].name && n < max)
+		all[n] = own[n], n++;
+	for (unsigned d = 0; d < vdev_count; d++)
+		for (const struct vdev_option *o = vdev_registry[d]->options; o && o->name; o++) {
+			if (n + 1 >= max)
+				return -E2BIG;
+			device[k] = o;
+			all[n++] =
+				(struct option){o->name, o->arg ? required_argument : no_argument,
+						NULL, DEVICE_OPTION + (int)k++};
+		}
+	all[n] = (struct option){NULL, 0, NULL, 0};
+	return 0;
+}
+
+/* A device's option as given: checked by its device, kept for its init. */
+static int keep_device_option(struct daemon *d, const struct vdev_option *o, const char *value)
+{
+	const struct vdev_ops *device = NULL;
+	struct error err = {{0}};
+
+	devns_find_option(o->name, &device);
+	if (device && device->check_option && device->check_option(o->name, value, &err) < 0) {
+		fprintf(stderr, "cellsd: %s\n", err.msg);
+		return -1;
+	}
+	if (d->ndevice_options == ARRAY_SIZE(d->device_options)) {
+		fprintf(stderr, "cellsd: too many device options (at most %zu)\n",
+			ARRAY_SIZE(d->device_options));
+		return -1;
+	}
+	d->device_options[d->ndevice_options++] =
+		(struct devns_option_value){.name = o->name, .value = value ? value : ""};
+	return 0;
+}
+
 static int parse_args(struct daemon *d, int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option own[] = {
 		{"state", required_argument, NULL, 's'},
 		{"run", required_argument, NULL, 'r'},
 		{"lib", required_argument, NULL, 'l'},
@@ -125,14 +172,14 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"vnc", required_argument, NULL, 'n'},
 		{"web", required_argument, NULL, 'w'},
 		{"display", required_argument, NULL, 'd'},
-		{"input", required_argument, NULL, 'i'},
-		{"switch-keys", required_argument, NULL, 'k'},
 		{"default-disk", required_argument, NULL, 'D'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
+	struct option opts[OPTIONS_MAX];
+	const struct vdev_option *device_opts[OPTIONS_MAX];
 	const char *state = DEFAULT_STATE_DIR, *run = DEFAULT_RUN_DIR, *lib = NULL;
 	char self[PATH_MAX], installed[PATH_MAX];
 	unsigned long value;
@@ -140,10 +187,13 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	int opt;
 
 	d->uid_base = DEFAULT_UID_BASE;
-	d->devices.display_width = DEVNS_DISPLAY_WIDTH;
-	d->devices.display_height = DEVNS_DISPLAY_HEIGHT;
-	parse_switch_keys(DEFAULT_SWITCH_KEYS, &d->devices);
-	d->devices.system_switch = system_switch;
+	if (all_options(own, opts, device_opts, OPTIONS_MAX) < 0) {
+		fprintf(stderr, "cellsd: more options than %d\n", OPTIONS_MAX);
+		return -1;
+	}
+	d->devices.screen_width = DEVNS_SCREEN_WIDTH;
+	d->devices.screen_height = DEVNS_SCREEN_HEIGHT;
+	d->devices.request_switch = system_switch;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	d->default_disk = VP_DISK_DEFAULT;
@@ -185,22 +235,14 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			}
 			break;
 		case 'd':
-			if (parse_mode(optarg, &d->devices.display_width,
-				       &d->devices.display_height) < 0) {
+			if (parse_mode(optarg, &d->devices.screen_width,
+				       &d->devices.screen_height) < 0) {
 				fprintf(stderr,
 					"cellsd: --display wants WIDTHxHEIGHT, 64 to 4096 each, "
 					"like 720x1280; not '%s'\n",
 					optarg);
 				return -1;
 			}
-			break;
-		case 'i':
-			if (d->devices.ninputs == DEVNS_MAX_INPUTS) {
-				fprintf(stderr, "cellsd: at most %d --input devices\n",
-					DEVNS_MAX_INPUTS);
-				return -1;
-			}
-			d->devices.inputs[d->devices.ninputs++] = optarg;
 			break;
 		case 'D': {
 			struct vp_config scratch;
@@ -213,16 +255,6 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->default_disk = scratch.disk;
 			break;
 		}
-		case 'k':
-			if (parse_switch_keys(optarg, &d->devices) < 0) {
-				fprintf(stderr,
-					"cellsd: --switch-keys wants NEXT,PREV chords of modifiers "
-					"(ctrl, alt, shift, meta) and a key, like "
-					"ctrl+alt+right,ctrl+alt+left; not '%s'\n",
-					optarg);
-				return -1;
-			}
-			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
 			break;
@@ -233,10 +265,18 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			printf("cellsd %s\n", CELLS_VERSION);
 			exit(0);
 		default:
+			if (opt >= DEVICE_OPTION && opt < DEVICE_OPTION + OPTIONS_MAX) {
+				if (keep_device_option(d, device_opts[opt - DEVICE_OPTION],
+						       optarg) < 0)
+					return -1;
+				break;
+			}
 			usage(stderr);
 			return -1;
 		}
 	}
+	d->devices.options = d->device_options;
+	d->devices.noptions = d->ndevice_options;
 	if (optind != argc) {
 		fprintf(stderr, "cellsd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);

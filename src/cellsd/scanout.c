@@ -5,7 +5,7 @@
  * the last flip's compose, as a compositor composes on a commit paced by vsync. A screen
  * unchanged for a quarter of a second is composed 10 times a second, not 60.
  *
- * The thread only reads the display (display_compose takes the device lock for a moment)
+ * The thread only reads the screen (its compose takes the device lock for a moment)
  * and writes the memory: nothing the viewer does reaches it but the count of watchers. */
 #include "cellsd/scanout.h"
 #include "common/log.h"
@@ -29,7 +29,7 @@
 #define QUIET_TICK_NS (1000000000L / 10)
 
 struct scanout {
-	struct display *display;
+	const struct devns_provided_screen *screen;
 	int memfd, frame_fd, wake_fd;
 	void *base;
 	size_t size;
@@ -93,7 +93,7 @@ static void compose(struct scanout *s, bool force)
 		return;			    /* the end of the switch asks for a frame */
 	atomic_fetch_add(&h->seq[next], 1); /* odd: being written */
 	atomic_thread_fence(memory_order_release);
-	display_compose(s->display, frame);
+	s->screen->ops->compose(s->screen->dev, frame);
 	atomic_thread_fence(memory_order_release);
 	atomic_fetch_add(&h->seq[next], 1);
 	if (atomic_load(&s->switching) != switching)
@@ -168,7 +168,8 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-int scanout_start(struct scanout **out, struct display *display, struct error *err)
+int scanout_start(struct scanout **out, const struct devns_provided_screen *screen,
+		  struct error *err)
 {
 	struct scanout *s = calloc(1, sizeof(*s));
 	struct scanout_header *h;
@@ -177,8 +178,8 @@ int scanout_start(struct scanout **out, struct display *display, struct error *e
 	if (!s)
 		return error_set(err, ENOMEM, "scanout");
 	s->memfd = s->frame_fd = s->wake_fd = -1;
-	s->display = display;
-	display_size(display, &width, &height);
+	s->screen = screen;
+	screen->ops->size(screen->dev, &width, &height);
 	s->size = scanout_size((uint32_t)width, (uint32_t)height);
 	s->memfd = memfd_create("cells-scanout", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->memfd < 0) {
@@ -212,7 +213,7 @@ int scanout_start(struct scanout **out, struct display *display, struct error *e
 		goto fail;
 	}
 	s->running = true;
-	display_watch(display, picture_changed, s);
+	screen->ops->watch(screen->dev, picture_changed, s);
 	*out = s;
 	return 0;
 fail:
@@ -225,7 +226,7 @@ void scanout_stop(struct scanout *s)
 	if (!s)
 		return;
 	if (s->running) {
-		display_watch(s->display, NULL, NULL);
+		s->screen->ops->watch(s->screen->dev, NULL, NULL);
 		atomic_store(&s->stop, true);
 		wake(s);
 		pthread_join(s->thread, NULL);

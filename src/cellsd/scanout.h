@@ -4,14 +4,15 @@
 #define CELLS_CELLSD_SCANOUT_H
 
 #include "common/error.h"
-#include "devices/display.h"
+#include "devns/devns.h"
 
 #include <stdbool.h>
 
 struct scanout;
 
 /* A memfd of the output's size, and the thread that fills it. */
-int scanout_start(struct scanout **out, struct display *display, struct error *err);
+int scanout_start(struct scanout **out, const struct devns_provided_screen *screen,
+		  struct error *err);
 void scanout_stop(struct scanout *s);
 /* A descriptor of the memfd that can only be read (for the viewer); the caller closes it. */
 int scanout_open_readonly(struct scanout *s, struct error *err);

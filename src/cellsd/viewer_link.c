@@ -7,11 +7,11 @@
 #include "cellsd/scanout.h"
 #include "cellsd/viewer.h"
 #include "common/log.h"
-#include "devices/display.h"
-#include "devices/input.h"
-#include "devices/keymap.h"
+#include "common/panel.h"
+#include "common/keymap.h"
 
 #include <errno.h>
+#include <linux/input.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,10 +28,12 @@ int viewer_send(struct viewer *v, const void *msg, size_t len)
 void viewer_send_hello(struct viewer *v)
 {
 	struct viewer_hello h = {0};
-	int width, height;
+	const struct devns_provided_screen *screen = devns_screen(&v->daemon->devns);
+	int width = 0, height = 0;
 
 	viewer_head_init(&h.head, VIEWER_HELLO);
-	display_size(devns_global(&v->daemon->devns, "display"), &width, &height);
+	if (screen)
+		screen->ops->size(screen->dev, &width, &height);
 	h.width = (uint32_t)width;
 	h.height = (uint32_t)height;
 	for (int i = 0; i < VIEWER_LISTENERS; i++)
@@ -116,7 +118,8 @@ static void send_list(struct viewer *v, uint32_t id)
 void viewer_link_handle(struct viewer *v, const union viewer_msg *msg)
 {
 	struct daemon *d = v->daemon;
-	struct input *input = devns_global(&d->devns, "input");
+	const struct devns_provided_input *input = devns_input(&d->devns);
+	const struct devns_provided_screen *screen = devns_screen(&d->devns);
 	int width, height, shift;
 	unsigned code;
 
@@ -129,21 +132,22 @@ void viewer_link_handle(struct viewer *v, const union viewer_msg *msg)
 			viewer_refresh(v);
 		break;
 	case VIEWER_POINTER:
-		if (!input)
+		if (!input || !screen)
 			break;
 		/* The client points on the panel; the VP's screen begins below the bar. */
-		display_size(devns_global(&d->devns, "display"), &width, &height);
-		input_pointer(input, msg->pointer.x < width ? msg->pointer.x : width - 1,
-			      (msg->pointer.y < height ? msg->pointer.y : height - 1) -
-				      STATUS_BAR_HEIGHT,
-			      msg->pointer.buttons & 1);
+		screen->ops->size(screen->dev, &width, &height);
+		input->ops->pointer(input->dev, msg->pointer.x < width ? msg->pointer.x : width - 1,
+				    (msg->pointer.y < height ? msg->pointer.y : height - 1) -
+					    PANEL_BAR_HEIGHT,
+				    msg->pointer.buttons & 1);
 		break;
 	case VIEWER_KEY:
 		/* A keysym is a character, whatever the client's shift (see input_key_shift);
 		 * Caps Lock stays with the client. */
 		code = keymap_from_keysym_shift(msg->key.keysym, &shift);
 		if (input && code && code != KEY_CAPSLOCK)
-			input_key_shift(input, code, msg->key.down ? 1 : 0, shift, false);
+			input->ops->key_shift(input->dev, code, msg->key.down ? 1 : 0, shift,
+					      false);
 		break;
 	case VIEWER_ACTION:
 		act(v, &msg->action);

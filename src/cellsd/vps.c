@@ -294,8 +294,7 @@ static void vp_finish(struct vp *vp)
 	vp->last_status = status;
 	timer_disarm(vp);
 	console_stop(vp);
-	vp_teardown(&vp->rt);
-	devns_vp_destroy(&vp->devns);
+	vp_teardown(&vp->rt); /* its devices too: a stage of its start */
 	vp->exit_watch.fd = -1;
 	vp->state = VP_STOPPED;
 	if (!d->shutting_down)
@@ -328,37 +327,6 @@ static void on_stop_timeout(struct loop_watch *w, uint32_t events)
 	log_warn("VP %s did not stop in time: killing it", vp->config.name);
 	timer_disarm(vp);
 	cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
-}
-
-/* The VP's virtual devices, by its config's rights; their files go into its /dev. */
-static int devices_create(struct vp *vp, struct error *err)
-{
-	struct daemon *d = vp->daemon;
-	struct vdev_vp info = {.name = vp->config.name,
-			       .id = vp->config.id,
-			       .uid = vp->rt.uid_base,
-			       .dir = d->devns.dir};
-	struct vp_runtime *rt = &vp->rt;
-	int ret = devns_vp_create(&d->devns, &vp->devns, &vp->config, &info, err);
-
-	if (ret < 0) {
-		struct error inner = *err;
-		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
-	}
-	rt->ndev_files = 0;
-	for (unsigned dev = 0; dev < vdev_count; dev++)
-		for (unsigned f = 0; f < vp->devns.nfiles[dev] && rt->ndev_files < VP_DEV_FILES_MAX;
-		     f++) {
-			const struct vdev_file *in = &vp->devns.files[dev][f];
-			struct vp_dev_file *out;
-			if (in->flags & VDEV_FILE_NO_BIND)
-				continue;
-			out = &rt->dev_files[rt->ndev_files++];
-			snprintf(out->name, sizeof(out->name), "%s", in->name);
-			snprintf(out->host_path, sizeof(out->host_path), "%s", in->host_path);
-			out->dir = in->flags & VDEV_FILE_DIR;
-		}
-	return 0;
 }
 
 int vp_start(struct vp *vp, struct error *err)
@@ -398,14 +366,14 @@ int vp_start(struct vp *vp, struct error *err)
 	    chmod(rt->vp_run_dir, 0700) < 0)
 		return error_set(err, ret < 0 ? ret : errno, "create %s", rt->vp_run_dir);
 
-	if ((ret = devices_create(vp, err)) < 0)
-		return ret;
+	devns_vp_stage(&d->devns, &vp->devns, &rt->stages[rt->nstages++]);
+	if (devns_sys_dir(&d->devns, vp->config.name, rt->sys_dir, sizeof(rt->sys_dir)) < 0)
+		rt->sys_dir[0] = '\0';
 	rt->around_clone = devns_hold_for_clone;
 	rt->around_clone_ctx = &d->devns;
 	ret = vp_spawn(rt, err);
 	if (ret < 0) {
 		struct error inner = *err;
-		devns_vp_destroy(&vp->devns);
 		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
 	}
 	if (rt->listener_fd >= 0) {

@@ -5,10 +5,11 @@
  *
  * A tmpfs file cannot be sealed, so a VP may truncate or punch its own buffer: the scanout
  * reads with pread, which can come back short but never faults, and fills the rest black. */
-#include "devices/display.h"
 #include "common/font.h"
+#include "common/panel.h"
 #include "common/log.h"
 #include "devns/devns.h"
+#include "devices/sysfs_layout.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -137,6 +138,18 @@ static void on_vsync(struct loop_watch *w, uint32_t events)
 		devns_reply(d->core, waiters[i].listener, waiters[i].id, 0, 0);
 }
 
+#define STATUS_BAR_HEIGHT PANEL_BAR_HEIGHT /* the root's indicator of the foreground VP */
+
+/* The screen this device provides the daemon's sinks (defined below). */
+static void display_size(void *dev, int *width, int *height);
+static uint64_t display_compose(void *dev, uint32_t *out);
+static void display_watch(void *dev, void (*changed)(void *arg), void *arg);
+static const struct devns_screen_ops display_screen = {
+	.size = display_size,
+	.compose = display_compose,
+	.watch = display_watch,
+};
+
 static int display_init(struct devns *core, void **global, struct error *err)
 {
 	struct display *d = calloc(1, sizeof(*d));
@@ -145,9 +158,11 @@ static int display_init(struct devns *core, void **global, struct error *err)
 	if (!d)
 		return error_set(err, ENOMEM, "display");
 	d->core = core;
-	d->xres = (int)core->settings.display_width;
-	d->panel_yres = (int)core->settings.display_height;
-	d->yres = display_vp_height(d->panel_yres);
+	unsigned width, height;
+	devns_panel_size(core, &width, &height);
+	d->xres = (int)width;
+	d->panel_yres = (int)height;
+	d->yres = panel_vp_height(d->panel_yres);
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->vsync.handle = on_vsync;
 	if (d->vsync.fd < 0) {
@@ -160,6 +175,7 @@ static int display_init(struct devns *core, void **global, struct error *err)
 		return error_set(err, ret, "display: watch the vsync timer");
 	}
 	*global = d;
+	devns_provide_screen(core, &display_screen, d);
 	return 0;
 }
 
@@ -213,8 +229,8 @@ static void release_dir(struct fb *fb)
 	rmdir(fb->dir);
 }
 
-static int display_create(void *global, const struct vdev_vp *vp, void **state,
-			  struct vdev_file *files, unsigned *nfiles, struct error *err)
+static int display_prepare(void *global, const struct vdev_vp *vp, void **state,
+			   struct vdev_file *files, unsigned *nfiles, struct error *err)
 {
 	struct display *d = global;
 	struct fb *fb = calloc(1, sizeof(*fb));
@@ -227,7 +243,7 @@ static int display_create(void *global, const struct vdev_vp *vp, void **state,
 	snprintf(fb->name, sizeof(fb->name), "%s", vp->name);
 	fb->id = vp->id;
 	default_mode(fb, d->xres, d->yres);
-	snprintf(file->name, sizeof(file->name), "fb0");
+	snprintf(file->vp_path, sizeof(file->vp_path), "/dev/fb0");
 	snprintf(fb->dir, sizeof(fb->dir), "%s/%s.display", vp->dir, vp->name);
 	snprintf(file->host_path, sizeof(file->host_path), "%s/fb0", fb->dir);
 	fb->fd = -1;
@@ -266,7 +282,7 @@ fail:
 	return ret;
 }
 
-static void display_destroy(void *global, void *state)
+static void display_teardown(void *global, void *state)
 {
 	struct display *d = global;
 	struct fb *fb = state;
@@ -516,27 +532,33 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 	reply(call, -ENOTTY);
 }
 
-void display_watch(struct display *d, void (*changed)(void *arg), void *arg)
+static void display_watch(void *dev, void (*changed)(void *arg), void *arg)
 {
+	struct display *d = dev;
+
 	devns_lock(d->core);
 	d->watcher = changed;
 	d->watcher_arg = arg;
 	devns_unlock(d->core);
 }
 
-void display_size(const struct display *d, int *width, int *height)
+static void display_size(void *dev, int *width, int *height)
 {
+	const struct display *d = dev;
+
 	*width = d->xres;
 	*height = d->panel_yres;
 }
 
-void display_set_foreground(struct display *d, const char *name, unsigned id)
+/* The root's bar names the foreground VP, whether or not it has a display. Called with
+ * the lock held. */
+static void display_switched(void *global, const struct vdev_vp *to)
 {
-	devns_lock(d->core);
-	snprintf(d->foreground, sizeof(d->foreground), "%s", name ? name : "");
-	d->foreground_id = id;
+	struct display *d = global;
+
+	snprintf(d->foreground, sizeof(d->foreground), "%s", to ? to->name : "");
+	d->foreground_id = to ? to->id : 0;
 	picture_changed(d);
-	devns_unlock(d->core);
 }
 
 /* The root's bar: the foreground VP's colour and name (ID and NAME; "" when there is
@@ -558,8 +580,10 @@ static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *o
  * at the default mode, whose pread would hold every VP's trapped calls and input for a
  * millisecond or more, 60 times a second while a VNC client watches. The file is held by
  * a descriptor of its own meanwhile, so a VP that stops cannot take it away. */
-uint64_t display_compose(struct display *d, uint32_t *out)
+static uint64_t display_compose(void *dev, uint32_t *out)
 {
+	struct display *d = dev;
+
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
 	uint32_t *screen = out + (size_t)d->xres * STATUS_BAR_HEIGHT; /* below the bar */
 	char name[sizeof(d->foreground)];
@@ -596,12 +620,26 @@ static const struct ioctl_trap display_ioctls[] = {
 	IOCTL_TRAP(FBIOGETCMAP),	 IOCTL_TRAP(FBIOPUTCMAP),
 };
 
+/* Its /sys: fb0 under a platform parent, as Xorg's fbdev probe wants it. */
+static int display_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct fb *fb = state;
+	struct timespec now;
+
+	(void)global;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return sysfs_layout_fb(tree, 0, &fb->var, &fb->fix,
+			       (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000, err);
+}
+
 const struct vdev_ops vdev_display = {
+	.sysfs = display_sysfs,
+	.switched = display_switched,
 	.name = "display",
 	.init = display_init,
 	.fini = display_fini,
-	.create = display_create,
-	.destroy = display_destroy,
+	.prepare = display_prepare,
+	.teardown = display_teardown,
 	.activate = display_activate,
 	.deactivate = display_deactivate,
 	.ioctls = display_ioctls,

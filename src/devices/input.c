@@ -1,11 +1,12 @@
 /* The input device and its router: see input.h. */
 #include "devices/input.h"
 #include "common/log.h"
-#include "devices/display.h"
+#include "common/panel.h"
 #include "devices/evdev.h"
 #include "devices/input_fs.h"
 #include "devices/input_host.h"
 #include "devns/devns.h"
+#include "devices/sysfs_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+#define INPUT_MAX_HOSTS 8 /* --input devices */
 
 enum { TOUCH, KEYS, NDEVS };
 
@@ -47,7 +50,7 @@ struct input {
 	/* System switches asked for from any thread, done on the loop. */
 	int wake[2];
 	struct loop_watch woken;
-	struct input_host *hosts[DEVNS_MAX_INPUTS];
+	struct input_host *hosts[INPUT_MAX_HOSTS];
 	unsigned nhosts;
 	struct input_stats stats;
 	bool have_fuse; /* without FUSE (no module) VPs get no /dev/input, and say so */
@@ -66,23 +69,96 @@ static void on_woken(struct loop_watch *w, uint32_t events)
 	(void)events;
 	while ((n = read(w->fd, dir, sizeof(dir))) > 0)
 		for (ssize_t i = 0; i < n; i++)
-			if (in->core->settings.system_switch)
-				in->core->settings.system_switch(in->core->settings.ctx, dir[i]);
+			devns_request_switch(in->core, dir[i]);
 }
+
+#define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
+
+static const struct vdev_option input_options[] = {
+	{"input", "DEVICE",
+	 "a host evdev device (grabbed) or a FIFO of input_event\n"
+	 "records, routed to the foreground VP; repeatable\n"
+	 "(default: none)"},
+	{"switch-keys", "NEXT,PREV",
+	 "the system switch chords, never seen by a VP\n"
+	 "(default " DEFAULT_SWITCH_KEYS ")"},
+	{NULL, NULL, NULL},
+};
+
+static int parse_switch_keys(const char *text, struct key_chord *next, struct key_chord *prev)
+{
+	char first[64];
+	const char *comma = strchr(text, ',');
+
+	if (!comma || (size_t)(comma - text) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, text, (size_t)(comma - text));
+	first[comma - text] = '\0';
+	if (keymap_parse_chord(first, next) < 0 || keymap_parse_chord(comma + 1, prev) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int input_check_option(const char *name, const char *value, struct error *err)
+{
+	struct key_chord next, prev;
+
+	if (strcmp(name, "switch-keys") == 0 && parse_switch_keys(value, &next, &prev) < 0)
+		return error_set(err, 0,
+				 "--switch-keys wants two key chords, NEXT,PREV, like "
+				 "ctrl+alt+right,ctrl+alt+left; not '%s'",
+				 value);
+	return 0;
+}
+
+/* The way into the foreground's input this device provides the daemon's users. */
+static void provided_size(void *dev, int *width, int *height)
+{
+	input_size(dev, width, height);
+}
+
+static void provided_pointer(void *dev, int x, int y, bool down)
+{
+	input_pointer(dev, x, y, down);
+}
+
+static void provided_key(void *dev, unsigned code, int value)
+{
+	input_key(dev, code, value);
+}
+
+static void provided_key_shift(void *dev, unsigned code, int value, int shift, bool tap)
+{
+	input_key_shift(dev, code, value, shift, tap);
+}
+
+static const struct devns_input_ops input_provided = {
+	.size = provided_size,
+	.pointer = provided_pointer,
+	.key = provided_key,
+	.key_shift = provided_key_shift,
+};
 
 static int input_init(struct devns *core, void **global, struct error *err)
 {
-	const struct devns_settings *s = &core->settings;
-	struct input *in = calloc(1, sizeof(*in));
+	const char *inputs[INPUT_MAX_HOSTS], *keys[INPUT_MAX_HOSTS] = {DEFAULT_SWITCH_KEYS};
+	unsigned ninputs = devns_option_values(core, "input", inputs, INPUT_MAX_HOSTS), nkeys;
+	struct input *in;
+	unsigned width, height;
 	int ret;
 
-	if (!in)
+	if (ninputs > INPUT_MAX_HOSTS)
+		return error_set(err, E2BIG, "at most %d --input devices", INPUT_MAX_HOSTS);
+	/* The last --switch-keys counts. */
+	nkeys = devns_option_values(core, "switch-keys", keys, INPUT_MAX_HOSTS);
+	nkeys = nkeys > INPUT_MAX_HOSTS ? INPUT_MAX_HOSTS : nkeys ? nkeys : 1;
+	if (!(in = calloc(1, sizeof(*in))))
 		return error_set(err, ENOMEM, "input");
 	in->core = core;
-	in->width = (int)s->display_width;
-	in->height = display_vp_height((int)s->display_height); /* the VP's screen */
-	in->next = s->switch_next;
-	in->prev = s->switch_prev;
+	devns_panel_size(core, &width, &height);
+	in->width = (int)width;
+	in->height = panel_vp_height((int)height); /* the VP's screen, below the bar */
+	parse_switch_keys(keys[nkeys - 1], &in->next, &in->prev); /* input_check_option's */
 	in->wake[0] = in->wake[1] = -1;
 	if (pipe2(in->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		ret = error_set(err, errno, "input: pipe");
@@ -94,6 +170,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		goto fail;
 	}
 	*global = in;
+	devns_provide_input(core, &input_provided, in);
 	ret = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	in->have_fuse = ret >= 0;
 	if (ret >= 0)
@@ -101,8 +178,8 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	else
 		log_warn_errno(errno, "input: /dev/fuse (is the fuse module loaded?): VPs get no "
 				      "/dev/input");
-	for (unsigned i = 0; i < s->ninputs; i++) {
-		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, s->inputs[i], in,
+	for (unsigned i = 0; i < ninputs; i++) {
+		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, inputs[i], in,
 					   err)) < 0)
 			goto fail_watched;
 		in->nhosts++;
@@ -166,8 +243,8 @@ static void set_up_keys(struct evdev *dev, const char *vp)
 	dev->rep[REP_PERIOD] = 33;
 }
 
-static int input_create(void *global, const struct vdev_vp *vp, void **state,
-			struct vdev_file *files, unsigned *nfiles, struct error *err)
+static int input_prepare(void *global, const struct vdev_vp *vp, void **state,
+			 struct vdev_file *files, unsigned *nfiles, struct error *err)
 {
 	struct input *in = global;
 	struct input_vp *ivp = calloc(1, sizeof(*ivp));
@@ -201,14 +278,14 @@ static int input_create(void *global, const struct vdev_vp *vp, void **state,
 	files[0] = (struct vdev_file){.dev = input_fs_dev(ivp->fs),
 				      .ino = input_fs_ino(0),
 				      .flags = VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID};
-	snprintf(files[0].name, sizeof(files[0].name), "input");
+	snprintf(files[0].vp_path, sizeof(files[0].vp_path), "/dev/input");
 	snprintf(files[0].host_path, sizeof(files[0].host_path), "%s", mountpoint);
 	for (unsigned i = 1; i <= INPUT_FS_FILES; i++) {
 		files[i] = (struct vdev_file){.dev = input_fs_dev(ivp->fs),
 					      .ino = input_fs_ino(i),
 					      .flags = VDEV_FILE_NO_BIND | VDEV_FILE_KNOWN_ID |
 						       VDEV_FILE_TRANSIENT};
-		snprintf(files[i].name, sizeof(files[i].name), "input/event%u", i - 1);
+		snprintf(files[i].vp_path, sizeof(files[i].vp_path), "/dev/input/event%u", i - 1);
 		snprintf(files[i].host_path, sizeof(files[i].host_path), "%s/event%u", mountpoint,
 			 i - 1);
 	}
@@ -241,7 +318,7 @@ static void let_go(struct input *in, struct input_vp *ivp)
 		in->active = NULL;
 }
 
-static void input_destroy(void *global, void *state)
+static void input_teardown(void *global, void *state)
 {
 	struct input *in = global;
 	struct input_vp *ivp = state;
@@ -594,16 +671,49 @@ static void input_ioctl(void *global, void *state, unsigned file, struct vdev_ca
 	get_mt_slots(global, state, file, call);
 }
 
+static void input_stats(void *global, json_t *stats)
+{
+	struct input_stats is;
+
+	input_get_stats(global, &is);
+	json_object_set_new(stats, "input_packets", json_integer((json_int_t)is.packets));
+	json_object_set_new(stats, "input_events_delivered",
+			    json_integer((json_int_t)is.events_delivered));
+	json_object_set_new(stats, "input_events_dropped",
+			    json_integer((json_int_t)is.events_dropped));
+	json_object_set_new(stats, "system_switches", json_integer((json_int_t)is.system_switches));
+}
+
+/* Its /sys and udev database: the touchscreen input0/event0, the keys input1/event1. */
+static int input_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct input_vp *ivp = state;
+	struct timespec now;
+	uint64_t usec;
+	int ret;
+
+	(void)global;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	usec = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000;
+	if ((ret = sysfs_layout_input(tree, &ivp->devs[TOUCH], 0, 0, usec, err)) < 0)
+		return ret;
+	return sysfs_layout_input(tree, &ivp->devs[KEYS], 1, 1, usec, err);
+}
+
 const struct vdev_ops vdev_input = {
+	.sysfs = input_sysfs,
+	.stats = input_stats,
 	.name = "input",
 	.init = input_init,
 	.fini = input_fini,
-	.create = input_create,
-	.destroy = input_destroy,
+	.prepare = input_prepare,
+	.teardown = input_teardown,
 	.activate = input_activate,
 	.deactivate = input_deactivate,
 	.pump = input_pump,
 	.ioctls = input_ioctls,
 	.nioctls = sizeof(input_ioctls) / sizeof(input_ioctls[0]),
 	.ioctl = input_ioctl,
+	.options = input_options,
+	.check_option = input_check_option,
 };

@@ -13,7 +13,7 @@
 #ifndef CELLS_DEVICES_INPUT_H
 #define CELLS_DEVICES_INPUT_H
 
-#include "devices/keymap.h"
+#include "common/keymap.h"
 
 #include <linux/input.h>
 #include <stdbool.h>

@@ -12,24 +12,27 @@
 #include "common/error.h"
 #include "common/ioctl_trap.h"
 #include "common/loop.h"
-#include "devices/keymap.h"
 #include "vp/config.h"
+#include "vp/runtime.h"
 
 #include "devns/budget.h"
+#include "devns/sysfs_tree.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DEVNS_MAX_DEVICES 8
+#define DEVNS_MAX_DEVICES 16 /* checked against the registry at build time */
 #define DEVNS_MAX_FILES	  8
 
-/* What a device instance asks to have in the VP's /dev: HOST_PATH bind-mounted at
- * /dev/NAME. The core remembers the file's identity (device, inode) to route calls. */
+/* What a device instance asks to have in the VP: HOST_PATH bound at VP_PATH (any
+ * absolute path: /dev/fb0, /run/udev/data) in the VP's root before its mounts are sealed.
+ * The core remembers the file's identity (device, inode) to route calls. */
 struct vdev_file {
-	char name[32];
+	char vp_path[64];
 	char host_path[256];
 	dev_t dev;
 	ino_t ino;
@@ -84,19 +87,45 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 
 struct devns;
 
+/* What attach learns of the VP, its namespaces made. */
+struct vdev_started {
+	pid_t pid; /* its init, in the daemon's pid namespace */
+	int pidfd; /* the same, as a pidfd (setns takes one: CLONE_NEWNET and others) */
+};
+
+/* A device's part of a VP's start (DESIGN.md §4), the runtime's hooks:
+ *   prepare   daemon, before clone: make the instance and the files it binds in the VP
+ *   attach    daemon, every namespace of the VP made, its init waiting (a veth into its
+ *             network namespace)
+ *   enter     the VP's first process, in its mount namespace, after the core has bound
+ *             the instance's files and before the mounts are sealed; raw system calls
+ *             only (no malloc, no locks: a clone3 child of a threaded daemon)
+ *   teardown  daemon, the VP stopped or its start failed after prepare
+ * One unwinding rule: a hook that fails undoes what it did itself; the core then tears
+ * down every instance prepared before (reverse registry order). */
 struct vdev_ops {
 	const char *name; /* as in the VP config: "display" */
 	/* The daemon starts: the device's global state (the real hardware, a mux). */
 	int (*init)(struct devns *core, void **global, struct error *err);
 	void (*fini)(void *global);
-	/* A VP with access starts: make its instance and the files of its /dev. The device
-	 * removes them in destroy (the core never touches them: a FUSE file's server is the
-	 * daemon itself). */
-	int (*create)(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
-		      unsigned *nfiles, struct error *err);
-	void (*destroy)(void *global, void *state);
+	/* The device removes its files in teardown (the core never touches them: a FUSE
+	 * file's server is the daemon itself). */
+	int (*prepare)(void *global, const struct vdev_vp *vp, void **state,
+		       struct vdev_file *files, unsigned *nfiles, struct error *err);
+	int (*attach)(void *global, void *state, const struct vdev_started *vp, struct error *err);
+	int (*enter)(void *global, void *state, struct error *err);
+	void (*teardown)(void *global, void *state);
 	void (*activate)(void *global, void *state);
 	void (*deactivate)(void *global, void *state);
+	/* After every switch, whether or not the VPs have an instance: who is in the
+	 * foreground now (NULL: none). */
+	void (*switched)(void *global, const struct vdev_vp *to);
+	/* Its keys of `cell stats`. */
+	void (*stats)(void *global, json_t *stats);
+	/* Its nodes of the VP's /sys and /run/udev (sysfs_layout.h), after prepare, without
+	 * the lock (it reads its new instance only): the core writes the VP's tree out and
+	 * shows it there (DESIGN.md §4, "The VP's /sys"). */
+	int (*sysfs)(void *global, void *state, struct sysfs_tree *tree, struct error *err);
 	/* Serve now what a file system of the device has waiting (on the event loop's thread,
 	 * which is waiting for a supervisor thread that may itself wait for that: a forwarded
 	 * call). */
@@ -110,42 +139,89 @@ struct vdev_ops {
 	const struct ioctl_trap *ioctls;
 	unsigned nioctls;
 	void (*ioctl)(void *global, void *state, unsigned file, struct vdev_call *call);
+	/* Its daemon options, ended by a {NULL} entry, and their check. */
+	const struct vdev_option *options;
+	int (*check_option)(const char *name, const char *value, struct error *err);
 };
 
-#define DEVNS_MAX_INPUTS 8
+/* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
+ * them in its help and keeps what it was given; the device reads them back in init
+ * (devns_option_values) and says at parse time whether a value is good (check_option). */
+struct vdev_option {
+	const char *name, *arg;
+	const char *help; /* lines of at most 50 characters, joined by \n */
+};
 
-/* How the daemon was told to set its devices up (its command line). */
-struct devns_settings {
-	unsigned display_width, display_height; /* the screen's mode: every VP's fb0 */
-	/* The system switch keys, consumed by the root; asked for on the event loop. */
-	struct key_chord switch_next, switch_prev;
-	void (*system_switch)(void *ctx, int direction);
+/* A value the daemon was given for a device's option. */
+struct devns_option_value {
+	const char *name, *value;
+};
+
+/* What the core needs of the daemon: the screen, the options given to devices, and who
+ * makes a switch a device asks for (the system switch keys). */
+struct devns_host {
+	unsigned screen_width, screen_height; /* the panel's mode */
+	const struct devns_option_value *options;
+	unsigned noptions;
+	void (*request_switch)(void *ctx, int direction); /* +1 next, -1 previous */
 	void *ctx;
-	/* Host evdev devices to grab and route. */
-	const char *inputs[DEVNS_MAX_INPUTS];
-	unsigned ninputs;
 };
 
-#define DEVNS_DISPLAY_WIDTH  720
-#define DEVNS_DISPLAY_HEIGHT 1280
+#define DEVNS_SCREEN_WIDTH  720
+#define DEVNS_SCREEN_HEIGHT 1280
+
+/* What one device provides the daemon's own users (VNC, screenshots, `cell input`), who
+ * use it without knowing which device it is: the screen's picture, and a way into the
+ * foreground VP's input. Provided from init; called on the loop's thread, or a sink's
+ * own thread for compose. */
+struct devns_screen_ops {
+	void (*size)(void *dev, int *width, int *height);
+	/* What the output shows now into OUT (width*height XRGB8888 pixels, stride width):
+	 * the foreground VP's visible page, or black, under the root's status bar. Returns
+	 * a counter that changes whenever the picture may have (a flip, a switch). */
+	uint64_t (*compose)(void *dev, uint32_t *out);
+	/* CHANGED(ARG) is told whenever the picture may have changed: a flip, a blank, a
+	 * switch. It runs with the device lock held, in whichever thread made the change, so
+	 * it may only signal (an atomic, an eventfd). CHANGED NULL: nobody is told; once
+	 * this returns, the old one is not running and will not be called. */
+	void (*watch)(void *dev, void (*changed)(void *arg), void *arg);
+};
+struct devns_input_ops {
+	void (*size)(void *dev, int *width, int *height); /* the pointer's range */
+	void (*pointer)(void *dev, int x, int y, bool down);
+	void (*key)(void *dev, unsigned code, int value);
+	/* A key as a character: with SHIFT (0/1) pressed around it if the VP's own shift
+	 * state differs; TAP presses and releases. */
+	void (*key_shift)(void *dev, unsigned code, int value, int shift, bool tap);
+};
+struct devns_provided_screen {
+	const struct devns_screen_ops *ops;
+	void *dev;
+};
+struct devns_provided_input {
+	const struct devns_input_ops *ops;
+	void *dev;
+};
 
 /* One VP's devices. */
 struct devns_vp {
 	struct devns *core;
 	char name[NAME_MAX_LEN + 1];
 	char dir[256]; /* its files' directory: the VP's root's alone (0700) */
+	unsigned id;
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];
 	enum dev_access access[DEVNS_MAX_DEVICES];
 	struct devns_listener *listeners;
+	struct devns_vp *next; /* the core's list of VPs with instances */
 	bool active;
 	struct devns_budget budget; /* its share of the daemon's time for its calls */
 };
 
 struct devns {
 	struct loop *loop;
-	struct devns_settings settings;
+	struct devns_host host;
 	/* Device state is shared between the event loop and the supervisor threads (one per
 	 * seccomp listener, blocked in RECV so the caller's wake-up stays on its CPU). Held
 	 * by a device while it touches its state, never while it touches a VP's memory or
@@ -156,6 +232,10 @@ struct devns {
 	char dir[256]; /* the daemon's tmpfs for device files */
 	void *global[DEVNS_MAX_DEVICES];
 	struct devns_vp *exclusive[DEVNS_MAX_DEVICES]; /* who holds an exclusive device */
+	unsigned holders[DEVNS_MAX_DEVICES];	       /* how many VPs have an instance */
+	struct devns_vp *vps;
+	struct devns_provided_screen screen;
+	struct devns_provided_input input;
 	struct devns_listener *all_listeners;
 	uint64_t next_serial;
 	unsigned notif_size, resp_size;
@@ -167,18 +247,41 @@ extern const struct vdev_ops *const vdev_registry[];
 extern const unsigned vdev_count;
 
 int devns_init(struct devns *core, struct loop *loop, const char *dir,
-	       const struct devns_settings *settings, struct error *err);
+	       const struct devns_host *host, struct error *err);
+
+/* The services a device has of the core (DESIGN.md §4), beside the lock, devns_reply and
+ * the loop. The values given for its option NAME, in order, at most MAX into VALUES: how
+ * many were given. */
+unsigned devns_option_values(const struct devns *core, const char *name, const char **values,
+			     unsigned max);
+/* The panel's mode. */
+void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height);
+/* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
+void devns_request_switch(struct devns *core, int direction);
+void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev);
+void devns_provide_input(struct devns *core, const struct devns_input_ops *ops, void *dev);
+/* NULL where no device provides it. The result stays valid while the daemon runs. */
+const struct devns_provided_screen *devns_screen(struct devns *core);
+const struct devns_provided_input *devns_input(struct devns *core);
+/* Every device's part of `cell stats` (its own keys) into STATS. */
+void devns_stats(struct devns *core, json_t *stats);
+
+/* A device's option by name: its ops and the option, or NULL. */
+const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device);
 void devns_fini(struct devns *core);
-/* The global state of the device named NAME (for sinks: the display's scanout). */
-void *devns_global(struct devns *core, const char *name);
 
 /* Every ioctl number any device traps: the seccomp filter's notify rules. */
 unsigned devns_trapped_ioctls(struct ioctl_trap *out, unsigned max);
 
-/* A VP starts (before clone): instances of the devices its config grants. Refused, with
- * the holder named, when an exclusive device is held. */
-int devns_vp_create(struct devns *core, struct devns_vp *dvp, const struct vp_config *config,
-		    const struct vdev_vp *vp, struct error *err);
+/* A VP's devices as one stage of its start (vp/runtime.h): prepare makes the instances
+ * its config grants (refused, with the holder named, where a device is held exclusively
+ * or asked for exclusively while others have it), enter binds their files, attach and
+ * teardown run the devices' own. */
+void devns_vp_stage(struct devns *core, struct devns_vp *dvp, struct vp_stage *stage);
+/* Where the stage composes the VP NAME's /sys (files of its devices, laid out as the
+ * kernel's), for the seal to show (vp/runtime.h's sys_dir). */
+int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t size);
+/* Undo what the stage did (once; a no-op after). */
 void devns_vp_destroy(struct devns_vp *dvp);
 /* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */
 int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err);
@@ -188,8 +291,10 @@ void devns_switch(struct devns_vp *from, struct devns_vp *to);
 
 void devns_lock(struct devns *core);
 void devns_unlock(struct devns *core);
-/* Around a clone whose child runs on without exec: no supervisor thread may hold a libc
- * lock then (CORE is a struct devns; BEFORE true takes the lock, false drops it). */
+/* The fork rule (fork.c): every fork or clone of the daemon whose child runs on without
+ * exec is made through one of these. devns_fork is fork(2); devns_hold_for_clone goes
+ * around a clone3 (CORE is a struct devns; BEFORE true, then false in the parent). */
+pid_t devns_fork(struct devns *core);
 void devns_hold_for_clone(void *core, bool before);
 
 /* What a VP's trapped calls cost the daemon since it started. */

@@ -232,14 +232,6 @@ void devns_unlock(struct devns *core)
 	pthread_mutex_unlock(&core->lock);
 }
 
-void devns_hold_for_clone(void *core, bool before)
-{
-	if (before)
-		devns_lock(core);
-	else
-		devns_unlock(core);
-}
-
 /* Sleep out the VP's window once it has had its share of the daemon's time; a signal
  * (the listener's end) cuts the sleep short. */
 static void wait_for_budget(struct devns_listener *l)

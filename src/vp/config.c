@@ -21,9 +21,10 @@ struct known_device {
 
 /* Every device of DESIGN.md §5, with the right a new VP gets unless told otherwise. */
 static const struct known_device known_devices[] = {
-	{"display", DEV_SHARED}, {"input", DEV_SHARED}, {"telephony", DEV_SHARED},
-	{"net", DEV_SHARED},	 {"wifi", DEV_SHARED},	{"power", DEV_SHARED},
-	{"audio", DEV_NONE},	 {"gpu", DEV_NONE},	{"binder", DEV_NONE},
+	{"display", DEV_SHARED},   {"input", DEV_SHARED}, {"vt", DEV_SHARED},
+	{"telephony", DEV_SHARED}, {"net", DEV_SHARED},	  {"wifi", DEV_SHARED},
+	{"power", DEV_SHARED},	   {"audio", DEV_NONE},	  {"gpu", DEV_NONE},
+	{"binder", DEV_NONE},
 };
 
 const char *dev_access_name(enum dev_access a)

@@ -157,15 +157,6 @@ static int make_dir(const char *path, struct error *err)
 	return 0;
 }
 
-static int bind_dir(const char *source, const char *target, struct error *err)
-{
-	if (mkdir(target, 0755) < 0 && errno != EEXIST)
-		return error_set(err, errno, "create %s", target);
-	if (mount(source, target, NULL, MS_BIND, NULL) < 0)
-		return error_set(err, errno, "bind %s on %s", source, target);
-	return 0;
-}
-
 static int bind_file(const char *source, const char *target, struct error *err)
 {
 	int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -209,16 +200,6 @@ static int setup_dev(struct vp_runtime *rt, struct error *err)
 			return error_set(err, errno, "symlink /%s", links[i][1]);
 	if ((ret = bind_file(rt->console_path, "dev/console", err)) < 0)
 		return ret;
-	/* The VP's virtual devices: files of the daemon's (a framebuffer) and its file
-	 * systems (FUSE: input). Binding one touches only its root, which the kernel knows
-	 * without asking the server (the daemon, waiting for this child). */
-	for (unsigned i = 0; i < rt->ndev_files; i++) {
-		path_in(dst, sizeof(dst), "dev", rt->dev_files[i].name);
-		ret = rt->dev_files[i].dir ? bind_dir(rt->dev_files[i].host_path, dst, err)
-					   : bind_file(rt->dev_files[i].host_path, dst, err);
-		if (ret < 0)
-			return ret;
-	}
 	return 0;
 }
 
@@ -330,8 +311,9 @@ static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 		return error_set(err, errno, "mount proc");
 	if ((ret = setup_dev(rt, err)) < 0 || (ret = mount_tmpfs_dirs(rt->rootfs_fd, err)) < 0)
 		return ret;
-	/* seal.c pivots into the new root and seals it. */
-	return vp_seal(err);
+	/* The working directory stays the new root: the daemon's stages bind their files
+	 * into it, then seal.c pivots into it and seals it. */
+	return 0;
 }
 
 static void rootfs_teardown(struct vp_runtime *rt)

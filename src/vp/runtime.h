@@ -1,10 +1,17 @@
-/* Starting a VP: a short pipeline of modules (DESIGN.md §3), each with up to four hooks.
- *   prepare  - in the daemon, before clone (make a cgroup, a pty, directories)
- *   attach   - in the daemon, after clone while the child waits (uid map, cgroup, rootfs)
- *   enter    - in the child, before exec of cell-init (mounts, pivot_root, restrictions)
+/* Starting a VP: one pipeline (DESIGN.md §3, §4) of the runtime's modules and of the
+ * stages the daemon adds (its devices), each with up to four hooks.
+ *   prepare  - in the daemon, before clone (make a cgroup, a pty, directories, a device's
+ *              instance)
+ *   attach   - in the daemon, the child waiting: the runtime's modules right after clone
+ *              (uid map, cgroup, rootfs: they make the namespaces), the stages once every
+ *              namespace of the VP exists (after the seal: a veth into its netns)
+ *   enter    - in the child, before exec of cell-init: the stages' after the VP's root is
+ *              built and before its mounts are sealed (binds at any path: /dev, /sys,
+ *              /run); raw system calls only (a clone3 child of a threaded daemon)
  *   teardown - in the daemon, when the VP has stopped or its start failed
- * A module whose prepare or attach fails undoes itself; the pipeline then tears down the
- * modules before it, in reverse order. */
+ * A module or stage whose prepare or attach fails undoes itself; the pipeline then tears
+ * down everything prepared before it, in reverse order: the stages first, then the
+ * modules. */
 #ifndef CELLS_VP_RUNTIME_H
 #define CELLS_VP_RUNTIME_H
 
@@ -20,13 +27,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define VP_DEV_FILES_MAX 16
+#define VP_STAGES_MAX 4
 
-/* A device file of the daemon's, bound at /dev/NAME in the VP. */
-struct vp_dev_file {
-	char name[32];
-	char host_path[256];
-	bool dir; /* a directory: a file system of the daemon's (FUSE) */
+struct vp_runtime;
+
+/* A part of the start the daemon adds: the same hooks as a module's, with a context. */
+struct vp_stage {
+	const char *name;
+	int (*prepare)(void *ctx, const struct vp_runtime *rt, struct error *err);
+	int (*attach)(void *ctx, const struct vp_runtime *rt, struct error *err);
+	int (*enter)(void *ctx, struct error *err);
+	void (*teardown)(void *ctx);
+	void *ctx;
 };
 
 struct vp_runtime {
@@ -41,8 +53,12 @@ struct vp_runtime {
 	uid_t uid_base;		     /* host uid of the VP's root */
 	int init_exe_fd;	     /* cell-init, opened by the daemon */
 	const struct vp_filter *filter;
-	struct vp_dev_file dev_files[VP_DEV_FILES_MAX]; /* bound into the VP's /dev */
-	unsigned ndev_files;
+	/* Files to show in the VP's /sys instead of the kernel's (its devices, laid out as
+	 * the kernel would): for each top-level directory of sysfs, SYS_DIR/NAME if it
+	 * exists, else an empty cover; "" for none. */
+	char sys_dir[PATH_MAX];
+	struct vp_stage stages[VP_STAGES_MAX]; /* the daemon's, in order */
+	unsigned nstages;
 	int listener_fd; /* the seccomp listener of cell-init's filter, for the daemon */
 	/* Called just before and after the clone (BEFORE true, then false): a daemon with
 	 * threads holds them off libc's locks there, since the child does not exec at once. */
@@ -51,12 +67,13 @@ struct vp_runtime {
 
 	pid_t pid;
 	int pidfd;
-	int sync_fd;		/* socketpair end: the daemon's, or the child's */
-	int rootfs_fd;		/* detached overlay mount made by the daemon */
-	int console_master;	/* kept by the daemon */
-	int console_slave;	/* stdio of cell-init */
+	int sync_fd;		     /* socketpair end: the daemon's, or the child's */
+	int rootfs_fd;		     /* detached overlay mount made by the daemon */
+	int console_master;	     /* kept by the daemon */
+	int console_slave;	     /* stdio of cell-init */
 	char console_path[PATH_MAX]; /* the slave's path on the host */
-	unsigned modules_ready; /* how many modules' prepare ran (for unwinding) */
+	unsigned modules_ready;	     /* how many modules' prepare ran (for unwinding) */
+	unsigned stages_ready;	     /* and how many stages' */
 };
 
 struct vp_module {
@@ -71,6 +88,7 @@ extern const struct vp_module vp_module_cgroup;
 extern const struct vp_module vp_module_user;
 extern const struct vp_module vp_module_console;
 extern const struct vp_module vp_module_rootfs;
+extern const struct vp_module vp_module_seal;
 extern const struct vp_module vp_module_machine;
 extern const struct vp_module vp_module_net;
 extern const struct vp_module vp_module_security;
@@ -133,7 +151,7 @@ void vp_reset_signals(void);
 
 /* In the child, after its file system is built: nest the VP in a second user namespace with
  * a copy of its mount namespace, so the kernel locks its mounts (see seal.c). */
-int vp_seal(struct error *err);
+int vp_seal(const char *sys_dir, struct error *err);
 
 /* The seccomp filter, compiled once by the daemon: the deny-list, and the ioctl numbers
  * the devices trap (answered by the daemon through the filter's listener). */

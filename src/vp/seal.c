@@ -103,8 +103,34 @@ static int mkdir_under(char *path, struct error *err)
 	return 0;
 }
 
-/* Cover sys/NAME with an empty tmpfs, then put back what sys_kept lists under it. */
-static int cover_sys_dir(const char *name, struct error *err)
+/* What covers sys/NAME: the daemon's files for it under SYS_DIR (bound), else an empty
+ * tmpfs. */
+static int mount_cover(const char *sys_dir, const char *name, const char *target, struct error *err)
+{
+	char composed[PATH_MAX];
+	int tree, ret = 0;
+
+	if (sys_dir[0] &&
+	    (size_t)snprintf(composed, sizeof(composed), "%s/%s", sys_dir, name) <
+		    sizeof(composed) &&
+	    access(composed, F_OK) == 0) {
+		tree = open_tree(AT_FDCWD, composed,
+				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+		if (tree < 0)
+			return error_set(err, errno, "open %s", composed);
+		if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			ret = error_set(err, errno, "show %s at /%s", composed, target);
+		close(tree);
+		return ret;
+	}
+	if (mount("cells-sys", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SYS_COVER_OPTS) <
+	    0)
+		return error_set(err, errno, "cover /%s", target);
+	return 0;
+}
+
+/* Cover sys/NAME (mount_cover), then put back what sys_kept lists under it. */
+static int cover_sys_dir(const char *sys_dir, const char *name, struct error *err)
 {
 	char path[PATH_MAX];
 	const char *const *keep = NULL;
@@ -123,11 +149,8 @@ static int cover_sys_dir(const char *name, struct error *err)
 		}
 	}
 	snprintf(path, sizeof(path), "sys/%s", name);
-	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SYS_COVER_OPTS) <
-	    0) {
-		ret = error_set(err, errno, "cover /%s", path);
+	if ((ret = mount_cover(sys_dir, name, path, err)) < 0)
 		goto out;
-	}
 	for (size_t k = 0; k < SYS_KEEP_MAX; k++) {
 		if (trees[k] < 0)
 			continue;
@@ -150,7 +173,7 @@ out:
 }
 
 /* By getdents64 on a stack buffer: this process may not call malloc (vp_seal). */
-static int cover_sys(struct error *err)
+static int cover_sys(const char *sys_dir, struct error *err)
 {
 	char buf[4096];
 	int fd = open("sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
@@ -163,7 +186,7 @@ static int cover_sys(struct error *err)
 			struct dirent64 *e = (struct dirent64 *)(buf + off);
 			off += e->d_reclen;
 			if (e->d_type == DT_DIR && e->d_name[0] != '.')
-				ret = cover_sys_dir(e->d_name, err);
+				ret = cover_sys_dir(sys_dir, e->d_name, err);
 		}
 	if (ret == 0 && n < 0)
 		ret = error_set(err, errno, "read /sys");
@@ -172,7 +195,7 @@ static int cover_sys(struct error *err)
 }
 
 /* Paths are relative: the working directory is the VP's new root. */
-static int helper_do(char what, struct error *err)
+static int helper_do(char what, const char *sys_dir, struct error *err)
 {
 	int fd, ret;
 
@@ -193,7 +216,7 @@ static int helper_do(char what, struct error *err)
 		 * ours (mount_too_revealing). */
 		if (mount("sysfs", "sys", "sysfs", KERNFS_FLAGS, NULL) < 0)
 			return error_set(err, errno, "mount sysfs");
-		if ((ret = cover_sys(err)) < 0)
+		if ((ret = cover_sys(sys_dir, err)) < 0)
 			return ret;
 		/* The maps are written: /proc becomes read-only too, before the copy locks it. */
 		if (mount(NULL, "proc", NULL, MS_REMOUNT | MS_BIND | KERNFS_FLAGS, NULL) < 0)
@@ -210,20 +233,20 @@ static int helper_do(char what, struct error *err)
 	return error_set(err, 0, "unknown step");
 }
 
-static void __attribute__((noreturn)) helper_main(int sock)
+static void __attribute__((noreturn)) helper_main(int sock, const char *sys_dir)
 {
 	struct error err = {{0}};
 	char what;
 
 	while (read(sock, &what, 1) == 1) {
-		const char *reply = helper_do(what, &err) < 0 ? err.msg : "ok";
+		const char *reply = helper_do(what, sys_dir, &err) < 0 ? err.msg : "ok";
 		if (write(sock, reply, strlen(reply)) < 0 || reply != (const char *)"ok")
 			_exit(1);
 	}
 	_exit(0);
 }
 
-int vp_seal(struct error *err)
+int vp_seal(const char *sys_dir, struct error *err)
 {
 	int sv[2], status, ret;
 	pid_t helper;
@@ -240,7 +263,7 @@ int vp_seal(struct error *err)
 	}
 	if (helper == 0) {
 		close(sv[0]);
-		helper_main(sv[1]);
+		helper_main(sv[1], sys_dir);
 	}
 	close(sv[1]);
 	if (unshare(CLONE_NEWUSER) < 0)
@@ -262,3 +285,13 @@ int vp_seal(struct error *err)
 		return error_set(err, errno, "chdir /");
 	return 0;
 }
+
+static int seal_enter(struct vp_runtime *rt, struct error *err)
+{
+	return vp_seal(rt->sys_dir, err);
+}
+
+const struct vp_module vp_module_seal = {
+	.name = "seal",
+	.enter = seal_enter,
+};

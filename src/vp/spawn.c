@@ -25,11 +25,20 @@
 #endif
 
 /* The order matters: the cgroup holds the child before it runs anything, the uid map must
- * exist before the rootfs is idmapped, and the restrictions come last, just before exec. */
+ * exist before the rootfs is idmapped, the stages enter the built root before the seal
+ * locks it, and the restrictions come last, just before exec. */
 static const struct vp_module *const modules[] = {
-	&vp_module_cgroup,  &vp_module_console, &vp_module_user,     &vp_module_rootfs,
-	&vp_module_machine, &vp_module_net,	&vp_module_security,
+	&vp_module_cgroup, &vp_module_console, &vp_module_user, &vp_module_rootfs,
+	&vp_module_seal,   &vp_module_machine, &vp_module_net,	&vp_module_security,
 };
+/* Where the stages come in, in the child: before this module's enter they enter; before
+ * the restrictions' they attach (every namespace exists by then). */
+#define STAGES_ENTER_BEFORE  4 /* seal */
+#define STAGES_ATTACH_BEFORE 7 /* security */
+
+/* What the child tells the daemon, on the sync socket, between its enter hooks. */
+#define SYNC_ATTACH   'A' /* every namespace exists: run the stages' attach, then answer */
+#define SYNC_LISTENER 'L' /* with its seccomp listener */
 
 void vp_runtime_init(struct vp_runtime *rt)
 {
@@ -75,6 +84,28 @@ static void block_stop_signals(void)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 }
 
+static void stages_enter(struct vp_runtime *rt)
+{
+	struct error err = {{0}};
+
+	for (unsigned i = 0; i < rt->nstages; i++) {
+		if (rt->stages[i].enter && rt->stages[i].enter(rt->stages[i].ctx, &err) < 0) {
+			struct error inner = err;
+			error_set(&err, 0, "%s: %s", rt->stages[i].name, inner.msg);
+			child_fail(rt->sync_fd, &err);
+		}
+	}
+}
+
+/* Let the daemon run the stages' attach hooks, and wait until it has. */
+static void await_attach(struct vp_runtime *rt)
+{
+	char go = SYNC_ATTACH;
+
+	if (write(rt->sync_fd, &go, 1) != 1 || read(rt->sync_fd, &go, 1) != 1)
+		_exit(126);
+}
+
 static void child_main(struct vp_runtime *rt)
 {
 	char go;
@@ -94,6 +125,10 @@ static void child_main(struct vp_runtime *rt)
 		_exit(126);
 
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
+		if (i == STAGES_ENTER_BEFORE)
+			stages_enter(rt);
+		if (i == STAGES_ATTACH_BEFORE && rt->nstages)
+			await_attach(rt);
 		if (modules[i]->enter && modules[i]->enter(rt, &err) < 0) {
 			struct error inner = err;
 			error_set(&err, 0, "%s: %s", modules[i]->name, inner.msg);
@@ -160,6 +195,19 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 	return 0;
 }
 
+static int stages_attach(struct vp_runtime *rt, struct error *err)
+{
+	int ret;
+
+	for (unsigned i = 0; i < rt->nstages; i++)
+		if (rt->stages[i].attach &&
+		    (ret = rt->stages[i].attach(rt->stages[i].ctx, rt, err)) < 0) {
+			struct error inner = *err;
+			return error_set(err, -ret, "%s: %s", rt->stages[i].name, inner.msg);
+		}
+	return 0;
+}
+
 /* Wait for the child's verdict: end of stream means exec succeeded, text is its error;
  * on the way it may hand over its seccomp listener ('L' with a descriptor). A child that
  * takes longer than EXEC_TIMEOUT_S (milliseconds are usual) is given up: the daemon's
@@ -183,8 +231,15 @@ static int await_exec(struct vp_runtime *rt, struct error *err)
 			return error_set(err, n, "read the VP's start status");
 		if (n == 0)
 			return 0;
-		if (fd >= 0 && n == 1 && msg[0] == 'L' && rt->listener_fd < 0) {
+		if (fd >= 0 && n == 1 && msg[0] == SYNC_LISTENER && rt->listener_fd < 0) {
 			rt->listener_fd = fd;
+			continue;
+		}
+		if (fd < 0 && n == 1 && msg[0] == SYNC_ATTACH) {
+			if ((ret = stages_attach(rt, err)) < 0)
+				return ret;
+			if (write(rt->sync_fd, "g", 1) != 1)
+				return error_set(err, errno, "wake the VP's init");
 			continue;
 		}
 		if (fd >= 0)
@@ -215,6 +270,13 @@ int vp_spawn(struct vp_runtime *rt, struct error *err)
 			goto fail;
 		rt->modules_ready = (unsigned)i + 1;
 	}
+	rt->stages_ready = 0;
+	for (unsigned i = 0; i < rt->nstages; i++) {
+		if (rt->stages[i].prepare &&
+		    (ret = rt->stages[i].prepare(rt->stages[i].ctx, rt, err)) < 0)
+			goto fail;
+		rt->stages_ready = i + 1;
+	}
 	if ((ret = clone_child(rt, err)) < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
@@ -234,6 +296,10 @@ fail:
 
 void vp_teardown(struct vp_runtime *rt)
 {
+	for (unsigned i = rt->stages_ready; i-- > 0;)
+		if (rt->stages[i].teardown)
+			rt->stages[i].teardown(rt->stages[i].ctx);
+	rt->stages_ready = 0;
 	for (size_t i = rt->modules_ready; i-- > 0;)
 		if (modules[i]->teardown)
 			modules[i]->teardown(rt);

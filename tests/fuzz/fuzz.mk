@@ -14,15 +14,21 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRC_fuzz_proto  := src/common/proto.c
 FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c src/common/fsutil.c
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
-FUZZ_SRC_fuzz_names  := src/common/names.c src/devices/keymap.c
-FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/devices/keymap.c
+FUZZ_SRC_fuzz_names  := src/common/names.c src/common/keymap.c
+FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/common/keymap.c
 FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
-# The device file itself is included by the harness (its handler is static).
+# The device file itself is included by the harness (its handler is static): a
+# `FUZZ_INC_fuzz_NAME` line makes a change to it rebuild the harness.
 FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/loop.c src/common/error.c src/common/fsutil.c
+FUZZ_INC_fuzz_fbdev  := src/devices/display.c
+# The tree's file is included by the harness too; libfuse is given the harness's I/O.
+FUZZ_SRC_fuzz_fusetree := src/common/log.c src/common/loop.c src/common/error.c
+FUZZ_INC_fuzz_fusetree := src/devns/fusetree.c
+FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS)
 

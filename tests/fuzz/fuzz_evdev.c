@@ -5,7 +5,7 @@
  * input, which a VP does not choose. The input is a script of such steps. The devices are
  * set up as input.c sets up a VP's touchscreen and keys. */
 #include "devices/evdev.h"
-#include "devices/keymap.h"
+#include "common/keymap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -63,6 +63,18 @@ void devns_reply(struct devns *core, uint64_t listener_serial, uint64_t notify_i
 	(void)core, (void)listener_serial, (void)notify_id, (void)ret, (void)error;
 }
 
+void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height)
+{
+	(void)core;
+	*width = DEVNS_SCREEN_WIDTH;
+	*height = DEVNS_SCREEN_HEIGHT;
+}
+
+void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev)
+{
+	(void)core, (void)ops, (void)dev;
+}
+
 static const uint32_t requests[] = {
 	FBIOGET_VSCREENINFO, FBIOPUT_VSCREENINFO, FBIOGET_FSCREENINFO, FBIOGETCMAP,
 	FBIOPUTCMAP,	     FBIOPAN_DISPLAY,	  FBIOBLANK,	       FB_WAITFORVSYNC,
@@ -99,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memory_len = size - head;
 	memory = malloc(memory_len ? memory_len : 1);
 	memcpy(memory, data + head, memory_len);
-	default_mode(&fb, DEVNS_DISPLAY_WIDTH, DEVNS_DISPLAY_HEIGHT);
+	default_mode(&fb, DEVNS_SCREEN_WIDTH, DEVNS_SCREEN_HEIGHT);
 	mode = fb.var;
 	d.shown = data[1] & 2 ? &fb : NULL;
 

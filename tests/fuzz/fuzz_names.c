@@ -3,7 +3,7 @@
  * ("720x1280"), a key name or chord ("ctrl+alt+right"), a text to type. Each parser must
  * say yes only to what its contract allows. */
 #include "common/names.h"
-#include "devices/keymap.h"
+#include "common/keymap.h"
 
 #include <ctype.h>
 #include <errno.h>

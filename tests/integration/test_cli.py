@@ -74,9 +74,15 @@ def test_cellsd_help_names_every_option_with_its_default():
     r = run(CELLSD, "--help")
     assert r.returncode == 0 and r.stderr == "", r
     main_c = (ROOT / "src" / "cellsd" / "main.c").read_text()
-    table = main_c[main_c.index("static const struct option opts[]"):]
+    table = main_c[main_c.index("static const struct option own[]"):]
     table = table[:table.index("};")]
     options = re.findall(r'\{"([a-z-]+)",', table)
+    # ... and the devices' own (cellsd parses none of them itself).
+    for device in (ROOT / "src" / "devices").glob("*.c"):
+        for t in re.findall(r"struct vdev_option \w+\[\] = \{(.*?)\n\};", device.read_text(),
+                            re.S):
+            options += re.findall(r'\{"([a-z-]+)",', t)
+    assert "input" in options and "switch-keys" in options, options
     assert len(options) >= 13 and "version" in options, options
     # Every option on its own help line; every one that takes a value says its default.
     for opt in options:

@@ -847,9 +847,16 @@ def test_exclusive_display(daemon, tools):
     assert screen_problem(shot(d), 0x445566, vp_bar(d, "x2")) is None
     err = d.fail("start", "x1")
     assert "x2" in err, err
-    # A VP with shared access is not an exclusive holder.
-    add_vp(d, tools, "s", display="shared")
+    # Exclusive means alone: no VP has the display beside its holder, shared or not.
+    add_vp(d, tools, "s", display="shared", start=False)
+    err = d.fail("start", "s")
+    assert "x2" in err and "display" in err, err
+    d.cell("stop", "x2")
+    d.cell("start", "s")
     probe(d, "s", "info")
+    # ... and no VP takes it exclusively while another has it.
+    err = d.fail("start", "x1")
+    assert "s" in err and "display" in err, err
 
 
 def test_foreground_vp_dies_screen_goes_to_the_next(daemon, tools):

@@ -115,3 +115,9 @@ def test_image_rm_while_it_is_built(daemon):
         assert json.loads(read_line(s))["ok"] is True
     d.cell("image", "rm", "minimal")
     assert "minimal" not in d.cell("image", "list").stdout
+
+
+def test_unknown_recipe_names_the_known_ones(daemon):
+    # The recipes are those of the lib dir (build/images), listed in name order.
+    err = daemon.fail("image", "build", "nosuch")
+    assert err == "cell: no recipe for image 'nosuch' (known: debian, minimal)", err

@@ -18,7 +18,7 @@ from test_input import (EV_ABS, EV_KEY, EV_SYN, SYN_REPORT, ABS_MT_POSITION_X,  
 
 KEY_LEFTSHIFT, KEY_RIGHTSHIFT, KEY_CAPSLOCK = 42, 54, 58
 
-# A US keyboard, written out here independently of src/devices/keymap.c: the Linux key code
+# A US keyboard, written out here independently of src/common/keymap.c: the Linux key code
 # of every printable ASCII character and whether it takes shift.
 _ROWS = [("`1234567890-=", "~!@#$%^&*()_+", [41, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]),
          ("qwertyuiop[]\\", "QWERTYUIOP{}|", [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,

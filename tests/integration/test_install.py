@@ -18,7 +18,8 @@ PREFIX = "/usr"
 # What make install must put under DESTDIR (more may come, like further apps).
 EXPECTED = ["usr/bin/cell", "usr/sbin/cellsd", "usr/lib/cells/cell-init",
             "usr/lib/cells/cells-viewer",
-            "usr/lib/cells/images/minimal/build", "usr/share/man/man1/cell.1",
+            "usr/lib/cells/images/minimal/build", "usr/lib/cells/images/debian/build",
+            "usr/lib/cells/images/debian/x-session", "usr/share/man/man1/cell.1",
             "usr/share/man/man8/cellsd.8", "usr/share/bash-completion/completions/cell",
             "usr/lib/systemd/system/cellsd.service"]
 BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
@@ -136,6 +137,7 @@ def test_completion_without_daemon(dest, tmp_path):
         (["shared"], ["net=shared"])
     assert complete(dest, *nowhere, "create", "x", "--me")[0] == ["--memory"]
     assert complete(dest, *nowhere, "image", "")[0] == ["build", "list", "import", "rm"]
+    assert complete(dest, *nowhere, "image", "build", "")[0] == ["debian", "minimal"]
     assert complete(dest, *nowhere, "input", "")[0] == ["tap", "swipe", "key", "text"]
     # No daemon there: no names, no error, no wait.
     got, took = complete(dest, *nowhere, "start", "")
@@ -179,6 +181,7 @@ def test_installed_daemon_runs_a_vp(dest, make_daemon):
     assert complete(dest, "exec", "-t", "a", env={"CELLS_RUN": str(d.run)})[0] == \
         ["alpha"]
     assert complete(dest, *run, "image", "rm", "")[0] == ["minimal"]
+    assert complete(dest, *run, "image", "build", "")[0] == ["debian", "minimal"]
     assert complete(dest, *run, "create", "x", "--image", "m")[0] == ["minimal"]
     # --run after the verb counts too; without it, /run/cells is another daemon.
     assert complete(dest, "destroy", *run, "b")[0] == ["beta"]

@@ -273,7 +273,8 @@ def test_mounting_block_devices_fails(two):
     allowed = {"null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm",
                "console", "fd", "stdin", "stdout", "stderr", "core", "mqueue",
                "fb0",  # the VP's virtual display: a regular file of cellsd's
-               "input"}  # its touchscreen and keys: a FUSE file system of cellsd's
+               "input",  # its touchscreen and keys: a FUSE file system of cellsd's
+               "tty0", "tty1"}  # its VT: ptys of a devpts instance of its own
     assert set(listing) <= allowed, set(listing) - allowed
     # Mounting as such is allowed (the image's rc mounts tmpfs): only devices are refused.
     assert d.sh("alpha", "mkdir -p /tmp/t && mount -t tmpfs t /tmp/t").returncode == 0

@@ -140,9 +140,10 @@ static void defaults_give_each_known_device_its_right(void **state)
 
 	(void)state;
 	vp_config_defaults(&c, "work");
-	assert_int_equal(c.ndevices, 9);
+	assert_int_equal(c.ndevices, 10);
 	assert_int_equal(vp_config_device_access(&c, "display"), DEV_SHARED);
 	assert_int_equal(vp_config_device_access(&c, "input"), DEV_SHARED);
+	assert_int_equal(vp_config_device_access(&c, "vt"), DEV_SHARED);
 	assert_int_equal(vp_config_device_access(&c, "telephony"), DEV_SHARED);
 	assert_int_equal(vp_config_device_access(&c, "net"), DEV_SHARED);
 	assert_int_equal(vp_config_device_access(&c, "wifi"), DEV_SHARED);
@@ -409,7 +410,7 @@ static void device_spec_sets_access(void **state)
 	assert_int_equal(vp_config_device_access(&c, "audio"), DEV_EXCLUSIVE);
 	assert_int_equal(vp_config_set_device(&c, "audio=shared", &err), 0);
 	assert_int_equal(vp_config_device_access(&c, "audio"), DEV_SHARED);
-	assert_int_equal(c.ndevices, 9);
+	assert_int_equal(c.ndevices, 10);
 }
 
 static void assert_device_bad(const char *spec, const char *want)

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "devices/evdev.h"
-#include "devices/keymap.h"
+#include "common/keymap.h"
 
 static struct evdev_time t0;
 

@@ -1,4 +1,4 @@
-/* The keymap's character table (src/devices/keymap.c): every printable ASCII character is
+/* The keymap's character table (src/common/keymap.c): every printable ASCII character is
  * typed with the key and shift of a US keyboard, written out here on its own; keysyms say
  * when shift matters; what a US keyboard cannot type is refused. */
 #include <errno.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "devices/keymap.h"
+#include "common/keymap.h"
 
 #include <linux/input.h>
 

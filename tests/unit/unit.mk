@@ -12,10 +12,16 @@ UNIT_SRC_test_fsutil := $(UNIT_COMMON)
 UNIT_SRC_test_proto  := $(UNIT_COMMON)
 UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
-UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
-UNIT_SRC_test_keymap := src/devices/keymap.c
+UNIT_SRC_test_evdev  := src/devices/evdev.c src/common/keymap.c
+UNIT_SRC_test_keymap := src/common/keymap.c
+UNIT_SRC_test_sysfs_layout := src/devns/sysfs_tree.c src/devices/sysfs_format.c \
+	src/devices/sysfs_layout.c src/devices/udev_db.c src/devices/evdev.c \
+	src/common/keymap.c src/common/error.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_budget := src/devns/budget.c
+UNIT_SRC_test_fusetree := src/devns/fusetree.c src/common/loop.c src/common/log.c \
+	src/common/error.c
+UNIT_SRC_test_vt     := src/devices/vt_state.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \

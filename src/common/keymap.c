@@ -1,7 +1,7 @@
 /* Key names and codes: see keymap.h. One table holds each key once: its name, its code
  * and the keysyms that give it (a letter's lower and upper case, a digit and the symbol
  * shifted over it on a US keyboard). */
-#include "devices/keymap.h"
+#include "common/keymap.h"
 #include "common/cleanup.h"
 
 #include <ctype.h>

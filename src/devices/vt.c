@@ -1,0 +1,470 @@
+/* The virtual terminal: every VP with the device has /dev/tty0 and /dev/tty1, two ptys of
+ * a devpts instance of its own whose masters the daemon holds, and the VT and KD ioctls
+ * on them are trapped and answered from vt_state.c. Open, read, write and the tty's own
+ * ioctls (termios, TIOCSCTTY, TIOCNOTTY) stay native.
+ *
+ * A foreground switch only changes the state and, when a VT_PROCESS owner is to be told
+ * or callers wait, kicks the VP's eventfd: the signal is sent and the waiters answered
+ * from the event loop right after, outside the switch, which never waits on a VP. (Not a
+ * timerfd due now: measured here, arming one costs 45-60 us, an eventfd write 2-5 us.)
+ * The release deadline is a timerfd armed by that work, off the switch's path. The owner is
+ * held by a pidfd taken when it set the mode: a dead owner's reused pid gets nothing. */
+#include "devices/vt_state.h"
+#include "common/log.h"
+#include "devns/devns.h"
+#include "devices/sysfs_layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kd.h>
+#include <linux/vt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TTY_GID 5 /* the VP's tty group, mapped as its uids are */
+#define NTTYS	2 /* tty0, tty1 */
+
+struct vt_dev {
+	struct devns *core;
+};
+
+struct vt_tty {
+	int master, slave;
+	struct loop_watch drain; /* the master: what the VP writes is read and dropped */
+	struct loop *loop;
+};
+
+struct vt {
+	struct vt_dev *dev;
+	char name[NAME_MAX_LEN + 1];
+	char dir[256]; /* its devpts instance */
+	struct vt_tty tty[NTTYS];
+	struct loop_watch kick;	 /* work to do now */
+	struct loop_watch timer; /* the release deadline */
+	/* Under the device lock: */
+	struct vt_state st;
+	int owner_pidfd; /* the VT_PROCESS owner of generation owner_gen, or -1 */
+	uint32_t owner_gen;
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Have the loop do the VP's work now: one system call, fine under the lock. */
+static void kick(struct vt *vt)
+{
+	uint64_t one = 1;
+
+	if (write(vt->kick.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn_errno(errno, "vt: %s: kick the loop", vt->name);
+}
+
+/* The deadline at AT (ns, CLOCK_MONOTONIC), none if 0. Only the loop's work arms it. */
+static void arm_deadline(struct vt *vt, long long at)
+{
+	struct itimerspec its = {0};
+
+	its.it_value.tv_sec = at / 1000000000LL;
+	its.it_value.tv_nsec = at % 1000000000LL;
+	timerfd_settime(vt->timer.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Signal the owner: a pidfd, never a pid number, which may be another process's by now.
+ * The signal is the process's (the kernel's kill_pid on a VT_PROCESS switch is too). */
+static int signal_owner(int pidfd, int sig)
+{
+	if (pidfd < 0)
+		return -ESRCH;
+	if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* On the loop's thread, after a switch, a call that pushed a waiter out, or a deadline. */
+static void do_work(struct vt *vt)
+{
+	struct devns *core = vt->dev->core;
+	struct vt_work work;
+	int pidfd = -1, ret = 0;
+
+	devns_lock(core);
+	vt_take_work(&vt->st, now_ns(), &work);
+	if (work.send && vt->owner_gen == work.gen && vt->owner_pidfd >= 0)
+		pidfd = fcntl(vt->owner_pidfd, F_DUPFD_CLOEXEC, 0);
+	devns_unlock(core);
+	/* Nothing else arms it: outside the lock, which it would hold for a VM exit. */
+	arm_deadline(vt, work.next);
+	if (work.send) {
+		ret = signal_owner(pidfd, work.signal);
+		if (pidfd >= 0)
+			close(pidfd);
+	}
+	if (ret == -ESRCH) {
+		int gone = -1;
+		log_info("vt: %s: the VT_PROCESS owner is gone: back to VT_AUTO", vt->name);
+		devns_lock(core);
+		vt_owner_gone(&vt->st, work.gen);
+		if (vt->owner_gen == work.gen) {
+			gone = vt->owner_pidfd;
+			vt->owner_pidfd = -1;
+		}
+		devns_unlock(core);
+		if (gone >= 0)
+			close(gone);
+	} else if (ret < 0) {
+		log_warn_errno(-ret, "vt: %s: signal the VT's owner", vt->name);
+	}
+	if (work.expired)
+		log_info("vt: %s: the VT_PROCESS owner did not release the VT in %lld ms", vt->name,
+			 VT_RELEASE_DEADLINE_NS / 1000000);
+	for (unsigned i = 0; i < work.ninterrupt; i++)
+		devns_reply(core, work.interrupt[i].listener, work.interrupt[i].id, 0, EINTR);
+	for (unsigned i = 0; i < work.nwake; i++)
+		devns_reply(core, work.wake[i].listener, work.wake[i].id, 0, 0);
+}
+
+static void on_timer(struct loop_watch *w, uint32_t events)
+{
+	uint64_t ticks;
+
+	(void)events;
+	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+		return;
+	do_work(container_of(w, struct vt, timer));
+}
+
+static void on_kick(struct loop_watch *w, uint32_t events)
+{
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno == EAGAIN)
+		return;
+	do_work(container_of(w, struct vt, kick));
+}
+
+/* What a VP writes to its VT is nobody's to read: dropped, so that its writers never
+ * block on a full pty. A few reads a wake-up, never "until empty": a VP writing without
+ * pause on another CPU would hold the loop here. A hung-up master (the VP called
+ * vhangup) is left alone: only that VP's writers can block then. */
+#define DRAIN_READS 8
+
+static void on_drain(struct loop_watch *w, uint32_t events)
+{
+	struct vt_tty *tty = container_of(w, struct vt_tty, drain);
+	char buf[4096];
+	ssize_t n = 0;
+
+	for (unsigned i = 0; i < DRAIN_READS && (n = read(w->fd, buf, sizeof(buf))) > 0; i++)
+		;
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) || (events & EPOLLHUP)) {
+		loop_del(tty->loop, &tty->drain);
+		tty->drain.fd = -1;
+	}
+}
+
+/* vt_requests (vt_state.c), all old-style numbers: exact. vt_init checks they agree. */
+static const struct ioctl_trap vt_ioctls[] = {
+	IOCTL_TRAP(VT_OPENQRY),	   IOCTL_TRAP(VT_GETMODE),     IOCTL_TRAP(VT_SETMODE),
+	IOCTL_TRAP(VT_GETSTATE),   IOCTL_TRAP(VT_RELDISP),     IOCTL_TRAP(VT_ACTIVATE),
+	IOCTL_TRAP(VT_WAITACTIVE), IOCTL_TRAP(VT_DISALLOCATE), IOCTL_TRAP(KDGETMODE),
+	IOCTL_TRAP(KDSETMODE),	   IOCTL_TRAP(KDGKBMODE),      IOCTL_TRAP(KDSKBMODE),
+	IOCTL_TRAP(KDGKBTYPE),
+};
+#define NIOCTLS (sizeof(vt_ioctls) / sizeof(vt_ioctls[0]))
+
+static int vt_init(struct devns *core, void **global, struct error *err)
+{
+	struct vt_dev *dev;
+
+	if (NIOCTLS != vt_nrequests)
+		return error_set(err, EINVAL, "vt: the trap list is not the decoder's");
+	for (unsigned i = 0; i < NIOCTLS; i++)
+		if (!vt_traps(vt_ioctls[i].request))
+			return error_set(err, EINVAL, "vt: ioctl %#x is not the decoder's",
+					 vt_ioctls[i].request);
+	if (!(dev = calloc(1, sizeof(*dev))))
+		return error_set(err, ENOMEM, "vt");
+	dev->core = core;
+	*global = dev;
+	return 0;
+}
+
+static void vt_fini(void *global)
+{
+	free(global);
+}
+
+static void release(struct vt *vt)
+{
+	struct loop *loop = vt->dev->core->loop;
+
+	/* loop_del of a descriptor never added is harmless (ENOENT). */
+	struct loop_watch *watches[] = {&vt->kick, &vt->timer};
+	for (unsigned i = 0; i < 2; i++)
+		if (watches[i]->fd >= 0) {
+			loop_del(loop, watches[i]);
+			close(watches[i]->fd);
+		}
+	for (unsigned i = 0; i < NTTYS; i++) {
+		if (vt->tty[i].drain.fd >= 0)
+			loop_del(loop, &vt->tty[i].drain);
+		if (vt->tty[i].master >= 0)
+			close(vt->tty[i].master);
+		if (vt->tty[i].slave >= 0)
+			close(vt->tty[i].slave);
+	}
+	if (vt->owner_pidfd >= 0)
+		close(vt->owner_pidfd);
+	if (vt->dir[0]) {
+		if (umount2(vt->dir, MNT_DETACH) < 0 && errno != EINVAL)
+			log_warn_errno(errno, "vt: unmount %s", vt->dir);
+		rmdir(vt->dir);
+	}
+	free(vt);
+}
+
+/* One pty of the VP's devpts: the master ours, the slave the VP's root's (root:tty 0620,
+ * as a console's ttys are), kept open here so that the master never sees a hang-up when
+ * the VP closes its last descriptor. */
+static int open_tty(struct vt *vt, const struct vdev_vp *vp, struct vt_tty *tty,
+		    struct vdev_file *file, const char *name, struct error *err)
+{
+	char ptmx[sizeof(vt->dir) + 8];
+	unsigned n;
+	int unlock = 0;
+
+	snprintf(ptmx, sizeof(ptmx), "%s/ptmx", vt->dir);
+	tty->master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (tty->master < 0)
+		return error_set(err, errno, "vt: open %s", ptmx);
+	if (ioctl(tty->master, TIOCSPTLCK, &unlock) < 0 || ioctl(tty->master, TIOCGPTN, &n) < 0)
+		return error_set(err, errno, "vt: set up a pty");
+	snprintf(file->vp_path, sizeof(file->vp_path), "/dev/%s", name);
+	if ((size_t)snprintf(file->host_path, sizeof(file->host_path), "%s/%u", vt->dir, n) >=
+	    sizeof(file->host_path))
+		return error_set(err, ENAMETOOLONG, "vt: path of %s", name);
+	tty->slave = open(file->host_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (tty->slave < 0)
+		return error_set(err, errno, "vt: open %s", file->host_path);
+	if (fchown(tty->slave, vp->uid, vp->uid + TTY_GID) < 0 || fchmod(tty->slave, 0620) < 0)
+		return error_set(err, errno, "vt: give %s to the VP", file->host_path);
+	tty->drain = (struct loop_watch){.fd = tty->master, .handle = on_drain};
+	tty->loop = vt->dev->core->loop;
+	int ret = loop_add(tty->loop, &tty->drain, EPOLLIN);
+	if (ret < 0) {
+		tty->drain.fd = -1;
+		return error_set(err, ret, "vt: watch %s", name);
+	}
+	return 0;
+}
+
+static int vt_prepare(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
+		      unsigned *nfiles, struct error *err)
+{
+	static const char *const names[NTTYS] = {"tty0", "tty1"};
+	struct vt_dev *dev = global;
+	struct vt *vt = calloc(1, sizeof(*vt));
+	int ret;
+
+	if (!vt)
+		return error_set(err, ENOMEM, "vt");
+	vt->dev = dev;
+	vt->owner_pidfd = -1;
+	vt->kick.fd = vt->timer.fd = -1;
+	for (unsigned i = 0; i < NTTYS; i++)
+		vt->tty[i] = (struct vt_tty){.master = -1, .slave = -1, .drain.fd = -1};
+	vt_state_init(&vt->st);
+	snprintf(vt->name, sizeof(vt->name), "%s", vp->name);
+	if ((size_t)snprintf(vt->dir, sizeof(vt->dir), "%s/%s.vt", vp->dir, vp->name) >=
+	    sizeof(vt->dir)) {
+		vt->dir[0] = '\0';
+		ret = error_set(err, ENAMETOOLONG, "vt: directory of %s", vp->name);
+		goto fail;
+	}
+	/* Searchable, for the VP's root to bind the ttys; the ptmx is the daemon's alone. */
+	if (mkdir(vt->dir, 0711) < 0 && errno != EEXIST) {
+		ret = error_set(err, errno, "vt: create %s", vt->dir);
+		vt->dir[0] = '\0';
+		goto fail;
+	}
+	if (mount("cells-vt", vt->dir, "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0600,mode=0600,max=2") < 0) {
+		ret = error_set(err, errno, "vt: mount a devpts on %s", vt->dir);
+		rmdir(vt->dir);
+		vt->dir[0] = '\0';
+		goto fail;
+	}
+	for (unsigned i = 0; i < NTTYS; i++)
+		if ((ret = open_tty(vt, vp, &vt->tty[i], &files[i], names[i], err)) < 0)
+			goto fail;
+	vt->kick = (struct loop_watch){eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), on_kick};
+	if (vt->kick.fd < 0) {
+		ret = error_set(err, errno, "vt: eventfd");
+		goto fail;
+	}
+	vt->timer = (struct loop_watch){timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK),
+					on_timer};
+	if (vt->timer.fd < 0) {
+		ret = error_set(err, errno, "vt: timerfd");
+		goto fail;
+	}
+	if ((ret = loop_add(dev->core->loop, &vt->kick, EPOLLIN)) < 0 ||
+	    (ret = loop_add(dev->core->loop, &vt->timer, EPOLLIN)) < 0) {
+		ret = error_set(err, ret, "vt: watch the eventfd and the timer");
+		goto fail;
+	}
+	*nfiles = NTTYS;
+	*state = vt;
+	return 0;
+fail:
+	release(vt);
+	return ret;
+}
+
+static void vt_teardown(void *global, void *state)
+{
+	(void)global;
+	release(state);
+}
+
+static void vt_activate_ops(void *global, void *state)
+{
+	struct vt *vt = state;
+
+	(void)global;
+	if (vt_activate(&vt->st, now_ns()))
+		kick(vt);
+}
+
+static void vt_deactivate_ops(void *global, void *state)
+{
+	struct vt *vt = state;
+
+	(void)global;
+	if (vt_deactivate(&vt->st, now_ns()))
+		kick(vt);
+}
+
+/* The process of the calling thread, as a pidfd. The thread is found from its memory
+ * file (/proc/TID/mem, opened before the core checked that the call is still pending);
+ * between that check and this open the caller could die and its number be reused, which
+ * would take pid_max new tasks in microseconds. The framework's caller already holds a
+ * pidfd of the thread opened before the check: handed in the call, it closes that gap. */
+static int caller_pidfd(const struct vdev_call *call)
+{
+	char link[64], path[64], buf[1024];
+	ssize_t n;
+	pid_t tid, tgid = 0;
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", call->mem_fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return -errno;
+	path[n] = '\0';
+	if (sscanf(path, "/proc/%d/mem", &tid) != 1)
+		return -ESRCH;
+	snprintf(link, sizeof(link), "/proc/%d/status", tid);
+	if ((fd = open(link, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	char *p = strstr(buf, "\nTgid:");
+	if (!p || sscanf(p + 6, "%d", &tgid) != 1 || tgid <= 0)
+		return -ESRCH;
+	fd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static void reply(struct vdev_call *call, int error)
+{
+	call->error = error < 0 ? -error : error;
+	call->ret = 0;
+}
+
+static void vt_ioctl_ops(void *global, void *state, unsigned file, struct vdev_call *call)
+{
+	struct vt_dev *dev = global;
+	struct vt *vt = state;
+	struct vt_call c = {.request = call->request,
+			    .arg = call->arg,
+			    .listener = call->listener_serial,
+			    .id = call->notify_id};
+	size_t need = vt_input_size(call->request);
+	int ret, pidfd = -1, old = -1;
+
+	(void)file;
+	if (need && (ret = vdev_read(call, call->arg, &c.in, need)) < 0) {
+		reply(call, ret);
+		return;
+	}
+	/* The owner's pidfd is taken before the lock: a system call and /proc. */
+	if (call->request == VT_SETMODE && c.in.mode == VT_PROCESS &&
+	    (pidfd = caller_pidfd(call)) < 0) {
+		reply(call, pidfd);
+		return;
+	}
+	devns_lock(dev->core);
+	vt_ioctl(&vt->st, &c);
+	if (c.owner_set) {
+		old = vt->owner_pidfd;
+		vt->owner_pidfd = pidfd;
+		vt->owner_gen = vt->st.owner_gen;
+		pidfd = -1;
+	}
+	devns_unlock(dev->core);
+	if (c.work)
+		kick(vt);
+	if (old >= 0)
+		close(old);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (c.deferred) {
+		call->deferred = true;
+		return;
+	}
+	ret = -c.error;
+	for (unsigned i = 0; i < c.nout && ret == 0; i++)
+		ret = vdev_write(call, c.out[i].addr, c.out[i].bytes, c.out[i].len);
+	reply(call, ret);
+}
+
+/* Its /sys: tty0 and tty1, tty1 the active one (a VP has one VT). */
+static int vt_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	(void)global, (void)state;
+	return sysfs_layout_vt(tree, 1, 1, err);
+}
+
+const struct vdev_ops vdev_vt = {
+	.sysfs = vt_sysfs,
+	.name = "vt",
+	.init = vt_init,
+	.fini = vt_fini,
+	.prepare = vt_prepare,
+	.teardown = vt_teardown,
+	.activate = vt_activate_ops,
+	.deactivate = vt_deactivate_ops,
+	.ioctls = vt_ioctls,
+	.nioctls = NIOCTLS,
+	.ioctl = vt_ioctl_ops,
+};

@@ -1,0 +1,98 @@
+/* The binds of a VP's device files into its root, in its first process (stage.c). */
+#include "devns/internal.h"
+#include "common/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int open_beneath(int dir_fd, const char *name, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC,
+			       .mode = (flags & O_CREAT) ? 0600 : 0,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
+
+	return (int)syscall(SYS_openat2, dir_fd, name, &how, sizeof(how));
+}
+
+/* The directory holding VP_PATH's last component, made as needed; *LAST points at it. */
+static int open_parent(const char *vp_path, const char **last, struct error *err)
+{
+	char part[256];
+	const char *p = vp_path;
+	int dir = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), next;
+
+	if (dir < 0)
+		return error_set(err, errno, "open the VP's root");
+	for (;;) {
+		size_t len;
+		while (*p == '/')
+			p++;
+		len = strcspn(p, "/");
+		if (p[len] == '\0' || len == 0 || len >= sizeof(part)) {
+			*last = p;
+			if (len == 0 || len >= sizeof(part) || strcmp(p, ".") == 0 ||
+			    strcmp(p, "..") == 0) {
+				close(dir);
+				return error_set(err, EINVAL, "bad path %s", vp_path);
+			}
+			return dir;
+		}
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (strcmp(part, "..") == 0) {
+			close(dir);
+			return error_set(err, EINVAL, "bad path %s", vp_path);
+		}
+		if (mkdirat(dir, part, 0755) < 0 && errno != EEXIST) {
+			error_set(err, errno, "create the directories of %s", vp_path);
+			close(dir);
+			return -1;
+		}
+		next = open_beneath(dir, part, O_PATH | O_DIRECTORY);
+		close(dir);
+		if (next < 0)
+			return error_set(err, errno, "open the directories of %s", vp_path);
+		dir = next;
+		p += len;
+	}
+}
+
+int devns_bind_in_root(const char *host_path, const char *vp_path, bool dir, struct error *err)
+{
+	_cleanup_close_ int parent = -1, target = -1, tree = -1;
+	const char *last;
+
+	if ((parent = open_parent(vp_path, &last, err)) < 0)
+		return parent;
+	if (dir) {
+		if (mkdirat(parent, last, 0755) < 0 && errno != EEXIST)
+			return error_set(err, errno, "create %s", vp_path);
+		target = open_beneath(parent, last, O_PATH | O_DIRECTORY);
+	} else {
+		int fd = open_beneath(parent, last, O_WRONLY | O_CREAT | O_NOCTTY);
+		if (fd < 0)
+			return error_set(err, errno, "create %s", vp_path);
+		close(fd);
+		target = open_beneath(parent, last, O_PATH);
+	}
+	if (target < 0)
+		return error_set(err, errno, "open %s", vp_path);
+	/* The source is the daemon's (a tmpfs file, a FUSE mount): its root alone is looked
+	 * up, which the kernel knows without asking the server (the daemon, waiting for us). */
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return error_set(err, errno, "open %s", host_path);
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return error_set(err, errno, "bind %s at %s", host_path, vp_path);
+	return 0;
+}

@@ -1,0 +1,268 @@
+/* A VP's devices as one stage of its start (vp/runtime.h): their instances, the rights of
+ * its config, the binds of their files into its root, their own hooks. */
+#include "devns/devns.h"
+#include "devns/internal.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The VP's directory for its device files: searchable by its root alone, which binds them
+ * into its root, so that no other host user reaches them, whatever modes the VP gives
+ * its own files (a VP may chmod its /dev/fb0 0666). */
+static int make_vp_dir(struct devns *core, struct devns_vp *dvp, uid_t uid, struct error *err)
+{
+	int n = snprintf(dvp->dir, sizeof(dvp->dir), "%s/%s", core->dir, dvp->name);
+
+	if (n < 0 || (size_t)n >= sizeof(dvp->dir)) {
+		dvp->dir[0] = '\0';
+		return error_set(err, ENAMETOOLONG, "device directory of %s", dvp->name);
+	}
+	if (mkdir(dvp->dir, 0700) < 0 && errno != EEXIST) {
+		error_set(err, errno, "create %s", dvp->dir);
+		dvp->dir[0] = '\0';
+		return -1;
+	}
+	if (chown(dvp->dir, uid, uid) < 0 || chmod(dvp->dir, 0700) < 0)
+		return error_set(err, errno, "make %s the VP's", dvp->dir);
+	return 0;
+}
+
+/* Exclusive means alone: no other VP has the device while the holder runs. */
+static int check_rights(struct devns *core, struct devns_vp *dvp, unsigned d, struct error *err)
+{
+	const char *name = vdev_registry[d]->name;
+
+	if (dvp->access[d] == DEV_NONE)
+		return 0;
+	if (core->exclusive[d])
+		return error_set(err, 0, "device %s is held exclusively by VP %s", name,
+				 core->exclusive[d]->name);
+	if (dvp->access[d] == DEV_EXCLUSIVE && core->holders[d] > 0) {
+		for (struct devns_vp *other = core->vps; other; other = other->next)
+			if (other != dvp && other->state[d])
+				return error_set(err, 0,
+						 "device %s cannot be exclusive: VP %s has it",
+						 name, other->name);
+		return error_set(err, 0, "device %s cannot be exclusive: another VP has it", name);
+	}
+	return 0;
+}
+
+static int identify_files(struct devns_vp *dvp, unsigned d, struct error *err)
+{
+	if (dvp->nfiles[d] > DEVNS_MAX_FILES)
+		return error_set(err, E2BIG, "device %s made %u files, at most %d",
+				 vdev_registry[d]->name, dvp->nfiles[d], DEVNS_MAX_FILES);
+	for (unsigned f = 0; f < dvp->nfiles[d]; f++) {
+		struct vdev_file *file = &dvp->files[d][f];
+		struct stat st;
+		if (file->vp_path[0] != '/')
+			return error_set(err, EINVAL, "device %s: file path '%s' is not absolute",
+					 vdev_registry[d]->name, file->vp_path);
+		if (file->flags & VDEV_FILE_KNOWN_ID)
+			continue;
+		if (stat(file->host_path, &st) < 0)
+			return error_set(err, errno, "stat %s", file->host_path);
+		file->dev = st.st_dev;
+		file->ino = st.st_ino;
+	}
+	return 0;
+}
+
+static void link_vp(struct devns_vp *dvp, bool in)
+{
+	struct devns *core = dvp->core;
+
+	for (struct devns_vp **p = &core->vps; *p; p = &(*p)->next)
+		if (*p == dvp) {
+			*p = dvp->next;
+			break;
+		}
+	if (in) {
+		dvp->next = core->vps;
+		core->vps = dvp;
+	}
+}
+
+int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s/%s/sys", core->dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The VP's /sys and /run/udev as its devices lay them out, written as files into its
+ * directory (their text is fixed while the VP runs) and made its root's: the seal binds
+ * sys/ over the kernel's sysfs, read-only, and the stage binds run/udev. */
+static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
+{
+	struct sysfs_tree tree;
+	char path[PATH_MAX];
+	int ret = 0;
+
+	sysfs_tree_init(&tree);
+	for (unsigned d = 0; d < vdev_count && ret == 0; d++)
+		if (dvp->state[d] && vdev_registry[d]->sysfs)
+			ret = vdev_registry[d]->sysfs(dvp->core->global[d], dvp->state[d], &tree,
+						      err);
+	if (ret == 0 && tree.n > 0)
+		ret = sysfs_tree_write(&tree, dvp->dir, err);
+	for (size_t i = 0; ret == 0 && i < tree.n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dvp->dir, tree.nodes[i].path);
+		if (lchown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+	}
+	if (ret == 0 && tree.n > 0) {
+		snprintf(path, sizeof(path), "%s/sys", dvp->dir);
+		if (chown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+		snprintf(path, sizeof(path), "%s/run", dvp->dir);
+		if (ret == 0 && access(path, F_OK) == 0 && chown(path, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", path);
+	}
+	sysfs_tree_free(&tree);
+	return ret;
+}
+
+static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *err)
+{
+	struct devns_vp *dvp = ctx;
+	struct devns *core = dvp->core;
+	struct vdev_vp vp = {.name = rt->config->name, .id = rt->config->id, .uid = rt->uid_base};
+	int ret;
+
+	snprintf(dvp->name, sizeof(dvp->name), "%s", rt->config->name);
+	dvp->id = rt->config->id;
+	if ((ret = make_vp_dir(core, dvp, rt->uid_base, err)) < 0)
+		goto fail_dir;
+	vp.dir = dvp->dir;
+	devns_lock(core);
+	link_vp(dvp, true);
+	for (unsigned d = 0; d < vdev_count; d++) {
+		dvp->access[d] = vp_config_device_access(rt->config, vdev_registry[d]->name);
+		if ((ret = check_rights(core, dvp, d, err)) < 0)
+			goto fail;
+	}
+	for (unsigned d = 0; d < vdev_count; d++) {
+		if (dvp->access[d] == DEV_NONE)
+			continue;
+		if ((ret = vdev_registry[d]->prepare(core->global[d], &vp, &dvp->state[d],
+						     dvp->files[d], &dvp->nfiles[d], err)) < 0)
+			goto fail;
+		core->holders[d]++;
+		if (dvp->access[d] == DEV_EXCLUSIVE)
+			core->exclusive[d] = dvp;
+		if ((ret = identify_files(dvp, d, err)) < 0)
+			goto fail;
+	}
+	devns_unlock(core);
+	/* Outside the lock: the hooks read only this VP's new instances, which no other
+	 * thread reaches yet, and the files take a millisecond or two to write. */
+	if ((ret = compose_sysfs(dvp, rt->uid_base, err)) < 0)
+		goto fail_dir;
+	return 0;
+fail:
+	devns_unlock(core);
+fail_dir:
+	devns_vp_destroy(dvp);
+	return ret;
+}
+
+static int stage_enter(void *ctx, struct error *err)
+{
+	struct devns_vp *dvp = ctx;
+	char udev[sizeof(dvp->dir) + 16];
+	int ret;
+
+	/* The udev database of its devices, for libudev's discovery (Qt, Xorg, SDL). */
+	snprintf(udev, sizeof(udev), "%s/run/udev", dvp->dir);
+	if (access(udev, F_OK) == 0 && (ret = devns_bind_in_root(udev, "/run/udev", true, err)) < 0)
+		return ret;
+
+	for (unsigned d = 0; d < vdev_count; d++) {
+		if (!dvp->state[d])
+			continue;
+		for (unsigned f = 0; f < dvp->nfiles[d]; f++) {
+			const struct vdev_file *file = &dvp->files[d][f];
+			if (!(file->flags & VDEV_FILE_NO_BIND) &&
+			    (ret = devns_bind_in_root(file->host_path, file->vp_path,
+						      file->flags & VDEV_FILE_DIR, err)) < 0)
+				return ret;
+		}
+		if (vdev_registry[d]->enter &&
+		    (ret = vdev_registry[d]->enter(dvp->core->global[d], dvp->state[d], err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int stage_attach(void *ctx, const struct vp_runtime *rt, struct error *err)
+{
+	struct devns_vp *dvp = ctx;
+	struct vdev_started started = {.pid = rt->pid, .pidfd = rt->pidfd};
+	int ret;
+
+	for (unsigned d = 0; d < vdev_count; d++) {
+		if (!dvp->state[d] || !vdev_registry[d]->attach)
+			continue;
+		ret = vdev_registry[d]->attach(dvp->core->global[d], dvp->state[d], &started, err);
+		if (ret < 0) {
+			struct error inner = *err;
+			return error_set(err, -ret, "%s: %s", vdev_registry[d]->name, inner.msg);
+		}
+	}
+	return 0;
+}
+
+static void stage_teardown(void *ctx)
+{
+	devns_vp_destroy(ctx);
+}
+
+void devns_vp_stage(struct devns *core, struct devns_vp *dvp, struct vp_stage *stage)
+{
+	memset(dvp, 0, sizeof(*dvp));
+	dvp->core = core;
+	*stage = (struct vp_stage){.name = "devices",
+				   .prepare = stage_prepare,
+				   .attach = stage_attach,
+				   .enter = stage_enter,
+				   .teardown = stage_teardown,
+				   .ctx = dvp};
+}
+
+void devns_vp_destroy(struct devns_vp *dvp)
+{
+	struct devns *core = dvp->core;
+
+	if (!core)
+		return;
+	if (dvp->active)
+		devns_switch(dvp, NULL);
+	/* The supervisor threads end first, outside the lock they may be waiting for. */
+	devns_vp_close_listeners(dvp);
+	devns_lock(core);
+	for (unsigned d = vdev_count; d-- > 0;) {
+		if (dvp->state[d]) {
+			vdev_registry[d]->teardown(core->global[d], dvp->state[d]);
+			core->holders[d]--;
+		}
+		dvp->state[d] = NULL;
+		dvp->nfiles[d] = 0;
+		if (core->exclusive[d] == dvp)
+			core->exclusive[d] = NULL;
+	}
+	link_vp(dvp, false);
+	devns_unlock(core);
+	/* Its composed /sys too; the device files are gone with their devices. */
+	int gone = dvp->dir[0] ? rm_rf(dvp->dir) : 0;
+	if (gone < 0)
+		log_warn("remove %s: %s", dvp->dir, strerror(-gone));
+	dvp->core = NULL;
+}

@@ -1,0 +1,78 @@
+"""A VP's /sys and /run/udev: its devices laid out as the kernel and udevd lay them out
+(DESIGN.md §4, "The VP's /sys"), the kernel's sysfs only where it shows the VP's own
+objects, nothing of the host's hardware, and nothing a VP may change."""
+
+import pytest
+
+
+@pytest.fixture
+def vp(daemon):
+    daemon.create_start("sys1")
+    return daemon
+
+
+def sh(d, script):
+    r = d.sh("sys1", script)
+    return r.stdout
+
+
+def test_the_framebuffer_is_where_xorgs_probe_looks(vp):
+    d = vp
+    link = sh(d, "readlink /sys/class/graphics/fb0").strip()
+    assert link.endswith("devices/platform/cells-fb.0/graphics/fb0"), link
+    # Xorg's fbdev probe refuses a framebuffer whose device is on the PCI bus.
+    sub = sh(d, "readlink /sys/class/graphics/fb0/device/subsystem").strip()
+    assert sub.endswith("bus/platform"), sub
+    assert sh(d, "cat /sys/class/graphics/fb0/dev").strip() == "29:0"
+    size = sh(d, "cat /sys/class/graphics/fb0/virtual_size").strip()
+    bpp = sh(d, "cat /sys/class/graphics/fb0/bits_per_pixel").strip()
+    assert bpp == "32" and size.split(",")[0] == "720", (size, bpp)
+    name = sh(d, "cat /sys/class/graphics/fb0/name").strip()
+    assert name == "cells mux_fb", name
+
+
+def test_input_devices_are_described_for_udev(vp):
+    d = vp
+    for n, kind in ((0, "ID_INPUT_TOUCHSCREEN=1"), (1, "ID_INPUT_KEYBOARD=1")):
+        assert sh(d, f"cat /sys/class/input/event{n}/dev").strip() == f"13:{64 + n}"
+        name = sh(d, f"cat /sys/class/input/event{n}/device/name").strip()
+        assert name.startswith("Cells"), name
+        db = sh(d, f"cat /run/udev/data/c13:{64 + n}")
+        assert "E:ID_INPUT=1" in db and f"E:{kind}" in db, db
+    # The touchscreen's key bits are the ones EVIOCGBIT answers: BTN_TOUCH (330) is set.
+    words = sh(d, "cat /sys/class/input/input0/capabilities/key").split()
+    bits = 0
+    for w in words:
+        bits = (bits << 64) | int(w, 16)
+    assert bits >> 330 & 1, words
+    props = sh(d, "cat /sys/class/input/input0/properties").strip()
+    assert int(props, 16) & 0x2, props  # INPUT_PROP_DIRECT
+
+
+def test_the_virtual_terminal_is_there(vp):
+    d = vp
+    assert sh(d, "cat /sys/class/tty/tty0/active").strip() == "tty1"
+    assert sh(d, "cat /sys/class/tty/tty1/dev").strip() == "4:1"
+
+
+def test_the_kernels_sysfs_shows_only_the_vps_own(vp):
+    d = vp
+    assert sh(d, "ls /sys/bus/pci 2>/dev/null; ls /sys/bus/pci/devices 2>/dev/null; true") == ""
+    assert "lo" in sh(d, "ls /sys/class/net").split()
+    assert sh(d, "cat /sys/devices/system/cpu/online").strip()
+    # Read-only for the VP's root, and it cannot unmount what covers it.
+    r = d.sh("sys1", "echo x > /sys/class/graphics/fb0/name", check=False)
+    assert r.returncode != 0
+    r = d.sh("sys1", "umount /sys/class", check=False)
+    assert r.returncode != 0
+    assert sh(d, "cat /sys/class/graphics/fb0/name").strip() == "cells mux_fb"
+
+
+def test_a_vp_without_devices_has_no_device_files(daemon):
+    d = daemon
+    d.cell("create", "bare", "--device", "display=none", "--device", "input=none",
+           "--device", "vt=none")
+    d.cell("start", "bare")
+    r = d.sh("bare", "ls /sys/class/graphics /sys/class/input /run/udev/data 2>&1; true")
+    assert "fb0" not in r.stdout and "event0" not in r.stdout, r.stdout
+    assert "lo" in d.sh("bare", "ls /sys/class/net").stdout.split()

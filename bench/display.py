@@ -28,7 +28,8 @@ ioctl       one VP, its launcher turned off (an upper-layer /etc/cells/rc.d/50-l
             taskset does; cellsd is unpinned again after).
             Also the untrapped calls on the host, outside any VP (no seccomp filter).
 draw        the same VP: the drawing loop of fbbench (fill a page, a moving rectangle,
-            memcpy of the full 720x1280x4 page) into mmap'd /dev/fb0 inside the VP, with
+            memcpy of the full page: 720x1280x4, or the VP's mode on fb0, 720x1252x4 below
+            the status bar) into mmap'd /dev/fb0 inside the VP, with
             and without a pan per frame, and into malloc'd memory inside the VP, vs the
             same binary on the host into malloc'd memory and into a MAP_SHARED tmpfs file
             (/dev/shm); --draw-rounds rounds, contenders shuffled in each; frames/s.

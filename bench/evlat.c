@@ -1,8 +1,11 @@
 /* evlat: input latency, for bench/input.py.
  *
  *   evlat send PATH RATE N     (host) N packets into PATH (cellsd's --input FIFO) at RATE
- *                              packets/s: ABS_X = the send time (CLOCK_MONOTONIC, us mod
- *                              2^31), then SYN_REPORT
+ *                              packets/s: a contact on slot 0 (its tracking id the same
+ *                              each time, so only the first passes) at ABS_MT_POSITION_X
+ *                              = the send time (CLOCK_MONOTONIC, us mod 2^31), then
+ *                              SYN_REPORT; the VP reads it as ABS_MT_POSITION_X and ABS_X
+ *                              (the pointer emulation of its screen)
  *   evlat recv PATH N [any]    (in the VP) read N packets from PATH (/dev/input/event0)
  *                              with CLOCK_MONOTONIC timestamps; prints "ready", then JSON:
  *                              "stamp": now - the event's timestamp (cellsd stamps it when
@@ -26,6 +29,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define PACKET_EVENTS 4 /* what send writes per packet */
+#define STAMP	      2 /* the event holding the send time */
 
 static long long now_us(void)
 {
@@ -57,8 +63,14 @@ static int send_packets(int fd, int rate, int n)
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (int i = 0; i < n; i++) {
-		struct input_event ev[2] = {
-			{.type = EV_ABS, .code = ABS_X, .value = (int)(now_us() & 0x7fffffff)},
+		/* One contact on slot 0 that moves: the VP's screen reports its position
+		 * again as ABS_X (the pointer emulation), which the reader takes. */
+		struct input_event ev[PACKET_EVENTS] = {
+			{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
+			{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = 1},
+			{.type = EV_ABS,
+			 .code = ABS_MT_POSITION_X,
+			 .value = (int)(now_us() & 0x7fffffff)},
 			{.type = EV_SYN, .code = SYN_REPORT},
 		};
 		if (write(fd, ev, sizeof(ev)) != (ssize_t)sizeof(ev)) {
@@ -127,12 +139,12 @@ static int pipe_baseline(int rate, int n)
 	pid = fork();
 	if (pid == 0) {
 		long long *total = calloc((size_t)n, sizeof(*total));
-		struct input_event ev[2];
+		struct input_event ev[PACKET_EVENTS];
 		close(p[1]);
 		for (int i = 0; i < n; i++) {
 			if (read(p[0], ev, sizeof(ev)) != (ssize_t)sizeof(ev))
 				_exit(1);
-			total[i] = age_of(ev[0].value);
+			total[i] = age_of(ev[STAMP].value);
 		}
 		printf("{");
 		print_samples("total", total, n, 1);

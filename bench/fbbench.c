@@ -17,7 +17,8 @@
  *   fbbench draw --target fb:PATH|malloc|file:PATH [--frames 300] [--warmup 20] [--pan]
  *                [--cpu N]
  *     The drawing loop, into a 720x1280x32 mapping of two pages: fb:PATH mmaps a
- *     framebuffer (mode from FBIOGET_VSCREENINFO/FBIOGET_FSCREENINFO), malloc draws into
+ *     framebuffer (its mode from FBIOGET_VSCREENINFO/FBIOGET_FSCREENINFO: a VP's is
+ *     720x1252, the panel less the status bar), malloc draws into
  *     malloc'd memory, file:PATH into a MAP_SHARED mapping of a file (created, sized,
  *     unlinked at the end). Each frame: fill page 1 with a colour, draw a 256x256
  *     rectangle that moves across it, and copy (memcpy) page 1 to page 0 in full: 7.6 MB

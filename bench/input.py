@@ -14,9 +14,10 @@ nothing: they are not in the foreground).
 
 Each run: bench/evlat.c (static) `recv` in the VP reads /dev/input/event0 (blocking
 reads, CLOCK_MONOTONIC timestamps set with EVIOCSCLOCKID); `send` on the host writes
---packets packets at --rate packets/s into the FIFO, each an ABS_X holding its send time
-and a SYN_REPORT (so --rate packets/s are 2 x --rate events/s). For every packet the
-reader takes
+--packets packets at --rate packets/s into the FIFO, each a move of one contact, its
+ABS_MT_POSITION_X holding its send time, and a SYN_REPORT; the VP reads it as
+MT_POSITION_X, the screen's own ABS_X (its pointer emulation) and SYN_REPORT (so --rate
+packets/s are 3 x --rate events/s). For every packet the reader takes
   stamp  now - the packet's timestamp: cellsd stamps the events when it has read them
          from the source and routes them, so this is from the event arriving at cellsd
          to it being read in the VP (the FUSE reply, the reader's wake-up and read());
@@ -28,8 +29,8 @@ sent, for its idle cost).
 
 Source "vnc": the same, from an RFB client (bench/vnc.py's; connected before the idle
 measurement, so that includes the sink's 60 Hz compare) that holds the left button
-and moves the pointer at --rate moves/s (each a packet of MT_POSITION_X/Y, ABS_X/Y and
-SYN_REPORT in the VP: 5 events); `recv ... any` reads them. *stamp* as above (cellsd
+and moves the pointer at --rate moves/s (each a packet of MT_POSITION_X/Y, the screen's
+ABS_X/Y and SYN_REPORT in the VP: 5 events); `recv ... any` reads them. *stamp* as above (cellsd
 stamps in the client's reader thread, as libvncserver hands it the event); *total* pairs
 the i-th move sent with the i-th packet read (CLOCK_MONOTONIC on both sides): TCP over
 loopback, libvncserver's reader thread, the router, FUSE, the reader.
@@ -143,7 +144,7 @@ def main():
             out["identity"] = d.identity
             cb.log("cellsd reading %s; building the minimal image ..." % d.fifo)
             d.cell("image", "build")
-            d.cell("create", "lat")
+            display.create_plain(d, "lat")  # an upper layer install_in_upper can write
             d.cell("start", "lat")  # makes its upper layer
             d.cell("stop", "lat")
             display.install_in_upper(d, "lat", evlat_host)  # as /fbbench

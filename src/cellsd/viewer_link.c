@@ -7,6 +7,7 @@
 #include "cellsd/scanout.h"
 #include "cellsd/viewer.h"
 #include "common/log.h"
+#include "common/panel.h"
 #include "common/keymap.h"
 
 #include <errno.h>
@@ -133,9 +134,11 @@ void viewer_link_handle(struct viewer *v, const union viewer_msg *msg)
 	case VIEWER_POINTER:
 		if (!input || !screen)
 			break;
+		/* The client points on the panel; the VP's screen begins below the bar. */
 		screen->ops->size(screen->dev, &width, &height);
 		input->ops->pointer(input->dev, msg->pointer.x < width ? msg->pointer.x : width - 1,
-				    msg->pointer.y < height ? msg->pointer.y : height - 1,
+				    (msg->pointer.y < height ? msg->pointer.y : height - 1) -
+					    PANEL_BAR_HEIGHT,
 				    msg->pointer.buttons & 1);
 		break;
 	case VIEWER_KEY:

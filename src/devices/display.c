@@ -6,6 +6,7 @@
  * A tmpfs file cannot be sealed, so a VP may truncate or punch its own buffer: the scanout
  * reads with pread, which can come back short but never faults, and fills the rest black. */
 #include "common/font.h"
+#include "common/panel.h"
 #include "common/log.h"
 #include "devns/devns.h"
 #include "devices/sysfs_layout.h"
@@ -76,7 +77,8 @@ struct display {
 	/* Told when the picture may have changed (the VNC sink, to compare at once). */
 	void (*watcher)(void *arg);
 	void *watcher_arg;
-	int xres, yres;
+	int xres, yres; /* a VP's mode */
+	int panel_yres; /* the output's: the status bar above a VP's screen */
 	struct loop_watch vsync;
 	/* Callers blocked in FBIO_WAITFORVSYNC, each a blocked thread of some VP: bounded
 	 * by the VPs' task limits, not here. */
@@ -136,7 +138,7 @@ static void on_vsync(struct loop_watch *w, uint32_t events)
 		devns_reply(d->core, waiters[i].listener, waiters[i].id, 0, 0);
 }
 
-#define STATUS_BAR_HEIGHT 28 /* the root's indicator of the foreground VP */
+#define STATUS_BAR_HEIGHT PANEL_BAR_HEIGHT /* the root's indicator of the foreground VP */
 
 /* The screen this device provides the daemon's sinks (defined below). */
 static void display_size(void *dev, int *width, int *height);
@@ -159,7 +161,8 @@ static int display_init(struct devns *core, void **global, struct error *err)
 	unsigned width, height;
 	devns_panel_size(core, &width, &height);
 	d->xres = (int)width;
-	d->yres = (int)height;
+	d->panel_yres = (int)height;
+	d->yres = panel_vp_height(d->panel_yres);
 	d->vsync.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->vsync.handle = on_vsync;
 	if (d->vsync.fd < 0) {
@@ -544,7 +547,7 @@ static void display_size(void *dev, int *width, int *height)
 	const struct display *d = dev;
 
 	*width = d->xres;
-	*height = d->yres;
+	*height = d->panel_yres;
 }
 
 /* The root's bar names the foreground VP, whether or not it has a display. Called with
@@ -573,7 +576,7 @@ static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *o
 		  any ? name : "no VP in the foreground", 0xffffff, 2);
 }
 
-/* What is shown is taken under the lock, the pixels are read after it: a page is 3.7 MB
+/* What is shown is taken under the lock, the pixels are read after it: a page is 3.6 MB
  * at the default mode, whose pread would hold every VP's trapped calls and input for a
  * millisecond or more, 60 times a second while a VNC client watches. The file is held by
  * a descriptor of its own meanwhile, so a VP that stops cannot take it away. */
@@ -582,6 +585,7 @@ static uint64_t display_compose(void *dev, uint32_t *out)
 	struct display *d = dev;
 
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
+	uint32_t *screen = out + (size_t)d->xres * STATUS_BAR_HEIGHT; /* below the bar */
 	char name[sizeof(d->foreground)];
 	unsigned id;
 	ssize_t got = 0;
@@ -599,12 +603,12 @@ static uint64_t display_compose(void *dev, uint32_t *out)
 	generation = d->generation;
 	devns_unlock(d->core);
 	if (fd >= 0) {
-		got = pread(fd, out, page, offset);
+		got = pread(fd, screen, page, offset);
 		close(fd);
 	}
 	if (got < 0)
 		got = 0;
-	memset((char *)out + got, 0, page - (size_t)got);
+	memset((char *)screen + got, 0, page - (size_t)got);
 	draw_status_bar(d->xres, name, id, out);
 	return generation;
 }

@@ -110,14 +110,39 @@ void evdev_enable_abs(struct evdev *dev, unsigned code, int min, int max, int re
 	evdev_enable(dev, EV_ABS, code);
 	dev->abs[code] =
 		(struct input_absinfo){.minimum = min, .maximum = max, .resolution = resolution};
-	if (code == ABS_MT_TRACKING_ID)
-		dev->abs[code].value = -1;
 }
 
 void evdev_enable_prop(struct evdev *dev, unsigned prop)
 {
 	if (prop < INPUT_PROP_CNT)
 		set_bit_to(dev->propbit, prop, true);
+}
+
+/* Each capability and where the kernel sets it, for a driver such as edt-ft5x06.c:
+ *   EV_SYN                           input_register_device, for every device
+ *   EV_ABS ABS_MT_POSITION_X, _Y     the driver (input_set_abs_params), 0 .. size - 1
+ *   EV_ABS ABS_MT_SLOT               input_mt_init_slots: 0 .. num_slots - 1
+ *   EV_ABS ABS_MT_TRACKING_ID        input_mt_init_slots: 0 .. TRKID_MAX (0xffff)
+ *   EV_KEY BTN_TOUCH                 input_mt_init_slots, for INPUT_MT_DIRECT (or _POINTER)
+ *   EV_ABS ABS_X, ABS_Y              input_mt_init_slots: copy_abs of the MT position axes
+ *   INPUT_PROP_DIRECT                input_mt_init_slots, for INPUT_MT_DIRECT
+ * and what it does not set: BTN_TOOL_FINGER .. BTN_TOOL_QUINTTAP and INPUT_PROP_POINTER
+ * (INPUT_MT_POINTER only: a touchpad's), ABS_PRESSURE (copied from ABS_MT_PRESSURE, which
+ * this screen lacks), ABS_MT_TOOL_TYPE (a driver's own choice, for pens; without it
+ * input_mt_report_slot_state's tool type is filtered out), EV_MSC, EV_REP. */
+void evdev_init_touchscreen(struct evdev *dev, unsigned queue_size, int width, int height)
+{
+	evdev_init(dev, queue_size);
+	evdev_enable_abs(dev, ABS_MT_POSITION_X, 0, width - 1, 0);
+	evdev_enable_abs(dev, ABS_MT_POSITION_Y, 0, height - 1, 0);
+	evdev_enable_abs(dev, ABS_MT_SLOT, 0, EVDEV_MT_SLOTS - 1, 0);
+	evdev_enable_abs(dev, ABS_MT_TRACKING_ID, 0, 0xffff, 0);
+	evdev_enable(dev, EV_KEY, BTN_TOUCH);
+	evdev_enable(dev, EV_ABS, ABS_X);
+	dev->abs[ABS_X] = dev->abs[ABS_MT_POSITION_X];
+	evdev_enable(dev, EV_ABS, ABS_Y);
+	dev->abs[ABS_Y] = dev->abs[ABS_MT_POSITION_Y];
+	evdev_enable_prop(dev, INPUT_PROP_DIRECT);
 }
 
 bool evdev_supports(const struct evdev *dev, unsigned type, unsigned code)
@@ -238,12 +263,14 @@ static bool abs_event(struct evdev *dev, const struct evdev_time *t, unsigned co
 			dev->mt_slot = value;
 		return false;
 	}
+	/* An MT axis's value is its slot's: its absinfo keeps what it was set up with. */
 	old = is_mt(code) ? &dev->mt[dev->mt_slot][code - MT_FIRST] : &dev->abs[code].value;
 	if (*old == value)
 		return false;
 	*old = value;
+	if (code == ABS_MT_TRACKING_ID && value >= 0) /* a new contact */
+		dev->mt_began[dev->mt_slot] = ++dev->mt_contacts;
 	if (is_mt(code)) {
-		dev->abs[code].value = value;
 		if (dev->abs[ABS_MT_SLOT].value != dev->mt_slot &&
 		    evdev_supports(dev, EV_ABS, ABS_MT_SLOT)) {
 			dev->abs[ABS_MT_SLOT].value = dev->mt_slot;
@@ -298,6 +325,23 @@ void evdev_event(struct evdev *dev, const struct evdev_time *t, unsigned type, u
 	pass(dev, t, type, code, value);
 }
 
+void evdev_mt_sync_frame(struct evdev *dev, const struct evdev_time *t)
+{
+	int oldest = -1;
+
+	for (int s = 0; s < EVDEV_MT_SLOTS; s++) {
+		if (dev->mt[s][ABS_MT_TRACKING_ID - MT_FIRST] < 0)
+			continue;
+		if (oldest < 0 || (int32_t)(dev->mt_began[s] - dev->mt_began[oldest]) < 0)
+			oldest = s;
+	}
+	evdev_event(dev, t, EV_KEY, BTN_TOUCH, oldest >= 0);
+	if (oldest < 0)
+		return;
+	evdev_event(dev, t, EV_ABS, ABS_X, dev->mt[oldest][ABS_MT_POSITION_X - MT_FIRST]);
+	evdev_event(dev, t, EV_ABS, ABS_Y, dev->mt[oldest][ABS_MT_POSITION_Y - MT_FIRST]);
+}
+
 void evdev_cut(struct evdev *dev, const struct evdev_time *t)
 {
 	dev->pending = 0;
@@ -313,9 +357,12 @@ void evdev_release_all(struct evdev *dev, const struct evdev_time *t)
 		evdev_event(dev, t, EV_ABS, ABS_MT_SLOT, (int)s);
 		evdev_event(dev, t, EV_ABS, ABS_MT_TRACKING_ID, -1);
 	}
-	for (unsigned k = 0; k < KEY_CNT; k++)
-		if (bit(dev->key, k))
-			evdev_event(dev, t, EV_KEY, k, 0);
+	/* A byte at a time: on a switch hardly a key is down, and this runs for every
+	 * device of the VP leaving the foreground, inside the switch. */
+	for (unsigned b = 0; b < sizeof(dev->key); b++)
+		for (unsigned k = b * 8; dev->key[b] && k < b * 8 + 8; k++)
+			if (bit(dev->key, k))
+				evdev_event(dev, t, EV_KEY, k, 0);
 	evdev_event(dev, t, EV_SYN, SYN_REPORT, 0);
 }
 

@@ -49,6 +49,9 @@ struct evdev {
 	/* Multitouch (type B): the values of every slot, and the slot events go to. */
 	int mt[EVDEV_MT_SLOTS][ABS_MT_TOOL_Y - ABS_MT_TOUCH_MAJOR + 1];
 	int mt_slot;
+	/* When each slot's contact began (a count of contacts), for the pointer emulation's
+	 * oldest contact. */
+	uint32_t mt_began[EVDEV_MT_SLOTS], mt_contacts;
 	unsigned queue_size; /* per client, a power of two */
 	unsigned pending;    /* events passed since the last SYN_REPORT: a packet is open */
 	struct evdev_client *clients, *grab;
@@ -75,6 +78,17 @@ void evdev_enable(struct evdev *dev, unsigned type, unsigned code);
 void evdev_enable_abs(struct evdev *dev, unsigned code, int min, int max, int resolution);
 void evdev_enable_prop(struct evdev *dev, unsigned prop);
 bool evdev_supports(const struct evdev *dev, unsigned type, unsigned code);
+
+/* A direct multitouch screen of WIDTH x HEIGHT pixels, with the capabilities a kernel
+ * driver gives one (edt-ft5x06, goodix: ABS_MT_POSITION_X/Y, then
+ * input_mt_init_slots(dev, EVDEV_MT_SLOTS, INPUT_MT_DIRECT)): no BTN_TOOL_*, so that
+ * readers (Xorg's evdev, libinput, udev) take it for a touchscreen, not a touchpad. Its
+ * BTN_TOUCH, ABS_X and ABS_Y are its own, made by evdev_mt_sync_frame. */
+void evdev_init_touchscreen(struct evdev *dev, unsigned queue_size, int width, int height);
+/* input_mt_sync_frame of a direct device, before the SYN_REPORT of a frame: BTN_TOUCH 1
+ * while a contact is down, and ABS_X/ABS_Y at the oldest contact
+ * (input_mt_report_pointer_emulation; a direct device has no finger count). */
+void evdev_mt_sync_frame(struct evdev *dev, const struct evdev_time *t);
 
 /* Open and close: -ENOMEM if out of memory. Close drops the client's grab. */
 int evdev_open(struct evdev *dev, struct evdev_client **out);

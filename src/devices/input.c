@@ -1,6 +1,7 @@
 /* The input device and its router: see input.h. */
 #include "devices/input.h"
 #include "common/log.h"
+#include "common/panel.h"
 #include "devices/evdev.h"
 #include "devices/input_fs.h"
 #include "devices/input_host.h"
@@ -21,8 +22,8 @@ enum { TOUCH, KEYS, NDEVS };
 
 #define TOUCH_QUEUE	512 /* evdev: 8 packets of up to ~50 events (10 slots) */
 #define KEYS_QUEUE	64
-#define MAX_OPENS	64 /* per VP, both nodes */
-#define TRACKING_ID_MAX 65535
+#define MAX_OPENS	64    /* per VP, both nodes */
+#define TRACKING_ID_MAX 65535 /* the kernel's TRKID_MAX */
 
 struct input_vp {
 	struct input *in;
@@ -156,7 +157,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	in->core = core;
 	devns_panel_size(core, &width, &height);
 	in->width = (int)width;
-	in->height = (int)height;
+	in->height = panel_vp_height((int)height); /* the VP's screen, below the bar */
 	parse_switch_keys(keys[nkeys - 1], &in->next, &in->prev); /* input_check_option's */
 	in->wake[0] = in->wake[1] = -1;
 	if (pipe2(in->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -212,19 +213,10 @@ static void input_fini(void *global)
 
 static void set_up_touchscreen(struct evdev *dev, const struct input *in, const char *vp)
 {
-	evdev_init(dev, TOUCH_QUEUE);
+	evdev_init_touchscreen(dev, TOUCH_QUEUE, in->width, in->height);
 	snprintf(dev->name, sizeof(dev->name), "Cells touchscreen");
 	snprintf(dev->phys, sizeof(dev->phys), "cells/%s/input0", vp);
 	dev->id = (struct input_id){BUS_VIRTUAL, 0x1d6b, 0x0001, 0x0001};
-	evdev_enable_prop(dev, INPUT_PROP_DIRECT);
-	evdev_enable(dev, EV_KEY, BTN_TOUCH);
-	evdev_enable(dev, EV_KEY, BTN_TOOL_FINGER);
-	evdev_enable_abs(dev, ABS_X, 0, in->width - 1, 0);
-	evdev_enable_abs(dev, ABS_Y, 0, in->height - 1, 0);
-	evdev_enable_abs(dev, ABS_MT_SLOT, 0, EVDEV_MT_SLOTS - 1, 0);
-	evdev_enable_abs(dev, ABS_MT_TRACKING_ID, 0, TRACKING_ID_MAX, 0);
-	evdev_enable_abs(dev, ABS_MT_POSITION_X, 0, in->width - 1, 0);
-	evdev_enable_abs(dev, ABS_MT_POSITION_Y, 0, in->height - 1, 0);
 }
 
 static void set_up_keys(struct evdev *dev, const char *vp)
@@ -399,22 +391,26 @@ static bool chord_hit(const struct key_chord *chord, unsigned key, unsigned mods
 
 static void route_key(struct input *in, const struct evdev_time *t, const struct input_event *ev)
 {
-	unsigned dev = is_touch_key(ev->code) ? TOUCH : KEYS;
 	struct input_vp *owner;
 
+	/* A source's BTN_TOUCH and BTN_TOOL_*: the VP's screen makes its own BTN_TOUCH from
+	 * its contacts (evdev_mt_sync_frame), and has no tools. */
+	if (is_touch_key(ev->code)) {
+		in->stats.events_dropped++;
+		return;
+	}
 	if (ev->value == 1) {
 		unsigned mods = modifiers_down(in);
 		in->key_down[ev->code] = true;
 		/* The system switch: the root's alone, never any VP's, and its release and
 		 * repeats are nobody's either. */
-		if (dev == KEYS && (chord_hit(&in->next, ev->code, mods) ||
-				    chord_hit(&in->prev, ev->code, mods))) {
+		if (chord_hit(&in->next, ev->code, mods) || chord_hit(&in->prev, ev->code, mods)) {
 			in->key_owner[ev->code] = &nobody;
 			ask_switch(in, chord_hit(&in->next, ev->code, mods) ? 1 : -1);
 			return;
 		}
 		in->key_owner[ev->code] = in->active;
-		deliver(in, in->active, dev, t, ev);
+		deliver(in, in->active, KEYS, t, ev);
 		return;
 	}
 	owner = in->key_owner[ev->code];
@@ -422,7 +418,7 @@ static void route_key(struct input *in, const struct evdev_time *t, const struct
 		in->key_down[ev->code] = false;
 		in->key_owner[ev->code] = NULL;
 	}
-	deliver(in, owner, dev, t, ev);
+	deliver(in, owner, KEYS, t, ev);
 }
 
 static void route_abs(struct input *in, const struct evdev_time *t, const struct input_event *ev)
@@ -435,7 +431,9 @@ static void route_abs(struct input *in, const struct evdev_time *t, const struct
 		return;
 	}
 	if (!is_mt(ev->code)) {
-		deliver(in, in->active, TOUCH, t, ev);
+		/* ABS_X and ABS_Y are the screen's own, at its oldest contact; it has no
+		 * other axis. */
+		in->stats.events_dropped++;
 		return;
 	}
 	if (ev->code == ABS_MT_TRACKING_ID && ev->value >= 0)
@@ -474,10 +472,14 @@ static void route_locked(struct input *in, const struct input_event *events, uns
 			break;
 		case EV_SYN:
 			if (ev->code == SYN_REPORT) {
-				for (struct input_vp *v = in->vps; v; v = v->next)
+				for (struct input_vp *v = in->vps; v; v = v->next) {
+					/* Its contacts changed: so may its pointer. */
+					if (v->devs[TOUCH].pending)
+						evdev_mt_sync_frame(&v->devs[TOUCH], &now);
 					for (unsigned d = 0; d < NDEVS; d++)
 						evdev_event(&v->devs[d], &now, EV_SYN, SYN_REPORT,
 							    0);
+				}
 			} else if (ev->code == SYN_DROPPED && in->active) {
 				for (unsigned d = 0; d < NDEVS; d++)
 					evdev_cut(&in->active->devs[d], &now);
@@ -504,11 +506,13 @@ static int clamp(int v, int lo, int hi)
 
 void input_pointer(struct input *in, int x, int y, bool down)
 {
-	struct input_event ev[10];
+	struct input_event ev[6];
 	unsigned n = 0;
 
 #define ADD(t, c, v) (ev[n++] = (struct input_event){.type = (t), .code = (c), .value = (v)})
 	devns_lock(in->core);
+	if (y < 0 && !in->pointer_down) /* on the root's bar: no contact begins there */
+		down = false;
 	x = clamp(x, 0, in->width - 1);
 	y = clamp(y, 0, in->height - 1);
 	if (down || in->pointer_down)
@@ -517,19 +521,12 @@ void input_pointer(struct input *in, int x, int y, bool down)
 		in->tracking_id = (in->tracking_id + 1) & TRACKING_ID_MAX;
 		ADD(EV_ABS, ABS_MT_TRACKING_ID, in->tracking_id);
 	}
+	/* The contact alone: the screen adds BTN_TOUCH and ABS_X/ABS_Y at the frame's end. */
 	if (down) {
 		ADD(EV_ABS, ABS_MT_POSITION_X, x);
 		ADD(EV_ABS, ABS_MT_POSITION_Y, y);
-		if (!in->pointer_down) {
-			ADD(EV_KEY, BTN_TOUCH, 1);
-			ADD(EV_KEY, BTN_TOOL_FINGER, 1);
-		}
-		ADD(EV_ABS, ABS_X, x);
-		ADD(EV_ABS, ABS_Y, y);
 	} else if (in->pointer_down) {
 		ADD(EV_ABS, ABS_MT_TRACKING_ID, -1);
-		ADD(EV_KEY, BTN_TOUCH, 0);
-		ADD(EV_KEY, BTN_TOOL_FINGER, 0);
 	}
 	if (n) {
 		ADD(EV_SYN, SYN_REPORT, 0);

@@ -25,8 +25,9 @@ struct input;
  * device lock). Events with no device here are dropped. */
 void input_route(struct input *in, const struct input_event *events, unsigned count);
 
-/* A pointer as a touch on slot 0: DOWN while the button is held, at (X, Y) in display
- * pixels (clamped). Only changes make events. */
+/* A pointer as a touch on slot 0: DOWN while the button is held, at (X, Y) in the pixels
+ * of a VP's screen (clamped). Y < 0 is above it, on the root's status bar: no contact
+ * begins there, one dragged there stays at the screen's edge. Only changes make events. */
 void input_pointer(struct input *in, int x, int y, bool down);
 
 /* A key of the keyboard by code: pressed, released or repeated (VALUE 1, 0, 2). */
@@ -40,7 +41,7 @@ void input_key(struct input *in, unsigned code, int value);
  * up). */
 void input_key_shift(struct input *in, unsigned code, int value, int shift, bool tap);
 
-/* The touchscreen's size: the display's. */
+/* The touchscreen's size: a VP's screen (the display's mode less the status bar). */
 void input_size(const struct input *in, int *width, int *height);
 
 /* Counters for `cell stats`. */

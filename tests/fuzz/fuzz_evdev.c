@@ -33,16 +33,7 @@ static void set_up(struct evdev *touch, struct evdev *keys)
 	const unsigned *codes;
 	unsigned n = keymap_keys(&codes);
 
-	evdev_init(touch, 64);
-	evdev_enable_prop(touch, INPUT_PROP_DIRECT);
-	evdev_enable(touch, EV_KEY, BTN_TOUCH);
-	evdev_enable(touch, EV_KEY, BTN_TOOL_FINGER);
-	evdev_enable_abs(touch, ABS_X, 0, 719, 0);
-	evdev_enable_abs(touch, ABS_Y, 0, 1279, 0);
-	evdev_enable_abs(touch, ABS_MT_SLOT, 0, EVDEV_MT_SLOTS - 1, 0);
-	evdev_enable_abs(touch, ABS_MT_TRACKING_ID, 0, 65535, 0);
-	evdev_enable_abs(touch, ABS_MT_POSITION_X, 0, 719, 0);
-	evdev_enable_abs(touch, ABS_MT_POSITION_Y, 0, 1279, 0);
+	evdev_init_touchscreen(touch, 64, 720, 1252);
 
 	evdev_init(keys, 64);
 	for (unsigned i = 0; i < n; i++)
@@ -60,6 +51,8 @@ static void host_event(struct evdev *dev, const struct evdev_time *t, struct scr
 	unsigned type = take(s, 1) % EV_CNT, code = take(s, 2) % 0x300;
 	int value = (int)take(s, 4);
 
+	if (type == EV_SYN && code == SYN_REPORT)
+		evdev_mt_sync_frame(dev, t); /* as input.c ends a frame */
 	if (type == EV_SYN || evdev_supports(dev, type, code))
 		evdev_event(dev, t, type, code, value);
 }

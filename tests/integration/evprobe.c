@@ -2,7 +2,8 @@
  * sees as key=value lines (or one event per line), for tests/integration/test_input.py.
  * Built static, for x86-64 and i386 (whose struct input_event is 16 bytes).
  *
- *   evprobe info PATH              identity, capabilities, axes, state
+ *   evprobe info PATH              identity, capabilities (every bit set: "bits_TYPE
+ *                                  CODE..."), axes, state
  *   evprobe read PATH MS [N]       events ("type code value", "time S.US" first) until MS
  *                                  pass with none, or N events came; blocking reads
  *                                  after poll(), SYN_REPORT lines included
@@ -62,7 +63,21 @@ static void print_abs(int fd, const char *name, unsigned code)
 	if (ioctl(fd, EVIOCGABS(code), &a) < 0)
 		printf("abs_%s error %d\n", name, errno);
 	else
-		printf("abs_%s %d %d %d\n", name, a.minimum, a.maximum, a.value);
+		printf("abs_%s %d %d %d %d %d %d\n", name, a.minimum, a.maximum, a.value, a.fuzz,
+		       a.flat, a.resolution);
+}
+
+/* The codes set in the bitmap of TYPE (0: the event types), as EVIOCGBIT answers. */
+static void print_bits(int fd, const char *name, unsigned type)
+{
+	unsigned char bits[BITS(KEY_CNT)] = {0};
+	int n = ioctl(fd, EVIOCGBIT(type, sizeof(bits)), bits);
+
+	printf("bits_%s", name);
+	for (int i = 0; i < n * 8; i++)
+		if (test_bit(bits, (unsigned)i))
+			printf(" %d", i);
+	printf("%s\n", n < 0 ? " error" : "");
 }
 
 static int info(const char *path)
@@ -88,6 +103,19 @@ static int info(const char *path)
 	printf("uniq_errno %d\n", n < 0 ? errno : 0);
 	n = ioctl(fd, EVIOCGPROP(sizeof(props)), props);
 	printf("prop_direct %d\n", n > 0 && test_bit(props, INPUT_PROP_DIRECT));
+	printf("bits_prop");
+	for (int i = 0; i < n * 8; i++)
+		if (test_bit(props, (unsigned)i))
+			printf(" %d", i);
+	printf("\n");
+	static const struct {
+		const char *name;
+		unsigned type;
+	} types[] = {{"ev", 0},	      {"key", EV_KEY}, {"rel", EV_REL},
+		     {"abs", EV_ABS}, {"msc", EV_MSC}, {"sw", EV_SW},
+		     {"led", EV_LED}, {"snd", EV_SND}, {"ff", EV_FF}};
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		print_bits(fd, types[i].name, types[i].type);
 	n = ioctl(fd, EVIOCGBIT(0, sizeof(ev)), ev);
 	printf("evbit_len %d\n", n);
 	printf("ev_key %d\nev_abs %d\nev_sw %d\nev_led %d\nev_rep %d\n", test_bit(ev, EV_KEY),

@@ -610,7 +610,7 @@ static int cmd_nonfb(int argc, char **argv)
 	}
 	memset(&v, 0, sizeof(v));
 	v.xres = 720;
-	v.yres = 1280;
+	v.yres = 1252; /* the default mode: a 720x1280 panel less the status bar */
 	out("vget", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)&v));
 	out("fget", xioctl(fd, FBIOGET_FSCREENINFO, (unsigned long)&f));
 	out("put", xioctl(fd, FBIOPUT_VSCREENINFO, (unsigned long)&v));
@@ -680,8 +680,9 @@ static int cmd_as_user(int argc, char **argv)
 	memset(&v, 0, sizeof(v));
 	out("opath_vget", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)&v));
 	out("opath_blank", xioctl(fd, FBIOBLANK, 4));
-	v.xres = 720, v.yres = 1280, v.xres_virtual = 720, v.yres_virtual = 2560;
-	v.bits_per_pixel = 32, v.yoffset = 1280;
+	/* A pan the default mode serves (720x1252, two pages), were the descriptor usable. */
+	v.xres = 720, v.yres = 1252, v.xres_virtual = 720, v.yres_virtual = 2504;
+	v.bits_per_pixel = 32, v.yoffset = 1252;
 	out("opath_pan", xioctl(fd, FBIOPAN_DISPLAY, (unsigned long)&v));
 	return 0;
 }

@@ -8,7 +8,9 @@ import subprocess
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-XRES, YRES = 720, 1280  # cellsd's default mode
+XRES, YRES = 720, 1280  # the output, cellsd's default --display: the VNC framebuffer
+BAR = 28  # the root's status bar, its top rows
+VP_YRES = YRES - BAR  # a VP's mode: the screen below the bar
 
 
 def free_port():

@@ -429,6 +429,8 @@ def test_novnc_in_chromium_and_vncsnapshot(make_daemon, browser_tools, tmp_path)
         # 4. A click in the browser is a touch at that point in the foreground VP: its
         # launcher marks it. The background VP heard nothing: no mark when shown.
         step("4-touched")
+        # A point of the panel: the VP gets it less the bar's rows, and its mark is drawn
+        # there on its screen, which is below the bar: the same point of the panel.
         x, y = int(TOUCH[0] * 720), int(TOUCH[1] * 1280)
         wait_mark(d, tmp_path, "a", (x, y))
         d.cell("switch", b)

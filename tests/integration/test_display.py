@@ -1,7 +1,7 @@
 """The display device: each VP's /dev/fb0 (the fbdev API, its ioctls answered by cellsd),
-what the output shows (`cell screenshot`: the foreground VP's visible page under the root's
-status bar), switching, VPs that abuse their framebuffer, real Debian fbdev programs, and
-32-bit callers.
+what the output shows (`cell screenshot`: the root's status bar, then below it the
+foreground VP's visible page, whole: a VP's mode is the panel less the bar), switching,
+VPs that abuse their framebuffer, real Debian fbdev programs, and 32-bit callers.
 
 Programs go into a VP through its upper layer (STATE/vps/NAME/upper), written before the VP
 starts and owned by the VP's root. The VPs here run without the launcher (a 50-launcher
@@ -30,7 +30,10 @@ from conftest import (CELL, ROOT, UID_RANGE, cannot_exec, create_vp_with, procs_
                       put_file, run_cellsd, wait_pid_gone)
 
 HERE = Path(__file__).resolve().parent
-XRES, YRES, BAR = 720, 1280, 28
+# The panel (the output, `cell screenshot`) is PANEL rows: the status bar, then a VP's
+# screen, whose mode is XRES x YRES.
+XRES, PANEL, BAR = 720, 1280, 28
+YRES = PANEL - BAR
 SMEM_LEN = XRES * 4 * YRES * 2
 # Status bar colours by VP id (id % 8); the bar when no VP is in the foreground.
 BAR_COLOURS = [0x1e88e5, 0x43a047, 0xe53935, 0x8e24aa, 0xfb8c00, 0x00897b, 0x6d4c41, 0x3949ab]
@@ -211,20 +214,21 @@ def vp_bar(d, name):
 
 
 def screen_problem(img, below, bar=None):
-    """None if the picture below the bar is BELOW (a colour, or a function y -> row bytes)
-    and the bar is BAR ((colour, text)), else what differs."""
-    assert (img.width, img.height) == (XRES, YRES), f"screenshot is {img.width}x{img.height}"
+    """None if the picture below the bar is BELOW (a colour, or a function y -> row bytes
+    of the VP's row y: its row 0 is the screenshot's row BAR) and the bar is BAR
+    ((colour, text)), else what differs."""
+    assert (img.width, img.height) == (XRES, PANEL), f"screenshot is {img.width}x{img.height}"
     if isinstance(below, int):
-        got = img.uniform(BAR, YRES)
+        got = img.uniform(BAR, PANEL)
         if got != below:
-            cols = sorted("#%06x" % c for c in img.colours(BAR, YRES))
+            cols = sorted("#%06x" % c for c in img.colours(BAR, PANEL))
             return f"below the bar: want #{below:06x} everywhere, got {cols[:8]}"
     else:
-        bad = [y for y in range(BAR, YRES) if img.rows[y] != below(y)]
+        bad = [y for y in range(YRES) if img.rows[BAR + y] != below(y)]
         if bad:
-            return (f"below the bar: {len(bad)} rows differ from what was drawn, first "
-                    f"{bad[:8]}; colours of row {bad[0]}: "
-                    f"{sorted('#%06x' % c for c in img.colours(bad[0], bad[0] + 1))[:8]}")
+            first = sorted("#%06x" % c for c in img.colours(BAR + bad[0], BAR + bad[0] + 1))
+            return (f"below the bar: {len(bad)} of the VP's rows differ from what was "
+                    f"drawn, first {bad[:8]}; colours of row {bad[0]}: {first[:8]}")
     if bar is not None:
         return bar_problem(img, *bar)
     return None
@@ -382,7 +386,7 @@ class ScreenshotLoop:
                 self.slowest = max(self.slowest, time.monotonic() - t0)
             head = path.read_bytes()[:24] if path.exists() else b""
             if r.returncode == 0 and head[:8] == b"\x89PNG\r\n\x1a\n" and \
-                    struct.unpack(">II", head[16:24]) == (XRES, YRES):
+                    struct.unpack(">II", head[16:24]) == (XRES, PANEL):
                 self.ok += 1
             else:
                 self.errors.append((r.returncode, r.stderr.strip(), head[:8]))
@@ -408,8 +412,8 @@ def fbprobe_pids(d, name):
 
 
 MODE = {
-    "vget": "0", "fget": "0", "xres": "720", "yres": "1280", "xres_virtual": "720",
-    "yres_virtual": "2560", "xoffset": "0", "yoffset": "0", "bits_per_pixel": "32",
+    "vget": "0", "fget": "0", "xres": "720", "yres": str(YRES), "xres_virtual": "720",
+    "yres_virtual": str(2 * YRES), "xoffset": "0", "yoffset": "0", "bits_per_pixel": "32",
     "red": "16/8", "green": "8/8", "blue": "0/8", "transp": "0/0", "id": "cells mux_fb",
     "smem_len": str(SMEM_LEN), "line_length": "2880", "type": "0",  # FB_TYPE_PACKED_PIXELS
     "visual": "2",  # FB_VISUAL_TRUECOLOR
@@ -432,8 +436,9 @@ def test_display_mode_from_the_command_line(make_daemon, tools):
     d = make_daemon(extra_args=["--display", "480x800"])
     add_vp(d, tools, "v")
     got = probe(d, "v", "info")
-    want = {"xres": "480", "yres": "800", "xres_virtual": "480", "yres_virtual": "1600",
-            "line_length": "1920", "smem_len": str(480 * 1600 * 4)}
+    want = {"xres": "480", "yres": str(800 - BAR), "xres_virtual": "480",
+            "yres_virtual": str(2 * (800 - BAR)), "line_length": "1920",
+            "smem_len": str(480 * 2 * (800 - BAR) * 4)}
     assert_answers({k: got.get(k) for k in want}, want)
     path = d.base / "small.png"
     d.cell("screenshot", path)
@@ -458,32 +463,64 @@ def test_pan_shows_the_other_page(daemon, tools):
     probe(d, "v", "pattern", "1")
     page = [lambda y: pattern_row(0, y), lambda y: pattern_row(1, y)]
     assert screen_problem(shot(d), page[0], bar) is None
-    got = probe(d, "v", "pan", "1280")
-    assert got == {"pan": "0", "yoffset": "1280"}
+    got = probe(d, "v", "pan", str(YRES))
+    assert got == {"pan": "0", "yoffset": str(YRES)}
     assert screen_problem(shot(d), page[1], bar) is None
-    assert probe(d, "v", "info")["yoffset"] == "1280"
+    assert probe(d, "v", "info")["yoffset"] == str(YRES)
     got = probe(d, "v", "pan", "0")
     assert got == {"pan": "0", "yoffset": "0"}
     assert screen_problem(shot(d), page[0], bar) is None
     # FBIOPUT_VSCREENINFO of the same mode with another yoffset pans too.
-    got = probe(d, "v", "put", "yoffset=1280")
-    assert (got["put"], got["yoffset"]) == ("0", "1280")
+    got = probe(d, "v", "put", f"yoffset={YRES}")
+    assert (got["put"], got["yoffset"]) == ("0", str(YRES))
     assert screen_problem(shot(d), page[1], bar) is None
+
+
+def row_write(y, byte):
+    """A shell command writing the VP's row Y of page 0 with BYTE in every byte."""
+    return (f"dd if=/dev/zero bs={XRES * 4} count=1 2>/dev/null | tr '\\0' '\\{byte:o}' | "
+            f"dd of=/dev/fb0 bs={XRES * 4} seek={y} conv=notrunc 2>/dev/null")
+
+
+def test_nothing_of_the_vp_screen_is_hidden(daemon, tools):
+    """The root's bar is above the VP's screen, not over it: fb0's mode is the panel less
+    the bar, the VP's row 0 is the screenshot's row BAR and its last row the panel's last;
+    the bar rows show the indicator whatever the VP writes, wherever in its file."""
+    d = daemon
+    add_vp(d, tools, "v")
+    got = probe(d, "v", "info")
+    probe(d, "v", "fill", "both", "204060")
+    d.sh("v", f"{row_write(0, 0xff)} && {row_write(YRES - 1, 0x80)}")
+    img = shot(d)
+    assert int(got["yres"]) + BAR == img.height == PANEL, (got["yres"], img.height)
+    assert int(got["smem_len"]) == 2 * YRES * XRES * 4
+    assert img.rows[BAR] == solid_row(0xffffff), "the VP's row 0 is not the screenshot's row 28"
+    assert img.rows[PANEL - 1] == solid_row(0x808080), "the VP's last row is not shown"
+    assert img.uniform(BAR + 1, PANEL - 1) == 0x204060
+    assert bar_problem(img, *vp_bar(d, "v")) is None
+    # All the VP can write is its own file: filled to its end with the bar's white and
+    # another VP's bar colour, the bar is still the root's.
+    probe(d, "v", "fill", "both", f"{BAR_COLOURS[(d.vp('v')['id'] + 1) % 8]:06x}")
+    d.sh("v", f"dd if=/dev/zero bs=4096 count=64 2>/dev/null | tr '\\0' '\\377' | "
+              f"dd of=/dev/fb0 bs=4096 seek={SMEM_LEN // 4096} 2>/dev/null; true")
+    assert screen_problem(shot(d), BAR_COLOURS[(d.vp("v")["id"] + 1) % 8],
+                          vp_bar(d, "v")) is None
 
 
 def test_modes_it_cannot_serve_are_einval(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")
     probe(d, "v", "pattern", "1")
-    probe(d, "v", "pan", "1280")
-    same = {"xres": "720", "yres": "1280", "yres_virtual": "2560", "bits_per_pixel": "32",
-            "yoffset": "1280"}
-    for change in ("xres=640", "yres=720", "bpp=16", "xres_virtual=1440",
-                   "yres_virtual=5120", "yoffset=1281", "xoffset=8"):
+    probe(d, "v", "pan", str(YRES))
+    same = {"xres": "720", "yres": str(YRES), "yres_virtual": str(2 * YRES),
+            "bits_per_pixel": "32", "yoffset": str(YRES)}
+    # The panel's own height is not the VP's mode either: the bar is the root's.
+    for change in ("xres=640", "yres=720", f"yres={PANEL}", "bpp=16", "xres_virtual=1440",
+                   f"yres_virtual={4 * YRES}", f"yoffset={YRES + 1}", "xoffset=8"):
         got = probe(d, "v", "put", change)
         assert got == {"put": "EINVAL", **same}, f"PUT {change}"
-    for y in ("1281", "2560", "4294967295"):
-        assert probe(d, "v", "pan", y) == {"pan": "EINVAL", "yoffset": "1280"}, f"PAN {y}"
+    for y in (str(YRES + 1), str(2 * YRES), "4294967295"):
+        assert probe(d, "v", "pan", y) == {"pan": "EINVAL", "yoffset": str(YRES)}, f"PAN {y}"
     assert screen_problem(shot(d), lambda y: pattern_row(1, y), vp_bar(d, "v")) is None
 
 
@@ -493,7 +530,7 @@ def test_put_with_activate_test_changes_nothing(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")
     probe(d, "v", "pattern", "0")
-    got = probe(d, "v", "put", "yoffset=1280", "activate=2")  # FB_ACTIVATE_TEST
+    got = probe(d, "v", "put", f"yoffset={YRES}", "activate=2")  # FB_ACTIVATE_TEST
     assert (got["put"], got["yoffset"]) == ("0", "0"), got
     got = probe(d, "v", "put", "xres=640", "activate=2")
     assert got["put"] == "EINVAL", got
@@ -631,7 +668,7 @@ def test_other_files_are_not_emulated(daemon, tools):
     assert float(got.pop("vsync_ms")) < 10, "WAITFORVSYNC on /dev/null waited"
     assert got == native
     # A regular file of the same size, and a copy of the framebuffer's bytes.
-    d.sh("v", "truncate -s 7372800 /root/fake && cp /dev/fb0 /root/copy")
+    d.sh("v", f"truncate -s {SMEM_LEN} /root/fake && cp /dev/fb0 /root/copy")
     for path in ("/root/fake", "/root/copy"):
         got = probe(d, "v", "nonfb", path)
         got.pop("vsync_ms")
@@ -699,7 +736,7 @@ def test_screen_follows_the_foreground(daemon, tools):
     assert screen_problem(shot(d), 0xabcdef, vp_bar(d, "beta")) is None
     # The background VP draws on its other page and pans to it: nothing of it shows.
     probe(d, "alpha", "fill", "1", "00ff77")
-    probe(d, "alpha", "pan", "1280")
+    probe(d, "alpha", "pan", str(YRES))
     assert screen_problem(shot(d), 0xabcdef, vp_bar(d, "beta")) is None
     d.cell("switch", "alpha")
     assert screen_problem(shot(d), 0x00ff77, vp_bar(d, "alpha")) is None
@@ -751,7 +788,7 @@ def test_vp_without_display(daemon, tools):
     assert d.cell("active").stdout.strip() == "dark"
     img = shot(d)
     problems = []
-    if img.uniform(BAR, YRES) != 0:
+    if img.uniform(BAR, PANEL) != 0:
         problems.append("below the bar is not black")
     colour, name = vp_bar(d, "dark")
     p = bar_problem(img, colour, name)
@@ -800,7 +837,7 @@ def test_foreground_vp_dies_screen_goes_to_the_next(daemon, tools):
     d.cell("switch", "b")
     assert screen_problem(shot(d), colours["b"], vp_bar(d, "b")) is None
     # b dies panned to page 1 and blanked: none of that outlives it.
-    probe(d, "b", "pan", "1280")
+    probe(d, "b", "pan", str(YRES))
     probe(d, "b", "blank", "1")
     for dying, heir in (("b", "c"), ("c", "a")):
         pid = d.vp(dying)["pid"]
@@ -811,7 +848,7 @@ def test_foreground_vp_dies_screen_goes_to_the_next(daemon, tools):
             f"{dying} died in the foreground"
     d.cell("stop", "a")
     img = shot(d)
-    assert img.uniform(BAR, YRES) == 0
+    assert img.uniform(BAR, PANEL) == 0
     assert img.colours(0, BAR) <= {NO_FOREGROUND_BAR, WHITE}
     # A VP started again has a fresh framebuffer (black, page 0, not blank) and takes the
     # empty screen.
@@ -1053,12 +1090,13 @@ def test_fbset_reports_the_mode(daemon, tools, fbset_exe):
     r = d.exec("v", *cmd, "-i", check=False)
     assert r.returncode == 0, f"fbset -i: {r.returncode}\n{r.stdout}\n{r.stderr}"
     print("\n" + r.stdout)
-    assert re.search(r'mode "720x1280', r.stdout), r.stdout
-    assert re.search(r"geometry 720 1280 720 2560 32\b", r.stdout), r.stdout
+    # The VP's mode: the panel (720x1280) less the root's bar.
+    assert re.search(rf'mode "720x{YRES}', r.stdout), r.stdout
+    assert re.search(rf"geometry 720 {YRES} 720 {2 * YRES} 32\b", r.stdout), r.stdout
     assert re.search(r"rgba 8/16,8/8,8/0,0/0", r.stdout), r.stdout
     assert re.search(r"Name\s*:\s*cells mux_fb", r.stdout), r.stdout
     assert re.search(r"LineLength\s*:\s*2880\b", r.stdout), r.stdout
-    assert re.search(r"Size\s*:\s*7372800\b", r.stdout), r.stdout
+    assert re.search(rf"Size\s*:\s*{SMEM_LEN}\b", r.stdout), r.stdout
 
 
 def test_ffmpeg_draws_on_the_framebuffer(daemon, tools, ffmpeg_exe):
@@ -1066,7 +1104,7 @@ def test_ffmpeg_draws_on_the_framebuffer(daemon, tools, ffmpeg_exe):
     reads the mode with FBIOGET_VSCREENINFO/FSCREENINFO, picks bgra from the bitfields,
     mmaps /dev/fb0 and writes the frame at the visible offset."""
     exe = ffmpeg_exe
-    src = "testsrc=size=720x1280:rate=1"
+    src = f"testsrc=size={XRES}x{YRES}:rate=1"
     ref = subprocess.run([exe, "-nostdin", "-v", "error", "-f", "lavfi", "-i", src,
                           "-frames:v", "1", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
                          capture_output=True, timeout=60)
@@ -1081,12 +1119,12 @@ def test_ffmpeg_draws_on_the_framebuffer(daemon, tools, ffmpeg_exe):
     assert r.returncode == 0, f"ffmpeg: {r.returncode}\n{r.stderr[-2000:]}"
     img = shot(d)
     assert bar_problem(img, *vp_bar(d, "v")) is None
-    assert len(img.colours(BAR, YRES)) > 8, "the picture is (nearly) uniform"
+    assert len(img.colours(BAR, PANEL)) > 8, "the picture is (nearly) uniform"
     rows = [ref.stdout[y * XRES * 3:(y + 1) * XRES * 3] for y in range(YRES)]
-    same = sum(img.rows[y] == rows[y] for y in range(BAR, YRES))
-    print(f"\nffmpeg testsrc: {same} of {YRES - BAR} rows below the bar as on the host")
-    assert same >= 0.99 * (YRES - BAR), \
-        f"only {same} of {YRES - BAR} rows match ffmpeg's testsrc frame"
+    # Every row of the frame, below the bar: nothing of it hidden.
+    same = sum(img.rows[BAR + y] == rows[y] for y in range(YRES))
+    print(f"\nffmpeg testsrc: {same} of {YRES} rows below the bar as on the host")
+    assert same >= 0.99 * YRES, f"only {same} of {YRES} rows match ffmpeg's testsrc frame"
 
 
 # =======================================================================================
@@ -1117,5 +1155,6 @@ def test_32bit_caller(daemon, tools):
     assert got["vsync"] == "0" and 0.9 <= float(got["seconds"]) <= 1.3, got
     assert probe(d, "v", "thread", prog="fbprobe32")["thread_vget"] == "0"
     probe(d, "v", "pattern", "1", prog="fbprobe32")
-    assert probe(d, "v", "pan", "1280", prog="fbprobe32") == {"pan": "0", "yoffset": "1280"}
+    assert probe(d, "v", "pan", str(YRES), prog="fbprobe32") == \
+        {"pan": "0", "yoffset": str(YRES)}
     assert screen_problem(shot(d), lambda y: pattern_row(1, y), vp_bar(d, "v")) is None

@@ -27,7 +27,8 @@ EV_SYN, EV_KEY, EV_ABS, EV_SW, EV_LED = 0, 1, 3, 5, 0x11
 SYN_REPORT, SYN_DROPPED = 0, 3
 ABS_X, ABS_Y = 0, 1
 ABS_MT_SLOT, ABS_MT_POSITION_X, ABS_MT_POSITION_Y, ABS_MT_TRACKING_ID = 0x2f, 0x35, 0x36, 0x39
-BTN_TOUCH = 0x14a
+BTN_TOUCH, BTN_TOOL_FINGER = 0x14a, 0x145
+INPUT_PROP_DIRECT = 1
 KEY_A, KEY_LEFTCTRL, KEY_LEFTALT, KEY_RIGHT, KEY_LEFT = 30, 29, 56, 106, 105
 SW_LID = 0
 EAGAIN, EINVAL, EBUSY, EFAULT, EMFILE, ESPIPE, ENODEV = 11, 22, 16, 14, 24, 29, 19
@@ -170,16 +171,21 @@ def test_nodes_and_capabilities(daemon, evprobe):
     assert touch["name_short_len"] == "4"  # what fits
     assert touch["phys"] == "cells/v/input0"
     assert touch["uniq_errno"] == "2"  # ENOENT, as evdev for a device without one
-    assert touch["prop_direct"] == "1"
-    assert (touch["ev_key"], touch["ev_abs"]) == ("1", "1")
-    assert touch["key_btn_touch"] == "1"
-    assert touch["abs_mt_slot_bit"] == "1"
-    assert touch["abs_x"].split()[:2] == ["0", "719"]
-    assert touch["abs_y"].split()[:2] == ["0", "1279"]
-    assert touch["abs_mt_x"].split()[:2] == ["0", "719"]
-    assert touch["abs_mt_y"].split()[:2] == ["0", "1279"]
-    assert touch["abs_mt_slot"].split()[:2] == ["0", "9"]
-    assert touch["abs_mt_id"].split()[:2] == ["0", "65535"]
+    # Exactly the bits of a kernel driver of a direct multitouch screen (its MT position
+    # axes, then input_mt_init_slots(INPUT_MT_DIRECT)): no BTN_TOOL_*, which would make
+    # Xorg's evdev and libinput take it for a touchpad.
+    assert {k[5:]: v for k, v in touch.items() if k.startswith("bits_")} == {
+        "prop": str(INPUT_PROP_DIRECT), "ev": f"{EV_SYN} {EV_KEY} {EV_ABS}",
+        "key": str(BTN_TOUCH), "abs": f"{ABS_X} {ABS_Y} {ABS_MT_SLOT} {ABS_MT_POSITION_X} "
+        f"{ABS_MT_POSITION_Y} {ABS_MT_TRACKING_ID}",
+        "rel": "", "msc": "", "sw": "", "led": "", "snd": "", "ff": ""}, touch
+    # min max value fuzz flat resolution: ABS_X/Y copies of the MT axes, values 0.
+    assert touch["abs_x"] == "0 719 0 0 0 0"
+    assert touch["abs_y"] == f"0 {rfb.VP_YRES - 1} 0 0 0 0"  # the VP's screen
+    assert touch["abs_mt_x"] == "0 719 0 0 0 0"
+    assert touch["abs_mt_y"] == f"0 {rfb.VP_YRES - 1} 0 0 0 0"
+    assert touch["abs_mt_slot"] == "0 9 0 0 0 0"
+    assert touch["abs_mt_id"] == "0 65535 0 0 0 0"
     assert touch["evbit_len"] == "8"  # whole longs, as bits_to_user
     keys = kv(d.exec("v", "evprobe", "info", "/dev/input/event1").stdout)
     assert keys["name"] == "Cells keys"
@@ -196,7 +202,7 @@ def test_touch_range_follows_the_display_mode(make_daemon, evprobe):
     add(d, evprobe, "v")
     touch = kv(d.exec("v", "evprobe", "info", "/dev/input/event0").stdout)
     assert touch["abs_mt_x"].split()[:2] == ["0", "479"]
-    assert touch["abs_mt_y"].split()[:2] == ["0", "799"]
+    assert touch["abs_mt_y"].split()[:2] == ["0", str(800 - rfb.BAR - 1)]  # below the bar
 
 
 def test_vp_without_input(daemon, evprobe):
@@ -217,12 +223,18 @@ def test_tap_reaches_the_foreground_only(daemon, evprobe):
     assert (EV_ABS, ABS_MT_TRACKING_ID, 1) in got or any(
         e[:2] == (EV_ABS, ABS_MT_TRACKING_ID) and e[2] >= 0 for e in got), got
     assert (EV_ABS, ABS_MT_POSITION_X, 100) in got and (EV_ABS, ABS_MT_POSITION_Y, 200) in got
-    assert (EV_KEY, BTN_TOUCH, 1) in got and (EV_KEY, BTN_TOUCH, 0) in got
-    assert (EV_ABS, ABS_MT_TRACKING_ID, -1) in got
-    assert got[-1] == (EV_SYN, SYN_REPORT, 0)
+    # As a kernel driver's frames: the contact, then BTN_TOUCH and the pointer at it
+    # (input_mt_report_pointer_emulation); no tool.
+    down = got[:got.index((EV_SYN, SYN_REPORT, 0)) + 1]
+    assert down[-4:] == [(EV_KEY, BTN_TOUCH, 1), (EV_ABS, ABS_X, 100), (EV_ABS, ABS_Y, 200),
+                         (EV_SYN, SYN_REPORT, 0)], got
+    assert got[len(down):] == [(EV_ABS, ABS_MT_TRACKING_ID, -1), (EV_KEY, BTN_TOUCH, 0),
+                               (EV_SYN, SYN_REPORT, 0)], got
+    assert all(e[:2] != (EV_KEY, BTN_TOOL_FINGER) for e in got), got
     assert b.events() == [], "the background VP heard a tap"
     st = d.stats()["daemon"]
-    assert st["input_packets"] >= 2 and st["input_events_delivered"] >= 8
+    # The sources' events: the contact's id and position down, its id up.
+    assert st["input_packets"] >= 2 and st["input_events_delivered"] >= 4
 
 
 def test_each_open_has_its_own_queue(daemon, evprobe):
@@ -593,7 +605,22 @@ def test_evtest_lists_the_device_and_prints_a_tap(daemon, evprobe):
     assert re.search(r"type 3 \(EV_ABS\), code 53 \(ABS_MT_POSITION_X\), value 123", out), out
     assert re.search(r"type 3 \(EV_ABS\), code 54 \(ABS_MT_POSITION_Y\), value 456", out), out
     assert re.search(r"type 1 \(EV_KEY\), code 330 \(BTN_TOUCH\), value 1", out), out
+    assert re.search(r"type 3 \(EV_ABS\), code 0 \(ABS_X\), value 123", out), out
     assert "-------------- SYN_REPORT ------------" in out
+    # What it lists is a kernel direct touchscreen's, bit for bit.
+    caps = out[out.index("Supported events:"):out.index("Testing ...")]
+    types, props = {}, []
+    for line in caps.splitlines():
+        if m := re.match(r"\s*Event type (\d+)", line):
+            types[int(m[1])] = codes = []
+        elif m := re.match(r"\s*Event code (\d+)", line):
+            codes.append(int(m[1]))
+        elif m := re.match(r"\s*Property type (\d+)", line):
+            props.append(int(m[1]))
+    assert types == {EV_SYN: [], EV_KEY: [BTN_TOUCH],
+                     EV_ABS: [ABS_X, ABS_Y, ABS_MT_SLOT, ABS_MT_POSITION_X, ABS_MT_POSITION_Y,
+                              ABS_MT_TRACKING_ID]}, caps
+    assert props == [INPUT_PROP_DIRECT], caps
 
 
 def test_libevdev_evemu_record_opens_and_records(daemon, evprobe):
@@ -625,15 +652,22 @@ def test_vnc_pointer_and_keys_reach_the_foreground(make_daemon, evprobe):
     other = Reader(d, "w", "read", "/dev/input/event0", 1500)
     s = rfb.connect_to(d, port)
     try:
+        # The client points on the panel: the VP's screen begins below the root's bar.
         s.sendall(struct.pack(">BBHH", 5, 1, 200, 300))  # left button down at (200, 300)
         s.sendall(struct.pack(">BBHH", 5, 1, 210, 310))  # drag
         s.sendall(struct.pack(">BBHH", 5, 0, 210, 310))  # up
+        s.sendall(struct.pack(">BBHH", 5, 1, 100, 10))  # a press on the bar: nobody's
+        s.sendall(struct.pack(">BBHH", 5, 0, 100, 10))
         s.sendall(struct.pack(">BBxxI", 4, 1, ord("q")) + struct.pack(">BBxxI", 4, 0, ord("q")))
         s.sendall(b"\x04\x01\0\0" + b"\0\0\0\0")  # keysym 0: not a key, ignored
         s.sendall(b"\xff" * 64)  # garbage: the client is dropped, the daemon lives
         got = touch.events()
-        assert (EV_ABS, ABS_MT_POSITION_X, 200) in got and (EV_ABS, ABS_MT_POSITION_Y, 300) in got
+        assert (EV_ABS, ABS_MT_POSITION_X, 200) in got and \
+            (EV_ABS, ABS_MT_POSITION_Y, 300 - rfb.BAR) in got, got
+        assert (EV_ABS, ABS_MT_POSITION_Y, 310 - rfb.BAR) in got, got
         assert (EV_ABS, ABS_MT_POSITION_X, 210) in got and (EV_ABS, ABS_MT_TRACKING_ID, -1) in got
+        contacts = [e for e in got if e[:2] == (EV_ABS, ABS_MT_TRACKING_ID) and e[2] >= 0]
+        assert len(contacts) == 1, f"the press on the bar reached the VP: {got}"
         assert keys.events() == packet((EV_KEY, 16, 1)) + packet((EV_KEY, 16, 0))  # KEY_Q
         assert other.events() == []
     finally:

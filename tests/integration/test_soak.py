@@ -17,7 +17,7 @@ import time
 
 import rfb
 from conftest import CELL, read_line
-from rfb import XRES, YRES
+from rfb import VP_YRES, XRES, YRES
 from test_display import create_vp_with, probe, tools  # noqa: F401 (fixture)
 from test_input import evprobe, kv  # noqa: F401 (fixture)
 
@@ -129,7 +129,7 @@ def test_everything_at_once(make_daemon, tools, evprobe, tmp_path):  # noqa: F81
         d.cell("screenshot", tmp_path / "shot.png")
 
     def tap():
-        d.cell("input", "tap", random.randrange(XRES), random.randrange(YRES))
+        d.cell("input", "tap", random.randrange(XRES), random.randrange(VP_YRES))
 
     def chord():
         d.cell("input", "key", random.choice(["ctrl+alt+right", "ctrl+alt+left"]))

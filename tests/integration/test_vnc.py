@@ -1,7 +1,8 @@
 """The VNC sink as a client sees it: damage tracking (a screen that does not change sends
 nothing, however long the client waits) and the slower compare of a quiet screen (10 Hz
 after a quarter of a second without a change, to spare the CPU), which still shows a
-change within a few ticks, and a flip of the page shown at once."""
+change within a few ticks, and a flip of the page shown at once; the root's status bar
+above every pixel of the VP's screen."""
 
 import select
 import socket
@@ -11,7 +12,8 @@ import time
 import pytest
 
 import rfb
-from test_display import create_vp_with, parse, probe, tools  # noqa: F401 (fixture)
+from test_display import (BAR_COLOURS, create_vp_with, parse, probe, row_write,  # noqa: F401
+                          tools)
 
 MIDDLE = (rfb.XRES // 2, rfb.YRES // 2)
 
@@ -63,7 +65,7 @@ def test_a_flip_after_quiet_is_sent_at_once(make_daemon, tools):  # noqa: F811
         s.settimeout(5)
         rfb.request(s, incremental=False)
         rfb.read_update(s)
-        for i, (yoffset, colour) in enumerate([(rfb.YRES, 0xA0C020), (0, 0x204080)] * 3):
+        for i, (yoffset, colour) in enumerate([(rfb.VP_YRES, 0xA0C020), (0, 0x204080)] * 3):
             time.sleep(0.4)  # past the quarter of a second that makes the sink quiet
             rfb.request(s)
             arrived = []
@@ -79,5 +81,30 @@ def test_a_flip_after_quiet_is_sent_at_once(make_daemon, tools):  # noqa: F811
         # Each one: 0-100 ms if only the 10 Hz compare saw it; woken, 8-12 ms here (the
         # compose and the first of 3.7 MB of Raw pixels, on a 2-CPU VM).
         assert max(lateness) < 0.04, [f"{x * 1000:.1f} ms" for x in lateness]
+    finally:
+        s.close()
+
+
+def test_the_bar_is_above_the_vp_screen_not_over_it(make_daemon, tools):  # noqa: F811
+    """The VNC framebuffer is the panel: the root's bar in its top rows, then every row of
+    the VP's screen: its row 0 at the bar's height, its last row the panel's last."""
+    port = rfb.free_port()
+    d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
+    create_vp_with(d, "v", {"usr/bin/fbprobe": tools.probe})
+    assert int(probe(d, "v", "info")["yres"]) + rfb.BAR == rfb.YRES
+    probe(d, "v", "fill", "both", "204080")
+    d.sh("v", f"{row_write(0, 0xff)} && {row_write(rfb.VP_YRES - 1, 0x80)}")
+    bar = BAR_COLOURS[d.vp("v")["id"] % 8]
+    s = rfb.connect_to(d, port)
+    try:
+        s.settimeout(5)
+        rfb.request(s, incremental=False)
+        rects = rfb.read_update(s)
+        right = rfb.XRES - 1  # past the name: the bar's colour alone
+        got = {y: rfb.pixel(rects, right, y) for y in
+               (0, rfb.BAR - 1, rfb.BAR, rfb.BAR + 1, rfb.YRES - 2, rfb.YRES - 1)}
+        assert got == {0: bar, rfb.BAR - 1: bar, rfb.BAR: 0xFFFFFF, rfb.BAR + 1: 0x204080,
+                       rfb.YRES - 2: 0x204080, rfb.YRES - 1: 0x808080}, \
+            {y: f"#{c:06x}" if c is not None else None for y, c in got.items()}
     finally:
         s.close()

@@ -375,6 +375,168 @@ static void ioctls_answer_as_evdev(void **state)
 	evdev_close(c);
 }
 
+/* The bits set in a bitmap that EVIOCGBIT or EVIOCGPROP answers, as a list of numbers. */
+static int set_bits(struct evdev_client *c, uint32_t cmd, unsigned *codes, int max)
+{
+	unsigned char out[EVDEV_BITS(KEY_CNT) + 8];
+	size_t len = sizeof(out);
+	long n = evdev_ioctl(c, cmd, NULL, 0, out, &len, false);
+	int found = 0;
+
+	assert_true(n >= 0);
+	for (unsigned i = 0; i < (unsigned)n * 8; i++)
+		if (out[i / 8] & (1u << (i % 8))) {
+			assert_true(found < max);
+			codes[found++] = i;
+		}
+	return found;
+}
+
+static void expect_abs(struct evdev_client *c, unsigned code, int min, int max)
+{
+	struct input_absinfo abs, want = {.minimum = min, .maximum = max};
+	size_t len = sizeof(abs);
+
+	memset(&abs, 0x55, sizeof(abs));
+	assert_int_equal(evdev_ioctl(c, EVIOCGABS(code), NULL, 0, &abs, &len, false), 0);
+	assert_int_equal(len, sizeof(abs));
+	assert_memory_equal(&abs, &want, sizeof(abs));
+}
+
+/* Exactly what a kernel driver of a direct multitouch screen has (edt-ft5x06: its two MT
+ * axes, then input_mt_init_slots(..., INPUT_MT_DIRECT)): no BTN_TOOL_*, no other bit. */
+static void the_touchscreen_has_a_kernel_drivers_bits(void **state)
+{
+	static const struct {
+		unsigned type, n, codes[6];
+	} want[] = {
+		{0, 3, {EV_SYN, EV_KEY, EV_ABS}},
+		{EV_KEY, 1, {BTN_TOUCH}},
+		{EV_ABS,
+		 6,
+		 {ABS_X, ABS_Y, ABS_MT_SLOT, ABS_MT_POSITION_X, ABS_MT_POSITION_Y,
+		  ABS_MT_TRACKING_ID}},
+		{EV_REL, 0, {0}},
+		{EV_MSC, 0, {0}},
+		{EV_SW, 0, {0}},
+		{EV_LED, 0, {0}},
+		{EV_SND, 0, {0}},
+		{EV_FF, 0, {0}},
+	};
+	struct evdev dev;
+	struct evdev_client *c;
+	unsigned codes[KEY_CNT];
+	size_t len = 8;
+	int n;
+
+	(void)state;
+	evdev_init_touchscreen(&dev, 64, 720, 1252);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		n = set_bits(c, EVIOCGBIT(want[i].type, EVDEV_BITS(KEY_CNT)), codes, KEY_CNT);
+		assert_int_equal(n, want[i].n);
+		for (int k = 0; k < n; k++)
+			assert_int_equal(codes[k], want[i].codes[k]);
+	}
+	n = set_bits(c, EVIOCGPROP(EVDEV_BITS(INPUT_PROP_CNT)), codes, KEY_CNT);
+	assert_int_equal(n, 1);
+	assert_int_equal(codes[0], INPUT_PROP_DIRECT);
+	/* ABS_X/Y are copies of the MT axes (copy_abs); the slots 0..9, the ids TRKID_MAX;
+	 * fuzz, flat, resolution and value 0 (input_set_abs_params sets no value). */
+	expect_abs(c, ABS_X, 0, 719);
+	expect_abs(c, ABS_Y, 0, 1251);
+	expect_abs(c, ABS_MT_POSITION_X, 0, 719);
+	expect_abs(c, ABS_MT_POSITION_Y, 0, 1251);
+	expect_abs(c, ABS_MT_SLOT, 0, EVDEV_MT_SLOTS - 1);
+	expect_abs(c, ABS_MT_TRACKING_ID, 0, 0xffff);
+	expect_abs(c, ABS_PRESSURE, 0, 0);
+	assert_int_equal(evdev_ioctl(c, EVIOCGREP, NULL, 0, codes, &len, false), -ENOSYS);
+	evdev_close(c);
+}
+
+static void touch(struct evdev *dev, int slot, int id, int x, int y)
+{
+	ev(dev, EV_ABS, ABS_MT_SLOT, slot);
+	ev(dev, EV_ABS, ABS_MT_TRACKING_ID, id);
+	if (id >= 0) {
+		ev(dev, EV_ABS, ABS_MT_POSITION_X, x);
+		ev(dev, EV_ABS, ABS_MT_POSITION_Y, y);
+	}
+}
+
+static void frame(struct evdev *dev)
+{
+	evdev_mt_sync_frame(dev, &t0);
+	syn(dev);
+}
+
+/* input_mt_report_pointer_emulation of a direct device: BTN_TOUCH from the first contact
+ * to the last release, ABS_X/Y at the oldest contact, whatever its slot. */
+static void the_pointer_follows_the_oldest_contact(void **state)
+{
+	struct evdev dev;
+	struct evdev_client *c;
+	struct input_event out[32];
+	struct input_absinfo abs;
+	size_t len = sizeof(abs);
+
+	(void)state;
+	evdev_init_touchscreen(&dev, 64, 720, 1252);
+	assert_int_equal(evdev_open(&dev, &c), 0);
+	touch(&dev, 3, 10, 30, 31);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 8);
+	expect(&out[0], EV_ABS, ABS_MT_SLOT, 3);
+	expect(&out[1], EV_ABS, ABS_MT_TRACKING_ID, 10);
+	expect(&out[2], EV_ABS, ABS_MT_POSITION_X, 30);
+	expect(&out[3], EV_ABS, ABS_MT_POSITION_Y, 31);
+	expect(&out[4], EV_KEY, BTN_TOUCH, 1);
+	expect(&out[5], EV_ABS, ABS_X, 30);
+	expect(&out[6], EV_ABS, ABS_Y, 31);
+	expect(&out[7], EV_SYN, SYN_REPORT, 0);
+	/* A second contact, in a lower slot: the pointer stays with the first. */
+	touch(&dev, 0, 11, 5, 6);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 5);
+	expect(&out[4], EV_SYN, SYN_REPORT, 0);
+	/* The second moves: no pointer motion; the first moves: the pointer follows. */
+	ev(&dev, EV_ABS, ABS_MT_POSITION_X, 7);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 2);
+	touch(&dev, 3, 10, 40, 31);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 4);
+	expect(&out[0], EV_ABS, ABS_MT_SLOT, 3);
+	expect(&out[1], EV_ABS, ABS_MT_POSITION_X, 40);
+	expect(&out[2], EV_ABS, ABS_X, 40);
+	/* The first lifts: the pointer jumps to the one left, the touch goes on. */
+	touch(&dev, 3, -1, 0, 0);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 4);
+	expect(&out[0], EV_ABS, ABS_MT_TRACKING_ID, -1);
+	expect(&out[1], EV_ABS, ABS_X, 7);
+	expect(&out[2], EV_ABS, ABS_Y, 6);
+	/* The last lifts: BTN_TOUCH 0, the pointer stays where it was. */
+	touch(&dev, 0, -1, 0, 0);
+	frame(&dev);
+	assert_int_equal(drain(c, out, 32), 4);
+	expect(&out[0], EV_ABS, ABS_MT_SLOT, 0);
+	expect(&out[1], EV_ABS, ABS_MT_TRACKING_ID, -1);
+	expect(&out[2], EV_KEY, BTN_TOUCH, 0);
+	expect(&out[3], EV_SYN, SYN_REPORT, 0);
+	assert_int_equal(evdev_ioctl(c, EVIOCGABS(ABS_X), NULL, 0, &abs, &len, false), 0);
+	assert_int_equal(abs.value, 7);
+	/* A new contact in a slot that had an older one is the newest. */
+	touch(&dev, 1, 12, 100, 101);
+	frame(&dev);
+	touch(&dev, 0, 13, 200, 201);
+	frame(&dev);
+	drain(c, out, 32);
+	assert_int_equal(evdev_ioctl(c, EVIOCGABS(ABS_X), NULL, 0, &abs, &len, false), 0);
+	assert_int_equal(abs.value, 100);
+	evdev_close(c);
+}
+
 static void reading_key_state_drops_queued_key_events(void **state)
 {
 	struct evdev dev;
@@ -441,6 +603,8 @@ int main(void)
 		cmocka_unit_test(writes_set_leds_and_nothing_else),
 		cmocka_unit_test(clock_change_restarts_the_queue),
 		cmocka_unit_test(ioctls_answer_as_evdev),
+		cmocka_unit_test(the_touchscreen_has_a_kernel_drivers_bits),
+		cmocka_unit_test(the_pointer_follows_the_oldest_contact),
 		cmocka_unit_test(reading_key_state_drops_queued_key_events),
 		cmocka_unit_test(keymap_names_keysyms_and_chords),
 	};

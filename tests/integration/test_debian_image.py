@@ -187,9 +187,6 @@ def test_no_display_no_x_session(deb):
         deb.cell("destroy", "nodisp", "--force", timeout=60)
 
 
-@pytest.mark.xfail(strict=False, reason="a VP has no /sys/class/graphics/fb0, input devices "
-                   "in /sys and /run/udev/data, nor a VT yet (issue 12): Xorg stops with "
-                   "'No devices detected'")
 def test_xorg_runs_and_finds_the_touchscreen(deb, vp):
     text = wait_x_log(deb, vp)
     assert "Xorg ready" in text, text
@@ -197,9 +194,25 @@ def test_xorg_runs_and_finds_the_touchscreen(deb, vp):
     assert "Found absolute touchscreen" in xlog, xlog
     r = deb.exec(vp, "env", "DISPLAY=:0", "xdotool", "getmouselocation")
     assert r.stdout.startswith("x:"), r
-    r = deb.exec(vp, "env", "DISPLAY=:0", "xwininfo", "-root", "-tree")
-    for client in ("matchbox", "xterm"):
-        assert client in r.stdout.lower(), r.stdout
+    deadline = time.monotonic() + 30
+    while True:  # the session starts its clients once Xorg is ready
+        tree = deb.exec(vp, "env", "DISPLAY=:0", "xwininfo", "-root", "-tree").stdout.lower()
+        if "matchbox" in tree and "xterm" in tree:
+            break
+        assert time.monotonic() < deadline, tree
+        time.sleep(0.3)
+    # A tap on the VP's screen moves X's pointer there (the touchscreen's axes span the
+    # VP's screen, which is X's).
+    for x, y in ((300, 400), (650, 1200)):
+        deb.cell("input", "tap", str(x), str(y))
+        deadline = time.monotonic() + 10
+        while True:
+            loc = deb.exec(vp, "env", "DISPLAY=:0", "xdotool", "getmouselocation").stdout
+            got = dict(kv.split(":") for kv in loc.split()[:2])
+            if abs(int(got["x"]) - x) <= 2 and abs(int(got["y"]) - y) <= 2:
+                break
+            assert time.monotonic() < deadline, (x, y, loc)
+            time.sleep(0.2)
 
 
 def png(width, height, rgb):
@@ -329,7 +342,7 @@ def test_qt_line_edit_takes_keys(deb, bare, tmp_path):
 
     def dark_in_first_line_edit():
         rows = screen_rows(deb, tmp_path, "qt-line")
-        return sum(1 for y in range(287, 308) for x in range(26, 340)
+        return sum(1 for y in range(287 + 28, 308 + 28) for x in range(26, 340)
                    if max(rows[y][3 * x:3 * x + 3]) < 0x50)
     # A tap gives the first line edit the focus (the touchscreen, through Qt's evdevtouch),
     # then the keys type into it (the keyboard, through Qt's evdevkeyboard): the grey
@@ -352,3 +365,48 @@ def test_qt_scribble_draws_where_touched(deb, bare, tmp_path):
         wait_changed(deb, tmp_path, before, "qt-touch")
     except AssertionError as e:
         raise AssertionError(f"{e}; Qt said: {qt_log(deb, bare)!r}") from None
+
+
+def switch_away_and_back(d, vp, other):
+    d.cell("switch", other)
+    d.cell("switch", vp)
+
+
+def x_clients_up(d, vp):
+    deadline = time.monotonic() + 30
+    while "xterm" not in d.exec(vp, "env", "DISPLAY=:0", "xwininfo", "-root",
+                                "-tree").stdout.lower():
+        assert time.monotonic() < deadline, "no xterm"
+        time.sleep(0.3)
+
+
+def test_xorgs_screen_is_right_again_after_switches(deb, vp, bare, tmp_path):
+    wait_x_log(deb, vp)
+    deb.cell("switch", vp)
+    x_clients_up(deb, vp)
+    shown = screen_rows(deb, tmp_path, "x-before")
+    for _ in range(3):
+        switch_away_and_back(deb, vp, bare)
+    deadline = time.monotonic() + 20
+    while screen_rows(deb, tmp_path, "x-after")[28:] != shown[28:]:
+        assert time.monotonic() < deadline, "the screen is not Xorg's again after the switch"
+        time.sleep(0.3)
+
+
+@pytest.mark.xfail(strict=False, reason="Debian's Xorg 1.21 with the fbdev driver takes no VT "
+                   "in a VP (its log has no 'using VT number'), so it hears of no switch: to "
+                   "find out why (issue 12)")
+def test_xorg_hears_of_switches_through_its_vt(deb, vp, bare):
+    wait_x_log(deb, vp)
+    deb.cell("switch", vp)
+    x_clients_up(deb, vp)
+    switch_away_and_back(deb, vp, bare)
+    deadline = time.monotonic() + 20
+    while True:
+        xlog = deb.exec(vp, "cat", "/var/log/Xorg.0.log").stdout
+        if "Suspending AIGLX clients for VT switch" in xlog and \
+                "Resuming AIGLX clients after VT switch" in xlog:
+            break
+        assert time.monotonic() < deadline, \
+            [ln for ln in xlog.splitlines() if "vt" in ln.lower() or "tty" in ln.lower()]
+        time.sleep(0.3)

@@ -1221,7 +1221,7 @@ static int tree_new(struct fusetree **out, const struct fusetree_config *config,
 int fusetree_create(struct fusetree **out, const struct fusetree_config *config, struct error *err)
 {
 	struct fusetree *tree = NULL;
-	char opts[256], fd_path[32];
+	char opts[256], fd_path[32], type[80];
 	struct statx stx;
 	int fd = -1, ret, res;
 
@@ -1238,9 +1238,8 @@ int fusetree_create(struct fusetree **out, const struct fusetree_config *config,
 	snprintf(opts, sizeof(opts),
 		 "fd=%d,rootmode=%o,user_id=0,group_id=0,allow_other,default_permissions", fd,
 		 S_IFDIR | (config->root_mode & 07777));
-	snprintf(fd_path, sizeof(fd_path), "fuse.%s", tree->name);
-	if (mount(tree->name, tree->mountpoint, fd_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
-	    0) {
+	snprintf(type, sizeof(type), "fuse.%s", tree->name);
+	if (mount(tree->name, tree->mountpoint, type, MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0) {
 		ret = error_set(err, errno, "fusetree: mount FUSE on %s", tree->mountpoint);
 		goto fail;
 	}

@@ -14,10 +14,11 @@
  *
  *   cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc $(pkg-config --cflags fuse3) \
  *      -o fuseread bench/fuseread.c src/devices/input_fs.c src/devices/evdev.c \
- *      src/devices/keymap.c src/devns/fusetree.c src/common/loop.c src/common/log.c \
- *      src/common/error.c $(pkg-config --libs fuse3) -lpthread
+ *      src/devices/keymap.c src/devns/fusetree.c src/devns/fusetree_fuse.c \
+ *      src/common/loop.c src/common/log.c src/common/error.c \
+ *      $(pkg-config --libs fuse3) -lpthread
  *
- * (without src/devns/fusetree.c for a tree before it). */
+ * (without src/devns/fusetree*.c for a tree before it). */
 #include "common/loop.h"
 #include "devices/evdev.h"
 #include "devices/input_fs.h"

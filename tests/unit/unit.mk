@@ -16,8 +16,8 @@ UNIT_SRC_test_evdev  := src/devices/evdev.c src/devices/keymap.c
 UNIT_SRC_test_keymap := src/devices/keymap.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_budget := src/devns/budget.c
-UNIT_SRC_test_fusetree := src/devns/fusetree.c src/common/loop.c src/common/log.c \
-	src/common/error.c
+UNIT_SRC_test_fusetree := src/devns/fusetree.c src/devns/fusetree_fuse.c src/common/loop.c \
+	src/common/log.c src/common/error.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \

@@ -24,6 +24,8 @@
 #include "devices/input_fs.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -98,6 +100,61 @@ static void reader(const char *path, int go, int back, int rounds)
 	_exit(0);
 }
 
+/* ROUNDS rounds of queued packets on DEV, read by a child from PATH: the times in ALL.
+ * The child is reaped whatever happens. */
+static bool measure(const char *path, struct evdev *dev, uint32_t *all, int rounds)
+{
+	int go[2], back[2], status;
+	bool ok = false;
+	char c;
+	pid_t pid;
+
+	if (pipe(go) < 0 || pipe(back) < 0 || (pid = fork()) < 0)
+		return false;
+	if (pid == 0) {
+		close(go[1]);
+		close(back[0]);
+		reader(path, go[0], back[1], rounds);
+	}
+	close(go[0]);
+	close(back[1]);
+	if (read(back[0], &c, 1) != 1) { /* it has opened the file */
+		fprintf(stderr, "fuseread: the reader cannot open %s\n", path);
+		goto out;
+	}
+	for (int r = 0; r < rounds; r++) {
+		size_t got = 0, want = READS * sizeof(uint32_t);
+		struct evdev_time t;
+
+		evdev_time_now(&t);
+		pthread_mutex_lock(&lock);
+		for (int p = 0; p < PACKETS; p++) {
+			evdev_event(dev, &t, EV_ABS, ABS_X, r * PACKETS + p + 1);
+			evdev_event(dev, &t, EV_SYN, SYN_REPORT, 0);
+		}
+		pthread_mutex_unlock(&lock);
+		if (write(go[1], "g", 1) != 1)
+			goto out;
+		while (got < want) {
+			ssize_t n =
+				read(back[0], (char *)(all + (size_t)r * READS) + got, want - got);
+			if (n <= 0) {
+				fprintf(stderr, "fuseread: the reader failed\n");
+				goto out;
+			}
+			got += (size_t)n;
+		}
+	}
+	ok = true;
+out:
+	close(go[1]);
+	close(back[0]);
+	if (!ok)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 100;
@@ -108,9 +165,8 @@ int main(int argc, char **argv)
 	struct error err;
 	pthread_t thread;
 	uint32_t *all;
-	int go[2], back[2], status;
 	uint64_t one = 1;
-	pid_t pid;
+	bool ok;
 
 	if (rounds < 1 || !mkdtemp(dir) || !(all = calloc((size_t)rounds * READS, sizeof(*all))))
 		return 1;
@@ -121,7 +177,9 @@ int main(int argc, char **argv)
 		evdev_enable(&devs[i], EV_SYN, SYN_REPORT);
 		evdev_enable_abs(&devs[i], ABS_X, 0, 1 << 30, 0);
 	}
-	if (loop_init(&loop) < 0)
+	stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	stop.handle = on_stop;
+	if (stop.fd < 0 || loop_init(&loop) < 0 || loop_add(&loop, &stop, EPOLLIN) < 0)
 		return 1;
 	struct input_fs_config config = {.loop = &loop,
 					 .lock = &lock,
@@ -135,58 +193,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pthread_mutex_unlock(&lock);
-	stop.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	stop.handle = on_stop;
-	if (stop.fd < 0 || loop_add(&loop, &stop, EPOLLIN) < 0 ||
-	    pthread_create(&thread, NULL, serve, NULL) != 0 || pipe(go) < 0 || pipe(back) < 0)
-		return 1;
-	if ((pid = fork()) == 0) {
-		close(go[1]);
-		close(back[0]);
-		reader(path, go[0], back[1], rounds);
+	ok = pthread_create(&thread, NULL, serve, NULL) == 0;
+	if (ok) {
+		ok = measure(path, &devs[0], all, rounds);
+		if (write(stop.fd, &one, sizeof(one)) != sizeof(one))
+			abort();
+		pthread_join(thread, NULL);
 	}
-	close(go[0]);
-	close(back[1]);
-	if (read(back[0], &status, 1) != 1) { /* it has opened the file */
-		fprintf(stderr, "fuseread: the reader cannot open %s\n", path);
-		return 1;
-	}
-	for (int r = 0; r < rounds; r++) {
-		struct evdev_time t;
-		evdev_time_now(&t);
-		pthread_mutex_lock(&lock);
-		for (int p = 0; p < PACKETS; p++) {
-			evdev_event(&devs[0], &t, EV_ABS, ABS_X, r * PACKETS + p + 1);
-			evdev_event(&devs[0], &t, EV_SYN, SYN_REPORT, 0);
-		}
-		pthread_mutex_unlock(&lock);
-		if (write(go[1], "g", 1) != 1)
-			return 1;
-		size_t got = 0, want = READS * sizeof(uint32_t);
-		while (got < want) {
-			ssize_t n =
-				read(back[0], (char *)(all + (size_t)r * READS) + got, want - got);
-			if (n <= 0) {
-				waitpid(pid, &status, 0);
-				fprintf(stderr, "fuseread: the reader failed (status %#x)\n",
-					status);
-				return 1;
-			}
-			got += (size_t)n;
-		}
-	}
-	waitpid(pid, &status, 0);
-	if (write(stop.fd, &one, sizeof(one)) != sizeof(one))
-		return 1;
-	pthread_join(thread, NULL);
 	pthread_mutex_lock(&lock);
-	input_fs_destroy(fs);
+	input_fs_destroy(fs); /* unmounts */
 	pthread_mutex_unlock(&lock);
 	rmdir(dir);
-	size_t n = (size_t)rounds * READS;
-	qsort(all, n, sizeof(*all), cmp);
-	printf("reads %zu: median %u ns, p90 %u, p99 %u, min %u, max %u\n", n, all[n / 2],
-	       all[n * 9 / 10], all[n * 99 / 100], all[0], all[n - 1]);
+	if (ok) {
+		size_t n = (size_t)rounds * READS;
+		qsort(all, n, sizeof(*all), cmp);
+		printf("reads %zu: median %u ns, p90 %u, p99 %u, min %u, max %u\n", n, all[n / 2],
+		       all[n * 9 / 10], all[n * 99 / 100], all[0], all[n - 1]);
+	}
 	free(all);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	return ok ? 0 : 1;
 }

@@ -132,6 +132,8 @@ def main():
     ap.add_argument("--background", type=int, default=2)
     ap.add_argument("--sources", default="fifo,vnc")
     ap.add_argument("--json")
+    ap.add_argument("--build", help="another tree's build/ directory (a comparison's "
+                    "before); default: this tree's")
     args = ap.parse_args()
     cb.install_signal_handlers()
     info = cb.machine()
@@ -140,11 +142,11 @@ def main():
     try:
         evlat_host = display.build(os.path.join(HERE, "evlat.c"), os.path.join(tmp, "evlat"),
                                    static=True)
-        with InputDaemon("input") as d:
+        with InputDaemon("input", build=args.build) as d:
             out["identity"] = d.identity
             cb.log("cellsd reading %s; building the minimal image ..." % d.fifo)
             d.cell("image", "build")
-            display.create_plain(d, "lat")  # an upper layer install_in_upper can write
+            display.create_plain(d, "lat")  # a plain upper directory to install into
             d.cell("start", "lat")  # makes its upper layer
             d.cell("stop", "lat")
             display.install_in_upper(d, "lat", evlat_host)  # as /fbbench

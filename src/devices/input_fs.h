@@ -1,7 +1,7 @@
-/* One VP's /dev/input: a FUSE file system (libfuse3, low-level API) served from the
- * daemon's event loop, with one file per evdev device (event0, event1). A FUSE file has
- * per-open handles, poll, non-seekable direct I/O and passes evdev's size-encoded
- * ioctls to its server, so nothing in the VP is trapped for them.
+/* One VP's /dev/input: a tree of the core's FUSE tree server (devns/fusetree.h) with one
+ * stream per evdev device (event0, event1), whose queue is the evdev client's. A FUSE
+ * file has per-open handles, poll, non-seekable direct I/O and passes evdev's
+ * size-encoded ioctls to its server, so nothing in the VP is trapped for them.
  *
  * The daemon is the server: it must never touch the mount itself (a stat from the loop
  * would wait for the loop). Its attributes never change, so the kernel's cache answers

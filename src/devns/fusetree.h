@@ -14,13 +14,15 @@
  *
  * Locking: the tree has no lock of its own; it uses the device lock it is given (the
  * devns core's). Every handler of a node (show, store, open, release, read, readable,
- * write, ioctl) is called with that lock held, on the loop's thread: it must not block,
- * sleep or touch a VP's memory or files, and must not call fusetree_push or fusetree_wake
- * from a stream's read handler. Every function below is called with the lock held, from
- * any thread, except create and destroy (on the loop's thread, with the lock held, as the
- * devns core calls a device's create and destroy) and serve (on the loop's thread,
- * without it). The daemon must never touch the mount itself: a stat from the loop's
- * thread would wait for the loop.
+ * write, ioctl) is called with that lock held: on the loop's thread for a request, or on
+ * the thread of the device's own call (fusetree_push and fusetree_wake answer waiting
+ * reads through read, fusetree_remove releases opens). A handler must not block, sleep
+ * or touch a VP's memory or files, and a stream's read handler must not call
+ * fusetree_push or fusetree_wake (the answer's buffer is the tree's). Every function below is
+ * called with the lock held, from any thread, except create and destroy (on the loop's thread, with
+ * the lock held, as the devns core calls a device's create and destroy) and serve (on the loop's
+ * thread, without it). The daemon must never touch the mount itself: a stat from the loop's thread
+ * would wait for the loop.
  *
  * A read of a stream that would wait, made by a thread of the serving process (a
  * supervisor thread touching a VP's memory that maps a VP's own file), ends with EIO at

@@ -22,9 +22,10 @@ FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/n
 # `FUZZ_INC_fuzz_NAME` line makes a change to it rebuild the harness.
 FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/loop.c src/common/error.c src/common/fsutil.c
 FUZZ_INC_fuzz_fbdev  := src/devices/display.c
-# The tree's file is included by the harness too; libfuse is given the harness's I/O.
-FUZZ_SRC_fuzz_fusetree := src/common/log.c src/common/loop.c src/common/error.c
-FUZZ_INC_fuzz_fusetree := src/devns/fusetree.c
+# The tree's FUSE side is included by the harness too; libfuse is given the harness's I/O.
+FUZZ_SRC_fuzz_fusetree := src/devns/fusetree.c src/common/log.c src/common/loop.c \
+	src/common/error.c
+FUZZ_INC_fuzz_fusetree := src/devns/fusetree_fuse.c
 FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:

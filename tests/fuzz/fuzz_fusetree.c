@@ -1,12 +1,13 @@
-/* The FUSE tree server's request handling (src/devns/fusetree.c): what a VP's programs
- * make the kernel send to a tree (lookups, opens, reads and writes at any offset and size,
- * truncation, poll, ioctls, interrupts, file handles and inodes that are wrong or gone,
- * creating and removing), interleaved with what devices do to it (push records, wake,
- * hang up, notify, remove nodes). The tree's file is included (its handlers are static)
- * and its libfuse session given an I/O of the harness's (fuse_session_custom_io): no
- * kernel, no mount. Requests are built as the kernel builds them: the lengths libfuse
- * trusts (a write's size, an ioctl's in_size, the header's len) match what follows; the
- * rest (node ids, file handles, offsets, sizes, flags, names) comes from the input.
+/* The FUSE tree server's request handling (src/devns/fusetree_fuse.c, over fusetree.c's
+ * tree): what a VP's programs make the kernel send to a tree (lookups, opens, reads and
+ * writes at any offset and size, truncation, poll, ioctls, interrupts, file handles and
+ * inodes that are wrong or gone, creating and removing), interleaved with what devices
+ * do to it (push records, wake, hang up, notify, remove nodes). The FUSE side's file is
+ * included (its handlers are static) and its libfuse session given an I/O of the
+ * harness's (fuse_session_custom_io): no kernel, no mount. Requests are built as the
+ * kernel builds them: the lengths libfuse trusts (a write's size, an ioctl's in_size, the
+ * header's len) match what follows; the rest (node ids, file handles, offsets, sizes,
+ * flags, names) comes from the input.
  *
  * Input: a sequence of operations, each one byte picking the operation and the bytes its
  * fields need (see run_one); reading past the end gives zeros.
@@ -14,7 +15,7 @@
  * Checked: every reply's header says its true length, an error is an errno, a read's
  * answer is no longer than asked, every request that wants an answer gets exactly one
  * (by the end: the tree's destruction ends waiting reads), and nothing leaks. */
-#include "devns/fusetree.c"
+#include "devns/fusetree_fuse.c"
 
 #include <linux/fuse.h>
 #include <sys/uio.h>
@@ -384,7 +385,7 @@ static void run_one(struct input *in)
 	case 18: {
 		struct fusetree_node *n;
 		pthread_mutex_lock(&device_lock);
-		if ((n = node_of(tree, nodeid)) && op == 17)
+		if ((n = ft_node_of(tree, nodeid)) && op == 17)
 			fusetree_notify(n);
 		else if (n)
 			fusetree_remove(n);

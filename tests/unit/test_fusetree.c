@@ -1,5 +1,5 @@
-/* The FUSE tree server (src/devns/fusetree.c), mounted for real in a temporary directory
- * and served by an event loop in a thread of the test: lookups, listings, attributes
+/* The FUSE tree server (src/devns/fusetree.c, fusetree_fuse.c), mounted for real in a temporary
+ * directory and served by an event loop in a thread of the test: lookups, listings, attributes
  * (reads, writes, truncation, poll), symlinks, streams (the tree's queue and a device's,
  * blocking and O_NONBLOCK reads, poll, write, ioctl, hang-up), removal, the errors a VP
  * gets for what it may not do, and unmount. Needs root (mount) and /dev/fuse. */

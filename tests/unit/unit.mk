@@ -19,8 +19,8 @@ UNIT_SRC_test_sysfs_layout := src/devns/sysfs_tree.c src/devices/sysfs_format.c 
 	src/common/keymap.c src/common/error.c
 UNIT_SRC_test_vma_access := src/devns/vma_access.c
 UNIT_SRC_test_budget := src/devns/budget.c
-UNIT_SRC_test_fusetree := src/devns/fusetree.c src/common/loop.c src/common/log.c \
-	src/common/error.c
+UNIT_SRC_test_fusetree := src/devns/fusetree.c src/devns/fusetree_fuse.c src/common/loop.c \
+	src/common/log.c src/common/error.c
 UNIT_SRC_test_vt     := src/devices/vt_state.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_statfs := src/devns/statfs.c src/devns/vma_access.c

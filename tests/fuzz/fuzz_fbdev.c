@@ -70,6 +70,13 @@ void devns_panel_size(const struct devns *core, unsigned *width, unsigned *heigh
 	*height = DEVNS_SCREEN_HEIGHT;
 }
 
+int sysfs_layout_fb(struct sysfs_tree *t, unsigned index, const struct fb_var_screeninfo *var,
+		    const struct fb_fix_screeninfo *fix, uint64_t usec, struct error *err)
+{
+	(void)t, (void)index, (void)var, (void)fix, (void)usec, (void)err;
+	return 0;
+}
+
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev)
 {
 	(void)core, (void)ops, (void)dev;

@@ -68,10 +68,10 @@ static int open_parent(const char *vp_path, const char **last, struct error *err
 int devns_bind_in_root(const char *host_path, const char *vp_path, bool dir, struct error *err)
 {
 	_cleanup_close_ int parent = -1, target = -1, tree = -1;
-	const char *last;
+	const char *last = NULL;
 
-	if ((parent = open_parent(vp_path, &last, err)) < 0)
-		return parent;
+	if ((parent = open_parent(vp_path, &last, err)) < 0 || !last)
+		return parent < 0 ? parent : error_set(err, EINVAL, "bad path %s", vp_path);
 	if (dir) {
 		if (mkdirat(parent, last, 0755) < 0 && errno != EEXIST)
 			return error_set(err, errno, "create %s", vp_path);

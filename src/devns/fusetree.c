@@ -119,9 +119,12 @@ int ft_node_add(struct fusetree *tree, struct fusetree_node *parent, const char 
 int fusetree_add_dir(struct fusetree_node *parent, const char *name, mode_t mode,
 		     struct fusetree_node **out, struct error *err)
 {
-	struct fusetree_node *node;
-	int ret = ft_node_add(parent->tree, parent, name, NODE_DIR, mode, &node, err);
+	struct fusetree_node *node = NULL;
+	int ret;
 
+	if (!parent)
+		return error_set(err, EINVAL, "fusetree: no parent for %s", name);
+	ret = ft_node_add(parent->tree, parent, name, NODE_DIR, mode, &node, err);
 	if (ret == 0 && out)
 		*out = node;
 	return ret;
@@ -185,11 +188,11 @@ int fusetree_add_attr(struct fusetree_node *parent, const char *name, mode_t mod
 		      const struct fusetree_attr_ops *ops, void *data, struct fusetree_node **out,
 		      struct error *err)
 {
-	struct fusetree_node *node;
+	struct fusetree_node *node = NULL;
 	int ret = ft_node_add(parent->tree, parent, name, NODE_ATTR, mode, &node, err);
 
-	if (ret < 0)
-		return ret;
+	if (ret < 0 || !node)
+		return ret < 0 ? ret : -EINVAL;
 	node->attr.ops = ops;
 	node->data = data;
 	if (out)
@@ -201,14 +204,15 @@ int fusetree_add_stream(struct fusetree_node *parent, const char *name, mode_t m
 			const struct fusetree_stream_ops *ops, void *data,
 			struct fusetree_node **out, struct error *err)
 {
-	struct fusetree_node *node;
+	struct fusetree_node *node = NULL;
 	int ret;
 
 	if (!ops->open || !ops->release || (ops->read && !ops->readable))
 		return error_set(err, EINVAL, "fusetree %s: stream %s lacks a handler",
 				 parent->tree->name, name);
-	if ((ret = ft_node_add(parent->tree, parent, name, NODE_STREAM, mode, &node, err)) < 0)
-		return ret;
+	if ((ret = ft_node_add(parent->tree, parent, name, NODE_STREAM, mode, &node, err)) < 0 ||
+	    !node)
+		return ret < 0 ? ret : -EINVAL;
 	node->stream = ops;
 	node->data = data;
 	if (out)

@@ -684,8 +684,10 @@ int fusetree_create(struct fusetree **out, const struct fusetree_config *config,
 	struct statx stx;
 	int fd = -1, ret, res;
 
-	if ((ret = tree_new(&tree, config, err)) < 0)
+	if ((ret = tree_new(&tree, config, err)) < 0 || !tree) {
+		ret = ret < 0 ? ret : -ENOMEM;
 		goto fail;
+	}
 	if (mkdir(tree->mountpoint, 0755) < 0 && errno != EEXIST) {
 		ret = error_set(err, errno, "fusetree: create %s", tree->mountpoint);
 		goto fail;

@@ -394,8 +394,10 @@ static const char *text_of(const struct sysfs_tree *t, const char *path)
 {
 	const struct sysfs_node *node = sysfs_tree_find(t, path);
 
-	if (!node)
+	if (!node) {
 		fail_msg("missing %s", path);
+		return NULL;
+	}
 	assert_int_equal(node->kind, SYSFS_FILE);
 	return node->text;
 }
@@ -406,8 +408,10 @@ static void expect_link(const struct sysfs_tree *t, const char *path, const char
 	const struct sysfs_node *node = sysfs_tree_find(t, path);
 	char target[PATH_MAX];
 
-	if (!node)
+	if (!node) {
 		fail_msg("missing %s", path);
+		return;
+	}
 	assert_int_equal(node->kind, SYSFS_LINK);
 	assert_string_equal(node->text, rel);
 	assert_int_equal(sysfs_tree_resolve(node, target, sizeof(target)), 0);
@@ -418,8 +422,10 @@ static void expect_dir(const struct sysfs_tree *t, const char *path)
 {
 	const struct sysfs_node *node = sysfs_tree_find(t, path);
 
-	if (!node)
+	if (!node) {
 		fail_msg("missing %s", path);
+		return;
+	}
 	assert_int_equal(node->kind, SYSFS_DIR);
 }
 

@@ -43,8 +43,8 @@ def recipe_stamp():
 
 
 def why_no_build():
-    # Until Xorg runs in a VP (issue 12's /sys and VT), the first build's 3-6 minutes do not
-    # fit make check's budget: asked for, it runs.
+    # The first build's 3-6 minutes do not fit make check's budget beside the rest: asked
+    # for, it runs.
     if not os.environ.get("CELLS_TEST_DEBIAN"):
         return "CELLS_TEST_DEBIAN=1 runs it (a first build of the debian image takes 3-6 min)"
     if not shutil.which("mmdebstrap"):
@@ -67,6 +67,8 @@ def deb():
     CACHE.mkdir(parents=True, exist_ok=True)
     os.chmod(CACHE, 0o755)
     stamp = CACHE / "debian.stamp"
+    if not os.environ.get("CELLS_TEST_DEBIAN"):
+        pytest.skip(why_no_build())  # asked for only, even with an image built before
     d = Daemon(make_base(), state=CACHE / "state")
     try:
         d.start()
@@ -387,9 +389,16 @@ def test_xorgs_screen_is_right_again_after_switches(deb, vp, bare, tmp_path):
     shown = screen_rows(deb, tmp_path, "x-before")
     for _ in range(3):
         switch_away_and_back(deb, vp, bare)
+    # Xorg's picture again, but for what moves on it by itself (xterm's blinking cursor):
+    # at most a few rows differ, where the other VP's screen would differ everywhere.
     deadline = time.monotonic() + 20
-    while screen_rows(deb, tmp_path, "x-after")[28:] != shown[28:]:
-        assert time.monotonic() < deadline, "the screen is not Xorg's again after the switch"
+    while True:
+        after = screen_rows(deb, tmp_path, "x-after")
+        differ = sum(1 for a, b in zip(after[28:], shown[28:]) if a != b)
+        if differ <= len(shown) // 20:
+            break
+        assert time.monotonic() < deadline, \
+            f"the screen is not Xorg's again after the switch ({differ} rows differ)"
         time.sleep(0.3)
 
 

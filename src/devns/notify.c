@@ -111,36 +111,46 @@ static bool is_mincore(const struct seccomp_notif *req)
 	       (req->data.nr & ~X32_SYSCALL_BIT) == NR_MINCORE_X86_64;
 }
 
+/* For the rare calls the supervisor answers itself (mincore, statfs): the caller's
+ * descriptors opened afresh, since a cached memory or map descriptor names the memory of
+ * before an exec, and before the ID_VALID check, so not a reused pid's. NULL if the task is
+ * gone or its call no longer pending (then any answer is dropped). */
+static struct devns_caller *fresh_caller(struct devns_listener *l, struct seccomp_notif *req)
+{
+	bool fresh;
+	struct devns_caller *caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+
+	if (caller && !fresh) {
+		caller_drop(caller);
+		caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+	}
+	if (!caller || ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return NULL;
+	return caller;
+}
+
 static void answer_mincore(struct devns_listener *l, struct seccomp_notif *req,
 			   struct seccomp_notif_resp *resp)
 {
-	bool fresh, compat = req->data.arch == AUDIT_ARCH_I386 || (req->data.nr & X32_SYSCALL_BIT);
-	struct devns_caller *caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
-	int ret = -ESRCH;
+	bool compat = req->data.arch == AUDIT_ARCH_I386 || (req->data.nr & X32_SYSCALL_BIT);
+	struct devns_caller *caller = fresh_caller(l, req);
 
-	resp->flags = 0;
-	/* The caller's descriptors were opened before this check: not a reused pid's. */
-	if (caller && ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0) {
-		struct mincore_call call = {
-			.addr = compat ? (uint32_t)req->data.args[0] : req->data.args[0],
-			.len = compat ? (uint32_t)req->data.args[1] : req->data.args[1],
-			.vec = compat ? (uint32_t)req->data.args[2] : req->data.args[2],
-			.compat = compat,
-			.mem_fd = caller->mem_fd,
-			.maps_fd = caller->maps_fd,
-			.tid = (pid_t)req->pid,
-		};
-		ret = mincore_answer(&call);
-		/* A memory descriptor cached before an exec names the old memory: once more. */
-		if ((ret == -EFAULT || ret == -ESRCH) && !fresh) {
-			caller_drop(caller);
-			if ((caller = caller_open(&l->callers, (pid_t)req->pid, &fresh))) {
-				call.mem_fd = caller->mem_fd;
-				call.maps_fd = caller->maps_fd;
-				ret = mincore_answer(&call);
-			}
-		}
+	resp->flags = 0; /* never the kernel's: its answer is the page cache's */
+	if (!caller) {
+		resp->val = -1;
+		resp->error = -ESRCH;
+		return;
 	}
+	struct mincore_call call = {
+		.addr = compat ? (uint32_t)req->data.args[0] : req->data.args[0],
+		.len = compat ? (uint32_t)req->data.args[1] : req->data.args[1],
+		.vec = compat ? (uint32_t)req->data.args[2] : req->data.args[2],
+		.compat = compat,
+		.mem_fd = caller->mem_fd,
+		.maps_fd = caller->maps_fd,
+		.tid = (pid_t)req->pid,
+	};
+	int ret = mincore_answer(&call);
 	resp->val = ret < 0 ? -1 : 0;
 	resp->error = ret < 0 ? ret : 0;
 }
@@ -157,12 +167,10 @@ static bool is_statfs(const struct seccomp_notif *req)
 static void answer_statfs(struct devns_listener *l, struct seccomp_notif *req,
 			  struct seccomp_notif_resp *resp)
 {
-	bool fresh;
-	struct devns_caller *caller = caller_open(&l->callers, (pid_t)req->pid, &fresh);
+	struct devns_caller *caller;
 	int error = 0;
 
-	if (!caller || !l->owner->sys_dev ||
-	    ioctl(l->watch.fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+	if (!l->owner->sys_dev || !(caller = fresh_caller(l, req)))
 		return; /* continued: the kernel's answer */
 	struct sysfs_statfs_call call = {
 		.by_path = (req->data.nr & ~X32_SYSCALL_BIT) == NR_STATFS_X86_64,

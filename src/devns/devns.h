@@ -209,7 +209,8 @@ struct devns_vp {
 	char name[NAME_MAX_LEN + 1];
 	char dir[256]; /* its files' directory: the VP's root's alone (0700) */
 	unsigned id;
-	dev_t sys_dev; /* the tmpfs of its composed /sys (statfs.c), 0 if none */
+	dev_t sys_dev;	   /* the tmpfs of its composed /sys (statfs.c), 0 if none */
+	char sys_dir[272]; /* where it is mounted: devns_sys_dir's */
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];

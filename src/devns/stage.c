@@ -101,10 +101,11 @@ int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t 
 /* The composed /sys on a file system of its own, which statfs.c tells apart. */
 static int mount_sys(struct devns_vp *dvp, struct error *err)
 {
-	char path[sizeof(dvp->dir) + 8];
+	const char *path = dvp->sys_dir;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/sys", dvp->dir);
+	if (devns_sys_dir(dvp->core, dvp->name, dvp->sys_dir, sizeof(dvp->sys_dir)) < 0)
+		return error_set(err, ENAMETOOLONG, "the /sys of %s", dvp->name);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create %s", path);
 	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -140,9 +141,8 @@ static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 			ret = error_set(err, errno, "give %s to the VP", path);
 	}
 	if (ret == 0 && tree.n > 0) {
-		snprintf(path, sizeof(path), "%s/sys", dvp->dir);
-		if (chown(path, uid, uid) < 0)
-			ret = error_set(err, errno, "give %s to the VP", path);
+		if (chown(dvp->sys_dir, uid, uid) < 0)
+			ret = error_set(err, errno, "give %s to the VP", dvp->sys_dir);
 		snprintf(path, sizeof(path), "%s/run", dvp->dir);
 		if (ret == 0 && access(path, F_OK) == 0 && chown(path, uid, uid) < 0)
 			ret = error_set(err, errno, "give %s to the VP", path);
@@ -283,10 +283,8 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	devns_unlock(core);
 	/* Its composed /sys too; the device files are gone with their devices. */
 	if (dvp->sys_dev) {
-		char sys[sizeof(dvp->dir) + 8];
-		snprintf(sys, sizeof(sys), "%s/sys", dvp->dir);
-		if (umount2(sys, MNT_DETACH) < 0)
-			log_warn_errno(errno, "unmount %s", sys);
+		if (umount2(dvp->sys_dir, MNT_DETACH) < 0)
+			log_warn_errno(errno, "unmount %s", dvp->sys_dir);
 		dvp->sys_dev = 0;
 	}
 	int gone = dvp->dir[0] ? rm_rf(dvp->dir) : 0;

@@ -629,3 +629,12 @@ def create_vp_with(d, name, files, create_args=(), launcher=False, start=True):
         put_file(d, name, "etc/cells/rc.d/50-launcher", NO_LAUNCHER)
     if start:
         d.cell("start", name)
+
+
+def build_static(src, out_dir, *cflags):
+    """SRC (a C file) built static into OUT_DIR, for a VP: its bytes."""
+    out = Path(out_dir) / Path(src).stem
+    r = subprocess.run(["gcc", "-O2", "-Wall", "-static", *cflags, "-o", str(out), str(src)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"cannot build {Path(src).name}:\n{r.stderr}"
+    return out.read_bytes()

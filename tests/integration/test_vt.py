@@ -12,14 +12,13 @@ vt=shared`): src/devices/vt.c waits for the device framework v2 to register it.
 
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import cannot_exec, create_vp_with
+from conftest import build_static, cannot_exec, create_vp_with
 
 HERE = Path(__file__).resolve().parent
 DEADLINE = 0.5  # VT_RELEASE_DEADLINE_NS
@@ -31,13 +30,10 @@ VT_AUTO, VT_PROCESS = 0, 1
 def vtprobe():
     tmp = Path(tempfile.mkdtemp(prefix="cells-vtprobe-"))
     try:
-        out = tmp / "vtprobe"
-        r = subprocess.run(["gcc", "-O2", "-Wall", "-static", "-o", str(out),
-                            str(HERE / "vtprobe.c")], capture_output=True, text=True)
-        assert r.returncode == 0, f"cannot build vtprobe:\n{r.stderr}"
-        why = cannot_exec(out)
+        probe = build_static(HERE / "vtprobe.c", tmp)
+        why = cannot_exec(tmp / "vtprobe")
         assert not why, why
-        yield out.read_bytes()
+        yield probe
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -6,7 +6,6 @@ attackers.py."""
 
 import importlib.util
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -38,12 +37,7 @@ def build_static():
 
     def build(src, *extra):
         if src not in built:
-            out = tmp / Path(src).stem
-            r = subprocess.run(["gcc", "-O2", "-Wall", "-static", "-pthread", *extra,
-                                "-o", str(out), str(HERE / src)],
-                               capture_output=True, text=True)
-            assert r.returncode == 0, f"cannot build {src}:\n{r.stderr}"
-            built[src] = out.read_bytes()
+            built[src] = _integration.build_static(HERE / src, tmp, "-pthread", *extra)
         return built[src]
 
     yield build

@@ -4,31 +4,18 @@ their space; the files survive stops and daemon restarts; destroy leaves nothing
 
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from conftest import Daemon, loop_devices_under
 
-HERE = Path(__file__).resolve().parent
 MiB = 1 << 20
 
 
 @pytest.fixture(scope="module")
-def fill():
-    tmp = Path(tempfile.mkdtemp(prefix="cells-fill-"))
-    try:
-        out = tmp / "fill"
-        r = subprocess.run(["gcc", "-O2", "-Wall", "-static", "-o", str(out),
-                            str(HERE / "fill.c")], capture_output=True, text=True)
-        assert r.returncode == 0, f"cannot build fill:\n{r.stderr}"
-        yield out.read_bytes()
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def fill(build_static):
+    return build_static("fill.c")
 
 
 def install(d, name, data, path="/fill"):

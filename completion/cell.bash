@@ -32,7 +32,7 @@ _cell()
 	# Keep --device DEV=RIGHT and --run=DIR one word.
 	_init_completion -n = || return
 
-	local verbs="image create config start stop destroy list switch next prev active exec
+	local verbs="image create config start stop destroy list switch next prev active exec device
 		console logs stats viewer events screenshot input help"
 	local devices="display input telephony net wifi power audio gpu binder"
 	# The words before the current one that are not options nor option values: the verb

@@ -73,7 +73,7 @@ static void cmd_create(struct client *c, json_t *req, int *fds, int nfds)
 				      "starting with a letter or digit");
 		return;
 	}
-	vp_config_defaults(&config, name);
+	vp_config_defaults(&config, name, devns_catalog(&c->daemon->devns));
 	config.disk = c->daemon->default_disk;
 	/* Older clients say "autostart": true; an explicit --restart wins. */
 	if (json_is_true(json_object_get(req, "autostart")))
@@ -595,6 +595,41 @@ static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 	job->ends_with_client = true;
 }
 
+/* `cell device`: the devices, their rights, settings and commands. */
+static void cmd_devices(struct client *c, json_t *req, int *fds, int nfds)
+{
+	(void)req, (void)fds, (void)nfds;
+	client_reply(
+		c, json_pack("{s:b, s:o}", "ok", 1, "devices", devns_describe(&c->daemon->devns)));
+}
+
+/* `cell device DEVICE VERB [ARG]...`: the device answers. */
+static void cmd_device(struct client *c, json_t *req, int *fds, int nfds)
+{
+	const char *device = req_string(req, "device"), *verb = req_string(req, "verb");
+	json_t *args = json_object_get(req, "args"), *arg;
+	_cleanup_json_ json_t *reply = json_object();
+	struct error err = {{0}};
+	size_t i;
+
+	(void)fds, (void)nfds;
+	if (!device || !verb || !json_is_array(args) || !reply) {
+		client_reply_error(c, "device wants \"device\", \"verb\" and \"args\"");
+		return;
+	}
+	json_array_foreach(args, i, arg) if (!json_is_string(arg))
+	{
+		client_reply_error(c, "a device command's arguments are strings");
+		return;
+	}
+	if (devns_run_verb(&c->daemon->devns, device, verb, args, reply, &err) < 0) {
+		client_reply_error(c, err.msg);
+		return;
+	}
+	json_object_set_new(reply, "ok", json_true());
+	client_reply(c, json_incref(reply));
+}
+
 static const struct {
 	const char *name;
 	void (*run)(struct client *c, json_t *req, int *fds, int nfds);
@@ -622,6 +657,8 @@ static const struct {
 	{"image.import", cmd_image_import},
 	{"image.rm", cmd_image_rm},
 	{"screenshot", cmd_screenshot},
+	{"devices", cmd_devices},
+	{"device", cmd_device},
 };
 
 void command_dispatch(struct client *c, json_t *req, int *fds, int nfds)

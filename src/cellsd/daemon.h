@@ -77,6 +77,7 @@ struct client {
 
 struct daemon {
 	char state_dir[PATH_MAX];
+	char vps_dir[PATH_MAX + 8]; /* STATE/vps */
 	char run_dir[PATH_MAX];
 	char lib_dir[PATH_MAX]; /* cell-init, apps/, images/ */
 	char cgroup_parent[64];

@@ -102,6 +102,12 @@ static void system_switch(void *ctx, int direction)
 		foreground_switch(d, to, NULL);
 }
 
+/* A device's event (devns_emit_event). */
+static void device_event(void *ctx, json_t *event)
+{
+	event_emit(ctx, event);
+}
+
 /* The build tree keeps cell-init beside cellsd; `make install` puts cellsd in PREFIX/sbin
  * and the rest in PREFIX/lib/cells. Returns the directory to use as --lib. */
 static const char *default_lib_dir(const char *exe_dir, char *buf, size_t size)
@@ -194,6 +200,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.screen_width = DEVNS_SCREEN_WIDTH;
 	d->devices.screen_height = DEVNS_SCREEN_HEIGHT;
 	d->devices.request_switch = system_switch;
+	d->devices.emit_event = device_event;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	d->default_disk = VP_DISK_DEFAULT;
@@ -247,7 +254,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'D': {
 			struct vp_config scratch;
 			struct error err = {{0}};
-			vp_config_defaults(&scratch, "x");
+			vp_config_defaults(&scratch, "x", NULL);
 			if (vp_config_set_option(&scratch, "disk", optarg, &err) < 0) {
 				fprintf(stderr, "cellsd: %s\n", err.msg);
 				return -1;
@@ -470,6 +477,8 @@ static int setup(struct daemon *d, struct error *err)
 
 	if ((ret = loop_init(&d->loop)) < 0)
 		return error_set(err, ret, "epoll");
+	snprintf(d->vps_dir, sizeof(d->vps_dir), "%s/vps", d->state_dir);
+	d->devices.vps_dir = d->vps_dir;
 	snprintf(path, sizeof(path), "%s/dev", d->run_dir);
 	if ((ret = devns_init(&d->devns, &d->loop, path, &d->devices, err)) < 0)
 		return ret;

@@ -192,10 +192,10 @@ int vps_load(struct daemon *d)
 		if (!(vp = vp_new(d)))
 			return -ENOMEM;
 		vp_config_path(d, de->d_name, path, sizeof(path));
-		if (vp_config_load(path, &vp->config, &err) < 0) {
+		if (vp_config_load(path, devns_catalog(&d->devns), &vp->config, &err) < 0) {
 			/* Kept, with its files, so the user sees why and can repair or destroy it.
 			 */
-			vp_config_defaults(&vp->config, de->d_name);
+			vp_config_defaults(&vp->config, de->d_name, devns_catalog(&d->devns));
 			vp->config.id = id_from_files(d, de->d_name);
 			vp->state = VP_BROKEN;
 			snprintf(vp->broken_reason, sizeof(vp->broken_reason), "%s", err.msg);
@@ -515,17 +515,25 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 		return ret;
 	if (running && (ret = cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &limits, err)) < 0)
 		return ret;
+	if (running && (ret = devns_vp_configure(&vp->devns, &vp->config, config, err)) < 0)
+		goto undo_limits;
 	vp_config_path(d, vp->config.name, path, sizeof(path));
 	if ((ret = vp_config_save(path, config, err)) < 0) {
-		struct error ignored;
+		struct error ignored = {{0}};
 		if (running)
-			cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &old, &ignored);
-		return ret;
+			devns_vp_configure(&vp->devns, config, &vp->config, &ignored);
+		goto undo_limits;
 	}
 	vp->config = *config;
 	log_info("VP %s: config changed", vp->config.name);
 	event_state(vp, "configured");
 	return 0;
+undo_limits:
+	if (running) {
+		struct error ignored = {{0}};
+		cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &old, &ignored);
+	}
+	return ret;
 }
 
 void vps_stop_all(struct daemon *d)

@@ -168,27 +168,72 @@ struct vp_options {
 	const char *name;
 };
 
+static bool is_option(const struct option *opts, const char *name, size_t len)
+{
+	for (; opts->name; opts++)
+		if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/* A long option that is none of OPTS (--uplink cell, --number=+4930…) is a setting of one
+ * of the daemon's devices, which checks it: taken out of ARGV into SETTINGS. Returns the
+ * words left, or -1 after the error. */
+static int take_settings(const char *verb, int argc, char **argv, const struct option *opts,
+			 json_t *settings)
+{
+	int n = 1;
+
+	for (int i = 1; i < argc; i++) {
+		const char *word = argv[i], *eq;
+		char key[64];
+		size_t len;
+
+		if (strcmp(word, "--") == 0) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strncmp(word, "--", 2) != 0 || !word[2]) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		word += 2;
+		len = (eq = strchr(word, '=')) ? (size_t)(eq - word) : strlen(word);
+		if (is_option(opts, word, len)) {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (len >= sizeof(key))
+			return verb_error(verb, "unknown option '--%.*s'", (int)len, word), -1;
+		if (!eq && i + 1 == argc)
+			return verb_error(verb,
+					  "unknown option '--%s', or a device's setting without "
+					  "its value",
+					  word),
+			       -1;
+		snprintf(key, sizeof(key), "%.*s", (int)len, word);
+		json_object_set_new(settings, key, json_string(eq ? eq + 1 : argv[++i]));
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 static int parse_vp_options(const char *verb, int argc, char **argv, struct vp_options *o)
 {
 	static const struct option opts[] = {
-		{"image", required_argument, NULL, 'i'},
-		{"device", required_argument, NULL, 'd'},
-		{"number", required_argument, NULL, 'n'},
-		{"memory", required_argument, NULL, 'm'},
-		{"disk", required_argument, NULL, 'D'},
-		{"pids", required_argument, NULL, 'p'},
-		{"cpu", required_argument, NULL, 'c'},
-		{"uplink", required_argument, NULL, 'u'},
-		{"background", required_argument, NULL, 'b'},
-		{"restart", required_argument, NULL, 'r'},
-		{"autostart", no_argument, NULL, 'a'},
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+		{"image", required_argument, NULL, 'i'},   {"device", required_argument, NULL, 'd'},
+		{"memory", required_argument, NULL, 'm'},  {"disk", required_argument, NULL, 'D'},
+		{"pids", required_argument, NULL, 'p'},	   {"cpu", required_argument, NULL, 'c'},
+		{"restart", required_argument, NULL, 'r'}, {"autostart", no_argument, NULL, 'a'},
+		{"json", no_argument, NULL, 'j'},	   {NULL, 0, NULL, 0},
 	};
 	int opt, idx;
 
 	o->options = json_object();
 	o->devices = json_array();
+	if ((argc = take_settings(verb, argc, argv, opts, o->options)) < 0)
+		return EXIT_USAGE;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":", opts, &idx)) != -1) {
 		if (opt == '?' || opt == ':')
@@ -251,7 +296,7 @@ static void print_config(json_t *config)
 	json_int_t memory = json_integer_value(json_object_get(config, "memory"));
 	json_int_t pids = json_integer_value(json_object_get(config, "pids"));
 	json_int_t cpu = json_integer_value(json_object_get(config, "cpu"));
-	json_t *devices = json_object_get(config, "devices"), *right;
+	json_t *devices = json_object_get(config, "devices"), *entry;
 	const char *dev;
 
 	printf("%-10s %s\n", "name", str_of(config, "name", "?"));
@@ -270,8 +315,18 @@ static void print_config(json_t *config)
 		printf("%-10s no limit\n", "cpu");
 	printf("%-10s %s\n", "restart", str_of(config, "restart", "?"));
 	printf("%-10s", "devices");
-	json_object_foreach(devices, dev, right) printf(" %s=%s", dev, json_string_value(right));
+	json_object_foreach(devices, dev, entry)
+		printf(" %s=%s", dev, str_of(entry, "access", "?"));
 	putchar('\n');
+	/* Each device's settings, under their own names (those of the command line). */
+	json_object_foreach(devices, dev, entry)
+	{
+		const char *key;
+		json_t *value;
+		json_object_foreach(entry, key, value) if (strcmp(key, "access") != 0)
+			printf("%-10s %s\n", key,
+			       json_string_value(value)[0] ? json_string_value(value) : "-");
+	}
 }
 
 /* `cell config NAME` prints the config; with options it changes them and prints the
@@ -762,6 +817,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cmd_screenshot(cli, argc, argv);
 	if (strcmp(cmd, "input") == 0)
 		return cmd_input(cli, argc, argv);
+	if (strcmp(cmd, "device") == 0)
+		return cli_device(cli, argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }
 

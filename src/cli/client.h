@@ -27,5 +27,7 @@ int cli_console(struct cli *cli, const char *name);
 /* exec.c: run CMD (NCMD words) in VP NAME; returns its exit status, 125 if it could not
  * run. With TTY, on a pty of the VP's relayed to the caller's terminal. */
 int cli_exec(struct cli *cli, const char *name, char **cmd, int ncmd, bool tty);
+/* device.c: `cell device [DEVICE VERB [ARG]...]`. */
+int cli_device(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -12,7 +12,7 @@ static const struct verb_help verbs[] = {
 	{"create",
 	 "create NAME [--image I] [--device DEV=none|shared|exclusive]... [--memory SIZE]\n"
 	 "[--disk SIZE] [--pids N] [--cpu PERCENT] [--restart always|unless-stopped|no]\n"
-	 "[--autostart]",
+	 "[--autostart] [--KEY VALUE]...",
 	 "Create a VP (stopped) from an image.\n"
 	 "  --image I          its base image (default minimal)\n"
 	 "  --device DEV=RIGHT a device's right: none, shared or exclusive (repeatable)\n"
@@ -24,18 +24,20 @@ static const struct verb_help verbs[] = {
 	 "  --restart POLICY   always, unless-stopped (default) or no: whether it runs again\n"
 	 "                     when cellsd starts after a stop or a crash\n"
 	 "  --autostart        the same as --restart always\n"
-	 "--number, --uplink and --background are not supported yet (refused)."},
+	 "  --KEY VALUE        a setting of one of cellsd's devices (`cell device` lists\n"
+	 "                     them, with their values for a new VP)"},
 	{"config",
 	 "config NAME [--memory SIZE] [--disk SIZE] [--pids N] [--cpu PERCENT]\n"
 	 "[--restart always|unless-stopped|no] [--device DEV=none|shared|exclusive]...\n"
-	 "[--image I] [--json]",
+	 "[--image I] [--KEY VALUE]... [--json]",
 	 "Print or change a VP's config.\n"
 	 "Without options it prints the config (--json: as JSON). The options are those of\n"
 	 "create. A running VP takes new --memory, --pids, --cpu and --restart at once; its\n"
 	 "--image, --device and --disk change only while it is stopped. A disk grows (at\n"
 	 "the next start), never shrinks; a VP without an image (--disk none, or made\n"
-	 "before disks had quotas) gets one, with its files, from --disk SIZE. --uplink,\n"
-	 "--number and --background are not supported yet."},
+	 "before disks had quotas) gets one, with its files, from --disk SIZE. A device's\n"
+	 "--KEY VALUE (`cell device` lists them) applies at once where the device takes\n"
+	 "it live, else while the VP is stopped."},
 	{"start", "start NAME", "Start a stopped VP."},
 	{"stop", "stop NAME [--timeout S]",
 	 "Stop a running VP: SIGTERM to its init, SIGKILL to all after the grace period.\n"
@@ -77,6 +79,11 @@ static const struct verb_help verbs[] = {
 	 "tap touches the point X Y; swipe drags from X1 Y1 to X2 Y2 in MS milliseconds;\n"
 	 "key presses a key or a chord (enter, a, ctrl+alt+right); text types STRING, shift\n"
 	 "included."},
+	{"device", "device [DEVICE VERB [ARG]...]",
+	 "List cellsd's devices, or run a command of one of them.\n"
+	 "Without arguments: each device, the right a new VP gets, its settings (the\n"
+	 "--KEY VALUE of create and config) and its commands. With DEVICE VERB: that\n"
+	 "device's command, like `cell device vt show NAME`."},
 	{"help", "help [VERB]", "Print the help of every verb, or of VERB."},
 };
 

@@ -636,6 +636,7 @@ const struct vdev_ops vdev_display = {
 	.sysfs = display_sysfs,
 	.switched = display_switched,
 	.name = "display",
+	.initial_access = DEV_SHARED,
 	.init = display_init,
 	.fini = display_fini,
 	.prepare = display_prepare,

@@ -704,6 +704,7 @@ const struct vdev_ops vdev_input = {
 	.sysfs = input_sysfs,
 	.stats = input_stats,
 	.name = "input",
+	.initial_access = DEV_SHARED,
 	.init = input_init,
 	.fini = input_fini,
 	.prepare = input_prepare,

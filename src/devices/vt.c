@@ -126,12 +126,19 @@ static void do_work(struct vt *vt)
 		devns_unlock(core);
 		if (gone >= 0)
 			close(gone);
+		devns_emit_event(core, "vt",
+				 json_pack("{s:s, s:s}", "event", "vt-owner-gone", "vp", vt->name));
 	} else if (ret < 0) {
 		log_warn_errno(-ret, "vt: %s: signal the VT's owner", vt->name);
 	}
-	if (work.expired)
+	if (work.expired) {
 		log_info("vt: %s: the VT_PROCESS owner did not release the VT in %lld ms", vt->name,
 			 VT_RELEASE_DEADLINE_NS / 1000000);
+		devns_emit_event(core, "vt",
+				 json_pack("{s:s, s:s, s:I}", "event", "vt-release-late", "vp",
+					   vt->name, "deadline_ms",
+					   (json_int_t)(VT_RELEASE_DEADLINE_NS / 1000000)));
+	}
 	for (unsigned i = 0; i < work.ninterrupt; i++)
 		devns_reply(core, work.interrupt[i].listener, work.interrupt[i].id, 0, EINTR);
 	for (unsigned i = 0; i < work.nwake; i++)
@@ -455,9 +462,75 @@ static int vt_sysfs(void *global, void *state, struct sysfs_tree *tree, struct e
 	return sysfs_layout_vt(tree, 1, 1, err);
 }
 
+static const char *kb_mode_name(int mode)
+{
+	switch (mode) {
+	case K_RAW:
+		return "raw";
+	case K_XLATE:
+		return "xlate";
+	case K_MEDIUMRAW:
+		return "mediumraw";
+	case K_UNICODE:
+		return "unicode";
+	case K_OFF:
+		return "off";
+	}
+	return "?";
+}
+
+static const char *release_name(enum vt_release r)
+{
+	static const char *const names[] = {"none", "queued", "sent", "late"};
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+/* `cell device vt show VP`: the VT as the VP's programs left it, for whoever wonders why a
+ * switch looked the way it did. */
+static int vt_show(void *global, json_t *args, json_t *reply, struct error *err)
+{
+	struct vt_dev *dev = global;
+	const char *name = json_string_value(json_array_get(args, 0));
+	struct vt_state st;
+	struct vt *vt;
+	char text[512];
+
+	if (json_array_size(args) != 1 || !name)
+		return error_set(err, 0, "vt show wants one VP name");
+	if (!(vt = devns_instance(dev->core, name, "vt")))
+		return error_set(err, 0, "VP %s is not running with a VT", name);
+	devns_lock(dev->core);
+	st = vt->st;
+	devns_unlock(dev->core);
+	json_object_set_new(reply, "vp", json_string(name));
+	json_object_set_new(reply, "active", json_boolean(st.active));
+	json_object_set_new(reply, "shown", json_boolean(vt_shown(&st)));
+	json_object_set_new(reply, "kd_mode",
+			    json_string(st.kd_mode == KD_GRAPHICS ? "graphics" : "text"));
+	json_object_set_new(reply, "kb_mode", json_string(kb_mode_name(st.kb_mode)));
+	json_object_set_new(reply, "vt_mode",
+			    json_string(st.mode.mode == VT_PROCESS ? "process" : "auto"));
+	json_object_set_new(reply, "release", json_string(release_name(st.release)));
+	snprintf(text, sizeof(text),
+		 "vp        %s\nactive    %s\nshown     %s\nkd mode   %s\nkb mode   %s\n"
+		 "vt mode   %s\nrelease   %s\n",
+		 name, st.active ? "yes" : "no", vt_shown(&st) ? "yes" : "no",
+		 st.kd_mode == KD_GRAPHICS ? "graphics" : "text", kb_mode_name(st.kb_mode),
+		 st.mode.mode == VT_PROCESS ? "process" : "auto", release_name(st.release));
+	json_object_set_new(reply, "text", json_string(text));
+	return 0;
+}
+
+static const struct vdev_verb vt_verbs[] = {
+	{"show", "VP", "the VP's VT: modes, and a release under way", vt_show},
+	{NULL, NULL, NULL, NULL},
+};
+
 const struct vdev_ops vdev_vt = {
+	.verbs = vt_verbs,
 	.sysfs = vt_sysfs,
 	.name = "vt",
+	.initial_access = DEV_SHARED,
 	.init = vt_init,
 	.fini = vt_fini,
 	.prepare = vt_prepare,

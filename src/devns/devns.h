@@ -54,6 +54,28 @@ struct vdev_vp {
 	unsigned id;
 	uid_t uid;	 /* host uid of the VP's root: device files are its */
 	const char *dir; /* a private directory on a tmpfs of the daemon's, for its files */
+	const struct vp_device_config *config; /* the device's part of the VP's config */
+	const char *persist_base; /* the VP's devices' persistent data: see vdev_persist_dir */
+	const char *device;	  /* the device's own name */
+};
+
+/* The device's setting KEY for the VP (its initial value unless the VP's config sets it);
+ * NULL for a key the device does not declare. */
+const char *vdev_setting(const struct vdev_vp *vp, const char *key);
+/* The device's persistent directory for the VP (kept with the VP's state across restarts
+ * of the VP and of cellsd, removed with the VP; the daemon's, never shown to the VP),
+ * made on first use: its path into OUT. */
+int vdev_persist_dir(const struct vdev_vp *vp, char *out, size_t size, struct error *err);
+
+/* A command of a device's own: `cell device DEVICE VERB [ARG]...`. */
+struct vdev_verb {
+	const char *name;
+	const char *args; /* its arguments, for the help: "VP" */
+	const char *help; /* one line */
+	/* On the loop's thread, without the lock. ARGS: the words after the verb (a JSON
+	 * array of strings); REPLY: the object sent back, whose "text" (lines) the command
+	 * line prints. */
+	int (*run)(void *global, json_t *args, json_t *reply, struct error *err);
 };
 
 /* A trapped ioctl on one of a device instance's files, from a VP process. */
@@ -142,6 +164,16 @@ struct vdev_ops {
 	/* Its daemon options, ended by a {NULL} entry, and their check. */
 	const struct vdev_option *options;
 	int (*check_option)(const char *name, const char *value, struct error *err);
+	/* Its part of a VP's config (DESIGN.md §4): the right a new VP gets, its settings
+	 * (`cell create --KEY VALUE`, ended by a {NULL} entry), their check, and a running
+	 * VP's change of one (NULL: the change waits for the VP's next start). */
+	enum dev_access initial_access;
+	const struct vp_setting_kind *settings;
+	int (*check_setting)(const char *key, const char *value, struct error *err);
+	int (*configure)(void *global, void *state, const char *key, const char *value,
+			 struct error *err);
+	/* Its commands, ended by a {NULL} entry. */
+	const struct vdev_verb *verbs;
 };
 
 /* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
@@ -164,7 +196,10 @@ struct devns_host {
 	const struct devns_option_value *options;
 	unsigned noptions;
 	void (*request_switch)(void *ctx, int direction); /* +1 next, -1 previous */
+	/* Send EVENT (taken) to the event stream's subscribers; on the loop's thread. */
+	void (*emit_event)(void *ctx, json_t *event);
 	void *ctx;
+	const char *vps_dir; /* the VPs' state: VPS_DIR/NAME/devices/DEVICE persists */
 };
 
 #define DEVNS_SCREEN_WIDTH  720
@@ -211,6 +246,7 @@ struct devns_vp {
 	unsigned id;
 	dev_t sys_dev;	   /* the tmpfs of its composed /sys (statfs.c), 0 if none */
 	char sys_dir[272]; /* where it is mounted: devns_sys_dir's */
+	char persist[300]; /* its devices' persistent directories' parent (vdev_persist_dir) */
 	void *state[DEVNS_MAX_DEVICES];
 	struct vdev_file files[DEVNS_MAX_DEVICES][DEVNS_MAX_FILES];
 	unsigned nfiles[DEVNS_MAX_DEVICES];
@@ -243,6 +279,8 @@ struct devns {
 	unsigned notif_size, resp_size;
 	atomic_ullong calls, calls_emulated;
 	struct budget_pool budget; /* the VPs' shares of the supervisor threads' time */
+	struct vp_device_kind kinds[DEVNS_MAX_DEVICES];
+	struct vp_catalog catalog; /* the registry as VP configs see it */
 };
 
 extern const struct vdev_ops *const vdev_registry[];
@@ -265,6 +303,24 @@ void devns_provide_input(struct devns *core, const struct devns_input_ops *ops, 
 /* NULL where no device provides it. The result stays valid while the daemon runs. */
 const struct devns_provided_screen *devns_screen(struct devns *core);
 const struct devns_provided_input *devns_input(struct devns *core);
+/* The devices as a VP's config knows them (their names, rights and settings). Valid
+ * from devns_init on. */
+const struct vp_catalog *devns_catalog(const struct devns *core);
+/* A running VP's config changes from OLD to NEW: tell each device whose settings changed
+ * (refused, nothing changed, where one cannot take it live). */
+int devns_vp_configure(struct devns_vp *dvp, const struct vp_config *old,
+		       const struct vp_config *new, struct error *err);
+/* An event of DEVICE's (an object with its own "event" key; taken) for `cell events`:
+ * the core adds "device". On the loop's thread. */
+void devns_emit_event(struct devns *core, const char *device, json_t *event);
+/* DEVICE's instance in the running VP named VP, or NULL (no such VP, or none of the
+ * device in it). On the loop's thread, which alone makes and tears down instances. */
+void *devns_instance(struct devns *core, const char *vp, const char *device);
+/* What `cell device` lists: every device, its right for a new VP, settings and verbs. */
+json_t *devns_describe(const struct devns *core);
+/* Run DEVICE's VERB with ARGS (a JSON array of strings) into REPLY. */
+int devns_run_verb(struct devns *core, const char *device, const char *verb, json_t *args,
+		   json_t *reply, struct error *err);
 /* Every device's part of `cell stats` (its own keys) into STATS. */
 void devns_stats(struct devns *core, json_t *stats);
 

@@ -35,6 +35,16 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir,
 	core->host = *host;
 	pthread_mutex_init(&core->lock, NULL);
 	snprintf(core->dir, sizeof(core->dir), "%s", dir);
+	for (unsigned d = 0; d < vdev_count; d++)
+		core->kinds[d] = (struct vp_device_kind){
+			.name = vdev_registry[d]->name,
+			.initial = vdev_registry[d]->initial_access,
+			.settings = vdev_registry[d]->settings,
+			.check = vdev_registry[d]->check_setting,
+		};
+	core->catalog = (struct vp_catalog){.devices = core->kinds, .ndevices = vdev_count};
+	if ((ret = vp_catalog_check(&core->catalog, err)) < 0)
+		return ret;
 	if ((ret = devns_notify_sizes(core, err)) < 0)
 		return ret;
 	/* Device files (a framebuffer) live in memory the daemon owns. The VPs' roots reach
@@ -77,6 +87,19 @@ unsigned devns_option_values(const struct devns *core, const char *name, const c
 			n++;
 		}
 	return n;
+}
+
+const struct vp_catalog *devns_catalog(const struct devns *core)
+{
+	return &core->catalog;
+}
+
+const char *vdev_setting(const struct vdev_vp *vp, const char *key)
+{
+	for (unsigned i = 0; vp->config && i < vp->config->nsettings; i++)
+		if (strcmp(vp->config->settings[i].key, key) == 0)
+			return vp->config->settings[i].value;
+	return NULL;
 }
 
 void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height)

@@ -163,6 +163,11 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 	if ((ret = make_vp_dir(core, dvp, rt->uid_base, err)) < 0)
 		goto fail_dir;
 	vp.dir = dvp->dir;
+	if (core->host.vps_dir) {
+		snprintf(dvp->persist, sizeof(dvp->persist), "%s/%s/devices", core->host.vps_dir,
+			 dvp->name);
+		vp.persist_base = dvp->persist;
+	}
 	devns_lock(core);
 	link_vp(dvp, true);
 	for (unsigned d = 0; d < vdev_count; d++) {
@@ -173,6 +178,8 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 	for (unsigned d = 0; d < vdev_count; d++) {
 		if (dvp->access[d] == DEV_NONE)
 			continue;
+		vp.config = vp_config_device(rt->config, vdev_registry[d]->name);
+		vp.device = vdev_registry[d]->name;
 		if ((ret = vdev_registry[d]->prepare(core->global[d], &vp, &dvp->state[d],
 						     dvp->files[d], &dvp->nfiles[d], err)) < 0)
 			goto fail;

@@ -1,6 +1,7 @@
 #include "vp/config.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
+#include "vp/config_internal.h"
 #include "vp/disk.h"
 
 #include <ctype.h>
@@ -9,35 +10,21 @@
 #include <string.h>
 
 /* Version 1 had "autostart": true|false where version 2 has "restart"; version 3 adds
- * "disk". A VP of version 1 or 2 has no disk image: "disk" 0. */
-#define CONFIG_VERSION	 3
+ * "disk"; version 4 gives each device an object (its right and its settings) and drops
+ * "number", "uplink" and "background" (now settings of the devices that own them). A VP
+ * of version 1 or 2 has no disk image: "disk" 0. */
+#define CONFIG_VERSION	 4
 #define CONFIG_MAX_BYTES 65536
 #define CPU_PERCENT_MAX	 100000
 
-struct known_device {
-	const char *name;
-	enum dev_access initial;
-};
+static const char *const own_keys[] = {"image", "memory", "disk", "pids", "cpu", "restart"};
 
-/* Every device of DESIGN.md §5, with the right a new VP gets unless told otherwise. */
-static const struct known_device known_devices[] = {
-	{"display", DEV_SHARED},   {"input", DEV_SHARED}, {"vt", DEV_SHARED},
-	{"telephony", DEV_SHARED}, {"net", DEV_SHARED},	  {"wifi", DEV_SHARED},
-	{"power", DEV_SHARED},	   {"audio", DEV_NONE},	  {"gpu", DEV_NONE},
-	{"binder", DEV_NONE},
-};
-
-const char *dev_access_name(enum dev_access a)
+bool config_own_key(const char *key)
 {
-	switch (a) {
-	case DEV_SHARED:
-		return "shared";
-	case DEV_EXCLUSIVE:
-		return "exclusive";
-	case DEV_NONE:
-		break;
-	}
-	return "none";
+	for (size_t i = 0; i < ARRAY_SIZE(own_keys); i++)
+		if (strcmp(own_keys[i], key) == 0)
+			return true;
+	return false;
 }
 
 const char *vp_restart_name(enum vp_restart r)
@@ -53,36 +40,7 @@ const char *vp_restart_name(enum vp_restart r)
 	return "unless-stopped";
 }
 
-static int dev_access_parse(const char *text, enum dev_access *a)
-{
-	if (strcmp(text, "none") == 0)
-		*a = DEV_NONE;
-	else if (strcmp(text, "shared") == 0)
-		*a = DEV_SHARED;
-	else if (strcmp(text, "exclusive") == 0)
-		*a = DEV_EXCLUSIVE;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static struct vp_device_right *device_slot(struct vp_config *c, const char *device)
-{
-	for (unsigned i = 0; i < c->ndevices; i++)
-		if (strcmp(c->devices[i].name, device) == 0)
-			return &c->devices[i];
-	return NULL;
-}
-
-enum dev_access vp_config_device_access(const struct vp_config *c, const char *device)
-{
-	for (unsigned i = 0; i < c->ndevices; i++)
-		if (strcmp(c->devices[i].name, device) == 0)
-			return c->devices[i].access;
-	return DEV_NONE;
-}
-
-void vp_config_defaults(struct vp_config *c, const char *name)
+void vp_config_defaults(struct vp_config *c, const char *name, const struct vp_catalog *catalog)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
@@ -90,59 +48,8 @@ void vp_config_defaults(struct vp_config *c, const char *name)
 	c->pids = VP_PIDS_DEFAULT;
 	c->memory = VP_MEMORY_DEFAULT;
 	c->disk = VP_DISK_DEFAULT;
-	snprintf(c->uplink, sizeof(c->uplink), "wlan");
-	snprintf(c->background, sizeof(c->background), "run");
-	for (size_t i = 0; i < ARRAY_SIZE(known_devices); i++) {
-		snprintf(c->devices[i].name, sizeof(c->devices[i].name), "%s",
-			 known_devices[i].name);
-		c->devices[i].access = known_devices[i].initial;
-	}
-	c->ndevices = ARRAY_SIZE(known_devices);
-}
-
-static int set_device_access(struct vp_config *c, const char *device, const char *access,
-			     struct error *err)
-{
-	struct vp_device_right *slot = device_slot(c, device);
-	enum dev_access a;
-
-	if (!slot)
-		return error_set(err, 0,
-				 "unknown device '%s' (known: display, input, telephony, "
-				 "net, wifi, power, audio, gpu, binder)",
-				 device);
-	if (dev_access_parse(access, &a) < 0)
-		return error_set(err, 0,
-				 "device '%s': access must be none, shared or exclusive, "
-				 "not '%s'",
-				 device, access);
-	slot->access = a;
-	return 0;
-}
-
-int vp_config_set_device(struct vp_config *c, const char *spec, struct error *err)
-{
-	char device[32];
-	const char *eq = strchr(spec, '=');
-
-	if (!eq || (size_t)(eq - spec) >= sizeof(device))
-		return error_set(err, 0, "--device wants DEV=none|shared|exclusive, not '%s'",
-				 spec);
-	memcpy(device, spec, (size_t)(eq - spec));
-	device[eq - spec] = '\0';
-	return set_device_access(c, device, eq + 1, err);
-}
-
-static bool number_is_valid(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (len == 0 || len > VP_NUMBER_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!(isdigit((unsigned char)n[i]) || (i == 0 && n[i] == '+')))
-			return false;
-	return len > (n[0] == '+' ? 1u : 0u);
+	c->catalog = catalog;
+	config_devices_defaults(c);
 }
 
 /* "max" and "none" (and 0) say no limit. */
@@ -211,17 +118,6 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 					 "not '%s'",
 					 value);
 		c->cpu_percent = percent;
-	} else if (strcmp(key, "number") == 0) {
-		if (!number_is_valid(value))
-			return error_set(err, 0,
-					 "--number wants digits with an optional leading +, "
-					 "not '%s'",
-					 value);
-		snprintf(c->number, sizeof(c->number), "%s", value);
-	} else if (strcmp(key, "uplink") == 0) {
-		if (strcmp(value, "wlan") != 0 && strcmp(value, "cell") != 0)
-			return error_set(err, 0, "--uplink wants wlan or cell, not '%s'", value);
-		snprintf(c->uplink, sizeof(c->uplink), "%s", value);
 	} else if (strcmp(key, "restart") == 0) {
 		if (strcmp(value, "always") == 0)
 			c->restart = VP_RESTART_ALWAYS;
@@ -233,48 +129,40 @@ int vp_config_set_option(struct vp_config *c, const char *key, const char *value
 			return error_set(err, 0,
 					 "--restart wants always, unless-stopped or no, not '%s'",
 					 value);
-	} else if (strcmp(key, "background") == 0) {
-		if (strcmp(value, "run") != 0 && strcmp(value, "throttle") != 0 &&
-		    strcmp(value, "freeze") != 0)
-			return error_set(err, 0,
-					 "--background wants run, throttle or freeze, not "
-					 "'%s'",
-					 value);
-		snprintf(c->background, sizeof(c->background), "%s", value);
 	} else {
-		return error_set(err, 0, "unknown option '%s'", key);
+		const struct vp_device_kind *owner = NULL;
+		struct vp_device_config *d;
+		if (!vp_catalog_owner(c->catalog, key, &owner))
+			return error_set(err, 0, "unknown option '--%s'", key);
+		if (!(d = config_device_entry(c, owner->name, err)))
+			return -EINVAL;
+		return config_device_set(d, c->catalog, key, value, err);
 	}
 	return 0;
 }
 
 json_t *vp_config_to_json(const struct vp_config *c)
 {
-	json_t *devices = json_object();
-	json_t *j;
+	json_t *devices = config_devices_to_json(c);
 
 	if (!devices)
 		return NULL;
-	for (unsigned i = 0; i < c->ndevices; i++)
-		json_object_set_new(devices, c->devices[i].name,
-				    json_string(dev_access_name(c->devices[i].access)));
-	j = json_pack("{s:i, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s, s:o}",
-		      "version", CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image",
-		      c->image, "memory", (json_int_t)c->memory, "disk", (json_int_t)c->disk,
-		      "pids", (int)c->pids, "cpu", (int)c->cpu_percent, "number", c->number,
-		      "uplink", c->uplink, "background", c->background, "restart",
-		      vp_restart_name(c->restart), "devices", devices);
-	return j;
+	return json_pack("{s:i, s:s, s:i, s:s, s:I, s:I, s:i, s:i, s:s, s:o}", "version",
+			 CONFIG_VERSION, "name", c->name, "id", (int)c->id, "image", c->image,
+			 "memory", (json_int_t)c->memory, "disk", (json_int_t)c->disk, "pids",
+			 (int)c->pids, "cpu", (int)c->cpu_percent, "restart",
+			 vp_restart_name(c->restart), "devices", devices);
 }
 
 /* A config.json as stored, before its values are checked. */
 struct stored_config {
 	json_int_t version, id, memory, disk, pids, cpu;
-	const char *name, *image, *number, *uplink, *background, *restart;
+	const char *name, *image, *restart;
+	const char *number, *uplink, *background; /* versions 1 to 3 */
 	json_t *devices;
 };
 
-/* Both versions have the same keys but the last: version 1 "autostart" (a boolean),
- * version 2 "restart" (a string); "autostart": true reads as "restart": "always". */
+/* The keys every version has, then each version's own. */
 static int unpack_stored(json_t *json, struct stored_config *s, struct error *err)
 {
 	json_error_t jerr;
@@ -297,7 +185,7 @@ static int unpack_stored(json_t *json, struct stored_config *s, struct error *er
 				     "cpu", &s->cpu, "number", &s->number, "uplink", &s->uplink,
 				     "background", &s->background, "restart", &s->restart,
 				     "devices", &s->devices);
-	else
+	else if (s->version == 3)
 		ret = json_unpack_ex(
 			json, &jerr, JSON_STRICT,
 			"{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:o}",
@@ -305,6 +193,13 @@ static int unpack_stored(json_t *json, struct stored_config *s, struct error *er
 			"memory", &s->memory, "disk", &s->disk, "pids", &s->pids, "cpu", &s->cpu,
 			"number", &s->number, "uplink", &s->uplink, "background", &s->background,
 			"restart", &s->restart, "devices", &s->devices);
+	else
+		ret = json_unpack_ex(json, &jerr, JSON_STRICT,
+				     "{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:o}",
+				     "version", &s->version, "name", &s->name, "id", &s->id,
+				     "image", &s->image, "memory", &s->memory, "disk", &s->disk,
+				     "pids", &s->pids, "cpu", &s->cpu, "restart", &s->restart,
+				     "devices", &s->devices);
 	if (ret < 0)
 		return error_set(err, 0, "config: %s", jerr.text);
 	if (autostart)
@@ -312,15 +207,54 @@ static int unpack_stored(json_t *json, struct stored_config *s, struct error *er
 	return 0;
 }
 
+/* Versions 1 to 3: each device's right as a string, and three settings of devices yet to
+ * come at the top, stored where they belong now unless they held the value every VP had
+ * (the options were refused until those devices came). */
+static int migrate_stored(struct vp_config *c, const struct stored_config *s, struct error *err)
+{
+	const struct {
+		const char *key, *device, *old_default, *value;
+	} moved[] = {{"number", "telephony", "", s->number},
+		     {"uplink", "net", "wlan", s->uplink},
+		     {"background", "power", "run", s->background}};
+	const char *name;
+	json_t *value;
+	int ret;
+
+	json_object_foreach(s->devices, name, value)
+	{
+		struct vp_device_config *d;
+		enum dev_access access;
+		if (!json_is_string(value) ||
+		    dev_access_parse(json_string_value(value), &access) < 0)
+			return error_set(err, 0,
+					 "config: device '%s' is not none, shared or "
+					 "exclusive",
+					 name);
+		if (!(d = config_device_entry(c, name, err)))
+			return -EINVAL;
+		d->access = access;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(moved); i++) {
+		struct vp_device_config *d;
+		if (strcmp(moved[i].value, moved[i].old_default) == 0)
+			continue;
+		if (!(d = config_device_entry(c, moved[i].device, err)))
+			return -EINVAL;
+		if ((ret = config_device_set(d, c->catalog, moved[i].key, moved[i].value, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* Each stored key is checked for its type; the values go through the same setters as
  * the command line, so a hand-edited file cannot hold what `cell create` would refuse. */
-int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
+int vp_config_from_json(json_t *json, const struct vp_catalog *catalog, struct vp_config *c,
+			struct error *err)
 {
 	json_t *version = json_object_get(json, "version");
 	struct stored_config s = {.version = json_integer_value(version)};
 	char buf[32];
-	const char *key;
-	json_t *value;
 	int ret;
 
 	if (!json_is_integer(version))
@@ -337,7 +271,7 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 				 VP_ID_MAX);
 	if (s.memory < 0 || s.disk < 0 || s.pids < 0 || s.cpu < 0 || !json_is_object(s.devices))
 		return error_set(err, 0, "config: negative limit or devices not an object");
-	vp_config_defaults(c, s.name);
+	vp_config_defaults(c, s.name, catalog);
 	c->id = (unsigned)s.id;
 	if ((ret = vp_config_set_option(c, "restart", s.restart, err)) < 0)
 		return ret;
@@ -355,23 +289,13 @@ int vp_config_from_json(json_t *json, struct vp_config *c, struct error *err)
 	snprintf(buf, sizeof(buf), "%lld", (long long)s.cpu);
 	if ((ret = vp_config_set_option(c, "cpu", buf, err)) < 0)
 		return ret;
-	if (s.number[0] && (ret = vp_config_set_option(c, "number", s.number, err)) < 0)
-		return ret;
-	if ((ret = vp_config_set_option(c, "uplink", s.uplink, err)) < 0)
-		return ret;
-	if ((ret = vp_config_set_option(c, "background", s.background, err)) < 0)
-		return ret;
-	json_object_foreach(s.devices, key, value)
-	{
-		if (!json_is_string(value))
-			return error_set(err, 0, "config: device '%s' is not a string", key);
-		if ((ret = set_device_access(c, key, json_string_value(value), err)) < 0)
-			return ret;
-	}
-	return 0;
+	if (s.version < 4)
+		return migrate_stored(c, &s, err);
+	return config_devices_from_json(c, s.devices, err);
 }
 
-int vp_config_load(const char *path, struct vp_config *c, struct error *err)
+int vp_config_load(const char *path, const struct vp_catalog *catalog, struct vp_config *c,
+		   struct error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_json_ json_t *json = NULL;
@@ -386,7 +310,7 @@ int vp_config_load(const char *path, struct vp_config *c, struct error *err)
 		return error_set(err, 0, "%s: malformed JSON at line %d: %s", path, jerr.line,
 				 jerr.text);
 	struct error inner = {{0}};
-	ret = vp_config_from_json(json, c, &inner);
+	ret = vp_config_from_json(json, catalog, c, &inner);
 	if (ret < 0)
 		return error_set(err, 0, "%s: %s", path, inner.msg);
 	return 0;
@@ -406,10 +330,6 @@ int vp_config_save(const char *path, const struct vp_config *c, struct error *er
 	return 0;
 }
 
-/* Options of DESIGN.md §7 whose devices have not landed: refused rather than stored, so
- * no one believes they took effect. */
-static const char *const unsupported_options[] = {"number", "uplink", "background"};
-
 int vp_config_apply_request(struct vp_config *config, json_t *options, json_t *devices,
 			    struct error *err)
 {
@@ -422,9 +342,6 @@ int vp_config_apply_request(struct vp_config *config, json_t *options, json_t *d
 		return error_set(err, 0, "\"options\" must be an object, \"devices\" an array");
 	json_object_foreach(options, key, value)
 	{
-		for (i = 0; i < ARRAY_SIZE(unsupported_options); i++)
-			if (strcmp(key, unsupported_options[i]) == 0)
-				return error_set(err, 0, "--%s is not supported yet", key);
 		if (!json_is_string(value))
 			return error_set(err, 0, "option values must be strings");
 		if ((ret = vp_config_set_option(config, key, json_string_value(value), err)) < 0)

@@ -12,7 +12,7 @@ FUZZ_CHECK_TIME ?= 5
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 FUZZ_SRC_fuzz_proto  := src/common/proto.c
-FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c src/common/fsutil.c
+FUZZ_SRC_fuzz_config := src/vp/config.c src/vp/config_devices.c src/common/error.c src/common/names.c src/common/fsutil.c
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
 FUZZ_SRC_fuzz_names  := src/common/names.c src/common/keymap.c
 FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/common/keymap.c

@@ -2,6 +2,7 @@
  * may be hand-edited or come with an import. What loads must be a config `cell create`
  * could have made, and must survive a save and a load unchanged. */
 #include "vp/config.h"
+#include "fuzz_catalog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,11 @@ static void check_valid(const struct vp_config *c)
 	    c->ndevices > VP_DEVICES_MAX || (c->pids != 0 && c->pids < 8) || c->pids > 4194304 ||
 	    (c->memory != 0 && c->memory < (4u << 20)) || c->memory > INT64_MAX)
 		abort();
-	if (strnlen(c->number, sizeof(c->number)) == sizeof(c->number) ||
-	    strnlen(c->uplink, sizeof(c->uplink)) == sizeof(c->uplink) ||
-	    strnlen(c->background, sizeof(c->background)) == sizeof(c->background))
-		abort();
 	for (unsigned i = 0; i < c->ndevices; i++)
-		if (c->devices[i].access > DEV_EXCLUSIVE)
+		if (c->devices[i].access > DEV_EXCLUSIVE ||
+		    c->devices[i].nsettings > VP_SETTINGS_MAX ||
+		    strnlen(c->devices[i].name, sizeof(c->devices[i].name)) ==
+			    sizeof(c->devices[i].name))
 			abort();
 }
 
@@ -35,7 +35,7 @@ static void check_round_trip(const struct vp_config *c)
 	struct vp_config back;
 	struct error err = {{0}};
 
-	if (!again || vp_config_from_json(again, &back, &err) < 0) {
+	if (!again || vp_config_from_json(again, &fuzz_catalog, &back, &err) < 0) {
 		fprintf(stderr, "round trip: %s\n%s\n", err.msg, text ? text : "(none)");
 		abort();
 	}
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
-	if (vp_config_load(path, &c, &err) < 0)
+	if (vp_config_load(path, &fuzz_catalog, &c, &err) < 0)
 		return 0;
 	check_valid(&c);
 	check_round_trip(&c);

@@ -13,7 +13,7 @@ from conftest import CELL, CELLSD, LineReader, ROOT
 
 VERBS = ["image", "create", "config", "start", "stop", "destroy", "list", "switch", "next",
          "prev", "active", "exec", "console", "logs", "stats", "viewer", "events", "screenshot",
-         "input", "help"]
+         "input", "device", "help"]
 
 
 def run(*argv, env=None):
@@ -54,7 +54,7 @@ def test_help_of_every_verb():
             "create": ["--image", "--device", "--memory", "--pids", "--cpu", "--restart",
                        "--autostart", "unless-stopped"],
             "config": ["--memory", "--pids", "--cpu", "--restart", "--device", "--image",
-                       "--json", "--uplink", "not supported yet"],
+                       "--json", "--KEY VALUE", "cell device"],
             "logs": ["-f"], "exec": ["-t", "--"], "stop": ["--timeout"],
             "destroy": ["--force"], "list": ["--json"], "stats": ["--json"],
             "input": ["tap", "swipe", "key", "text"],

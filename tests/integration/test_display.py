@@ -779,7 +779,7 @@ def test_vp_without_display(daemon, tools):
     d = daemon
     add_vp(d, tools, "shown")
     add_vp(d, tools, "dark", display="none", launcher=True)
-    assert d.vp("dark")["devices"]["display"] == "none"
+    assert d.vp("dark")["devices"]["display"]["access"] == "none"
     assert d.exec("dark", "test", "-e", "/dev/fb0", check=False).returncode != 0
     r = d.exec("dark", "fbprobe", "info", check=False)
     assert r.returncode != 0 and "open=ENOENT" in r.stdout

@@ -79,7 +79,7 @@ def test_daemon_sigterm_stops_every_vp(make_daemon):
 def test_files_survive_stop_start_and_daemon_restart(daemon):
     d = daemon
     d.cell("create", "keep", "--memory", "128M", "--pids", "200", "--cpu", "50",
-           "--restart", "no", "--device", "audio=exclusive", "--device", "display=none")
+           "--restart", "no", "--device", "vt=exclusive", "--device", "display=none")
     d.cell("start", "keep")
     d.sh("keep", "echo one > /root/one; mkdir -p /data/dir; echo two > /data/dir/two; "
                  "ln -s /root/one /data/link; chmod 0640 /root/one")
@@ -93,11 +93,11 @@ def test_files_survive_stop_start_and_daemon_restart(daemon):
     d.start()
     vp = d.vp("keep")
     assert vp["state"] == "stopped"
-    for k in ("id", "image", "memory", "pids", "cpu", "number", "uplink", "background",
-              "devices", "restart"):
+    for k in ("id", "image", "memory", "pids", "cpu", "devices", "restart"):
         assert vp[k] == listed[k], (k, vp[k], listed[k])
     assert vp["memory"] == 128 << 20 and vp["restart"] == "no"
-    assert vp["devices"]["audio"] == "exclusive" and vp["devices"]["display"] == "none"
+    assert vp["devices"]["vt"]["access"] == "exclusive"
+    assert vp["devices"]["display"]["access"] == "none"
     assert d.config_path("keep").read_bytes() == config
     assert "minimal" in d.cell("image", "list").stdout
     d.cell("start", "keep")

@@ -151,9 +151,9 @@ def test_config_prints_and_changes(daemon):
            "--restart", "no", "--device", "display=none")
     vp = d.vp("c")
     assert (vp["memory"], vp["pids"], vp["cpu"], vp["restart"]) == (96 << 20, 300, 40, "no")
-    assert vp["devices"]["display"] == "none"
+    assert vp["devices"]["display"]["access"] == "none"
     stored = json.loads(d.config_path("c").read_text())
-    assert stored["memory"] == 96 << 20 and stored["restart"] == "no" and stored["version"] == 3
+    assert stored["memory"] == 96 << 20 and stored["restart"] == "no" and stored["version"] == 4
     d.cell("start", "c")
     assert not d.exec("c", "test", "-e", "/dev/fb0", check=False).returncode == 0
     # Live: the memory limit (and pids, cpu, restart) of a running VP.
@@ -179,13 +179,14 @@ def test_config_prints_and_changes(daemon):
     # It survives a restart of the daemon.
     d.stop()
     d.start()
-    assert d.vp("c")["devices"]["display"] == "shared" and d.vp("c")["restart"] == "always"
+    assert d.vp("c")["devices"]["display"]["access"] == "shared" and d.vp("c")["restart"] == "always"
 
 
 @pytest.mark.parametrize("args,want", [
-    (["--uplink", "cell"], "--uplink is not supported yet"),
-    (["--number", "+15551234"], "--number is not supported yet"),
-    (["--background", "freeze"], "--background is not supported yet"),
+    # Settings of devices this cellsd does not have (yet): no device takes them.
+    (["--uplink", "cell"], "unknown option '--uplink'"),
+    (["--number=+15551234"], "unknown option '--number'"),
+    (["--device", "telephony=shared"], "unknown device 'telephony' (this cellsd has: display"),
     (["--restart", "sometimes"], "--restart wants always, unless-stopped or no, not 'sometimes'"),
     (["--memory", "lots"], "--memory wants a size"),
     (["--device", "display=maybe"], "access must be none, shared or exclusive"),
@@ -219,10 +220,12 @@ def test_version_1_config_is_read(daemon):
         del cfg["restart"]
         del cfg["disk"]
         cfg["autostart"] = auto
+        cfg.update(number="", uplink="wlan", background="run")
+        cfg["devices"] = {k: v["access"] for k, v in cfg["devices"].items()}
         path.write_text(json.dumps(cfg))
     d.start()
     assert d.vp("old")["restart"] == "unless-stopped" and d.state_of("old") == "stopped"
     assert d.vp("oldauto")["restart"] == "always" and d.state_of("oldauto") == "running"
-    # Written as version 3 at its next change.
+    # Written as version 4 at its next change.
     d.cell("config", "old", "--pids", "100")
-    assert json.loads(d.config_path("old").read_text())["version"] == 3
+    assert json.loads(d.config_path("old").read_text())["version"] == 4

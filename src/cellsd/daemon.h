@@ -6,7 +6,7 @@
 #include "common/error.h"
 #include "common/loop.h"
 #include "common/proto.h"
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>

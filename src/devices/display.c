@@ -169,7 +169,7 @@ static int display_init(struct devns *core, void **global, struct error *err)
 		free(d);
 		return error_set(err, errno, "display: timerfd");
 	}
-	if ((ret = loop_add(core->loop, &d->vsync, EPOLLIN)) < 0) {
+	if ((ret = devns_watch(core, &d->vsync, EPOLLIN)) < 0) {
 		close(d->vsync.fd);
 		free(d);
 		return error_set(err, ret, "display: watch the vsync timer");
@@ -183,7 +183,7 @@ static void display_fini(void *global)
 {
 	struct display *d = global;
 
-	loop_del(d->core->loop, &d->vsync);
+	devns_unwatch(d->core, &d->vsync);
 	close(d->vsync.fd);
 	free(d->waiters);
 	free(d->spare_waiters);

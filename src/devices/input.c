@@ -165,7 +165,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		goto fail;
 	}
 	in->woken = (struct loop_watch){.fd = in->wake[0], .handle = on_woken};
-	if ((ret = loop_add(core->loop, &in->woken, EPOLLIN)) < 0) {
+	if ((ret = devns_watch(core, &in->woken, EPOLLIN)) < 0) {
 		error_set(err, ret, "input: watch its pipe");
 		goto fail;
 	}
@@ -179,8 +179,7 @@ static int input_init(struct devns *core, void **global, struct error *err)
 		log_warn_errno(errno, "input: /dev/fuse (is the fuse module loaded?): VPs get no "
 				      "/dev/input");
 	for (unsigned i = 0; i < ninputs; i++) {
-		if ((ret = input_host_open(&in->hosts[in->nhosts], core->loop, inputs[i], in,
-					   err)) < 0)
+		if ((ret = input_host_open(&in->hosts[in->nhosts], core, inputs[i], in, err)) < 0)
 			goto fail_watched;
 		in->nhosts++;
 	}
@@ -189,7 +188,7 @@ fail_watched:
 	*global = NULL;
 	for (unsigned i = 0; i < in->nhosts; i++)
 		input_host_close(in->hosts[i]);
-	loop_del(core->loop, &in->woken);
+	devns_unwatch(core, &in->woken);
 fail:
 	if (in->wake[0] >= 0) {
 		close(in->wake[0]);
@@ -205,7 +204,7 @@ static void input_fini(void *global)
 
 	for (unsigned i = 0; i < in->nhosts; i++)
 		input_host_close(in->hosts[i]);
-	loop_del(in->core->loop, &in->woken);
+	devns_unwatch(in->core, &in->woken);
 	close(in->wake[0]);
 	close(in->wake[1]);
 	free(in);
@@ -249,8 +248,7 @@ static int input_prepare(void *global, const struct vdev_vp *vp, void **state,
 	struct input *in = global;
 	struct input_vp *ivp = calloc(1, sizeof(*ivp));
 	struct input_fs_config config = {
-		.loop = in->core->loop,
-		.lock = &in->core->lock,
+		.core = in->core,
 		.uid = vp->uid,
 		.max_opens = MAX_OPENS,
 	};

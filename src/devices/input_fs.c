@@ -6,6 +6,7 @@
  * (the tree's rule); events arrive under the same lock from any thread (the VNC sink's,
  * the loop). */
 #include "devices/input_fs.h"
+#include "devns/devns.h"
 #include "devns/fusetree.h"
 
 #include <errno.h>
@@ -159,8 +160,6 @@ static void on_readable(struct evdev_client *client, void *ctx)
 int input_fs_create(struct input_fs **out, const struct input_fs_config *config, struct error *err)
 {
 	struct fusetree_config tc = {
-		.loop = config->loop,
-		.lock = config->lock,
 		.mountpoint = config->mountpoint,
 		.name = "cells-input",
 		.uid = config->uid,
@@ -168,6 +167,7 @@ int input_fs_create(struct input_fs **out, const struct input_fs_config *config,
 		.root_mode = 0755,
 		.max_opens = config->max_opens,
 	};
+	devns_fusetree_config(config->core, &tc);
 	struct input_fs *fs = calloc(1, sizeof(*fs));
 	struct fusetree_node *node;
 	int ret;

@@ -28,8 +28,8 @@
 struct input_fs;
 
 struct input_fs_config {
-	struct loop *loop;
-	pthread_mutex_t *lock; /* held around every use of the devices */
+	struct devns *core; /* its loop serves the files, its lock is held around every use
+			     * of the devices */
 	const char *mountpoint;
 	uid_t uid;	    /* the VP's root: the files are its, mode 0660 */
 	unsigned max_opens; /* open files at most, both devices together */

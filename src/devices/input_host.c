@@ -2,6 +2,7 @@
 #include "devices/input_host.h"
 #include "common/log.h"
 #include "devices/input.h"
+#include "devns/devns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 #define PACKET_MAX 256 /* events of one packet; a longer one is cut (SYN_DROPPED) */
 
 struct input_host {
-	struct loop *loop;
+	struct devns *core;
 	struct input *in;
 	char path[256];
 	struct loop_watch watch;
@@ -119,7 +120,7 @@ static void on_readable(struct loop_watch *w, uint32_t events)
 	if (n <= 0) {
 		log_warn("input: %s: %s; no longer read", h->path,
 			 n == 0 ? "end of file" : strerror(errno));
-		loop_del(h->loop, w);
+		devns_unwatch(h->core, w);
 		close(w->fd);
 		w->fd = -1;
 		return;
@@ -156,7 +157,7 @@ static void find_axes(struct input_host *h)
 	h->single_touch = !mt && has_bit(abs, ABS_X) && has_bit(abs, ABS_Y);
 }
 
-int input_host_open(struct input_host **out, struct loop *loop, const char *path, struct input *in,
+int input_host_open(struct input_host **out, struct devns *core, const char *path, struct input *in,
 		    struct error *err)
 {
 	struct input_host *h = calloc(1, sizeof(*h));
@@ -165,7 +166,7 @@ int input_host_open(struct input_host **out, struct loop *loop, const char *path
 
 	if (!h)
 		return error_set(err, ENOMEM, "input");
-	h->loop = loop;
+	h->core = core;
 	h->in = in;
 	snprintf(h->path, sizeof(h->path), "%s", path);
 	input_size(in, &h->width, &h->height);
@@ -194,7 +195,7 @@ int input_host_open(struct input_host **out, struct loop *loop, const char *path
 		goto fail;
 	}
 	h->watch.handle = on_readable;
-	if ((ret = loop_add(loop, &h->watch, EPOLLIN)) < 0) {
+	if ((ret = devns_watch(core, &h->watch, EPOLLIN)) < 0) {
 		error_set(err, ret, "--input %s: watch it", path);
 		goto fail;
 	}
@@ -214,7 +215,7 @@ void input_host_close(struct input_host *h)
 	if (!h)
 		return;
 	if (h->watch.fd >= 0) {
-		loop_del(h->loop, &h->watch);
+		devns_unwatch(h->core, &h->watch);
 		if (h->grabbed)
 			ioctl(h->watch.fd, EVIOCGRAB, 0);
 		close(h->watch.fd);

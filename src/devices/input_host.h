@@ -11,7 +11,8 @@
 struct input;
 struct input_host;
 
-int input_host_open(struct input_host **out, struct loop *loop, const char *path, struct input *in,
+struct devns;
+int input_host_open(struct input_host **out, struct devns *core, const char *path, struct input *in,
 		    struct error *err);
 void input_host_close(struct input_host *host);
 

@@ -41,7 +41,7 @@ struct vt_dev {
 struct vt_tty {
 	int master, slave;
 	struct loop_watch drain; /* the master: what the VP writes is read and dropped */
-	struct loop *loop;
+	struct devns *core;
 };
 
 struct vt {
@@ -180,7 +180,7 @@ static void on_drain(struct loop_watch *w, uint32_t events)
 	for (unsigned i = 0; i < DRAIN_READS && (n = read(w->fd, buf, sizeof(buf))) > 0; i++)
 		;
 	if ((n < 0 && errno != EAGAIN && errno != EINTR) || (events & EPOLLHUP)) {
-		loop_del(tty->loop, &tty->drain);
+		devns_unwatch(tty->core, &tty->drain);
 		tty->drain.fd = -1;
 	}
 }
@@ -219,18 +219,18 @@ static void vt_fini(void *global)
 
 static void release(struct vt *vt)
 {
-	struct loop *loop = vt->dev->core->loop;
+	struct devns *core = vt->dev->core;
 
-	/* loop_del of a descriptor never added is harmless (ENOENT). */
+	/* Unwatching a descriptor never watched is harmless (ENOENT). */
 	struct loop_watch *watches[] = {&vt->kick, &vt->timer};
 	for (unsigned i = 0; i < 2; i++)
 		if (watches[i]->fd >= 0) {
-			loop_del(loop, watches[i]);
+			devns_unwatch(core, watches[i]);
 			close(watches[i]->fd);
 		}
 	for (unsigned i = 0; i < NTTYS; i++) {
 		if (vt->tty[i].drain.fd >= 0)
-			loop_del(loop, &vt->tty[i].drain);
+			devns_unwatch(core, &vt->tty[i].drain);
 		if (vt->tty[i].master >= 0)
 			close(vt->tty[i].master);
 		if (vt->tty[i].slave >= 0)
@@ -272,8 +272,8 @@ static int open_tty(struct vt *vt, const struct vdev_vp *vp, struct vt_tty *tty,
 	if (fchown(tty->slave, vp->uid, vp->uid + TTY_GID) < 0 || fchmod(tty->slave, 0620) < 0)
 		return error_set(err, errno, "vt: give %s to the VP", file->host_path);
 	tty->drain = (struct loop_watch){.fd = tty->master, .handle = on_drain};
-	tty->loop = vt->dev->core->loop;
-	int ret = loop_add(tty->loop, &tty->drain, EPOLLIN);
+	tty->core = vt->dev->core;
+	int ret = devns_watch(tty->core, &tty->drain, EPOLLIN);
 	if (ret < 0) {
 		tty->drain.fd = -1;
 		return error_set(err, ret, "vt: watch %s", name);
@@ -331,8 +331,8 @@ static int vt_prepare(void *global, const struct vdev_vp *vp, void **state, stru
 		ret = error_set(err, errno, "vt: timerfd");
 		goto fail;
 	}
-	if ((ret = loop_add(dev->core->loop, &vt->kick, EPOLLIN)) < 0 ||
-	    (ret = loop_add(dev->core->loop, &vt->timer, EPOLLIN)) < 0) {
+	if ((ret = devns_watch(dev->core, &vt->kick, EPOLLIN)) < 0 ||
+	    (ret = devns_watch(dev->core, &vt->timer, EPOLLIN)) < 0) {
 		ret = error_set(err, ret, "vt: watch the eventfd and the timer");
 		goto fail;
 	}

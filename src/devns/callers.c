@@ -1,5 +1,5 @@
 #include "devns/callers.h"
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "devns/vma_access.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* A running VP's config changed: its devices take their new settings. */
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "common/log.h"
 
 #include <string.h>

@@ -2,7 +2,7 @@
  * the device lock held, and make bare system calls otherwise (logging is one write). A
  * child of the daemon that runs on without exec inherits every lock as some thread held it
  * at the fork: made with the device lock held, it finds libc's locks free. */
-#include "devns/devns.h"
+#include "devns/core.h"
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 #ifndef CELLS_DEVNS_INTERNAL_H
 #define CELLS_DEVNS_INTERNAL_H
 
-#include "devns/devns.h"
+#include "devns/core.h"
 
 int devns_notify_sizes(struct devns *core, struct error *err);
 void devns_vp_close_listeners(struct devns_vp *dvp);

@@ -7,7 +7,7 @@
  * before the ID_VALID check, so the pid cannot have been reused under it; only the low 32
  * bits of the request count; a 32-bit caller has its own syscall number and structs; what
  * is not ours continues natively, which is never a security decision. */
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "devns/internal.h"
 #include "devns/budget.h"
 #include "devns/mincore.h"

@@ -1,6 +1,6 @@
 /* What devices provide the daemon's own users (the screen's picture, a way into the
  * foreground's input), the devices' stats, and the switch's news to every device. */
-#include "devns/devns.h"
+#include "devns/core.h"
 
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev)
 {

@@ -1,5 +1,5 @@
 /* The registry of virtual devices, each VP's instances of them, and the switch. */
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "devns/internal.h"
 #include "common/fsutil.h"
 #include "common/log.h"

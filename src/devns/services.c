@@ -1,7 +1,8 @@
 /* What the core offers devices beyond their hooks (DESIGN.md §4): events, commands of
  * their own, their instances by VP name, and a persistent directory per VP. */
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "common/fsutil.h"
+#include "devns/fusetree.h"
 
 #include <errno.h>
 #include <string.h>
@@ -89,4 +90,20 @@ int vdev_persist_dir(const struct vdev_vp *vp, char *out, size_t size, struct er
 	if ((ret = mkdir_p(out, 0700)) < 0)
 		return error_set(err, ret, "create %s", out);
 	return 0;
+}
+
+int devns_watch(struct devns *core, struct loop_watch *w, uint32_t events)
+{
+	return loop_add(core->loop, w, events);
+}
+
+void devns_unwatch(struct devns *core, struct loop_watch *w)
+{
+	loop_del(core->loop, w);
+}
+
+void devns_fusetree_config(struct devns *core, struct fusetree_config *config)
+{
+	config->loop = core->loop;
+	config->lock = &core->lock;
 }

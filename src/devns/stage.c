@@ -1,6 +1,6 @@
 /* A VP's devices as one stage of its start (vp/runtime.h): their instances, the rights of
  * its config, the binds of their files into its root, their own hooks. */
-#include "devns/devns.h"
+#include "devns/core.h"
 #include "devns/internal.h"
 #include "common/fsutil.h"
 #include "common/log.h"

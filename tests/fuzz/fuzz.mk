@@ -20,7 +20,7 @@ FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 # The device file itself is included by the harness (its handler is static): a
 # `FUZZ_INC_fuzz_NAME` line makes a change to it rebuild the harness.
-FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/loop.c src/common/error.c src/common/fsutil.c
+FUZZ_SRC_fuzz_fbdev  := src/common/log.c src/common/error.c src/common/fsutil.c
 FUZZ_INC_fuzz_fbdev  := src/devices/display.c
 # The tree's FUSE side is included by the harness too; libfuse is given the harness's I/O.
 FUZZ_SRC_fuzz_fusetree := src/devns/fusetree.c src/common/log.c src/common/loop.c \

@@ -82,6 +82,17 @@ void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops
 	(void)core, (void)ops, (void)dev;
 }
 
+int devns_watch(struct devns *core, struct loop_watch *w, uint32_t events)
+{
+	(void)core, (void)w, (void)events;
+	return 0;
+}
+
+void devns_unwatch(struct devns *core, struct loop_watch *w)
+{
+	(void)core, (void)w;
+}
+
 static const uint32_t requests[] = {
 	FBIOGET_VSCREENINFO, FBIOPUT_VSCREENINFO, FBIOGET_FSCREENINFO, FBIOGETCMAP,
 	FBIOPUTCMAP,	     FBIOPAN_DISPLAY,	  FBIOBLANK,	       FB_WAITFORVSYNC,

@@ -217,8 +217,9 @@ def test_xorg_runs_and_finds_the_touchscreen(deb, vp):
             time.sleep(0.2)
 
 
-def png(width, height, rgb):
-    """A PNG of one colour, made here (the VP's image has no encoder to spare)."""
+def png(width, height, rgb, bottom=None):
+    """A PNG of one colour (its bottom half BOTTOM if given), made here (the VP's image has
+    no encoder to spare)."""
     import struct
     import zlib
 
@@ -226,9 +227,11 @@ def png(width, height, rgb):
         c = struct.pack(">I", len(data)) + kind + data
         return c + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
     row = b"\0" + bytes(rgb) * width
+    low = b"\0" + bytes(bottom or rgb) * width
+    pixels = row * (height // 2) + low * (height - height // 2)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
                                                              0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+            + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture
@@ -261,17 +264,23 @@ def wait_colour(d, tmp_path, name, want, timeout=20):
         time.sleep(0.3)
 
 
-@pytest.mark.xfail(strict=False, reason="fbi moves its output to /dev/tty1 and exits with "
-                   "status 0 before it draws (issue 12: not yet understood)")
 def test_fbi_shows_a_png(deb, bare, tmp_path):
-    # Not in /tmp: the VP's /tmp is a fresh tmpfs over its upper layer's.
-    put_file(deb, bare, "srv/red.png", png(720, 1280, (200, 30, 40)), mode=0o644)
-    # fbi makes its VT calls on /dev/tty1 (-T 1) and reads its keys there, as on a
-    # console.
-    deb.exec(bare, "sh", "-c", "(setsid fbi -T 1 -a --noverbose /srv/red.png "
+    # Two colours, top and bottom, so the screen shows the picture and not a fill. Not in
+    # /tmp: the VP's /tmp is a fresh tmpfs over its upper layer's.
+    top, bottom = (200, 30, 40), (30, 60, 200)
+    put_file(deb, bare, "srv/two.png", png(720, 1280, top, bottom), mode=0o644)
+    # As a user runs it on a console: -T 1, its VT (fbi forks, the child takes /dev/tty1
+    # as its controlling tty and asks FBIOGET_CON2FBMAP which framebuffer VT 1 is on).
+    deb.exec(bare, "sh", "-c", "(setsid fbi -T 1 -a --noverbose /srv/two.png "
              "</dev/tty1 >/tmp/fbi.log 2>&1; echo exit $? >>/tmp/fbi.log) &")
     try:
-        wait_colour(deb, tmp_path, "fbi", (200, 30, 40))
+        wait_colour(deb, tmp_path, "fbi", bottom)
+        shot = tmp_path / "fbi-both.png"
+        deb.cell("screenshot", str(shot))
+        img = read_png(shot)
+        p = img.pixel(img.width // 2, img.height // 3)
+        got = (p >> 16, (p >> 8) & 255, p & 255)
+        assert all(abs(a - b) <= 8 for a, b in zip(got, top)), f"top half {got}"
     except AssertionError as e:
         log = deb.exec(bare, "cat", "/tmp/fbi.log", check=False).stdout
         raise AssertionError(f"{e}; fbi said: {log!r}") from None

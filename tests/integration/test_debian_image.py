@@ -7,9 +7,8 @@ $CELLS_TEST_IMAGE_CACHE) across runs, with the apt packages of the build in its 
 rebuilds the image only when a file of the recipe changed (debian.stamp). Where it cannot
 be built (no mmdebstrap, no network), the module is skipped and says why.
 
-What a VP cannot give Xorg yet (its /sys/class/graphics/fb0, the input devices in /sys and
-the udev database, a VT) the last test holds as an expected failure: it passes once they
-are there.
+What a VP cannot give Xorg (a VT: Xorg wants /dev/tty0 of the kernel's VT driver, see
+DEVICES.md) the last test holds as an expected failure.
 """
 
 import hashlib
@@ -411,9 +410,9 @@ def test_xorgs_screen_is_right_again_after_switches(deb, vp, bare, tmp_path):
         time.sleep(0.3)
 
 
-@pytest.mark.xfail(strict=False, reason="Debian's Xorg 1.21 with the fbdev driver takes no VT "
-                   "in a VP (its log has no 'using VT number'), so it hears of no switch: to "
-                   "find out why (issue 12)")
+@pytest.mark.xfail(strict=False, reason="Xorg 1.20+ opens the console only if /dev/tty0 is a "
+                   "char device of major 4 (xf86HasTTYs in xf86Init.c); a VP's is a pty (136), "
+                   "so Xorg takes no VT and hears of no switch (DEVICES.md)")
 def test_xorg_hears_of_switches_through_its_vt(deb, vp, bare):
     wait_x_log(deb, vp)
     deb.cell("switch", vp)

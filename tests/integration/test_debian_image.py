@@ -8,19 +8,27 @@ rebuilds the image only when a file of the recipe changed (debian.stamp). Where 
 be built (no mmdebstrap, no network), the module is skipped and says why.
 
 What a VP cannot give Xorg (a VT: Xorg wants /dev/tty0 of the kernel's VT driver, see
-DEVICES.md) the last test holds as an expected failure.
+DEVICES.md) one test holds as an expected failure. The daemon serves VNC and the web page
+on ports of its own: noVNC in headless chromium (test_browser.py's tools, installed if
+missing) taps and types into the X session.
 """
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import socket
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import NO_LAUNCHER, ROOT, Daemon, make_base, put_file
+from conftest import NO_LAUNCHER, ROOT, Daemon, LineReader, make_base, put_file
+from test_browser import browser_tools  # noqa: F401 (a fixture)
+from test_browser import BROWSER_DIR, free_ports, kill_browser, page_url
 from test_display import read_png
 
 CACHE = Path(os.environ.get("CELLS_TEST_IMAGE_CACHE") or "/var/cache/cells-test")
@@ -55,6 +63,18 @@ def why_no_build():
     return None
 
 
+class SinkDaemon(Daemon):
+    """A daemon with its VNC and web sinks on ports of its own (the browser's tests)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.vnc_port, self.web_port = free_ports(2)
+
+    def argv(self):
+        return super().argv() + ["--vnc", f"127.0.0.1:{self.vnc_port}",
+                                 "--web", f"127.0.0.1:{self.web_port}"]
+
+
 def destroy_all(d):
     for name in d.list():
         d.cell("destroy", name, "--force", timeout=60)
@@ -68,7 +88,7 @@ def deb():
     stamp = CACHE / "debian.stamp"
     if not os.environ.get("CELLS_TEST_DEBIAN"):
         pytest.skip(why_no_build())  # asked for only, even with an image built before
-    d = Daemon(make_base(), state=CACHE / "state")
+    d = SinkDaemon(make_base(), state=CACHE / "state")
     try:
         d.start()
         destroy_all(d)  # what an interrupted run left
@@ -427,3 +447,136 @@ def test_xorg_hears_of_switches_through_its_vt(deb, vp, bare):
         assert time.monotonic() < deadline, \
             [ln for ln in xlog.splitlines() if "vt" in ln.lower() or "tty" in ln.lower()]
         time.sleep(0.3)
+
+
+NOVNC_INPUT = BROWSER_DIR / "novnc_input.mjs"
+BAR = 28  # the root's status bar above the VP's screen, in the panel (and noVNC's canvas)
+
+
+class Browser:
+    """novnc_input.mjs: noVNC in headless chromium on the daemon's web page, taking
+    clicks and keys from the test."""
+
+    def __init__(self, node, d, tmp_path):
+        self.profile = Path(tempfile.mkdtemp(prefix="cells-chromium-"))
+        self.stderr_path = tmp_path / "novnc_input.stderr"
+        self.stderr = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(
+            [node, str(NOVNC_INPUT), page_url(d, d.web_port), "--user-data-dir",
+             str(self.profile), "--timeout", "30"],
+            cwd=BROWSER_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.stderr, text=True, start_new_session=True)
+        self.lines = LineReader(self.proc)
+        self.n = 0
+        self.ready = self._step("ready", 60)
+
+    def _step(self, name, timeout=30):
+        got = self.lines.wait_for(lambda o: o.get("step") in (name, "error"), timeout)
+        if got is None or got.get("step") != name:
+            self.stderr.flush()
+            raise AssertionError(f"novnc_input.mjs: no {name!r} (got {got}, before "
+                                 f"{self.lines.seen}); stderr: "
+                                 f"{self.stderr_path.read_text()[-2000:]}")
+        return got
+
+    def do(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        self.n += 1
+        got = self._step("done")
+        assert got["n"] == self.n, got
+
+    def tap(self, x, y):
+        """A click at the VP's pixel (X, Y): the panel's row Y + BAR."""
+        self.do(click=[x, y + BAR])
+
+    def close(self):
+        kill_browser(self.proc, self.profile)
+        self.stderr.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser(deb, browser_tools, tmp_path):
+    b = None
+
+    def start():
+        nonlocal b
+        b = Browser(browser_tools, deb, tmp_path)
+        return b
+    yield start
+    if b:
+        b.close()
+
+
+def x(d, vp, *cmd, **kw):
+    return d.exec(vp, "env", "DISPLAY=:0", *cmd, **kw)
+
+
+def pointer(d, vp):
+    loc = x(d, vp, "xdotool", "getmouselocation").stdout
+    got = dict(kv.split(":") for kv in loc.split()[:2])
+    return int(got["x"]), int(got["y"])
+
+
+def wait_until(what, pred, timeout=15):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        assert time.monotonic() < deadline, what()
+        time.sleep(0.2)
+
+
+def test_novnc_tap_moves_xs_pointer_and_clicks(deb, vp, browser):
+    assert "Xorg ready" in wait_x_log(deb, vp)
+    x_clients_up(deb, vp)
+    deb.cell("switch", vp)
+    # xev's window (matchbox maps it over the screen, above the keyboard) reports the
+    # button events it gets, with where they landed on the root window.
+    deb.exec(vp, "sh", "-c", "DISPLAY=:0 setsid xev -event button </dev/null "
+             ">>/tmp/xev.log 2>&1 &")
+    wait_until(lambda: "xev's window not viewable",
+               lambda: "IsViewable" in x(deb, vp, "xwininfo", "-name", "Event Tester",
+                                         check=False).stdout)
+    b = browser()
+    assert b.ready["canvas"]["width"] == 720, b.ready
+    for px, py in ((300, 500), (420, 260)):
+        b.tap(px, py)
+        wait_until(lambda: f"pointer {pointer(deb, vp)}, wanted ({px}, {py})",
+                   lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (px, py))))
+
+        def clicked():
+            # Both halves of a click of button 1 at the tap, on the root window's scale.
+            log = deb.exec(vp, "cat", "/tmp/xev.log").stdout
+            kinds = set()
+            for m in re.finditer(r"(ButtonPress|ButtonRelease) event.*?root:\((\d+),(\d+)\),"
+                                 r".*?button (\d+),", log, re.S):
+                if m.group(4) == "1" and abs(int(m.group(2)) - px) <= 2 and \
+                        abs(int(m.group(3)) - py) <= 2:
+                    kinds.add(m.group(1))
+            return kinds == {"ButtonPress", "ButtonRelease"}
+        wait_until(lambda: "no click in xev's log: " +
+                   deb.exec(vp, "cat", "/tmp/xev.log").stdout[-1500:], clicked)
+        deb.exec(vp, "sh", "-c", ": >/tmp/xev.log")
+
+
+def test_novnc_keys_type_into_xterm(deb, vp, browser):
+    assert "Xorg ready" in wait_x_log(deb, vp)
+    x_clients_up(deb, vp)
+    deb.cell("switch", vp)
+    deb.exec(vp, "rm", "-f", "/tmp/k")
+    wid = x(deb, vp, "xdotool", "search", "--class", "xterm").stdout.split()[0]
+    geo = x(deb, vp, "xdotool", "getwindowgeometry", "--shell", wid).stdout
+    g = dict(line.split("=") for line in geo.split())
+    cx, cy = int(g["X"]) + int(g["WIDTH"]) // 2, int(g["Y"]) + int(g["HEIGHT"]) // 2
+    b = browser()
+    # A tap on the xterm: the canvas takes the browser's keyboard, the xterm X's.
+    b.tap(cx, cy)
+    wait_until(lambda: f"pointer {pointer(deb, vp)}, wanted ({cx}, {cy})",
+               lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (cx, cy))))
+    b.do(type="echo hi > /tmp/k")
+    b.do(press="Enter")
+    wait_until(lambda: f"/tmp/k: {deb.exec(vp, 'cat', '/tmp/k', check=False)}",
+               lambda: deb.exec(vp, "cat", "/tmp/k", check=False).stdout == "hi\n")

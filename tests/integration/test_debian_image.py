@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -26,7 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NO_LAUNCHER, ROOT, Daemon, LineReader, make_base, put_file
+from conftest import (NO_LAUNCHER, ROOT, UID_RANGE, Daemon, LineReader, make_base,
+                      procs_with_uid, put_file, read_line, wait_pid_gone)
 from test_browser import browser_tools  # noqa: F401 (a fixture)
 from test_browser import BROWSER_DIR, free_ports, kill_browser, page_url
 from test_display import read_png
@@ -580,3 +582,59 @@ def test_novnc_keys_type_into_xterm(deb, vp, browser):
     b.do(press="Enter")
     wait_until(lambda: f"/tmp/k: {deb.exec(vp, 'cat', '/tmp/k', check=False)}",
                lambda: deb.exec(vp, "cat", "/tmp/k", check=False).stdout == "hi\n")
+
+
+def xorg_host_pid(d, vp):
+    lo = d.vp_uid(d.vp(vp)["id"])
+    pids = [p for p, comm, _ in procs_with_uid(lo, lo + UID_RANGE) if comm == "Xorg"]
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def test_xorg_killed_mid_switch_harms_nobody(deb, vp, bare, tmp_path):
+    assert "Xorg ready" in wait_x_log(deb, vp)
+    x_clients_up(deb, vp)
+    # The other VP's screen: fbi's picture, known colours.
+    top, bottom = (200, 30, 40), (30, 60, 200)
+    put_file(deb, bare, "srv/two.png", png(720, 1280, top, bottom), mode=0o644)
+    deb.exec(bare, "sh", "-c", "setsid fbi -T 1 -a --noverbose /srv/two.png "
+             "</dev/tty1 >/dev/null 2>&1 &")
+    deb.cell("switch", bare)
+    wait_colour(deb, tmp_path, "fbi", bottom)
+    xorg = xorg_host_pid(deb, vp)
+
+    # Switches back and forth on one connection, each answered before the next, while
+    # SIGKILL reaches Xorg between two of them.
+    took, answers, killed_at = [], [], None
+    with deb.connect(timeout=5) as s:
+        for i in range(40):
+            if i == 20:
+                os.kill(xorg, signal.SIGKILL)
+                killed_at = len(took)
+            t0 = time.monotonic()
+            s.sendall((json.dumps({"cmd": "switch", "name": (vp, bare)[i % 2]}) +
+                       "\n").encode())
+            answers.append(json.loads(read_line(s)))
+            took.append(time.monotonic() - t0)
+    assert all(a.get("ok") for a in answers), [a for a in answers if not a.get("ok")]
+    # Within the VT's release deadline (500 ms), with room to spare: no switch waits on
+    # a VP.
+    assert max(took) < 0.5, (max(took), killed_at)
+    assert wait_pid_gone(xorg), "Xorg outlived SIGKILL"
+
+    # cellsd is well, the other VP is shown and still draws, the VP lives on.
+    assert deb.running, deb.log()[-3000:]
+    assert deb.cell("active").stdout.strip() == bare
+    wait_colour(deb, tmp_path, "after", bottom)
+    put_file(deb, bare, "srv/swapped.png", png(720, 1280, bottom, top), mode=0o644)
+    deb.exec(bare, "sh", "-c", "pkill -x fbi; setsid fbi -T 1 -a --noverbose "
+             "/srv/swapped.png </dev/tty1 >/dev/null 2>&1 &")
+    wait_colour(deb, tmp_path, "redrawn", top)
+    text = wait_until(lambda: "the X session did not log Xorg's end",
+                      lambda: "Xorg exited" in (t := deb.exec(vp, "cat", X_LOG).stdout) and t)
+    assert "Xorg exited with status 137" in text, text
+    assert deb.state_of(vp) == "running"
+    deb.cell("switch", vp)
+    assert deb.cell("active").stdout.strip() == vp
+    deb.cell("switch", bare)
+    wait_colour(deb, tmp_path, "last", top)

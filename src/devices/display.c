@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/fb.h>
+#include <linux/vt.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -471,6 +472,27 @@ static int blank(struct display *d, struct fb *fb, uint64_t level)
 	return 0;
 }
 
+/* FBIOGET_CON2FBMAP: the framebuffer a VT is drawn on, as fbcon answers it. Every VT of
+ * the VP's is on its one framebuffer, fb0 (fbcon maps every console to the first one
+ * registered); numbers past the kernel's consoles are EINVAL. fbi asks it for the VT it
+ * runs on, and exits when it fails. The struct is the same in both ABIs. */
+static void get_con2fb(struct vdev_call *call)
+{
+	struct fb_con2fbmap map;
+	int ret;
+
+	if ((ret = vdev_read(call, call->arg, &map, sizeof(map))) < 0) {
+		reply(call, ret);
+		return;
+	}
+	if (map.console < 1 || map.console > MAX_NR_CONSOLES) {
+		reply(call, -EINVAL);
+		return;
+	}
+	map.framebuffer = 0;
+	reply(call, vdev_write(call, call->arg, &map, sizeof(map)));
+}
+
 /* Answered at the next vsync by on_vsync. The kernel reads the CRTC number first: a bad
  * pointer is EFAULT. */
 static void wait_for_vsync(struct display *d, struct vdev_call *call)
@@ -527,6 +549,9 @@ static void display_ioctl(void *global, void *state, unsigned file, struct vdev_
 		return;
 	case FB_WAITFORVSYNC:
 		wait_for_vsync(d, call);
+		return;
+	case FBIOGET_CON2FBMAP:
+		get_con2fb(call);
 		return;
 	}
 	reply(call, -ENOTTY);
@@ -618,6 +643,7 @@ static const struct ioctl_trap display_ioctls[] = {
 	IOCTL_TRAP(FBIOGET_FSCREENINFO), IOCTL_TRAP(FBIOPAN_DISPLAY),
 	IOCTL_TRAP(FBIOBLANK),		 IOCTL_TRAP(FB_WAITFORVSYNC),
 	IOCTL_TRAP(FBIOGETCMAP),	 IOCTL_TRAP(FBIOPUTCMAP),
+	IOCTL_TRAP(FBIOGET_CON2FBMAP),
 };
 
 /* Its /sys: fb0 under a platform parent, as Xorg's fbdev probe wants it. */

@@ -41,7 +41,11 @@ static void check_state(const struct vt_state *st)
 		abort();
 	if (st->nwaiters > VT_MAX_WAITERS || st->ninterrupted > VT_MAX_WAITERS)
 		abort();
-	if (st->release != VT_REL_NONE && (st->active || st->mode.mode != VT_PROCESS))
+	/* A release sent may await its ack with the VP back in front; one never goes out
+	 * once the VP is back, so none is queued there. */
+	if (st->release != VT_REL_NONE && st->mode.mode != VT_PROCESS)
+		abort();
+	if (st->release == VT_REL_QUEUED && st->active)
 		abort();
 	if (st->acquire_queued && (!st->active || st->mode.mode != VT_PROCESS))
 		abort();

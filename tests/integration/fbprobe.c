@@ -20,6 +20,7 @@
  *                              else user-mode only; uffd_kind says which) and a private
  *                              mapping of /dev/input/event0; then a plain GET
  *   unknown                    ioctls /dev/fb0 does not have
+ *   con2fb                     FBIOGET_CON2FBMAP of consoles 1, 63, 0, 64 and with NULL
  *   cmap show                  FBIOGETCMAP of all 256 entries: entries 0, 16, 31, 255
  *   cmap set                   FBIOPUTCMAP of entries 16..31 (r 0x1000+i, g 0x2000+i,
  *                              b 0x3000+i, a transp array)
@@ -435,6 +436,25 @@ static int cmd_unknown(void)
 	out("x4699", xioctl(fd, 0x4699, (unsigned long)&cmap));
 	out("tcgets", xioctl(fd, 0x5401, (unsigned long)&cmap));
 	out("vget_after", xioctl(fd, FBIOGET_VSCREENINFO, (unsigned long)&v));
+	return 0;
+}
+
+/* The framebuffer of a VT, as fbi asks it: console and framebuffer as the kernel left
+ * them (0xff: not written). */
+static int cmd_con2fb(void)
+{
+	int fd = open_fb(O_RDWR);
+	static const uint32_t consoles[] = {1, 63, 0, 64};
+	char key[32];
+
+	for (unsigned i = 0; i < sizeof(consoles) / sizeof(consoles[0]); i++) {
+		struct fb_con2fbmap map = {consoles[i], 0xff};
+		snprintf(key, sizeof(key), "con%u", consoles[i]);
+		out(key, xioctl(fd, FBIOGET_CON2FBMAP, (unsigned long)&map));
+		printf("con%u_fb=%u\ncon%u_console=%u\n", consoles[i], map.framebuffer, consoles[i],
+		       map.console);
+	}
+	out("null", xioctl(fd, FBIOGET_CON2FBMAP, 0));
 	return 0;
 }
 
@@ -1013,6 +1033,8 @@ int main(int argc, char **argv)
 		return cmd_unknown();
 	if (!strcmp(cmd, "cmap"))
 		return cmd_cmap(argc, argv);
+	if (!strcmp(cmd, "con2fb"))
+		return cmd_con2fb();
 	if (!strcmp(cmd, "blank"))
 		return cmd_blank(argc, argv);
 	if (!strcmp(cmd, "vsync"))

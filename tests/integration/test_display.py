@@ -630,6 +630,22 @@ def test_unknown_ioctls_are_enotty(daemon, tools):
     assert probe(d, "v", "info")["xres"] == "720"
 
 
+def test_con2fb_names_fb0_for_every_vt(daemon, tools):
+    # fbcon's answer (drivers/video/fbdev/core/fbcon.c): consoles 1..63 are on the first
+    # framebuffer, others EINVAL with the struct untouched. fbi exits when it fails.
+    d = daemon
+    add_vp(d, tools, "v", probe32=tools.probe32 is not None)
+    got = probe(d, "v", "con2fb")
+    assert_answers(got, {"con1": "0", "con1_fb": "0", "con1_console": "1",
+                         "con63": "0", "con63_fb": "0", "con63_console": "63",
+                         "con0": "EINVAL", "con0_fb": "255", "con0_console": "0",
+                         "con64": "EINVAL", "con64_fb": "255", "con64_console": "64",
+                         "null": "EFAULT"})
+    if tools.probe32:
+        assert probe(d, "v", "con2fb", prog="fbprobe32") == got
+    daemon_alive(d)
+
+
 def test_blank_blacks_out_below_the_bar(daemon, tools):
     d = daemon
     add_vp(d, tools, "v")

@@ -338,8 +338,49 @@ static void an_owner_that_never_acks_does_not_hold_the_vt(void **state)
 	assert_int_equal(v_active(&st), VT_OTHERS);
 	assert_false(vt_activate(&st, 3000 * MS));
 	assert_false(work(&st, 3000 * MS).send);
-	/* The late ack finds no switch pending. */
-	assert_int_equal(ioctl_int(&st, VT_RELDISP, 1), EINVAL);
+	/* A late ack, the VP in front: the owner let go, and is told to acquire. */
+	assert_int_equal(ioctl_int(&st, VT_RELDISP, 1), 0);
+	w = work(&st, 3001 * MS);
+	assert_true(w.send);
+	assert_int_equal(w.signal, SIGUSR2);
+}
+
+/* Back in front after the release signal, before the ack (fast switches): the ack is
+ * still taken, as fbi counts it done whatever the answer, and the acquire signal
+ * follows it, else fbi would wait for one forever and never draw again. */
+static void back_before_the_ack_then_the_ack_acquires(void **state)
+{
+	struct vt_state st;
+	struct vt_work w;
+
+	(void)state;
+	vt_state_init(&st);
+	vt_activate(&st, 0);
+	set_mode(&st, VT_PROCESS, SIGUSR1, SIGUSR2);
+	vt_deactivate(&st, 0);
+	assert_int_equal(work(&st, 0).signal, SIGUSR1);
+	assert_false(vt_activate(&st, 1));
+	assert_false(work(&st, 1).send);
+	assert_int_equal(v_active(&st), VT_OWN);
+	struct vt_call c = {.request = VT_RELDISP, .arg = 1};
+	vt_ioctl(&st, &c);
+	assert_int_equal(c.error, 0);
+	assert_true(c.work);
+	w = work(&st, 2);
+	assert_true(w.send);
+	assert_int_equal(w.signal, SIGUSR2);
+	assert_int_equal(ioctl_int(&st, VT_RELDISP, VT_ACKACQ), 0);
+	assert_false(work(&st, 3).send);
+	/* Away and back again before that ack: the same. */
+	vt_deactivate(&st, 10);
+	assert_int_equal(work(&st, 10).signal, SIGUSR1);
+	vt_activate(&st, 11);
+	/* Away again before the ack, within its deadline: not told twice. */
+	assert_false(vt_deactivate(&st, 12));
+	assert_false(work(&st, 12).send);
+	vt_activate(&st, 13);
+	assert_int_equal(ioctl_int(&st, VT_RELDISP, 1), 0);
+	assert_int_equal(work(&st, 14).signal, SIGUSR2);
 }
 
 /* A late ack in the background: the owner let go, and is acquired when shown. */
@@ -516,6 +557,7 @@ int main(void)
 		cmocka_unit_test(one_signal_for_both),
 		cmocka_unit_test(an_owner_that_never_acks_does_not_hold_the_vt),
 		cmocka_unit_test(a_late_ack_is_taken),
+		cmocka_unit_test(back_before_the_ack_then_the_ack_acquires),
 		cmocka_unit_test(a_refusal_is_not_honoured),
 		cmocka_unit_test(a_quick_switch_back_sends_nothing),
 		cmocka_unit_test(an_owner_set_in_the_background_is_acquired),

@@ -432,7 +432,7 @@ def test_xorgs_screen_is_right_again_after_switches(deb, vp, bare, tmp_path):
         time.sleep(0.3)
 
 
-@pytest.mark.xfail(strict=False, reason="Xorg 1.20+ opens the console only if /dev/tty0 is a "
+@pytest.mark.xfail(strict=True, reason="Xorg 1.20+ opens the console only if /dev/tty0 is a "
                    "char device of major 4 (xf86HasTTYs in xf86Init.c); a VP's is a pty (136), "
                    "so Xorg takes no VT and hears of no switch (DEVICES.md)")
 def test_xorg_hears_of_switches_through_its_vt(deb, vp, bare):

@@ -26,6 +26,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -233,37 +234,61 @@ static int helper_do(char what, const char *sys_dir, struct error *err)
 	return error_set(err, 0, "unknown step");
 }
 
-static void __attribute__((noreturn)) helper_main(int sock, const char *sys_dir)
+struct helper_args {
+	int sock, other_end;
+	const char *sys_dir;
+};
+
+static int helper_main(void *arg)
 {
+	const struct helper_args *a = arg;
 	struct error err = {{0}};
 	char what;
 
-	while (read(sock, &what, 1) == 1) {
-		const char *reply = helper_do(what, sys_dir, &err) < 0 ? err.msg : "ok";
-		if (write(sock, reply, strlen(reply)) < 0 || reply != (const char *)"ok")
-			_exit(1);
+	/* Its copy of the other end would keep its own reads from ever seeing the end. */
+	close(a->other_end);
+	while (read(a->sock, &what, 1) == 1) {
+		const char *reply = helper_do(what, a->sys_dir, &err) < 0 ? err.msg : "ok";
+		if (write(a->sock, reply, strlen(reply)) < 0 || reply != (const char *)"ok")
+			return 1;
 	}
-	_exit(0);
+	return 0;
 }
+
+/* The helper's stack: enough for cover_sys's buffers and the error text. */
+#define HELPER_STACK (64 * 1024)
 
 int vp_seal(const char *sys_dir, struct error *err)
 {
+	struct helper_args args = {.sys_dir = sys_dir};
 	int sv[2], status, ret;
+	void *stack;
 	pid_t helper;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
-	/* _Fork, not fork: this is a child of a bare clone3, holding the daemon's other
-	 * threads' locks (malloc's, stdio's) as they were then, which fork() would take. */
-	helper = _Fork();
-	if (helper < 0) {
+	stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
 		close(sv[0]);
 		close(sv[1]);
-		return error_set(err, errno, "fork the sealing helper");
+		return error_set(err, errno, "map the sealing helper's stack");
 	}
-	if (helper == 0) {
+	/* The helper shares this process's memory (CLONE_VM): a fork would copy the page
+	 * tables of the daemon's address space this child still has, and tear them down at
+	 * the helper's exit, a millisecond together. It has a file system context of its
+	 * own (no CLONE_FS), for its working directory and the unshare below. The two take
+	 * turns (step() waits for each reply), so their shared errno and libc state are
+	 * never used at once. */
+	args.sock = sv[1];
+	args.other_end = sv[0];
+	helper = clone(helper_main, (char *)stack + HELPER_STACK, CLONE_VM | SIGCHLD, &args);
+	if (helper < 0) {
+		ret = error_set(err, errno, "start the sealing helper");
 		close(sv[0]);
-		helper_main(sv[1], sys_dir);
+		close(sv[1]);
+		munmap(stack, HELPER_STACK);
+		return ret;
 	}
 	close(sv[1]);
 	if (unshare(CLONE_NEWUSER) < 0)
@@ -277,6 +302,7 @@ int vp_seal(const char *sys_dir, struct error *err)
 	close(sv[0]);
 	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
 		;
+	munmap(stack, HELPER_STACK);
 	if (ret < 0)
 		return ret;
 	if (unshare(CLONE_NEWNS) < 0)

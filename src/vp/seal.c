@@ -8,16 +8,18 @@
  * /proc or /sys read-write, mount another proc, or unmount what covers /dev.
  *
  * The network, UTS and IPC namespaces are made with U2, so the VP's root owns them. Only a
- * process in U2's parent may write U2's id maps, so a helper forked before the nesting stays
+ * process in U2's parent may write U2's id maps, so a helper started before the nesting stays
  * in U: it writes the maps, mounts sysfs for the new network namespace, makes /proc
  * read-only, pivots into the new root and detaches the host's, all in the first mount
  * namespace, before the copy is made. Runs with the new root as working directory.
  *
  * The sysfs of the VP's network namespace still shows the host's hardware (PCI, DMI,
- * block devices, modules, the kernel's slab and tracing files). Until /sys is composed per
- * VP (DESIGN.md §4), every top-level directory of it is covered by an empty read-only tmpfs
- * but for the few paths real programs read that show nothing of the host's (sys_kept).
- * The covers are made in the first mount namespace too, so the copy locks them. */
+ * block devices, modules, the kernel's slab and tracing files). So the VP's /sys is the
+ * tree its devices compose (DESIGN.md §4, "The VP's /sys"), read-only, with only the few
+ * paths of the kernel's that real programs read and that show nothing of the host's
+ * (sys_kept) bound into it; a VP without such a tree has each top-level directory of
+ * sysfs covered by an empty read-only tmpfs instead, but for the same paths. The covers
+ * are made in the first mount namespace too, so the copy locks them. */
 #include "vp/runtime.h"
 #include "common/cleanup.h"
 
@@ -104,39 +106,14 @@ static int mkdir_under(char *path, struct error *err)
 	return 0;
 }
 
-/* What covers sys/NAME: the daemon's files for it under SYS_DIR (bound), else an empty
- * tmpfs. */
-static int mount_cover(const char *sys_dir, const char *name, const char *target, struct error *err)
-{
-	char composed[PATH_MAX];
-	int tree, ret = 0;
-
-	if (sys_dir[0] &&
-	    (size_t)snprintf(composed, sizeof(composed), "%s/%s", sys_dir, name) <
-		    sizeof(composed) &&
-	    access(composed, F_OK) == 0) {
-		tree = open_tree(AT_FDCWD, composed,
-				 OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
-		if (tree < 0)
-			return error_set(err, errno, "open %s", composed);
-		if (move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			ret = error_set(err, errno, "show %s at /%s", composed, target);
-		close(tree);
-		return ret;
-	}
-	if (mount("cells-sys", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SYS_COVER_OPTS) <
-	    0)
-		return error_set(err, errno, "cover /%s", target);
-	return 0;
-}
-
-/* Cover sys/NAME (mount_cover), then put back what sys_kept lists under it. */
+/* Cover sys/NAME with an empty tmpfs, then put back what sys_kept lists under it. */
 static int cover_sys_dir(const char *sys_dir, const char *name, struct error *err)
 {
 	char path[PATH_MAX];
 	const char *const *keep = NULL;
 	int trees[SYS_KEEP_MAX] = {-1, -1, -1}, ret = 0;
 
+	(void)sys_dir; /* none: each_sys_dir's callback */
 	for (size_t i = 0; i < ARRAY_SIZE(sys_kept); i++)
 		if (strcmp(sys_kept[i].dir, name) == 0)
 			keep = sys_kept[i].keep;
@@ -150,8 +127,11 @@ static int cover_sys_dir(const char *sys_dir, const char *name, struct error *er
 		}
 	}
 	snprintf(path, sizeof(path), "sys/%s", name);
-	if ((ret = mount_cover(sys_dir, name, path, err)) < 0)
+	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SYS_COVER_OPTS) <
+	    0) {
+		ret = error_set(err, errno, "cover /%s", path);
 		goto out;
+	}
 	for (size_t k = 0; k < SYS_KEEP_MAX; k++) {
 		if (trees[k] < 0)
 			continue;
@@ -173,8 +153,10 @@ out:
 	return ret;
 }
 
-/* By getdents64 on a stack buffer: this process may not call malloc (vp_seal). */
-static int cover_sys(const char *sys_dir, struct error *err)
+/* By getdents64 on a stack buffer: this process may not call malloc (vp_seal). Calls EACH
+ * with the name of every directory at the top of the kernel's sysfs. */
+static int each_sys_dir(const char *sys_dir,
+			int (*each)(const char *, const char *, struct error *), struct error *err)
 {
 	char buf[4096];
 	int fd = open("sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
@@ -187,12 +169,87 @@ static int cover_sys(const char *sys_dir, struct error *err)
 			struct dirent64 *e = (struct dirent64 *)(buf + off);
 			off += e->d_reclen;
 			if (e->d_type == DT_DIR && e->d_name[0] != '.')
-				ret = cover_sys_dir(sys_dir, e->d_name, err);
+				ret = each(sys_dir, e->d_name, err);
 		}
 	if (ret == 0 && n < 0)
 		ret = error_set(err, errno, "read /sys");
 	close(fd);
 	return ret;
+}
+
+/* In the composed tree, the directory that stands for the kernel's sys/NAME: empty, unless
+ * the VP's devices put something there. */
+static int composed_dir(const char *sys_dir, const char *name, struct error *err)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", sys_dir, name) >= sizeof(path))
+		return error_set(err, ENAMETOOLONG, "%s/%s", sys_dir, name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return error_set(err, errno, "mkdir %s", path);
+	return 0;
+}
+
+/* With a composed tree, it covers the whole of /sys in one mount, what sys_kept lists
+ * bound into it, a directory of its own standing for each other one of the kernel's: some
+ * twenty mount calls fewer than a cover for each top-level directory, and ten mounts
+ * fewer in every later copy of the VP's mount table. */
+static int cover_sys_composed(const char *sys_dir, struct error *err)
+{
+	enum { KEPT_MAX = ARRAY_SIZE(sys_kept) * SYS_KEEP_MAX };
+	char path[PATH_MAX];
+	int trees[KEPT_MAX], tree, n = 0, t = 0, ret = 0;
+
+	/* Detached copies of what is kept, before the cover hides it, in sys_kept's order. */
+	for (size_t i = 0; i < ARRAY_SIZE(sys_kept); i++)
+		for (size_t k = 0; k < SYS_KEEP_MAX && sys_kept[i].keep[k]; k++) {
+			snprintf(path, sizeof(path), "sys/%s/%s", sys_kept[i].dir,
+				 sys_kept[i].keep[k]);
+			trees[n] = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (trees[n++] < 0 && errno != ENOENT) {
+				ret = error_set(err, errno, "open_tree /%s", path);
+				goto out;
+			}
+		}
+	if ((ret = each_sys_dir(sys_dir, composed_dir, err)) < 0)
+		goto out;
+	tree = open_tree(AT_FDCWD, sys_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0) {
+		ret = error_set(err, errno, "open %s", sys_dir);
+		goto out;
+	}
+	if (move_mount(tree, "", AT_FDCWD, "sys", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		ret = error_set(err, errno, "show %s at /sys", sys_dir);
+	close(tree);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(sys_kept); i++)
+		for (size_t k = 0; k < SYS_KEEP_MAX && sys_kept[i].keep[k]; k++, t++) {
+			if (trees[t] < 0)
+				continue;
+			snprintf(path, sizeof(path), "sys/%s/%s", sys_kept[i].dir,
+				 sys_kept[i].keep[k]);
+			if ((ret = mkdir_under(path, err)) < 0)
+				goto out;
+			if (move_mount(trees[t], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+				ret = error_set(err, errno, "put back /%s", path);
+				goto out;
+			}
+		}
+	if (mount(NULL, "sys", NULL, MS_REMOUNT | MS_BIND | KERNFS_FLAGS, NULL) < 0)
+		ret = error_set(err, errno, "make the composed /sys read-only");
+out:
+	while (n-- > 0)
+		if (trees[n] >= 0)
+			close(trees[n]);
+	return ret;
+}
+
+static int cover_sys(const char *sys_dir, struct error *err)
+{
+	if (sys_dir[0] && access(sys_dir, F_OK) == 0)
+		return cover_sys_composed(sys_dir, err);
+	return each_sys_dir(sys_dir, cover_sys_dir, err);
 }
 
 /* Paths are relative: the working directory is the VP's new root. */

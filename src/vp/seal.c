@@ -192,8 +192,9 @@ static int composed_dir(const char *sys_dir, const char *name, struct error *err
 
 /* With a composed tree, it covers the whole of /sys in one mount, what sys_kept lists
  * bound into it, a directory of its own standing for each other one of the kernel's: some
- * twenty mount calls fewer than a cover for each top-level directory, and ten mounts
- * fewer in every later copy of the VP's mount table. */
+ * twenty mount calls fewer than a cover for each top-level directory, and nine mounts
+ * fewer in the VP's table (26, not 35), to copy into the sealed namespace and to take
+ * down at the stop. */
 static int cover_sys_composed(const char *sys_dir, struct error *err)
 {
 	enum { KEPT_MAX = ARRAY_SIZE(sys_kept) * SYS_KEEP_MAX };
@@ -312,8 +313,10 @@ static int helper_main(void *arg)
 	return 0;
 }
 
-/* The helper's stack: enough for cover_sys's buffers and the error text. */
+/* The helper's stack: enough for cover_sys's buffers and the error text, above a guard
+ * page that turns an overflow into a fault rather than into this process's memory. */
 #define HELPER_STACK (64 * 1024)
+#define HELPER_GUARD 4096
 
 int vp_seal(const char *sys_dir, struct error *err)
 {
@@ -324,12 +327,15 @@ int vp_seal(const char *sys_dir, struct error *err)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return error_set(err, errno, "socketpair");
-	stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+	stack = mmap(NULL, HELPER_GUARD + HELPER_STACK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
+	if (stack == MAP_FAILED || mprotect(stack, HELPER_GUARD, PROT_NONE) < 0) {
+		ret = error_set(err, errno, "map the sealing helper's stack");
+		if (stack != MAP_FAILED)
+			munmap(stack, HELPER_GUARD + HELPER_STACK);
 		close(sv[0]);
 		close(sv[1]);
-		return error_set(err, errno, "map the sealing helper's stack");
+		return ret;
 	}
 	/* The helper shares this process's memory (CLONE_VM): a fork would copy the page
 	 * tables of the daemon's address space this child still has, and tear them down at
@@ -339,12 +345,13 @@ int vp_seal(const char *sys_dir, struct error *err)
 	 * never used at once. */
 	args.sock = sv[1];
 	args.other_end = sv[0];
-	helper = clone(helper_main, (char *)stack + HELPER_STACK, CLONE_VM | SIGCHLD, &args);
+	helper = clone(helper_main, (char *)stack + HELPER_GUARD + HELPER_STACK, CLONE_VM | SIGCHLD,
+		       &args);
 	if (helper < 0) {
 		ret = error_set(err, errno, "start the sealing helper");
 		close(sv[0]);
 		close(sv[1]);
-		munmap(stack, HELPER_STACK);
+		munmap(stack, HELPER_GUARD + HELPER_STACK);
 		return ret;
 	}
 	close(sv[1]);
@@ -359,7 +366,7 @@ int vp_seal(const char *sys_dir, struct error *err)
 	close(sv[0]);
 	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
 		;
-	munmap(stack, HELPER_STACK);
+	munmap(stack, HELPER_GUARD + HELPER_STACK);
 	if (ret < 0)
 		return ret;
 	if (unshare(CLONE_NEWNS) < 0)

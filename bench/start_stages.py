@@ -115,7 +115,7 @@ def main():
             now = Contender(stack, "stages", None, os.path.join(workdir, "now"))
             before = (Contender(stack, "stages-before", args.before,
                                 os.path.join(workdir, "before")) if args.before else None)
-            for i, order in cb.rounds(args.runs, [c for c in (now, before) if c]):
+            for _, order in cb.rounds(args.runs, [c for c in (now, before) if c]):
                 for c in order:
                     if args.gap > 0:
                         time.sleep(args.gap)

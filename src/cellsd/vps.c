@@ -72,7 +72,7 @@ static void vp_mark_running(struct vp *vp, bool running)
 	int ret;
 
 	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
-	if (running && (ret = write_file_atomic(path, "", 0, 0600)) < 0)
+	if (running && (ret = create_flag_file(path, 0600)) < 0)
 		log_warn_errno(-ret,
 			       "VP %s: write %s; it will not come back after a restart "
 			       "of cellsd unless its policy is always",

@@ -90,6 +90,16 @@ fail:
 	return ret;
 }
 
+int create_flag_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return fsync_parent(path);
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *out_len)
 {
 	_cleanup_close_ int fd = -1;

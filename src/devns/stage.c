@@ -6,9 +6,9 @@
 #include "common/log.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,8 +98,9 @@ int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* The composed /sys on a file system of its own, which statfs.c tells apart. */
-static int mount_sys(struct devns_vp *dvp, struct error *err)
+/* The composed /sys on a file system of its own, which statfs.c tells apart; the VP's
+ * root's, who writes it (write_as_vp). */
+static int mount_sys(struct devns_vp *dvp, uid_t uid, struct error *err)
 {
 	const char *path = dvp->sys_dir;
 	struct stat st;
@@ -114,16 +115,36 @@ static int mount_sys(struct devns_vp *dvp, struct error *err)
 	if (stat(path, &st) < 0)
 		return error_set(err, errno, "stat %s", path);
 	dvp->sys_dev = st.st_dev;
+	if (chown(path, uid, uid) < 0)
+		return error_set(err, errno, "give %s to the VP", path);
 	return 0;
 }
 
+/* Written with the VP's root as this thread's file system ids, the files are its own
+ * without a chown of each (some 140 calls fewer at every start). The fsuid and fsgid
+ * are the calling thread's alone, and only for the write. */
+static int write_as_vp(const struct sysfs_tree *tree, const char *dir, uid_t uid, struct error *err)
+{
+	gid_t old_gid = (gid_t)setfsgid(uid);
+	uid_t old_uid = (uid_t)setfsuid(uid);
+	int ret;
+
+	/* They answer the old id whether or not they changed it: ask again. */
+	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != uid)
+		ret = error_set(err, EPERM, "take the VP's root's ids to write its /sys");
+	else
+		ret = sysfs_tree_write(tree, dir, err);
+	setfsuid(old_uid);
+	setfsgid(old_gid);
+	return ret;
+}
+
 /* The VP's /sys and /run/udev as its devices lay them out, written as files into its
- * directory (their text is fixed while the VP runs) and made its root's: the seal binds
+ * directory (their text is fixed while the VP runs), the VP's root's: the seal binds
  * sys/ over the kernel's sysfs, read-only, and the stage binds run/udev. */
 static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 {
 	struct sysfs_tree tree;
-	char path[PATH_MAX];
 	int ret = 0;
 
 	sysfs_tree_init(&tree);
@@ -132,21 +153,9 @@ static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 			ret = vdev_registry[d]->sysfs(dvp->core->global[d], dvp->state[d], &tree,
 						      err);
 	if (ret == 0 && tree.n > 0)
-		ret = mount_sys(dvp, err);
+		ret = mount_sys(dvp, uid, err);
 	if (ret == 0 && tree.n > 0)
-		ret = sysfs_tree_write(&tree, dvp->dir, err);
-	for (size_t i = 0; ret == 0 && i < tree.n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dvp->dir, tree.nodes[i].path);
-		if (lchown(path, uid, uid) < 0)
-			ret = error_set(err, errno, "give %s to the VP", path);
-	}
-	if (ret == 0 && tree.n > 0) {
-		if (chown(dvp->sys_dir, uid, uid) < 0)
-			ret = error_set(err, errno, "give %s to the VP", dvp->sys_dir);
-		snprintf(path, sizeof(path), "%s/run", dvp->dir);
-		if (ret == 0 && access(path, F_OK) == 0 && chown(path, uid, uid) < 0)
-			ret = error_set(err, errno, "give %s to the VP", path);
-	}
+		ret = write_as_vp(&tree, dvp->dir, uid, err);
 	sysfs_tree_free(&tree);
 	return ret;
 }

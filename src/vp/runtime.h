@@ -54,8 +54,9 @@ struct vp_runtime {
 	int init_exe_fd;	     /* cell-init, opened by the daemon */
 	const struct vp_filter *filter;
 	/* Files to show in the VP's /sys instead of the kernel's (its devices, laid out as
-	 * the kernel would): for each top-level directory of sysfs, SYS_DIR/NAME if it
-	 * exists, else an empty cover; "" for none. */
+	 * the kernel would): SYS_DIR, if it exists, is the whole /sys, with the few kernel
+	 * paths the seal keeps bound into it; else each top-level directory of sysfs gets
+	 * an empty cover. "" for none. */
 	char sys_dir[PATH_MAX];
 	struct vp_stage stages[VP_STAGES_MAX]; /* the daemon's, in order */
 	unsigned nstages;

@@ -10,11 +10,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long a VP's init may take from clone to exec before its start is given up. */
@@ -39,6 +41,92 @@ static const struct vp_module *const modules[] = {
 /* What the child tells the daemon, on the sync socket, between its enter hooks. */
 #define SYNC_ATTACH   'A' /* every namespace exists: run the stages' attach, then answer */
 #define SYNC_LISTENER 'L' /* with its seccomp listener */
+
+#define NMODULES ARRAY_SIZE(modules)
+
+/* Where a start's time goes, for `cellsd --verbose` (docs/BENCHMARKS.md, "Start"): the
+ * end of each hook, in CLOCK_MONOTONIC ns. The child writes its marks into a page it
+ * shares with the daemon; without --verbose there is no page and nothing is marked. */
+struct start_marks {
+	uint64_t begin;
+	uint64_t prepare[NMODULES];
+	uint64_t stage_prepare[VP_STAGES_MAX];
+	uint64_t clone;
+	uint64_t attach[NMODULES];
+	uint64_t woken; /* the child: the daemon's go received */
+	uint64_t stages_enter;
+	uint64_t enter[NMODULES];
+	uint64_t stages_attach; /* the daemon, between the child's enter hooks */
+	uint64_t exec;		/* the daemon: the sync socket closed on exec */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#define MARK(m, field)                                                                             \
+	do {                                                                                       \
+		if (m)                                                                             \
+			(m)->field = now_ns();                                                     \
+	} while (0)
+
+static struct start_marks *marks_new(void)
+{
+	void *p;
+
+	if (!log_verbose())
+		return NULL;
+	p = mmap(NULL, sizeof(struct start_marks), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A line of steps, each the µs since the step before it, in the order they ran. */
+struct marks_line {
+	char text[1024];
+	size_t len;
+	uint64_t prev;
+};
+
+static void marks_step(struct marks_line *l, const char *name, const char *hook, uint64_t at)
+{
+	int n;
+
+	if (at < l->prev || l->len >= sizeof(l->text))
+		return;
+	n = snprintf(l->text + l->len, sizeof(l->text) - l->len, " %s%s=%llu", name, hook,
+		     (unsigned long long)((at - l->prev) / 1000));
+	l->len += n > 0 ? (size_t)n : 0;
+	l->prev = at;
+}
+
+static void marks_log(const struct start_marks *m, const struct vp_runtime *rt)
+{
+	struct marks_line l = {.prev = m->begin};
+
+	for (size_t i = 0; i < NMODULES; i++)
+		marks_step(&l, modules[i]->name, ".prepare", m->prepare[i]);
+	for (unsigned i = 0; i < rt->nstages; i++)
+		marks_step(&l, rt->stages[i].name, ".prepare", m->stage_prepare[i]);
+	marks_step(&l, "clone", "", m->clone);
+	for (size_t i = 0; i < NMODULES; i++)
+		marks_step(&l, modules[i]->name, ".attach", m->attach[i]);
+	marks_step(&l, "woken", "", m->woken);
+	for (size_t i = 0; i < NMODULES; i++) {
+		if (i == STAGES_ENTER_BEFORE)
+			marks_step(&l, "stages", ".enter", m->stages_enter);
+		if (i == STAGES_ATTACH_BEFORE)
+			marks_step(&l, "stages", ".attach", m->stages_attach);
+		marks_step(&l, modules[i]->name, ".enter", m->enter[i]);
+	}
+	marks_step(&l, "exec", "", m->exec);
+	log_debug("VP %s start, us:%s total=%llu", rt->config->name, l.text,
+		  (unsigned long long)((m->exec - m->begin) / 1000));
+}
 
 void vp_runtime_init(struct vp_runtime *rt)
 {
@@ -106,7 +194,7 @@ static void await_attach(struct vp_runtime *rt)
 		_exit(126);
 }
 
-static void child_main(struct vp_runtime *rt)
+static void child_main(struct vp_runtime *rt, struct start_marks *m)
 {
 	char go;
 	struct error err = {{0}};
@@ -123,10 +211,13 @@ static void child_main(struct vp_runtime *rt)
 	/* Wait until the daemon has put us in the cgroup, mapped our uids and built the root. */
 	if (fd_recv(rt->sync_fd, &go, &rt->rootfs_fd) != 1)
 		_exit(126);
+	MARK(m, woken);
 
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
-		if (i == STAGES_ENTER_BEFORE)
+		if (i == STAGES_ENTER_BEFORE) {
 			stages_enter(rt);
+			MARK(m, stages_enter);
+		}
 		if (i == STAGES_ATTACH_BEFORE && rt->nstages)
 			await_attach(rt);
 		if (modules[i]->enter && modules[i]->enter(rt, &err) < 0) {
@@ -134,6 +225,7 @@ static void child_main(struct vp_runtime *rt)
 			error_set(&err, 0, "%s: %s", modules[i]->name, inner.msg);
 			child_fail(rt->sync_fd, &err);
 		}
+		MARK(m, enter[i]);
 	}
 	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
 	/* Nothing of the daemon's may leak into the VP; the sync socket closing on exec tells
@@ -148,7 +240,7 @@ static void child_main(struct vp_runtime *rt)
 	child_fail(rt->sync_fd, &err);
 }
 
-static int clone_child(struct vp_runtime *rt, struct error *err)
+static int clone_child(struct vp_runtime *rt, struct start_marks *m, struct error *err)
 {
 	int pidfd = -1;
 	struct clone_args args = {
@@ -185,7 +277,7 @@ static int clone_child(struct vp_runtime *rt, struct error *err)
 	if (pid == 0) {
 		close(sv[0]);
 		rt->sync_fd = sv[1];
-		child_main(rt);
+		child_main(rt, m);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -212,7 +304,7 @@ static int stages_attach(struct vp_runtime *rt, struct error *err)
  * on the way it may hand over its seccomp listener ('L' with a descriptor). A child that
  * takes longer than EXEC_TIMEOUT_S (milliseconds are usual) is given up: the daemon's
  * loop waits here, and must not wait forever. */
-static int await_exec(struct vp_runtime *rt, struct error *err)
+static int await_exec(struct vp_runtime *rt, struct start_marks *m, struct error *err)
 {
 	struct timeval limit = {.tv_sec = EXEC_TIMEOUT_S};
 	char msg[sizeof(err->msg)];
@@ -229,8 +321,10 @@ static int await_exec(struct vp_runtime *rt, struct error *err)
 					 EXEC_TIMEOUT_S);
 		if (n < 0)
 			return error_set(err, n, "read the VP's start status");
-		if (n == 0)
+		if (n == 0) {
+			MARK(m, exec);
 			return 0;
+		}
 		if (fd >= 0 && n == 1 && msg[0] == SYNC_LISTENER && rt->listener_fd < 0) {
 			rt->listener_fd = fd;
 			continue;
@@ -238,6 +332,7 @@ static int await_exec(struct vp_runtime *rt, struct error *err)
 		if (fd < 0 && n == 1 && msg[0] == SYNC_ATTACH) {
 			if ((ret = stages_attach(rt, err)) < 0)
 				return ret;
+			MARK(m, stages_attach);
 			if (write(rt->sync_fd, "g", 1) != 1)
 				return error_set(err, errno, "wake the VP's init");
 			continue;
@@ -262,13 +357,16 @@ static void kill_child(struct vp_runtime *rt)
 
 int vp_spawn(struct vp_runtime *rt, struct error *err)
 {
+	struct start_marks *m = marks_new();
 	int ret = 0;
 
+	MARK(m, begin);
 	rt->modules_ready = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
 		if (modules[i]->prepare && (ret = modules[i]->prepare(rt, err)) < 0)
 			goto fail;
 		rt->modules_ready = (unsigned)i + 1;
+		MARK(m, prepare[i]);
 	}
 	rt->stages_ready = 0;
 	for (unsigned i = 0; i < rt->nstages; i++) {
@@ -276,21 +374,31 @@ int vp_spawn(struct vp_runtime *rt, struct error *err)
 		    (ret = rt->stages[i].prepare(rt->stages[i].ctx, rt, err)) < 0)
 			goto fail;
 		rt->stages_ready = i + 1;
+		MARK(m, stage_prepare[i]);
 	}
-	if ((ret = clone_child(rt, err)) < 0)
+	if ((ret = clone_child(rt, m, err)) < 0)
 		goto fail;
-	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
+	MARK(m, clone);
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++) {
 		if (modules[i]->attach && (ret = modules[i]->attach(rt, err)) < 0)
 			goto fail;
-	if ((ret = await_exec(rt, err)) < 0)
+		MARK(m, attach[i]);
+	}
+	if ((ret = await_exec(rt, m, err)) < 0)
 		goto fail;
 	close_fd(&rt->sync_fd);
 	close_fd(&rt->rootfs_fd);
 	close_fd(&rt->console_slave);
+	if (m) {
+		marks_log(m, rt);
+		munmap(m, sizeof(*m));
+	}
 	return 0;
 fail:
 	kill_child(rt);
 	vp_teardown(rt);
+	if (m)
+		munmap(m, sizeof(*m));
 	return ret;
 }
 

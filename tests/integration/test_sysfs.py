@@ -2,6 +2,8 @@
 (DESIGN.md §4, "The VP's /sys"), the kernel's sysfs only where it shows the VP's own
 objects, nothing of the host's hardware, and nothing a VP may change."""
 
+import os
+
 import pytest
 
 
@@ -66,6 +68,28 @@ def test_the_kernels_sysfs_shows_only_the_vps_own(vp):
     r = d.sh("sys1", "umount /sys/class", check=False)
     assert r.returncode != 0
     assert sh(d, "cat /sys/class/graphics/fb0/name").strip() == "cells mux_fb"
+
+
+def test_the_composed_sys_covers_the_kernels_in_one_mount(vp):
+    """Every top-level directory of the kernel's sysfs is there, empty unless a device
+    fills it, with the kernel's own parts bound in: one mount for the tree (seal.c), not
+    one for each directory."""
+    d = vp
+    host = sorted(n for n in os.listdir("/sys") if os.path.isdir(os.path.join("/sys", n)))
+    assert sorted(sh(d, "ls /sys").split()) == host
+    for name in ("block", "module", "firmware", "power"):
+        if name in host:
+            assert sh(d, f"ls -A /sys/{name}") == "", name
+    mounts = [line.split()[4] for line in sh(d, "cat /proc/self/mountinfo").splitlines()
+              if line.split()[4] == "/sys" or line.split()[4].startswith("/sys/")]
+    kept = {"/sys/class/net", "/sys/devices/virtual/net", "/sys/devices/system/cpu",
+            "/sys/fs/cgroup", "/sys/kernel/mm/transparent_hugepage"}
+    # The kernel's sysfs and the composed tree at /sys (the one over the other), the kept
+    # parts, and what the VP itself mounts on the cgroup mount point.
+    assert mounts.count("/sys") == 2, mounts
+    assert kept <= set(mounts), mounts
+    assert not [m for m in mounts if m != "/sys" and m not in kept
+                and not m.startswith("/sys/fs/cgroup/")], mounts
 
 
 def test_a_vp_without_devices_has_no_device_files(daemon):

@@ -319,6 +319,54 @@ static void write_atomic_fails_in_missing_dir(void **state)
 	assert_int_equal(count_entries(fx->dir), 0);
 }
 
+/* ---- create_flag_file ---- */
+
+static void flag_file_is_created_empty_with_mode(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX];
+	struct stat st;
+
+	path_in(path, fx->dir, "running");
+	assert_int_equal(create_flag_file(path, 0600), 0);
+	assert_file_is(path, "");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(count_entries(fx->dir), 1);
+}
+
+static void flag_file_already_there_is_success(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX];
+
+	path_in(path, fx->dir, "running");
+	put_file(path, "");
+	assert_int_equal(create_flag_file(path, 0600), 0);
+	assert_int_equal(count_entries(fx->dir), 1);
+}
+
+static void flag_file_does_not_follow_a_link(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], target[PATH_MAX];
+
+	path_in(path, fx->dir, "running");
+	path_in(target, fx->dir, "elsewhere");
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(create_flag_file(path, 0600), -ELOOP);
+	assert_false(exists(target));
+}
+
+static void flag_file_fails_in_missing_dir(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/nodir/running", fx->dir);
+	assert_int_equal(create_flag_file(path, 0600), -ENOENT);
+}
+
 /* The promise of write_file_atomic: on a full disk the old content stays, whole. */
 static void write_atomic_keeps_old_content_on_full_disk(void **state)
 {
@@ -643,6 +691,10 @@ int main(void)
 		T(write_atomic_leaves_no_tmp_file),
 		T(write_atomic_fails_in_missing_dir),
 		TM(write_atomic_keeps_old_content_on_full_disk),
+		T(flag_file_is_created_empty_with_mode),
+		T(flag_file_already_there_is_success),
+		T(flag_file_does_not_follow_a_link),
+		T(flag_file_fails_in_missing_dir),
 		T(read_file_reads_content_and_length),
 		T(read_file_accepts_null_length),
 		T(read_file_reads_empty_file),

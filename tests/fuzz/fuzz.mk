@@ -16,6 +16,8 @@ FUZZ_SRC_fuzz_config := src/vp/config.c src/common/error.c src/common/names.c sr
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
 FUZZ_SRC_fuzz_names  := src/common/names.c src/common/keymap.c
 FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/common/keymap.c
+FUZZ_SRC_fuzz_input_router := src/devices/input_router.c src/devices/evdev.c \
+	src/common/keymap.c src/common/error.c
 FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 # The device file itself is included by the harness (its handler is static): a

@@ -16,6 +16,7 @@ UNIT_SRC_test_evdev  := src/devices/evdev.c src/common/keymap.c
 UNIT_SRC_test_keymap := src/common/keymap.c
 UNIT_SRC_test_input_router := src/devices/input_router.c src/devices/evdev.c \
 	src/common/keymap.c src/common/error.c
+UNIT_SRC_test_input_source := src/devices/input_source.c
 UNIT_SRC_test_sysfs_layout := src/devns/sysfs_tree.c src/devices/sysfs_format.c \
 	src/devices/sysfs_layout.c src/devices/udev_db.c src/devices/evdev.c \
 	src/common/keymap.c src/common/error.c

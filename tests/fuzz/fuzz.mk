@@ -31,7 +31,8 @@ FUZZ_INC_fuzz_fusetree := src/devns/fusetree_fuse.c
 FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h tests/fuzz/*.h) \
+		tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS)
 

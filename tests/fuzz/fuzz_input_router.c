@@ -11,6 +11,8 @@
 #include "common/keymap.h"
 #include "devices/input_router.h"
 
+#include "script.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,20 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define WIDTH  720
 #define HEIGHT 1252
 #define NVPS   3
-
-struct script {
-	const uint8_t *p;
-	size_t left;
-};
-
-static unsigned take(struct script *s, size_t n)
-{
-	unsigned v = 0;
-
-	for (size_t i = 0; i < n && s->left; i++, s->p++, s->left--)
-		v = v << 8 | *s->p;
-	return v;
-}
 
 struct vp {
 	struct evdev devs[INPUT_ROUTER_NDEVS];

@@ -13,6 +13,7 @@
 
 #include "common/keymap.h"
 #include "devices/input_router.h"
+#include "input_events.h"
 
 #define WIDTH  720
 #define HEIGHT 1252
@@ -99,31 +100,15 @@ static unsigned drain(struct fixture *f, unsigned vp, unsigned dev, struct input
 	return (unsigned)(n / (ssize_t)sizeof(*out));
 }
 
-struct ev {
-	unsigned type, code;
-	int value;
-};
-
-#define SYN                                                                                        \
-	{                                                                                          \
-		EV_SYN, SYN_REPORT, 0                                                              \
-	}
-
 /* VP's device DEV has exactly EXPECTED (N events) to read. */
 static void expect_read(struct fixture *f, unsigned vp, unsigned dev, const struct ev *expected,
 			unsigned n)
 {
 	struct input_event got[MAX_EV];
-	unsigned count = drain(f, vp, dev, got);
+	char what[32];
 
-	for (unsigned i = 0; i < count && i < n; i++) {
-		if (got[i].type != expected[i].type || got[i].code != expected[i].code ||
-		    got[i].value != expected[i].value)
-			fail_msg("vp %u dev %u event %u: got %u/%u/%d, wanted %u/%u/%d", vp, dev, i,
-				 got[i].type, got[i].code, got[i].value, expected[i].type,
-				 expected[i].code, expected[i].value);
-	}
-	assert_int_equal(count, n);
+	snprintf(what, sizeof(what), "vp %u, device %u", vp, dev);
+	expect_events(what, got, drain(f, vp, dev, got), expected, n);
 }
 
 #define EXPECT(f, vp, dev, ...)                                                                    \

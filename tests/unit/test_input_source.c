@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "devices/input_source.h"
+#include "input_events.h"
 
 #define MAX_ROUTED 8
 
@@ -46,29 +48,14 @@ static void add(struct input_source *s, unsigned type, unsigned code, int value)
 	assert_true(input_source_add(s, &ev));
 }
 
-struct ev {
-	unsigned type, code;
-	int value;
-};
-
-#define SYN                                                                                        \
-	{                                                                                          \
-		EV_SYN, SYN_REPORT, 0                                                              \
-	}
-
 /* Packet I of those routed is EXPECTED (N events). */
 static void expect_packet(unsigned i, const struct ev *expected, unsigned n)
 {
+	char what[32];
+
 	assert_true(i < routed.n);
-	for (unsigned k = 0; k < n && k < routed.count[i]; k++) {
-		const struct input_event *got = &routed.events[i][k];
-		if (got->type != expected[k].type || got->code != expected[k].code ||
-		    got->value != expected[k].value)
-			fail_msg("packet %u event %u: got %u/%u/%d, wanted %u/%u/%d", i, k,
-				 got->type, got->code, got->value, expected[k].type,
-				 expected[k].code, expected[k].value);
-	}
-	assert_int_equal(routed.count[i], n);
+	snprintf(what, sizeof(what), "packet %u", i);
+	expect_events(what, routed.events[i], routed.count[i], expected, n);
 }
 
 #define EXPECT(i, ...)                                                                             \

@@ -3,17 +3,13 @@
  * keyboard, with switches, LEDs and sounds), served by FUSE (input_fs.c) with the evdev
  * model of evdev.c.
  *
- * The router: sources (the VNC sink, host evdev devices, the control socket) hand it
- * whole packets; it sends them to the foreground VP only. A contact or a key belongs to
- * the VP that saw it begin: when the foreground changes, the old VP gets everything it
- * holds released and the new one gets nothing of what began before it (it starts
- * clean). A packet is routed whole, so no switch falls inside one; a source's own
- * SYN_DROPPED reaches the foreground VP as one. Switch events (EV_SW) reach every VP.
- * The system switch chord is the root's: never delivered to a VP. */
+ * Sources (the VNC sink, host evdev devices, the control socket) reach the VPs through
+ * the calls below, which take the device lock around the router (input_router.h: what
+ * goes to which VP, the system switch chord, what a switch releases). */
 #ifndef CELLS_DEVICES_INPUT_H
 #define CELLS_DEVICES_INPUT_H
 
-#include "common/keymap.h"
+#include "devices/input_router.h"
 
 #include <linux/input.h>
 #include <stdbool.h>
@@ -45,9 +41,6 @@ void input_key_shift(struct input *in, unsigned code, int value, int shift, bool
 void input_size(const struct input *in, int *width, int *height);
 
 /* Counters for `cell stats`. */
-struct input_stats {
-	uint64_t packets, events_delivered, events_dropped, system_switches;
-};
 void input_get_stats(struct input *in, struct input_stats *out);
 
 #endif

@@ -179,23 +179,27 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 			goto out;
 		}
 	}
-	/* mincore goes to the daemon too, which answers without the page cache (see
-	 * devns/mincore.h); with no listener at all it is refused like the others. */
-	ret = seccomp_rule_add_array(ctx, ntrapped > 0 ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS),
-				     SCMP_SYS(mincore), 0, NULL);
-	if (ret < 0) {
-		error_set(err, -ret, "seccomp: rule for mincore");
-		goto out;
-	}
-	/* statfs and fstatfs too: on the VP's composed /sys the daemon says sysfs (see
-	 * devns/statfs.h); every other one it lets the kernel make. */
-	const char *const statfs_calls[] = {"statfs", "fstatfs"};
-	for (size_t i = 0; ntrapped > 0 && i < ARRAY_SIZE(statfs_calls); i++) {
-		ret = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY,
-					     seccomp_syscall_resolve_name(statfs_calls[i]), 0,
-					     NULL);
+	/* Calls the daemon answers too: mincore without the page cache (devns/mincore.h);
+	 * statfs and fstatfs, saying sysfs on the VP's composed /sys (devns/statfs.h), every
+	 * other one made by the kernel. With no listener at all mincore is refused like the
+	 * denied calls, and statfs is the kernel's alone. */
+	const struct {
+		const char *name;
+		int nr;
+		bool refused_alone;
+	} answered[] = {
+		{"mincore", SCMP_SYS(mincore), true},
+		{"statfs", SCMP_SYS(statfs), false},
+		{"fstatfs", SCMP_SYS(fstatfs), false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(answered); i++) {
+		if (ntrapped == 0 && !answered[i].refused_alone)
+			continue;
+		ret = seccomp_rule_add_array(
+			ctx, ntrapped > 0 ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS),
+			answered[i].nr, 0, NULL);
 		if (ret < 0) {
-			error_set(err, -ret, "seccomp: rule for %s", statfs_calls[i]);
+			error_set(err, -ret, "seccomp: rule for %s", answered[i].name);
 			goto out;
 		}
 	}

@@ -16,6 +16,8 @@ FUZZ_SRC_fuzz_config := src/vp/config.c src/vp/config_devices.c src/common/error
 FUZZ_SRC_fuzz_request := $(FUZZ_SRC_fuzz_config)
 FUZZ_SRC_fuzz_names  := src/common/names.c src/common/keymap.c
 FUZZ_SRC_fuzz_evdev  := src/devices/evdev.c src/common/keymap.c
+FUZZ_SRC_fuzz_input_router := src/devices/input_router.c src/devices/evdev.c \
+	src/common/keymap.c src/common/error.c
 FUZZ_SRC_fuzz_http   := src/viewer/http.c
 FUZZ_SRC_fuzz_viewer_proto := src/viewer/proto.c src/common/error.c src/common/names.c
 # The device file itself is included by the harness (its handler is static): a
@@ -29,7 +31,8 @@ FUZZ_INC_fuzz_fusetree := src/devns/fusetree_fuse.c
 FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 
 .SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h) tests/fuzz/fuzz.mk
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h tests/fuzz/*.h) \
+		tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS)
 

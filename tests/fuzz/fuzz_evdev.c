@@ -7,26 +7,14 @@
 #include "devices/evdev.h"
 #include "common/keymap.h"
 
+#include "script.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CLIENTS 4
-
-struct script {
-	const uint8_t *p;
-	size_t left;
-};
-
-static unsigned take(struct script *s, size_t n)
-{
-	unsigned v = 0;
-
-	for (size_t i = 0; i < n && s->left; i++, s->p++, s->left--)
-		v = v << 8 | *s->p;
-	return v;
-}
 
 static void set_up(struct evdev *touch, struct evdev *keys)
 {

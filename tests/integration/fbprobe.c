@@ -60,42 +60,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errname.h"
+
 #define WAITFORVSYNC _IOW('F', 0x20, uint32_t)
 #define FB	     "/dev/fb0"
 /* An address of the kernel (64-bit), or above a 32-bit task's memory. */
 #define KERNEL_ADDR (sizeof(long) == 8 ? (unsigned long)0xffffffff81000000ULL : 0xfffff000UL)
-
-static const char *errname(int e)
-{
-	static char buf[16];
-
-	switch (e) {
-	case 0:
-		return "0";
-	case EFAULT:
-		return "EFAULT";
-	case EINVAL:
-		return "EINVAL";
-	case ENOTTY:
-		return "ENOTTY";
-	case EBADF:
-		return "EBADF";
-	case EPERM:
-		return "EPERM";
-	case EACCES:
-		return "EACCES";
-	case EINTR:
-		return "EINTR";
-	case ENOSYS:
-		return "ENOSYS";
-	case ENODEV:
-		return "ENODEV";
-	case ENOENT:
-		return "ENOENT";
-	}
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
 
 /* The raw system call: the request and argument go as they are (no libc rewriting). */
 static int xioctl(int fd, unsigned long req, unsigned long arg)

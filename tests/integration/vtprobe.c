@@ -16,6 +16,7 @@
  *   bench N          N VT_GETSTATE (trapped) and N TCGETS (native) on /dev/tty1: mean
  *                    microseconds of each
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kd.h>
@@ -30,36 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *err_name(int e)
-{
-	switch (e) {
-	case 0:
-		return "0";
-	case EFAULT:
-		return "EFAULT";
-	case EINVAL:
-		return "EINVAL";
-	case ENXIO:
-		return "ENXIO";
-	case EPERM:
-		return "EPERM";
-	case ENOTTY:
-		return "ENOTTY";
-	case EBUSY:
-		return "EBUSY";
-	case EINTR:
-		return "EINTR";
-	case ESRCH:
-		return "ESRCH";
-	}
-	static char buf[32];
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
+#include "errname.h"
 
 static const char *try(int fd, unsigned long req, unsigned long arg)
 {
-	return err_name(ioctl(fd, req, arg) < 0 ? errno : 0);
+	return errname(ioctl(fd, req, arg) < 0 ? errno : 0);
 }
 
 static int open_tty(const char *path)
@@ -67,7 +43,7 @@ static int open_tty(const char *path)
 	int fd = open(path, O_RDWR | O_NOCTTY);
 
 	if (fd < 0) {
-		printf("open_%s=%s\n", path, err_name(errno));
+		printf("open_%s=%s\n", path, errname(errno));
 		exit(1);
 	}
 	return fd;

@@ -37,6 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../integration/errname.h"
+
 #ifndef AF_ALG
 #define AF_ALG 38
 #endif
@@ -52,44 +54,7 @@
 
 static const char *result(long ret)
 {
-	static char buf[32];
-
-	if (ret >= 0)
-		return "ok";
-	switch (errno) {
-	case EPERM:
-		return "EPERM";
-	case ENOSYS:
-		return "ENOSYS";
-	case EACCES:
-		return "EACCES";
-	case EINVAL:
-		return "EINVAL";
-	case EBADF:
-		return "EBADF";
-	case EFAULT:
-		return "EFAULT";
-	case ENOENT:
-		return "ENOENT";
-	case EROFS:
-		return "EROFS";
-	case ESRCH:
-		return "ESRCH";
-	case EBUSY:
-		return "EBUSY";
-	case EADDRINUSE:
-		return "EADDRINUSE";
-	case EAFNOSUPPORT:
-		return "EAFNOSUPPORT";
-	case ENODEV:
-		return "ENODEV";
-	case ENOTDIR:
-		return "ENOTDIR";
-	case EOPNOTSUPP:
-		return "EOPNOTSUPP";
-	}
-	snprintf(buf, sizeof(buf), "errno%d", errno);
-	return buf;
+	return ret >= 0 ? "ok" : errname(errno);
 }
 
 static int report(const char *name, long ret)

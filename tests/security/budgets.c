@@ -22,33 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case 0:
-		return "none";
-	case EMFILE:
-		return "EMFILE";
-	case ENFILE:
-		return "ENFILE";
-	case ENOSPC:
-		return "ENOSPC";
-	case ENOMEM:
-		return "ENOMEM";
-	case EPERM:
-		return "EPERM";
-	case EUSERS:
-		return "EUSERS";
-	case EAGAIN:
-		return "EAGAIN";
-	case EACCES:
-		return "EACCES";
-	case ENOSYS:
-		return "ENOSYS";
-	default:
-		return strerror(e);
-	}
-}
+#include "../integration/errname.h"
 
 /* A new user namespace, held by a descriptor: a child unshares, the parent opens the child's
  * namespace and lets the child go. Returns the descriptor, or -errno. */

@@ -14,6 +14,9 @@ UNIT_SRC_test_config := $(UNIT_COMMON) src/vp/config.c src/vp/config_devices.c
 UNIT_SRC_test_cgroup := $(UNIT_COMMON) src/vp/cgroup.c
 UNIT_SRC_test_evdev  := src/devices/evdev.c src/common/keymap.c
 UNIT_SRC_test_keymap := src/common/keymap.c
+UNIT_SRC_test_input_router := src/devices/input_router.c src/devices/evdev.c \
+	src/common/keymap.c src/common/error.c
+UNIT_SRC_test_input_source := src/devices/input_source.c
 UNIT_SRC_test_sysfs_layout := src/devns/sysfs_tree.c src/devices/sysfs_format.c \
 	src/devices/sysfs_layout.c src/devices/udev_db.c src/devices/evdev.c \
 	src/common/keymap.c src/common/error.c

@@ -26,13 +26,15 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#define TTY_GID 5 /* the VP's tty group, mapped as its uids are */
-#define NTTYS	2 /* tty0, tty1 */
+#define TTY_GID	  5 /* the VP's tty group, mapped as its uids are */
+#define TTY_MAJOR 4 /* the kernel's VT driver: /dev/tty0 is (4, 0) */
+#define NTTYS	  2 /* tty0, tty1 */
 
 struct vt_dev {
 	struct devns *core;
@@ -47,7 +49,8 @@ struct vt_tty {
 struct vt {
 	struct vt_dev *dev;
 	char name[NAME_MAX_LEN + 1];
-	char dir[256]; /* its devpts instance */
+	char dir[256];	/* its devpts instance */
+	char node[256]; /* /dev/tty0 as the VT driver's node, with --tty0 vt-node */
 	struct vt_tty tty[NTTYS];
 	struct loop_watch kick;	 /* work to do now */
 	struct loop_watch timer; /* the release deadline */
@@ -238,6 +241,8 @@ static void release(struct vt *vt)
 	}
 	if (vt->owner_pidfd >= 0)
 		close(vt->owner_pidfd);
+	if (vt->node[0] && unlink(vt->node) < 0)
+		log_warn_errno(errno, "vt: remove %s", vt->node);
 	if (vt->dir[0]) {
 		if (umount2(vt->dir, MNT_DETACH) < 0 && errno != EINVAL)
 			log_warn_errno(errno, "vt: unmount %s", vt->dir);
@@ -281,6 +286,29 @@ static int open_tty(struct vt *vt, const struct vdev_vp *vp, struct vt_tty *tty,
 	return 0;
 }
 
+/* --tty0 vt-node: /dev/tty0 is a character device of the VT driver's number, (4, 0), as
+ * Xorg wants it before it takes a VT (xf86HasTTYs), which nobody can open: mode 0 and
+ * owned by the host's root, whom the VP's user namespace does not map, on the daemon's
+ * nodev tmpfs (its bind in the VP is nodev too). Xorg, told `vt1`, goes on to the VP's
+ * /dev/tty1; programs that open /dev/tty0 itself get EACCES in such a VP. */
+static int make_vt_node(struct vt *vt, const struct vdev_vp *vp, struct vdev_file *file,
+			struct error *err)
+{
+	if ((size_t)snprintf(vt->node, sizeof(vt->node), "%s/%s.tty0", vp->dir, vp->name) >=
+	    sizeof(vt->node)) {
+		vt->node[0] = '\0';
+		return error_set(err, ENAMETOOLONG, "vt: the tty0 node of %s", vp->name);
+	}
+	if (mknod(vt->node, S_IFCHR, makedev(TTY_MAJOR, 0)) < 0) {
+		int e = errno;
+		vt->node[0] = '\0';
+		return error_set(err, e, "vt: make a tty0 node for %s", vp->name);
+	}
+	snprintf(file->vp_path, sizeof(file->vp_path), "/dev/tty0");
+	snprintf(file->host_path, sizeof(file->host_path), "%s", vt->node);
+	return 0;
+}
+
 static int vt_prepare(void *global, const struct vdev_vp *vp, void **state, struct vdev_file *files,
 		      unsigned *nfiles, struct error *err)
 {
@@ -317,9 +345,15 @@ static int vt_prepare(void *global, const struct vdev_vp *vp, void **state, stru
 		vt->dir[0] = '\0';
 		goto fail;
 	}
-	for (unsigned i = 0; i < NTTYS; i++)
-		if ((ret = open_tty(vt, vp, &vt->tty[i], &files[i], names[i], err)) < 0)
+	for (unsigned i = 0; i < NTTYS; i++) {
+		const char *tty0 = vdev_setting(vp, "tty0");
+		if (i == 0 && tty0 && strcmp(tty0, "vt-node") == 0)
+			ret = make_vt_node(vt, vp, &files[i], err);
+		else
+			ret = open_tty(vt, vp, &vt->tty[i], &files[i], names[i], err);
+		if (ret < 0)
 			goto fail;
+	}
 	vt->kick = (struct loop_watch){eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), on_kick};
 	if (vt->kick.fd < 0) {
 		ret = error_set(err, errno, "vt: eventfd");
@@ -511,13 +545,29 @@ static int vt_show(void *global, json_t *args, json_t *reply, struct error *err)
 	json_object_set_new(reply, "vt_mode",
 			    json_string(st.mode.mode == VT_PROCESS ? "process" : "auto"));
 	json_object_set_new(reply, "release", json_string(release_name(st.release)));
+	json_object_set_new(reply, "releases_acked", json_integer((json_int_t)st.releases_acked));
+	json_object_set_new(reply, "acquires_acked", json_integer((json_int_t)st.acquires_acked));
 	snprintf(text, sizeof(text),
 		 "vp        %s\nactive    %s\nshown     %s\nkd mode   %s\nkb mode   %s\n"
-		 "vt mode   %s\nrelease   %s\n",
+		 "vt mode   %s\nrelease   %s\nacked     %lu releases, %lu acquires\n",
 		 name, st.active ? "yes" : "no", vt_shown(&st) ? "yes" : "no",
 		 st.kd_mode == KD_GRAPHICS ? "graphics" : "text", kb_mode_name(st.kb_mode),
-		 st.mode.mode == VT_PROCESS ? "process" : "auto", release_name(st.release));
+		 st.mode.mode == VT_PROCESS ? "process" : "auto", release_name(st.release),
+		 st.releases_acked, st.acquires_acked);
 	json_object_set_new(reply, "text", json_string(text));
+	return 0;
+}
+
+static const struct vp_setting_kind vt_settings[] = {
+	{"tty0", "pty|vt-node",
+	 "/dev/tty0: the VT's pty, or a VT node nobody opens (for Xorg, with vt1)", "pty"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static int vt_check_setting(const char *key, const char *value, struct error *err)
+{
+	if (strcmp(key, "tty0") == 0 && strcmp(value, "pty") != 0 && strcmp(value, "vt-node") != 0)
+		return error_set(err, 0, "--tty0 wants pty or vt-node, not '%s'", value);
 	return 0;
 }
 
@@ -528,6 +578,8 @@ static const struct vdev_verb vt_verbs[] = {
 
 const struct vdev_ops vdev_vt = {
 	.verbs = vt_verbs,
+	.settings = vt_settings,
+	.check_setting = vt_check_setting,
 	.sysfs = vt_sysfs,
 	.name = "vt",
 	.initial_access = DEV_SHARED,

@@ -138,12 +138,17 @@ static int reldisp(struct vt_state *st, struct vt_call *c)
 
 	if (!process_mode(st))
 		return -EINVAL;
-	if (st->release == VT_REL_NONE)
-		return arg == VT_ACKACQ ? 0 : -EINVAL;
+	if (st->release == VT_REL_NONE) {
+		if (arg != VT_ACKACQ)
+			return -EINVAL;
+		st->acquires_acked++;
+		return 0;
+	}
 	if (arg == 0) {
 		st->release = VT_REL_LATE;
 		return 0;
 	}
+	st->releases_acked++;
 	st->release = VT_REL_NONE;
 	st->owner_holds = false;
 	if (st->active) {

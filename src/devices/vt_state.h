@@ -67,6 +67,9 @@ struct vt_state {
 	unsigned nwaiters;
 	struct vt_waiter interrupted[VT_MAX_WAITERS]; /* pushed out, to answer EINTR */
 	unsigned ninterrupted;
+	/* What VT_PROCESS owners acknowledged (VT_RELDISP 1, VT_RELDISP VT_ACKACQ): how
+	 * one can tell, from outside, that a program heard of its switches. */
+	unsigned long releases_acked, acquires_acked;
 };
 
 void vt_state_init(struct vt_state *st);

@@ -222,3 +222,29 @@ def test_hostile_arguments(two):
     # The other VP and the daemon are untouched.
     assert run(d, "b", "state")["getstate"] == "0"
     assert d.running
+
+
+def test_tty0_as_a_vt_node_nobody_opens(two, vtprobe):
+    """--tty0 vt-node: /dev/tty0 says it is the VT driver's (4, 0), as Xorg checks before it
+    takes a VT, and cannot be opened, even by the VP's root remounting it; the VT itself,
+    /dev/tty1, works as before. The host's console is never reached."""
+    d = two
+    create_vp_with(d, "xvt", {"usr/bin/vtprobe": vtprobe}, create_args=("--tty0", "vt-node"))
+    assert d.vp("xvt")["devices"]["vt"] == {"access": "shared", "tty0": "vt-node"}
+    st = d.sh("xvt", "stat -c '%F %t %T %a %u' /dev/tty0").stdout.split("\n")[0]
+    assert st.startswith("character special file 4 0 0 "), st
+    for how in ("cat /dev/tty0", "echo x > /dev/tty0",
+                "mount -o remount,bind,dev /dev/tty0 2>/dev/null; cat /dev/tty0"):
+        r = d.sh("xvt", how, check=False)
+        assert r.returncode != 0 and "ermission denied" in r.stderr, (how, r)
+    fg = run(d, "b", "state")  # a VP of the default setting: unchanged
+    assert fg["openqry_vt"] == "1", fg
+    background(d, "xvt", "process ack", "vt.log")
+    wait_log(d, "xvt", "vt.log", r"^ready")
+    d.cell("switch", "xvt")
+    d.cell("switch", "a")
+    wait_log(d, "xvt", "vt.log", r"^reldisp=0")
+    err = d.fail("config", "xvt", "--tty0", "console")
+    assert "--tty0 wants pty or vt-node, not 'console'" in err, err
+    err = d.fail("config", "xvt", "--tty0", "pty")
+    assert "running" in err and "--tty0" in err, err

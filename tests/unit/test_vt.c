@@ -279,7 +279,9 @@ static void a_process_owner_is_released_and_acquired(void **state)
 	assert_int_equal(w.gen, gen);
 	assert_int_equal(w.next, 100 * MS + VT_RELEASE_DEADLINE_NS);
 	assert_int_equal(v_active(&st), VT_OWN);
+	assert_int_equal(st.releases_acked, 0);
 	assert_int_equal(ioctl_int(&st, VT_RELDISP, 1), 0);
+	assert_int_equal(st.releases_acked, 1);
 	assert_int_equal(v_active(&st), VT_OTHERS);
 	w = work(&st, 100 * MS + VT_RELEASE_DEADLINE_NS);
 	assert_false(w.send);
@@ -289,7 +291,10 @@ static void a_process_owner_is_released_and_acquired(void **state)
 	w = work(&st, 200 * MS);
 	assert_true(w.send);
 	assert_int_equal(w.signal, SIGUSR2);
+	assert_int_equal(st.acquires_acked, 0);
 	assert_int_equal(ioctl_int(&st, VT_RELDISP, VT_ACKACQ), 0);
+	assert_int_equal(st.acquires_acked, 1);
+	assert_int_equal(st.releases_acked, 1);
 	assert_int_equal(v_active(&st), VT_OWN);
 	/* Nothing more to send until the next switch. */
 	w = work(&st, 300 * MS);
@@ -412,6 +417,7 @@ static void a_refusal_is_not_honoured(void **state)
 	vt_deactivate(&st, 0);
 	work(&st, 0);
 	assert_int_equal(ioctl_int(&st, VT_RELDISP, 0), 0);
+	assert_int_equal(st.releases_acked, 0); /* a refusal is no release */
 	assert_int_equal(v_active(&st), VT_OTHERS);
 	assert_false(vt_activate(&st, 1));
 	assert_false(work(&st, 1).send);

@@ -57,6 +57,8 @@ struct wifi {
 	char name[NAME_MAX_LEN + 1];
 	char dir[256];
 	char store_path[512];
+	char sock_path[256 + 8]; /* dir/wlan0 */
+	uid_t uid;
 	struct wifi_ctrl ctrl;
 	struct loop_watch watch;
 	struct wifi_store *store;
@@ -222,6 +224,26 @@ static void apply(struct wifi_dev *dev, struct wifi *w)
 }
 
 /* ---- a VP's requests ----------------------------------------------------------------- */
+
+/* A client of the VP that reads nothing holds the VP's socket's buffer: the socket is
+ * made anew (only this VP's clients connect again). */
+static void unstick(struct wifi *w)
+{
+	struct error err;
+
+	if (!w->ctrl.stuck)
+		return;
+	log_info("wifi: %s: a client reads nothing: its control socket is made anew", w->name);
+	devns_unwatch(w->dev->core, &w->watch);
+	w->watch.fd = -1;
+	if (wifi_ctrl_reopen(&w->ctrl, w->sock_path, w->uid, &err) < 0) {
+		log_warn("%s", err.msg);
+		return;
+	}
+	w->watch.fd = w->ctrl.sock;
+	if (devns_watch(w->dev->core, &w->watch, EPOLLIN) < 0)
+		w->watch.fd = -1;
+}
 
 static void answer(struct wifi *w, const struct wifi_peer *peer, const char *text, size_t len)
 {
@@ -468,6 +490,10 @@ static void on_request(struct loop_watch *lw, uint32_t events)
 		}
 		/* Cut: longer than any request, refused by the parser as too long. */
 		handle(w, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf), &peer);
+		if (w->ctrl.stuck) {
+			unstick(w);
+			return;
+		}
 	}
 }
 
@@ -491,6 +517,7 @@ static void on_event(void *ctx, const char *line, size_t len)
 		n = wifi_filter_ids(line, len, dev->fg == w ? map_to_fg : map_none, dev, out,
 				    sizeof(out));
 		wifi_ctrl_broadcast(&w->ctrl, out, n);
+		unstick(w);
 	}
 }
 
@@ -573,7 +600,7 @@ static int wifi_prepare(void *global, const struct vdev_vp *vp, void **state,
 {
 	struct wifi_dev *dev = global;
 	struct wifi *w = calloc(1, sizeof(*w));
-	char sock[sizeof(w->dir) + 8], persist[256];
+	char persist[256];
 	int ret;
 
 	if (!w || !(w->store = calloc(1, sizeof(*w->store)))) {
@@ -604,13 +631,14 @@ static int wifi_prepare(void *global, const struct vdev_vp *vp, void **state,
 		w->dir[0] = '\0';
 		goto fail;
 	}
-	snprintf(sock, sizeof(sock), "%s/wlan0", w->dir);
-	if ((ret = wifi_ctrl_open(&w->ctrl, sock, vp->uid, err)) < 0)
+	snprintf(w->sock_path, sizeof(w->sock_path), "%s/wlan0", w->dir);
+	w->uid = vp->uid;
+	if ((ret = wifi_ctrl_open(&w->ctrl, w->sock_path, vp->uid, err)) < 0)
 		goto fail;
 	w->watch = (struct loop_watch){w->ctrl.sock, on_request};
 	if ((ret = devns_watch(dev->core, &w->watch, EPOLLIN)) < 0) {
 		w->watch.fd = -1;
-		ret = error_set(err, ret, "wifi: watch %s", sock);
+		ret = error_set(err, ret, "wifi: watch %s", w->sock_path);
 		goto fail;
 	}
 	snprintf(files[0].vp_path, sizeof(files[0].vp_path), "/run/wpa_supplicant");
@@ -668,12 +696,14 @@ static void wifi_deactivate(void *global, void *state)
 static void wifi_stats(void *global, json_t *stats)
 {
 	struct wifi_dev *dev = global;
-	uint64_t sent = 0, dropped = 0;
+	uint64_t sent = 0, dropped = 0, resets = 0;
 
 	for (struct wifi *w = dev->vps; w; w = w->next) {
 		sent += w->ctrl.events_sent;
 		dropped += w->ctrl.events_dropped;
+		resets += w->ctrl.resets;
 	}
+	json_object_set_new(stats, "wifi_socket_resets", json_integer((json_int_t)resets));
 	json_object_set_new(stats, "wifi_requests", json_integer((json_int_t)dev->requests));
 	json_object_set_new(stats, "wifi_refused", json_integer((json_int_t)dev->refused));
 	json_object_set_new(stats, "wifi_events_sent", json_integer((json_int_t)sent));

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +36,21 @@ int wifi_ctrl_open(struct wifi_ctrl *c, const char *path, uid_t uid, struct erro
 		return ret;
 	}
 	return 0;
+}
+
+int wifi_ctrl_reopen(struct wifi_ctrl *c, const char *path, uid_t uid, struct error *err)
+{
+	uint64_t sent = c->events_sent, dropped = c->events_dropped, resets = c->resets;
+	int root = c->root, ret;
+
+	c->root = -1;
+	wifi_ctrl_close(c);
+	ret = wifi_ctrl_open(c, path, uid, err);
+	c->root = root;
+	c->events_sent = sent;
+	c->events_dropped = dropped;
+	c->resets = resets + 1;
+	return ret;
 }
 
 int wifi_ctrl_set_root(struct wifi_ctrl *c, pid_t pid, struct error *err)
@@ -104,14 +121,30 @@ static int open_peer(const struct wifi_ctrl *c, const struct wifi_peer *peer)
 	return fd;
 }
 
-static int send_fd(const struct wifi_ctrl *c, int fd, const char *buf, size_t len)
+/* Whether our own send buffer is what is full (not the one receiver's queue). */
+static bool buffer_full(const struct wifi_ctrl *c)
+{
+	int queued = 0, sndbuf = 0;
+	socklen_t len = sizeof(sndbuf);
+
+	if (ioctl(c->sock, SIOCOUTQ, &queued) < 0 ||
+	    getsockopt(c->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) < 0)
+		return false;
+	return queued >= sndbuf / 2;
+}
+
+static int send_fd(struct wifi_ctrl *c, int fd, const char *buf, size_t len)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d", fd);
 	if (sendto(c->sock, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr,
-		   sizeof(addr)) < 0)
-		return -errno;
+		   sizeof(addr)) < 0) {
+		int ret = -errno;
+		if (ret == -EAGAIN && buffer_full(c))
+			c->stuck = true;
+		return ret;
+	}
 	return 0;
 }
 

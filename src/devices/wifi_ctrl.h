@@ -34,10 +34,15 @@ struct wifi_client {
 
 struct wifi_ctrl {
 	int sock;
+	/* Its send buffer is full: a client that does not read holds it (a datagram to a
+	 * socket connected to ours is queued past the receiver's queue limit, charged to our
+	 * buffer), so no other client of the VP would get an answer. Set by a send that
+	 * failed so; wifi_ctrl_reopen is the cure. */
+	bool stuck;
 	int root; /* O_PATH of the VP's root, -1 until wifi_ctrl_set_root */
 	struct wifi_client clients[WIFI_MAX_ATTACHED];
 	unsigned nclients;
-	uint64_t events_sent, events_dropped;
+	uint64_t events_sent, events_dropped, resets;
 };
 
 /* The socket at PATH, the VP's root's (UID) to send to. */
@@ -45,6 +50,9 @@ int wifi_ctrl_open(struct wifi_ctrl *c, const char *path, uid_t uid, struct erro
 /* The VP's root: its init's (PID, waiting at its start). */
 int wifi_ctrl_set_root(struct wifi_ctrl *c, pid_t pid, struct error *err);
 void wifi_ctrl_close(struct wifi_ctrl *c);
+/* A new socket at PATH in place of the old one, whose clients are forgotten (wpa_cli
+ * opens its connection again when a request fails), the VP's root kept. */
+int wifi_ctrl_reopen(struct wifi_ctrl *c, const char *path, uid_t uid, struct error *err);
 /* One datagram into BUF (at most SIZE bytes) and who sent it: its full length (more than
  * SIZE: it was cut), -EAGAIN when none is waiting, -EADDRNOTAVAIL for a sender with no
  * name in the VP's file system (unnamed, abstract: nothing can answer it). */

@@ -240,9 +240,12 @@ int wifi_link_open(struct devns *core, const char *path, const struct wifi_link_
 		free(link);
 		return ret;
 	}
-	if (timerfd_settime(link->tick.fd, 0, &its, NULL) < 0 ||
-	    (ret = devns_watch(core, &link->tick, EPOLLIN)) < 0) {
-		ret = error_set(err, errno, "wifi: arm the link's timer");
+	if (timerfd_settime(link->tick.fd, 0, &its, NULL) < 0)
+		ret = -errno;
+	else
+		ret = devns_watch(core, &link->tick, EPOLLIN);
+	if (ret < 0) {
+		ret = error_set(err, -ret, "wifi: arm the link's timer");
 		close(link->tick.fd);
 		free(link);
 		return ret;

@@ -42,31 +42,44 @@ def wait_for(pred, timeout=10.0, what="condition"):
         time.sleep(0.05)
 
 
+class Supplicant:
+    """A real wpa_supplicant on a veth of a network namespace of its own."""
+
+    def __init__(self, tmp, ns):
+        self.ns = ns
+        self.path = tmp / "ctrl" / "wv0"  # its control socket
+        self.conf = tmp / "wpa.conf"
+        self.conf.write_text(f"ctrl_interface={self.path.parent}\nap_scan=0\n")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.ns, str(WPA_SUPPLICANT),
+                                      "-Dwired", "-i", "wv0", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.path.exists(), what="wpa_supplicant's socket")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        wait_for(lambda: not self.path.exists(), what="wpa_supplicant gone")
+
+
 @pytest.fixture
 def supplicant():
-    """A real wpa_supplicant on a veth of a network namespace of its own: its control
-    socket's path."""
     ns = "cwifi-" + uuid.uuid4().hex[:8]
     tmp = Path(tempfile.mkdtemp(prefix="cells-wifi-"))
-    ctrl = tmp / "ctrl"
-    conf = tmp / "wpa.conf"
-    conf.write_text(f"ctrl_interface={ctrl}\nap_scan=0\n")
+    sup = Supplicant(tmp, ns)
     subprocess.run(["ip", "netns", "add", ns], check=True)
-    proc = None
     try:
         subprocess.run(["ip", "-n", ns, "link", "add", "wv0", "type", "veth", "peer", "name",
                         "wv1"], check=True)
         for dev in ("wv0", "wv1"):
             subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"], check=True)
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, str(WPA_SUPPLICANT), "-Dwired",
-                                 "-i", "wv0", "-c", str(conf)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: (ctrl / "wv0").exists(), what="wpa_supplicant's socket")
-        yield ctrl / "wv0"
+        sup.start()
+        yield sup
     finally:
-        if proc:
-            proc.terminate()
-            proc.wait(timeout=10)
+        sup.stop()
         subprocess.run(["ip", "netns", "del", ns])
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -114,7 +127,7 @@ def networks_of(ctrl):
 
 @pytest.fixture
 def two_vps(make_daemon, supplicant):
-    d = make_daemon(extra_args=["--wpa-ctrl", str(supplicant)])
+    d = make_daemon(extra_args=["--wpa-ctrl", str(supplicant.path)])
     files = wpa_cli_files()
     for name in ("a", "b"):
         create_vp_with(d, name, {}, start=False)
@@ -122,7 +135,7 @@ def two_vps(make_daemon, supplicant):
             put_file(d, name, rel, src)
         d.cell("start", name)
     d.cell("switch", "a")
-    return d, supplicant
+    return d, supplicant.path
 
 
 def test_status_networks_and_switch(two_vps):
@@ -199,3 +212,19 @@ def test_saved_networks_survive_a_restart(two_vps):
     d.cell("start", "b")
     assert "kept" in vp_cli(d, "b", "list_networks")
     assert "kept" not in vp_cli(d, "a", "list_networks")
+
+
+def test_a_restarted_supplicant_gets_the_foreground_networks_again(two_vps, supplicant):
+    d, ctrl = two_vps
+    assert vp_cli(d, "a", "add_network").strip() == "0"
+    assert vp_cli(d, "a", "set_network", "0", "ssid", '"back-again"').strip() == "OK"
+    assert vp_cli(d, "a", "set_network", "0", "key_mgmt", "NONE").strip() == "OK"
+    assert vp_cli(d, "a", "enable_network", "0").strip() == "OK"
+    wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["back-again"],
+             what="a's network in the real supplicant")
+    supplicant.stop()
+    assert vp_cli(d, "a", "status", check=False).strip() in ("FAIL", "")
+    supplicant.start()  # with its own (empty) config: a's network is gone from it
+    wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["back-again"],
+             what="a's network applied again")
+    wait_for(lambda: "wpa_state=COMPLETED" in vp_cli(d, "a", "status"), what="connected")

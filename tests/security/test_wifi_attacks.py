@@ -23,12 +23,12 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def vps(make_daemon, supplicant, build_static):  # noqa: F811
-    d = make_daemon(extra_args=["--wpa-ctrl", str(supplicant)])
+    d = make_daemon(extra_args=["--wpa-ctrl", str(supplicant.path)])
     probe = build_static("wifiprobe.c")
     for name in ("a", "b"):
         make_vp(d, name, {"usr/bin/wifiprobe": probe})
     d.cell("switch", "a")
-    return d, supplicant
+    return d, supplicant.path
 
 
 def send(d, name, *payloads):

@@ -256,10 +256,27 @@ int wifi_link_open(struct devns *core, const char *path, const struct wifi_link_
 	return 0;
 }
 
+/* What is still queued (the foreground VP's networks being removed, as the daemon stops)
+ * is sent without waiting for the answers: the supplicant takes them in order all the
+ * same, and a VP's networks do not stay in it after the daemon. */
+static void flush(struct wifi_link *link)
+{
+	for (unsigned i = link->in_flight ? 1 : 0; link->cmd && i < link->count; i++) {
+		struct wifi_link_req *req = &link->queue[(link->head + i) % WIFI_LINK_QUEUE];
+		char buf[WIFI_LINK_REPLY_MAX];
+		int len = req->build ? req->build(req->data, buf, sizeof(buf)) : -1;
+
+		if (len >= 0 && (size_t)len < sizeof(buf) &&
+		    send(link->cmd_watch.fd, buf, (size_t)len, MSG_DONTWAIT) < 0)
+			log_warn_errno(errno, "wifi: send to wpa_supplicant as the daemon stops");
+	}
+}
+
 void wifi_link_close(struct wifi_link *link)
 {
 	if (!link)
 		return;
+	flush(link);
 	for (unsigned i = 0; i < WIFI_LINK_QUEUE; i++)
 		link->queue[i].done = NULL;
 	disconnect(link);

@@ -202,6 +202,14 @@ def test_status_networks_and_switch(two_vps):
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["net-of-a"],
              what="a's network back in the real supplicant")
 
+    # The daemon stops: no VP's network stays in the real supplicant (two, whose
+    # removals are queued one behind the other).
+    assert vp_cli(d, "a", "add_network").strip() == "1"
+    assert vp_cli(d, "a", "set_network", "1", "ssid", '"second-of-a"').strip() == "OK"
+    wait_for(lambda: len(networks_of(ctrl)) == 2, what="a's two networks")
+    assert d.stop() == 0
+    wait_for(lambda: networks_of(ctrl) == [], what="the supplicant without a's network")
+
 
 def test_saved_networks_survive_a_restart(two_vps):
     d, ctrl = two_vps

@@ -78,6 +78,11 @@ static long long now_ns(void)
 
 /* ---- the supplicant's networks: what the foreground VP's are there ---------------- */
 
+/* The id_str of every network the daemon adds to the supplicant (a VP's own id_str stays
+ * in its store): a daemon killed before it removed them, the next one finds and removes
+ * them. */
+#define WIFI_MARK "\"cells-vp\""
+
 static int applied_real(const struct wifi_dev *dev, int vp_id)
 {
 	for (unsigned i = 0; i < dev->napplied; i++)
@@ -196,7 +201,10 @@ static void apply_network(struct wifi_dev *dev, const struct wifi_net *net)
 		return;
 	}
 	for (unsigned v = 0; v < net->nvars; v++)
-		queue_on(dev, "SET_NETWORK", net->id, net->vars[v].name, net->vars[v].value);
+		if (strcmp(net->vars[v].name, "id_str") != 0)
+			queue_on(dev, "SET_NETWORK", net->id, net->vars[v].name,
+				 net->vars[v].value);
+	queue_on(dev, "SET_NETWORK", net->id, "id_str", WIFI_MARK);
 	if (!net->disabled)
 		queue_on(dev, "ENABLE_NETWORK", net->id, NULL, NULL);
 }
@@ -359,7 +367,8 @@ static void network_request(struct wifi *w, const struct wifi_req *req,
 		answer_str(w, peer, out);
 		return;
 	case WIFI_SET_NETWORK:
-		if ((ret = wifi_store_set(w->store, req->id, req->var, req->value)) == 0 && fg)
+		if ((ret = wifi_store_set(w->store, req->id, req->var, req->value)) == 0 && fg &&
+		    strcmp(req->var, "id_str") != 0)
 			queue_on(dev, "SET_NETWORK", req->id, req->var, req->value);
 		break;
 	case WIFI_REMOVE_NETWORK:
@@ -521,14 +530,50 @@ static void on_event(void *ctx, const char *line, size_t len)
 	}
 }
 
-/* The supplicant is (back) there: whatever it had of ours is gone if it restarted. */
+static void marked(void *data, const char *reply, size_t len)
+{
+	struct own_req *r = data;
+	int real;
+
+	if (!reply || len < strlen(WIFI_MARK) ||
+	    strncmp(reply, WIFI_MARK, strlen(WIFI_MARK)) != 0 ||
+	    sscanf(r->text, "GET_NETWORK %d", &real) != 1 || map_to_fg(r->dev, real) >= 0)
+		return;
+	log_info("wifi: removing network %d, left in wpa_supplicant by a daemon before", real);
+	queue_text(r->dev, "REMOVE_NETWORK %d", real);
+}
+
+/* The supplicant's networks, listed as it came (back): each one's id_str is asked. */
+static void listed(void *data, const char *reply, size_t len)
+{
+	struct own_req *r = data;
+	const char *line;
+
+	(void)len;
+	if (!reply || !(line = strchr(reply, '\n')))
+		return;
+	for (line++; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : "") {
+		struct own_req get = {.dev = r->dev, .gen = r->dev->gen, .vp_id = -1};
+		int real;
+		if (sscanf(line, "%d\t", &real) != 1 || real < 0)
+			continue;
+		snprintf(get.text, sizeof(get.text), "GET_NETWORK %d id_str", real);
+		queue_own(r->dev, &get, marked);
+	}
+}
+
+/* The supplicant is (back) there: whatever it had of ours is gone if it restarted, and
+ * what a killed daemon left in it is removed. */
 static void on_up(void *ctx)
 {
 	struct wifi_dev *dev = ctx;
 	struct wifi *fg = dev->fg;
+	struct own_req list = {.dev = dev, .gen = dev->gen, .vp_id = -1};
 
 	dev->napplied = 0;
 	dev->current_real = -1;
+	snprintf(list.text, sizeof(list.text), "LIST_NETWORKS");
+	queue_own(dev, &list, listed);
 	if (fg)
 		apply(dev, fg);
 }

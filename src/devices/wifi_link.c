@@ -250,9 +250,11 @@ int wifi_link_open(struct devns *core, const char *path, const struct wifi_link_
 		free(link);
 		return ret;
 	}
+	*out = link;
 	if ((ret = connect_link(link)) < 0)
 		log_warn_errno(-ret, "wifi: no wpa_supplicant at %s yet", path);
-	*out = link;
+	else if (ops->up)
+		ops->up(ctx);
 	return 0;
 }
 

@@ -236,3 +236,24 @@ def test_a_restarted_supplicant_gets_the_foreground_networks_again(two_vps, supp
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["back-again"],
              what="a's network applied again")
     wait_for(lambda: "wpa_state=COMPLETED" in vp_cli(d, "a", "status"), what="connected")
+
+
+def test_a_killed_daemon_leaves_nothing_in_the_supplicant(two_vps):
+    d, ctrl = two_vps
+    assert vp_cli(d, "a", "add_network").strip() == "0"
+    assert vp_cli(d, "a", "set_network", "0", "ssid", '"survivor"').strip() == "OK"
+    assert vp_cli(d, "a", "set_network", "0", "id_str", '"mine"').strip() == "OK"
+    assert vp_cli(d, "a", "save_config").strip() == "OK"
+    wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"],
+             what="a's network in the real supplicant")
+    d.kill9()
+    assert [n[1] for n in networks_of(ctrl)] == ["survivor"]  # left behind
+    d.start()  # its VPs start again, a in the foreground
+    wait_for(lambda: d.list()["a"]["state"] == "running", what="a running again")
+    # The one left behind is removed, a's applied again: one, not two.
+    wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"]
+             and networks_of(ctrl)[0][0] != "0", what="the old network replaced")
+    time.sleep(0.5)
+    assert [n[1] for n in networks_of(ctrl)] == ["survivor"]
+    # The VP's own id_str is its store's; the supplicant has the daemon's mark.
+    assert vp_cli(d, "a", "get_network", "0", "id_str").strip() == '"mine"'

@@ -492,9 +492,8 @@ static void on_request(struct loop_watch *lw, uint32_t events)
 			w->dev->refused++;
 			continue;
 		}
-		if (!take_token(w)) {
+		if (!take_token(w)) { /* dropped unanswered: an answer costs as much */
 			w->dev->refused++;
-			answer_str(w, &peer, "FAIL\n");
 			continue;
 		}
 		/* Cut: longer than any request, refused by the parser as too long. */

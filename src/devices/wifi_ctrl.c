@@ -28,13 +28,16 @@ int wifi_ctrl_open(struct wifi_ctrl *c, const char *path, uid_t uid, struct erro
 	if (c->sock < 0)
 		return error_set(err, errno, "wifi: socket");
 	unlink(path);
+	struct stat sb;
 	if (bind(c->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    chown(path, uid, uid) < 0 || chmod(path, 0660) < 0) {
+	    chown(path, uid, uid) < 0 || chmod(path, 0660) < 0 || stat(path, &sb) < 0) {
 		int ret = error_set(err, errno, "wifi: bind %s", path);
 		close(c->sock);
 		c->sock = -1;
 		return ret;
 	}
+	c->self_dev = sb.st_dev;
+	c->self_ino = sb.st_ino;
 	return 0;
 }
 
@@ -117,6 +120,10 @@ static int open_peer(const struct wifi_ctrl *c, const struct wifi_peer *peer)
 	if (fstat(fd, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
 		close(fd);
 		return -ENOTSOCK;
+	}
+	if (sb.st_dev == c->self_dev && sb.st_ino == c->self_ino) {
+		close(fd);
+		return -ELOOP;
 	}
 	return fd;
 }

@@ -39,7 +39,9 @@ struct wifi_ctrl {
 	 * buffer), so no other client of the VP would get an answer. Set by a send that
 	 * failed so; wifi_ctrl_reopen is the cure. */
 	bool stuck;
-	int root; /* O_PATH of the VP's root, -1 until wifi_ctrl_set_root */
+	int root;	/* O_PATH of the VP's root, -1 until wifi_ctrl_set_root */
+	dev_t self_dev; /* our socket's node: never an answer's destination (a VP that */
+	ino_t self_ino; /* binds it over its client's name would have us answer ourselves) */
 	struct wifi_client clients[WIFI_MAX_ATTACHED];
 	unsigned nclients;
 	uint64_t events_sent, events_dropped, resets;

@@ -5,13 +5,21 @@
  *                             sends it N times
  *   wifiprobe deaf SECONDS    ATTACH, then read nothing for SECONDS
  *   wifiprobe symlink TARGET  send PING, its own socket replaced first by a symlink to
- *                             TARGET (a path of the host's): where does the answer go? */
+ *                             TARGET (a path of the host's): where does the answer go?
+ *   wifiprobe flood N HEX     send the payload N times without reading, then count the
+ *                             answers that come within a second
+ *   wifiprobe loop PATH       bind the VP's control socket over its own name, and over
+ *                             PATH (the daemon's name of it, made in the VP), then PING:
+ *                             would the daemon answer itself for ever? */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -92,6 +100,30 @@ int main(int argc, char **argv)
 		printf("attached\n");
 		fflush(stdout);
 		sleep((unsigned)atoi(argv[2]));
+	} else if (strcmp(argv[1], "flood") == 0 && argc == 4) {
+		int n = unhex(argv[3], buf, sizeof(buf)), times = atoi(argv[2]), got = 0;
+		for (int t = 0; n >= 0 && t < times; t++)
+			send(fd, buf, (size_t)n, 0);
+		while (answer(fd, buf, sizeof(buf), 1000) >= 0)
+			got++;
+		printf("%d\n", got);
+	} else if (strcmp(argv[1], "loop") == 0) {
+		char dir[256];
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+		for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+			*p = '\0';
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+		close(open(argv[2], O_CREAT | O_WRONLY, 0600));
+		if (mount("/run/wpa_supplicant/wlan0", self, NULL, MS_BIND, NULL) < 0 ||
+		    mount("/run/wpa_supplicant/wlan0", argv[2], NULL, MS_BIND, NULL) < 0) {
+			perror("mount");
+			return 1;
+		}
+		send(fd, "PING", 4, 0);
+		printf("sent\n");
+		return 0;
 	} else if (strcmp(argv[1], "symlink") == 0) {
 		unlink(self);
 		if (symlink(argv[2], self) < 0) {

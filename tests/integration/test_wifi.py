@@ -246,7 +246,11 @@ def test_a_killed_daemon_leaves_nothing_in_the_supplicant(two_vps):
     assert vp_cli(d, "a", "save_config").strip() == "OK"
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"],
              what="a's network in the real supplicant")
+    pid = d.proc.pid
     d.kill9()
+    # libwpa-client's sockets of the killed daemon (it unlinks them when it closes).
+    for left in Path("/tmp").glob(f"wpa_ctrl_{pid}-*"):
+        left.unlink()
     assert [n[1] for n in networks_of(ctrl)] == ["survivor"]  # left behind
     d.start()  # its VPs start again, a in the foreground
     wait_for(lambda: d.list()["a"]["state"] == "running", what="a running again")

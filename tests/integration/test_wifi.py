@@ -261,3 +261,23 @@ def test_a_killed_daemon_leaves_nothing_in_the_supplicant(two_vps):
     assert [n[1] for n in networks_of(ctrl)] == ["survivor"]
     # The VP's own id_str is its store's; the supplicant has the daemon's mark.
     assert vp_cli(d, "a", "get_network", "0", "id_str").strip() == '"mine"'
+
+
+def test_without_a_supplicant_or_the_right(make_daemon):
+    """No --wpa-ctrl: the socket is there, reads FAIL, networks are still kept. A VP
+    created with wifi=none has no socket."""
+    d = make_daemon()
+    files = wpa_cli_files()
+    create_vp_with(d, "a", {}, start=False)
+    create_vp_with(d, "n", {}, create_args=("--device", "wifi=none"), start=False)
+    for rel, src in files.items():
+        put_file(d, "a", rel, src)
+    d.cell("start", "a")
+    d.cell("start", "n")
+    assert vp_cli(d, "a", "ping").strip() == "PONG"
+    assert vp_cli(d, "a", "status", check=False).strip() == "FAIL"
+    assert vp_cli(d, "a", "add_network").strip() == "0"
+    assert vp_cli(d, "a", "set_network", "0", "ssid", '"offline"').strip() == "OK"
+    assert "offline" in vp_cli(d, "a", "list_networks")
+    r = d.sh("n", "ls /run/wpa_supplicant", check=False)
+    assert r.returncode != 0, r

@@ -18,6 +18,8 @@ HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 PKGS     := jansson libseccomp libpng libvncserver fuse3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libwpa-client (Debian libwpa-client-dev) ships a static library and no pkg-config file.
+WPA_LIBS   := $(or $(shell pkg-config --libs libwpa_client 2>/dev/null),-lwpa_client)
 
 COMMON_SRC := $(wildcard src/common/*.c)
 CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/devns/*.c src/devices/*.c src/sinks/*.c) \
@@ -39,7 +41,7 @@ $(BUILD)/obj/%.o: %.c Makefile
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WPA_LIBS)
 
 # cellsd with AddressSanitizer and UndefinedBehaviorSanitizer (any report aborts it), for
 # `make check` to run integration tests against: what VPs do must not corrupt the daemon.
@@ -48,7 +50,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 $(BUILD)/asan/cellsd: $(CELLSD_SRC) $(COMMON_SRC) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ \
-		$(CELLSD_SRC) $(COMMON_SRC) $(PKG_LIBS)
+		$(CELLSD_SRC) $(COMMON_SRC) $(PKG_LIBS) $(WPA_LIBS)
 
 asan: $(BUILD)/asan/cellsd
 

@@ -22,6 +22,7 @@ UNIT_SRC_test_budget := src/devns/budget.c
 UNIT_SRC_test_fusetree := src/devns/fusetree.c src/devns/fusetree_fuse.c src/common/loop.c \
 	src/common/log.c src/common/error.c
 UNIT_SRC_test_vt     := src/devices/vt_state.c
+UNIT_SRC_test_net    := src/devices/net_parse.c src/devices/net_rules.c src/common/error.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_statfs := src/devns/statfs.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NO_LAUNCHER, create_vp_with, put_file
+from conftest import build_static, create_vp_with
 from test_foreground_events import start_events
 
 POOL = "10.213.0.0/16"
@@ -331,3 +331,27 @@ def test_net_settings_are_checked(netd):
     d.cell("create", "x", "--uplink", "nosuch")
     err = d.fail("start", "x")
     assert "nosuch" in err
+
+
+def test_tun_device_makes_the_vps_own_interface(netd, tmp_path):
+    d = netd
+    probe = build_static(Path(__file__).with_name("tunprobe.c"), tmp_path)
+    create_vp_with(d, "v", {"usr/bin/tunprobe": probe},
+                   create_args=("--device", "tun=shared", "--uplink", "wlan"))
+    create_vp_with(d, "w", {"usr/bin/tunprobe": probe}, create_args=("--uplink", "wlan"))
+    # Without the right there is no /dev/net/tun.
+    r = d.exec("w", "tunprobe", "tun7", check=False)
+    assert r.returncode != 0
+    p = subprocess.Popen([str(d.cell_bin), "--run", str(d.run), "exec", "v", "--",
+                          "sh", "-c", "tunprobe tun7 && true"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("index "), line
+        # The interface is the VP's: in its namespace, not the host's.
+        assert "tun7" in d.exec("v", "cat", "/proc/net/dev").stdout
+        assert "tun7" not in Path("/proc/net/dev").read_text()
+        assert "tun7" not in d.exec("w", "cat", "/proc/net/dev").stdout
+    finally:
+        p.stdin.close()
+        p.wait(timeout=10)

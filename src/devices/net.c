@@ -132,16 +132,14 @@ static void emit(struct net_dev *dev, json_t *event)
 		devns_emit_event(dev->core, "net", event);
 }
 
-/* The VPs on uplink U, by name. */
+/* The VPs on uplink U, by name; with the lock. */
 static json_t *vps_on(struct net_dev *dev, unsigned u)
 {
 	json_t *names = json_array();
 
-	pthread_mutex_lock(&dev->lock);
 	for (struct net_vp *v = dev->vps; v && names; v = v->next)
 		if (v->rules.uplink == u)
 			json_array_append_new(names, json_string(v->name));
-	pthread_mutex_unlock(&dev->lock);
 	return names;
 }
 
@@ -149,10 +147,14 @@ static json_t *vps_on(struct net_dev *dev, unsigned u)
 static void link_changed(struct loop_watch *w, uint32_t events)
 {
 	struct net_dev *dev = container_of(w, struct net_dev, link_watch);
+	json_t *told = json_array();
+	size_t i;
+	json_t *e;
 
 	(void)events;
+	pthread_mutex_lock(&dev->lock);
 	net_link_monitor_drain(dev->monitor);
-	for (unsigned u = 0; u < dev->nuplinks; u++) {
+	for (unsigned u = 0; u < dev->nuplinks && told; u++) {
 		struct net_uplink *up = &dev->uplinks[u];
 		struct error err = {{0}};
 		bool now = net_link_is_up(dev->sk, up->spec.iface);
@@ -165,10 +167,14 @@ static void link_changed(struct loop_watch *w, uint32_t events)
 			log_warn("net: uplink %s: %s", up->spec.name, err.msg);
 		log_info("net: uplink %s (%s) is %s", up->spec.name, up->spec.iface,
 			 now ? "up" : "down");
-		emit(dev, json_pack("{s:s, s:s, s:s, s:o}", "event",
-				    now ? "uplink-up" : "uplink-down", "uplink", up->spec.name,
-				    "iface", up->spec.iface, "vps", vps_on(dev, u)));
+		json_array_append_new(told, json_pack("{s:s, s:s, s:s, s:o}", "event",
+						      now ? "uplink-up" : "uplink-down", "uplink",
+						      up->spec.name, "iface", up->spec.iface, "vps",
+						      vps_on(dev, u)));
 	}
+	pthread_mutex_unlock(&dev->lock);
+	json_array_foreach(told, i, e) emit(dev, json_incref(e));
+	json_decref(told);
 }
 
 /* Once a second: a VP past its cap on an uplink is told (the quota drops its traffic
@@ -179,13 +185,20 @@ static void check_caps(struct loop_watch *w, uint32_t events)
 	struct error err = {{0}};
 	uint64_t ticks;
 	json_t *objs, *told = json_array();
+	size_t i;
+	json_t *e;
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_warn_errno(errno, "net: read the cap timer");
 	pthread_mutex_lock(&dev->lock);
-	if (!(objs = net_nft_objects(dev->nft, &err)))
-		log_warn("net: %s", err.msg);
+	objs = NULL;
+	for (struct net_vp *v = dev->vps; v && !objs; v = v->next)
+		for (unsigned u = 0; u < dev->nuplinks && !objs; u++)
+			/* A dump of the table only when some VP has a cap not yet reached. */
+			if (v->limit[u] && !v->capped[u] &&
+			    !(objs = net_nft_objects(dev->nft, &err)))
+				log_warn("net: %s", err.msg);
 	for (struct net_vp *v = dev->vps; v && objs && told; v = v->next)
 		for (unsigned u = 0; u < dev->nuplinks; u++) {
 			char name[32];
@@ -205,8 +218,6 @@ static void check_caps(struct loop_watch *w, uint32_t events)
 		}
 	pthread_mutex_unlock(&dev->lock);
 	json_decref(objs);
-	size_t i;
-	json_t *e;
 	json_array_foreach(told, i, e) emit(dev, json_incref(e));
 	json_decref(told);
 }

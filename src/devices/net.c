@@ -123,7 +123,8 @@ static int find_uplink(const struct net_dev *dev, const char *name, unsigned *ou
 			*out = u;
 			return 0;
 		}
-	return error_set(err, ENOENT, "no uplink '%s' (cellsd --uplink)", name);
+	error_set(err, 0, "no uplink '%s' (cellsd --uplink)", name);
+	return -ENOENT;
 }
 
 static void emit(struct net_dev *dev, json_t *event)

@@ -13,11 +13,16 @@ the host's in both, so only the path differs.
   - UDP round trips of 64 bytes, N each: median and p90 in microseconds.
 VP start: `cell start` until it returns, a VP with the net device against one with
 --device net=none, alternating, the VP stopped (untimed) between runs.
+Many (--many N, default 50): N VPs started one after the other, once with --device
+net=none and once with the net device: each start's time, cellsd's RSS with all of them
+running, and with the network the kernel objects made (rules in the nftables table,
+routing rules, veths).
 """
 
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -113,11 +118,45 @@ def start_times(d, runs):
     return out
 
 
+def count_objects():
+    table = subprocess.run(["nft", "-a", "list", "table", "inet", "cells"],
+                           capture_output=True, text=True).stdout
+    rules = subprocess.run(["ip", "rule"], capture_output=True, text=True).stdout
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    return {"nft rules": sum(1 for l in table.splitlines()
+                             if "# handle" in l and "chain " not in l and "{" not in l),
+            "ip rules": sum(1 for l in rules.splitlines() if l.startswith("9000:")),
+            "veths": sum(1 for l in links.splitlines() if re.match(r"^\d+: cv\d+@", l))}
+
+
+def many(d, n):
+    out = {}
+    for which in ("no net", "net"):
+        names = [f"m{'n' if which == 'net' else 'x'}{i}" for i in range(n)]
+        for name in names:
+            d.cell("create", name, *(["--device", "net=none"] if which == "no net" else []))
+        times = []
+        for name in names:
+            t = time.perf_counter_ns()
+            d.cell("start", name)
+            times.append((time.perf_counter_ns() - t) / 1e6)
+        out[which] = {"start_ms": cb.summary(times),
+                      "cellsd_rss_kb": cb.read_status(d.pid)["VmRSS"]}
+        if which == "net":
+            out[which].update(count_objects())
+        for name in names:
+            d.cell("stop", name)
+            d.cell("destroy", name)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--pings", type=int, default=2000)
+    ap.add_argument("--many", type=int, default=50)
+    ap.add_argument("--skip-paths", action="store_true", help="only the start and many parts")
     ap.add_argument("--json")
     args = ap.parse_args()
     cb.install_signal_handlers()
@@ -135,15 +174,16 @@ def main():
         contenders = {"host": [], "VP": ["nsenter", f"--net=/proc/{pid}/ns/net"]}
         gbit = {k: [] for k in contenders}
         lat = {k: [] for k in contenders}
-        for _, order in cb.rounds(args.runs, list(contenders)):
+        for _, order in cb.rounds(0 if args.skip_paths else args.runs, list(contenders)):
             for k in order:
                 gbit[k].append(iperf(contenders[k], args.seconds))
                 lat[k] += rtts(contenders[k], args.pings)
         d.cell("stop", "bnet")
         starts = start_times(d, args.runs * 4)
+        crowd = many(d, args.many) if args.many else {}
     cb.print_machine(info)
     rows = []
-    for k in contenders:
+    for k in [] if args.skip_paths else contenders:
         g, l = cb.summary(gbit[k]), cb.summary(lat[k])
         rows.append([k, cb.fmt(g["median"]), cb.fmt(g["min"]), cb.fmt(l["median"], 1),
                      cb.fmt(l["p90"], 1)])
@@ -157,10 +197,23 @@ def main():
         rows.append([k, str(s["n"]), cb.fmt(s["median"], 1), cb.fmt(s["p90"], 1)])
         result["start " + k] = s
     cb.table("cell start, ms", ["VP", "n", "median", "p90"], rows)
-    ratio = result["VP"]["gbit"]["median"] / result["host"]["gbit"]["median"]
-    added = result["VP"]["rtt_us"]["median"] - result["host"]["rtt_us"]["median"]
-    print(f"VP/host throughput {ratio:.3f}; added RTT {added:.1f} us (median); start with/"
-          f"without net {result['start net']['median'] / result['start no net']['median']:.2f}x")
+    rows = []
+    for k, v in crowd.items():
+        rows.append([k, cb.fmt(v["start_ms"]["median"], 1), cb.fmt(v["start_ms"]["p90"], 1),
+                     cb.fmt(v["start_ms"]["max"], 1), str(v["cellsd_rss_kb"]),
+                     str(v.get("nft rules", "-")), str(v.get("ip rules", "-")),
+                     str(v.get("veths", "-"))])
+    if rows:
+        result["many"] = crowd
+        cb.table(f"{args.many} VPs started one after another",
+                 ["VPs", "start ms med", "p90", "max", "cellsd RSS kB", "nft rules",
+                  "ip rules", "veths"], rows)
+    if not args.skip_paths:
+        ratio = result["VP"]["gbit"]["median"] / result["host"]["gbit"]["median"]
+        added = result["VP"]["rtt_us"]["median"] - result["host"]["rtt_us"]["median"]
+        print(f"VP/host throughput {ratio:.3f}; added RTT {added:.1f} us (median)")
+    print(f"start with/without net "
+          f"{result['start net']['median'] / result['start no net']['median']:.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -89,16 +89,21 @@ static void vp_rules(FILE *f, const struct net_rules_vp *vp, const struct net_ru
 		     unsigned nuplinks)
 {
 	const struct net_rules_uplink *up = &uplinks[vp->uplink];
-	char host4[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
+	char host4[INET_ADDRSTRLEN], vp4[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
 	unsigned id = vp->id;
 
 	inet_ntop(AF_INET, &vp->addrs.host4, host4, sizeof(host4));
+	inet_ntop(AF_INET, &vp->addrs.vp4, vp4, sizeof(vp4));
 	/* Out: only through its own uplink; a connection of the old uplink's (a switch)
 	 * reset at once rather than left to time out. */
 	fprintf(f,
 		"add rule inet " NET_TABLE " out_%u oifname != \"%s\" reject with icmpx "
 		"type host-unreachable\n",
 		id, up->iface);
+	/* Only its own source address leaves (IPv6 is not forwarded): its root may set any
+	 * other on eth0, which the masquerade would not cover. */
+	fprintf(f, "add rule inet " NET_TABLE " out_%u ip saddr != %s drop\n", id, vp4);
+	fprintf(f, "add rule inet " NET_TABLE " out_%u meta nfproto ipv6 drop\n", id);
 	fprintf(f,
 		"add rule inet " NET_TABLE " out_%u meta l4proto tcp tcp flags & "
 		"(syn | ack | rst) == ack ct state new reject with tcp reset\n",

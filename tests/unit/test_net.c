@@ -223,6 +223,7 @@ static void test_vp_rules(void **unused)
 	assert_null(strstr(text, "q3_0"));
 	/* Out only by its uplink, capped there, counted. */
 	assert_non_null(strstr(text, "out_3 oifname != \"rmnet0\" reject"));
+	assert_non_null(strstr(text, "out_3 ip saddr != 10.213.0.14 drop\n"));
 	assert_non_null(strstr(text, "out_3 quota name \"q3_1\" drop\n"));
 	assert_non_null(strstr(text, "out_3 counter name \"c3_1_out\" accept\n"));
 	assert_non_null(strstr(text, "in_3 iifname \"rmnet0\" quota name \"q3_1\" drop\n"));

@@ -241,7 +241,13 @@ def test_vps_are_isolated_and_the_root_reaches_them(netd, uplinks):
                 break
             time.sleep(0.1)
         assert r == f"in-{name}", r
-    # a reaches neither b (ping, TCP) nor a port of the host.
+    # The uplink's network routes the pool back to the host (a LAN router that knows it):
+    # isolation must not rest on routing alone. Nobody there reaches a VP's server...
+    uplinks["wlan"].ns_sh(f"ip route add {POOL} via {uplinks['wlan'].host}")
+    r = sh("ip", "netns", "exec", "wifi-net", "timeout", "2", "busybox", "wget", "-q", "-O",
+           "-", f"http://{b}:8080/", check=False)
+    assert r.returncode != 0 and "in-b" not in r.stdout, r
+    # ...and a reaches neither b (ping, TCP) nor a port of the host.
     assert d.exec("a", "ping", "-c", "1", "-W", "2", b, check=False).returncode != 0
     assert fetch(d, "a", url=f"http://{b}:8080/", timeout=2, check=False).returncode != 0
     host = subprocess.Popen(["python3", "-m", "http.server", "18081", "--bind", "0.0.0.0"],

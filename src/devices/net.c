@@ -571,6 +571,49 @@ static int switch_uplink(struct net_dev *dev, struct net_vp *v, unsigned to, str
 	return net_link_conntrack_flush(v->rules.addrs.vp4, err);
 }
 
+/* A running VP's new caps: what it used on each uplink is kept (a cap raised past it
+ * lets its traffic through again, and may be told again). With the lock. */
+static int set_limits(struct net_dev *dev, struct net_vp *v, const char *value, struct error *err)
+{
+	struct net_limit lim[NET_UPLINKS_MAX];
+	uint64_t old[NET_UPLINKS_MAX], used[NET_UPLINKS_MAX] = {0};
+	json_t *objs = NULL;
+	unsigned n, u;
+	int ret;
+
+	if ((ret = net_limit_parse(value, lim, &n, err)) < 0)
+		return ret;
+	for (unsigned i = 0; i < n; i++)
+		if ((ret = find_uplink(dev, lim[i].uplink, &u, err)) < 0)
+			return ret;
+	memcpy(old, v->limit, sizeof(old));
+	if (v->attached && !(objs = net_nft_objects(dev->nft, err)))
+		return -EIO;
+	memset(v->limit, 0, sizeof(v->limit));
+	for (unsigned i = 0; i < n; i++) {
+		find_uplink(dev, lim[i].uplink, &u, err);
+		v->limit[u] = lim[i].bytes;
+	}
+	for (u = 0; u < dev->nuplinks; u++) {
+		char name[32];
+		snprintf(name, sizeof(name), "q%u_%u", v->rules.id, u);
+		used[u] = (uint64_t)json_integer_value(
+			json_object_get(json_object_get(objs, name), "used"));
+		if (v->limit[u] != old[u])
+			v->capped[u] = false;
+	}
+	json_decref(objs);
+	if (v->attached &&
+	    (ret = net_nft_run(
+		     dev->nft,
+		     net_rules_vp_limits(&v->rules, old, used, dev->rules_uplinks, dev->nuplinks),
+		     err)) < 0) {
+		memcpy(v->limit, old, sizeof(old));
+		return ret;
+	}
+	return 0;
+}
+
 static int net_configure(void *global, void *state, const char *key, const char *value,
 			 struct error *err)
 {
@@ -582,11 +625,10 @@ static int net_configure(void *global, void *state, const char *key, const char 
 
 	if (!dev->on)
 		return 0;
-	if (strcmp(key, "data-limit") == 0)
-		return error_set(err, 0, "VP %s is running: stop it to change --data-limit",
-				 v->name);
 	pthread_mutex_lock(&dev->lock);
-	if (strcmp(key, "uplink") == 0) {
+	if (strcmp(key, "data-limit") == 0) {
+		ret = set_limits(dev, v, value, err);
+	} else if (strcmp(key, "uplink") == 0) {
 		if ((ret = find_uplink(dev, value, &u, err)) == 0)
 			ret = v->attached ? switch_uplink(dev, v, u, err)
 					  : (v->rules.uplink = u, 0);

@@ -193,6 +193,38 @@ char *net_rules_vp_update(const struct net_rules_vp *vp, const struct net_rules_
 	return finish(f, &buf);
 }
 
+char *net_rules_vp_limits(const struct net_rules_vp *vp, const uint64_t *old, const uint64_t *used,
+			  const struct net_rules_uplink *uplinks, unsigned nuplinks)
+{
+	char *buf = NULL;
+	size_t size;
+	FILE *f = open_memstream(&buf, &size);
+	unsigned id = vp->id;
+
+	if (!f)
+		return NULL;
+	/* Rules first out of the way of the quotas they name, then back after them. */
+	fprintf(f,
+		"flush chain inet " NET_TABLE " out_%u\n"
+		"flush chain inet " NET_TABLE " in_%u\n"
+		"flush chain inet " NET_TABLE " pre_%u\n",
+		id, id, id);
+	for (unsigned u = 0; u < nuplinks; u++) {
+		uint64_t now = vp->limit ? vp->limit[u] : 0;
+		if (old[u] == now)
+			continue;
+		if (old[u])
+			fprintf(f, "delete quota inet " NET_TABLE " q%u_%u\n", id, u);
+		if (now)
+			fprintf(f,
+				"add quota inet " NET_TABLE
+				" q%u_%u { over %llu bytes used %llu bytes }\n",
+				id, u, (unsigned long long)now, (unsigned long long)used[u]);
+	}
+	vp_rules(f, vp, uplinks, nuplinks);
+	return finish(f, &buf);
+}
+
 char *net_rules_vp_del(const struct net_rules_vp *vp, unsigned nuplinks)
 {
 	char *buf = NULL;

@@ -33,6 +33,10 @@ char *net_rules_vp_add(const struct net_rules_vp *vp, const struct net_rules_upl
 /* Its chains rewritten for a new uplink (its counters and quotas kept). */
 char *net_rules_vp_update(const struct net_rules_vp *vp, const struct net_rules_uplink *uplinks,
 			  unsigned nuplinks);
+/* Its caps changed from OLD (per uplink index, 0: none) to VP's: the quotas that changed
+ * made again, keeping what USED says each had used, and its chains rewritten. */
+char *net_rules_vp_limits(const struct net_rules_vp *vp, const uint64_t *old, const uint64_t *used,
+			  const struct net_rules_uplink *uplinks, unsigned nuplinks);
 /* Everything of the VP's gone. */
 char *net_rules_vp_del(const struct net_rules_vp *vp, unsigned nuplinks);
 /* The publish chain rewritten for every running VP in VPS. */

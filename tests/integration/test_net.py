@@ -296,6 +296,11 @@ def test_counters_match_and_a_cap_stops_traffic(netd):
                            timeout=5), ev.seen
         st = d.stats()["daemon"]["net"]["a"]["cell"]
         assert st["used"] >= 300 * 1024 and st["limit"] == 300 * 1024, st
+        # Raised live past what it used: the traffic flows again, the count kept.
+        d.cell("config", "a", "--data-limit", "cell=5M")
+        assert fetch(d, "a").stdout.strip() == "cell-net"
+        st2 = d.stats()["daemon"]["net"]["a"]["cell"]
+        assert st2["used"] > st["used"] and st2["limit"] == 5 << 20, (st, st2)
         # Still fine on wlan.
         d.cell("config", "a", "--uplink", "wlan")
         assert fetch(d, "a").stdout.strip() == "wifi-net"

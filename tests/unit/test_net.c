@@ -245,6 +245,25 @@ static void test_vp_rules(void **unused)
 	free(text);
 }
 
+static void test_limit_change_rules(void **unused)
+{
+	uint64_t old[2] = {1000, 2000}, now[2] = {0, 5000}, used[2] = {10, 1500};
+	struct net_rules_vp vp = vp3(NULL, 0, now);
+	char *text = net_rules_vp_limits(&vp, old, used, uplinks, 2);
+
+	(void)unused;
+	assert_non_null(text);
+	/* Chains flushed before the quotas they name go; the changed one keeps its count. */
+	assert_true(strstr(text, "flush chain inet cells out_3\n") <
+		    strstr(text, "delete quota inet cells q3_0\n"));
+	assert_non_null(strstr(text, "delete quota inet cells q3_1\nadd quota inet cells q3_1 "
+				     "{ over 5000 bytes used 1500 bytes }\n"));
+	assert_null(strstr(text, "add quota inet cells q3_0"));
+	assert_true(strstr(text, "add quota inet cells q3_1") <
+		    strstr(text, "quota name \"q3_1\" drop"));
+	free(text);
+}
+
 static void test_publish_rules(void **unused)
 {
 	struct net_publish pub[2] = {{8080, 80, false}, {5353, 53, true}};
@@ -264,10 +283,11 @@ static void test_publish_rules(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pool_addresses), cmocka_unit_test(test_pool_refused),
-		cmocka_unit_test(test_uplink_option),  cmocka_unit_test(test_publish_setting),
-		cmocka_unit_test(test_limit_setting),  cmocka_unit_test(test_base_rules),
-		cmocka_unit_test(test_vp_rules),       cmocka_unit_test(test_publish_rules),
+		cmocka_unit_test(test_pool_addresses),	   cmocka_unit_test(test_pool_refused),
+		cmocka_unit_test(test_uplink_option),	   cmocka_unit_test(test_publish_setting),
+		cmocka_unit_test(test_limit_setting),	   cmocka_unit_test(test_base_rules),
+		cmocka_unit_test(test_vp_rules),	   cmocka_unit_test(test_publish_rules),
+		cmocka_unit_test(test_limit_change_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
-/* In a VP: make tun interface NAME through /dev/net/tun, bring it up, say its index and
- * keep it while reading a line from stdin. */
+/* In a VP: make tun interface NAME through /dev/net/tun, persistent (it stays in the
+ * VP's network namespace after we exit), bring it up and say its index. */
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -7,13 +7,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	struct ifreq ifr = {0};
 	int fd, sock;
-	char c;
 
 	if (argc != 2)
 		return 2;
@@ -27,6 +25,10 @@ int main(int argc, char **argv)
 		perror("TUNSETIFF");
 		return 1;
 	}
+	if (ioctl(fd, TUNSETPERSIST, 1) < 0) {
+		perror("TUNSETPERSIST");
+		return 1;
+	}
 	sock = socket(AF_INET, SOCK_DGRAM, 0);
 	ifr.ifr_flags = IFF_UP;
 	if (sock < 0 || ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) {
@@ -34,6 +36,5 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("index %u\n", if_nametoindex(argv[1]));
-	fflush(stdout);
-	return read(0, &c, 1) < 0;
+	return 0;
 }

@@ -229,7 +229,8 @@ static int clean_leftovers(struct net_dev *dev, struct error *err)
 	int ret;
 
 	if ((ret = net_link_delete_prefixed(dev->sk, NET_VETH_PREFIX, err)) < 0 ||
-	    (ret = net_link_flush_rules(dev->sk, NET_RULE_PRIO, err)) < 0)
+	    (ret = net_link_flush_rules(dev->sk, NET_RULE_PRIO, err)) < 0 ||
+	    (ret = net_link_flush_rules(dev->sk, NET_RULE_PRIO - 1, err)) < 0)
 		return ret;
 	return net_link_flush_tables(dev->sk, NET_TABLE_BASE, NET_UPLINKS_MAX, err);
 }
@@ -528,6 +529,9 @@ static void net_teardown(void *global, void *state)
 		if (republish(dev, &err) < 0 ||
 		    net_nft_run(dev->nft, net_rules_vp_del(&v->rules, dev->nuplinks), &err) < 0)
 			log_warn("net: VP %s: %s", v->name, err.msg);
+		/* (and the switch's stepping stone, had a switch failed half-way) */
+		net_link_rule(dev->sk, false, v->host, dev->uplinks[v->rules.uplink].table,
+			      NET_RULE_PRIO - 1, &err);
 		if (net_link_rule(dev->sk, false, v->host, dev->uplinks[v->rules.uplink].table,
 				  NET_RULE_PRIO, &err) < 0 ||
 		    net_link_delete(dev->sk, v->host, &err) < 0 ||

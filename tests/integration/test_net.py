@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_static, create_vp_with
+from conftest import create_vp_with
 from test_foreground_events import start_events
 
 POOL = "10.213.0.0/16"
@@ -346,7 +346,11 @@ def test_net_settings_are_checked(netd):
 
 def test_tun_device_makes_the_vps_own_interface(netd, tmp_path):
     d = netd
-    probe = build_static(Path(__file__).with_name("tunprobe.c"), tmp_path)
+    # (built here: tests/security's conftest has a fixture of the same name as
+    # conftest.build_static, and both directories may be collected in one session)
+    sh("gcc", "-O2", "-Wall", "-static", "-o", str(tmp_path / "tunprobe"),
+       str(Path(__file__).with_name("tunprobe.c")))
+    probe = (tmp_path / "tunprobe").read_bytes()
     create_vp_with(d, "v", {"usr/bin/tunprobe": probe},
                    create_args=("--device", "tun=shared", "--uplink", "wlan"))
     create_vp_with(d, "w", {"usr/bin/tunprobe": probe}, create_args=("--uplink", "wlan"))

@@ -15,7 +15,7 @@ FORTIFY  := $(if $(filter -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),-U_FORTIFY_SOURC
 HARDEN_CFLAGS  := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fcf-protection \
 	-fPIE
 HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
-PKGS     := jansson libseccomp libpng libvncserver fuse3
+PKGS     := jansson libseccomp libpng libvncserver fuse3 libnl-route-3.0 libnl-nf-3.0 libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libwpa-client (Debian libwpa-client-dev) ships a static library and no pkg-config file.

@@ -34,7 +34,7 @@ _cell()
 
 	local verbs="image create config start stop destroy list switch next prev active exec device
 		console logs stats viewer events screenshot input help"
-	local devices="display input telephony net wifi power audio gpu binder"
+	local devices="display input vt telephony net tun wifi power audio gpu binder"
 	# The words before the current one that are not options nor option values: the verb
 	# first, then its arguments. exec's command (after --) is not ours.
 	local args=() i w
@@ -42,7 +42,8 @@ _cell()
 		w=${words[i]}
 		case $w in
 		--) [[ ${args[0]} == exec ]] && return ;;
-		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout)
+		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout | \
+			--uplink | --publish | --data-limit)
 			((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -75,7 +76,7 @@ _cell()
 		fi
 		return
 		;;
-	--memory | --disk | --pids | --cpu | --timeout)
+	--memory | --disk | --pids | --cpu | --timeout | --uplink | --publish | --data-limit)
 		return
 		;;
 	esac
@@ -91,8 +92,8 @@ _cell()
 
 	local opts="" names=""
 	case $verb in
-	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart" ;;
-	config) opts="--image --device --memory --disk --pids --cpu --restart --json" ;;
+	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart --uplink --publish --data-limit" ;;
+	config) opts="--image --device --memory --disk --pids --cpu --restart --json --uplink --publish --data-limit" ;;
 	stop) opts="--timeout" ;;
 	destroy) opts="--force" ;;
 	list | stats | viewer) opts="--json" ;;

@@ -15,6 +15,8 @@ extern const struct vdev_ops vdev_display;
 extern const struct vdev_ops vdev_input;
 extern const struct vdev_ops vdev_vt;
 extern const struct vdev_ops vdev_wifi;
+extern const struct vdev_ops vdev_net;
+extern const struct vdev_ops vdev_tun;
 
 /* One line per device. The order is the order of activation on a switch. */
 const struct vdev_ops *const vdev_registry[] = {
@@ -22,6 +24,8 @@ const struct vdev_ops *const vdev_registry[] = {
 	&vdev_input,
 	&vdev_vt,
 	&vdev_wifi,
+	&vdev_net,
+	&vdev_tun,
 };
 const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
 _Static_assert(sizeof(vdev_registry) / sizeof(vdev_registry[0]) <= DEVNS_MAX_DEVICES,

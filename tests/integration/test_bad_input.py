@@ -116,7 +116,7 @@ def test_bad_option_values(daemon):
     before = snapshot(d)
     for opts in (["--memory", "lots"], ["--memory", "-5M"], ["--memory", "12Q"],
                  ["--memory", "99999999999999999999999"], ["--pids", "-1"],
-                 ["--pids", "many"], ["--cpu", "fast"], ["--uplink", "carrier-pigeon"],
+                 ["--pids", "many"], ["--cpu", "fast"], ["--uplink", "carrier/pigeon"],
                  ["--background", "sometimes"], ["--device", "display=maybe"],
                  ["--device", "toaster=shared"], ["--device", "display"],
                  ["--number", "12a"], ["--pids", "3"], ["--memory", "1k"]):

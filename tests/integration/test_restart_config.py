@@ -184,7 +184,7 @@ def test_config_prints_and_changes(daemon):
 
 @pytest.mark.parametrize("args,want", [
     # Settings of devices this cellsd does not have (yet): no device takes them.
-    (["--uplink", "cell"], "unknown option '--uplink'"),
+    (["--background", "run"], "unknown option '--background'"),
     (["--number=+15551234"], "unknown option '--number'"),
     (["--device", "telephony=shared"], "unknown device 'telephony' (this cellsd has: display"),
     (["--restart", "sometimes"], "--restart wants always, unless-stopped or no, not 'sometimes'"),

@@ -28,6 +28,7 @@ UNIT_SRC_test_vt     := src/devices/vt_state.c
 UNIT_SRC_test_wifi_req := src/devices/wifi_req.c
 UNIT_SRC_test_wifi_filter := src/devices/wifi_filter.c
 UNIT_SRC_test_wifi_store := src/devices/wifi_store.c src/devices/wifi_req.c src/common/error.c
+UNIT_SRC_test_net    := src/devices/net_parse.c src/devices/net_rules.c src/common/error.c
 UNIT_SRC_test_mincore := src/devns/mincore.c src/devns/vma_access.c
 UNIT_SRC_test_statfs := src/devns/statfs.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c

@@ -66,8 +66,10 @@ struct net_vp {
 static const struct vdev_option net_options[] = {
 	{"uplink", "NAME=IFACE[,gw=ADDR][,dns=ADDR]",
 	 "a network a VP's traffic may leave by\n(repeatable; the first is the default\n"
-	 "unless --default-uplink). No gw: the\nmain table's; no dns: the gateway"},
-	{"default-uplink", "NAME", "the uplink of a VP that names none"},
+	 "unless --default-uplink). No gw: the\nmain table's; no dns: the gateway\n(default: none, "
+	 "VPs have only lo)"},
+	{"default-uplink", "NAME",
+	 "the uplink of a VP that names none\n(default: the first --uplink)"},
 	{"net-pool", "V4/LEN,V6/LEN", "the VPs' addresses (default\n" NET_POOL_DEFAULT ")"},
 	{NULL, NULL, NULL},
 };

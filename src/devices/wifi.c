@@ -585,7 +585,7 @@ static const struct vdev_option wifi_options[] = {
 	{"wpa-ctrl", "PATH",
 	 "the control socket of the root's\nwpa_supplicant (its ctrl_interface\ndirectory and the "
 	 "interface:\n/run/wpa_supplicant/wlan0): VPs\nwith wifi access read and configure\nWi-Fi "
-	 "through it"},
+	 "through it (default: none)"},
 	{NULL, NULL, NULL},
 };
 

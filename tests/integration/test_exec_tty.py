@@ -151,8 +151,11 @@ def test_an_interrupted_exec_leaves_no_process(daemon, term, tty, how):
         t = term(d, *args)
         proc = t.proc
     else:
+        # SIGINT as a terminal's job has it: make check run as a background job of a
+        # shell inherits it ignored, and so would cell.
         proc = subprocess.Popen([str(CELL), "--run", str(d.run), *args],
-                                start_new_session=True)
+                                start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30  # a loaded machine is slow to start four
     while len(vp_processes(d, "v", "sleep 8")) < 4:
         assert time.monotonic() < deadline, vp_processes(d, "v", "sleep")

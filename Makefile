@@ -47,10 +47,13 @@ $(BUILD)/cellsd: $(call obj,$(CELLSD_SRC) $(COMMON_SRC))
 # `make check` to run integration tests against: what VPs do must not corrupt the daemon.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
-$(BUILD)/asan/cellsd: $(CELLSD_SRC) $(COMMON_SRC) $(wildcard src/*/*.h)
+# One object per source, as the plain build, so that `make -j` builds it on every CPU.
+asan_obj = $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(1))
+$(BUILD)/asan/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ \
-		$(CELLSD_SRC) $(COMMON_SRC) $(PKG_LIBS) $(WPA_LIBS)
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/asan/cellsd: $(call asan_obj,$(CELLSD_SRC) $(COMMON_SRC))
+	$(CC) $(filter-out -O2,$(CFLAGS)) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(WPA_LIBS)
 
 asan: $(BUILD)/asan/cellsd
 
@@ -163,4 +166,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all images deps demo check format clean asan man install uninstall analyze
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/asan/obj -name '*.d' 2>/dev/null)

@@ -7,6 +7,7 @@ by force: processes in its uid range or cgroups, cgroup directories of its paren
 under its directories. Leftovers fail the test (as an error in teardown), after cleaning.
 """
 
+import atexit
 import glob
 import json
 import os
@@ -35,6 +36,24 @@ UID_RANGE = 65536
 # Each test daemon owns UID_SLOTS VP uid ranges starting at its --uid-base.
 UID_SLOTS = 64
 STOP_TIMEOUT = 4  # the daemons' --stop-timeout (grace period of a stop)
+
+
+# The minimal image, built by the session's first daemon and imported by the others: a
+# build takes 2 s, an import 0.1 (most tests start a daemon of their own). The recipe's
+# own tests (test_images_cli) build it themselves.
+_minimal_cache = None
+
+
+def minimal_image(d):
+    global _minimal_cache
+    if _minimal_cache is None:
+        d.cell("image", "build", timeout=120)
+        cache = Path(tempfile.mkdtemp(prefix="cells-test-minimal-", dir="/tmp"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        subprocess.run(["cp", "-a", f"{d.rootfs}/.", str(cache)], check=True)
+        _minimal_cache = cache
+        return
+    d.cell("image", "import", "minimal", str(_minimal_cache), timeout=120)
 
 
 def pytest_configure(config):
@@ -249,7 +268,7 @@ class Daemon:
                 raise AssertionError(f"cellsd not ready after {timeout}s:\n{text}")
             time.sleep(0.02)
         if build_image:
-            self.cell("image", "build", timeout=120)
+            minimal_image(self)
         return self
 
     @property

@@ -535,7 +535,7 @@ def test_disk_full_while_writing_a_config(make_daemon, small_tmpfs):
         assert set(d.list()) == {"first"}
         assert not (d.state / "vps" / "second").exists(), "half-made VP left behind"
         leftovers = [n for n in os.listdir(d.state / "vps" / "first")
-                     if n not in ("config.json", "upper", "work", "console.log")]
+                     if n not in ("config.json", "upper", "work", "console.log", "devices")]
         assert not leftovers, f"temp files left: {leftovers}"
         assert d.config_path("first").read_bytes() == config
         # After a restart (still full), the first VP is loaded as it was.

@@ -48,10 +48,7 @@ json_t *devns_describe(const struct devns *core)
 		json_t *settings = json_array(), *verbs = json_array();
 
 		for (const struct vp_setting_kind *s = ops->settings; s && s->key; s++)
-			json_array_append_new(
-				settings, json_pack("{s:s, s:s, s:s, s:s}", "key", s->key, "arg",
-						    s->arg ? s->arg : "VALUE", "help",
-						    s->help ? s->help : "", "initial", s->initial));
+			json_array_append_new(settings, vp_setting_describe(s));
 		for (const struct vdev_verb *v = ops->verbs; v && v->name; v++)
 			json_array_append_new(verbs, json_pack("{s:s, s:s, s:s}", "name", v->name,
 							       "args", v->args ? v->args : "",

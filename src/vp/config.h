@@ -53,6 +53,8 @@ int vp_catalog_check(const struct vp_catalog *catalog, struct error *err);
 /* The catalog's settings and devices, for clients' help: {"devices": [NAME…], "settings":
  * [{"key", "arg", "help", "device"}…]}. */
 json_t *vp_catalog_describe(const struct vp_catalog *catalog);
+/* One setting, for clients' help: {"key", "arg", "help", "initial"}. */
+json_t *vp_setting_describe(const struct vp_setting_kind *setting);
 
 struct vp_setting {
 	char key[VP_SETTING_KEY_MAX + 1];

@@ -114,6 +114,12 @@ const struct vp_setting_kind *vp_catalog_owner(const struct vp_catalog *catalog,
 	return NULL;
 }
 
+json_t *vp_setting_describe(const struct vp_setting_kind *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "key", s->key, "arg", s->arg ? s->arg : "VALUE",
+			 "help", s->help ? s->help : "", "initial", s->initial);
+}
+
 json_t *vp_catalog_describe(const struct vp_catalog *catalog)
 {
 	json_t *devices = json_array(), *settings = json_array();
@@ -121,12 +127,11 @@ json_t *vp_catalog_describe(const struct vp_catalog *catalog)
 	for (unsigned i = 0; catalog && i < catalog->ndevices; i++) {
 		const struct vp_device_kind *k = &catalog->devices[i];
 		json_array_append_new(devices, json_string(k->name));
-		for (const struct vp_setting_kind *s = k->settings; s && s->key; s++)
-			json_array_append_new(settings,
-					      json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", s->key,
-							"arg", s->arg ? s->arg : "VALUE", "help",
-							s->help ? s->help : "", "device", k->name,
-							"initial", s->initial));
+		for (const struct vp_setting_kind *s = k->settings; s && s->key; s++) {
+			json_t *one = vp_setting_describe(s);
+			json_object_set_new(one, "device", json_string(k->name));
+			json_array_append_new(settings, one);
+		}
 	}
 	return json_pack("{s:o, s:o}", "devices", devices, "settings", settings);
 }

@@ -139,6 +139,16 @@ static void vp_rules(FILE *f, const struct net_rules_vp *vp, const struct net_ru
 	}
 }
 
+/* The VP's three chains, made ("add") or emptied ("flush") before its rules. */
+static void vp_chains(FILE *f, const char *verb, unsigned id)
+{
+	fprintf(f,
+		"%s chain inet " NET_TABLE " out_%u\n"
+		"%s chain inet " NET_TABLE " in_%u\n"
+		"%s chain inet " NET_TABLE " pre_%u\n",
+		verb, id, verb, id, verb, id);
+}
+
 char *net_rules_vp_add(const struct net_rules_vp *vp, const struct net_rules_uplink *uplinks,
 		       unsigned nuplinks)
 {
@@ -149,11 +159,7 @@ char *net_rules_vp_add(const struct net_rules_vp *vp, const struct net_rules_upl
 
 	if (!f)
 		return NULL;
-	fprintf(f,
-		"add chain inet " NET_TABLE " out_%u\n"
-		"add chain inet " NET_TABLE " in_%u\n"
-		"add chain inet " NET_TABLE " pre_%u\n",
-		id, id, id);
+	vp_chains(f, "add", id);
 	for (unsigned u = 0; u < nuplinks; u++) {
 		fprintf(f,
 			"add counter inet " NET_TABLE " c%u_%u_out\n"
@@ -184,11 +190,7 @@ char *net_rules_vp_update(const struct net_rules_vp *vp, const struct net_rules_
 
 	if (!f)
 		return NULL;
-	fprintf(f,
-		"flush chain inet " NET_TABLE " out_%u\n"
-		"flush chain inet " NET_TABLE " in_%u\n"
-		"flush chain inet " NET_TABLE " pre_%u\n",
-		id, id, id);
+	vp_chains(f, "flush", id);
 	vp_rules(f, vp, uplinks, nuplinks);
 	return finish(f, &buf);
 }

@@ -2,6 +2,7 @@
  * parsed as every kind cellsd takes: a VP or image name, a size ("512M"), a display mode
  * ("720x1280"), a key name or chord ("ctrl+alt+right"), a text to type. Each parser must
  * say yes only to what its contract allows. */
+#include "copy.h"
 #include "common/names.h"
 #include "common/keymap.h"
 
@@ -84,13 +85,10 @@ static void check_text(const char *s, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* A C string, as jansson hands cellsd one (NUL bytes cut it short). */
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size);
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	check_name(s);
 	check_size(s);
 	check_mode(s);

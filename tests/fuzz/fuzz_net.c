@@ -2,6 +2,7 @@
  * settings publish, data-limit, uplink; daemon options --uplink, --net-pool), each parsed
  * by all of net_parse.c's parsers: each must say yes only to what its contract allows,
  * since its values become nftables text. */
+#include "copy.h"
 #include "devices/net_parse.h"
 
 #include <stdint.h>
@@ -70,13 +71,10 @@ static void check_pool(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* A C string, as jansson hands cellsd one (NUL bytes cut it short). */
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size);
 
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	check_publish(s);
 	check_limit(s);
 	check_uplink(s);

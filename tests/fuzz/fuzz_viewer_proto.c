@@ -2,6 +2,7 @@
  * the viewer's of what cellsd sends. Sources: src/viewer/proto.c src/common/error.c
  * src/common/names.c. Whatever the bytes, the parsers return 0 or -EINVAL, read within
  * SIZE, and what they accept is in range. */
+#include "copy.h"
 #include "viewer/proto.h"
 
 #include <stdint.h>
@@ -14,12 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	union viewer_msg msg;
 	struct error err;
-	/* A copy of exactly SIZE bytes: any read past it is caught by ASan. */
-	uint8_t *copy = malloc(size ? size : 1);
+	uint8_t *copy = fuzz_copy(data, size);
 
 	if (!copy)
 		return 0;
-	memcpy(copy, data, size);
 	if (viewer_parse(copy, size, &msg, &err) == 0) {
 		if (msg.head.len != size || msg.head.type < VIEWER_STATUS ||
 		    msg.head.type > VIEWER_LIST)

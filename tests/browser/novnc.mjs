@@ -24,11 +24,12 @@
 // are read from the canvas' own pixels (getImageData, in framebuffer coordinates), the PNGs
 // are what the browser renders. Exit status 0 when every step worked, 1 otherwise.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+
+import { connectedPhoneFrame, launchChromium, sleep } from './phone_page.mjs';
 
 function usage() {
   process.stderr.write('usage: node novnc.mjs WEB_URL OUT_DIR [--user-data-dir DIR] ' +
@@ -65,7 +66,6 @@ function emit(obj) {
 function writeSummary() {
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Points of the 720x1280 framebuffer, as fractions of its size: the status bar right of
 // its text, and the launcher's background low on the left, clear of its text (name and
@@ -179,14 +179,7 @@ function readLine() {
 let context = null;
 let status = 1;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 1400 },
-    timeout: timeoutS * 1000,
-  });
+  context = await launchChromium(userDataDir, timeoutS);
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(timeoutS * 1000);
   const consoleLines = [];
@@ -196,16 +189,8 @@ try {
 
   await page.goto(webUrl, { waitUntil: 'load' });
   await page.waitForSelector('#vps button.fg');
-  const iframe = await page.waitForSelector('iframe#phone');
+  const { iframe, frame } = await connectedPhoneFrame(page, timeoutS);
   summary.iframe_src = await iframe.getAttribute('src');
-  let frame = null;
-  for (const deadline = Date.now() + timeoutS * 1000; !frame; await sleep(50)) {
-    frame = await iframe.contentFrame();
-    if (!frame && Date.now() > deadline) throw new Error('iframe#phone has no frame');
-  }
-  await frame.waitForLoadState('load');
-  await frame.waitForFunction(
-    () => /^Connected/.test((document.getElementById('status') || {}).textContent || ''));
   const black = (s) => s.bar === '#000000' && s.bg === '#000000';
   const first = await waitCanvas(frame, (s) => !black(s), 'a picture in the noVNC canvas');
   const vps0 = await pageVps(page);

@@ -15,11 +15,12 @@
 //
 // End of input closes the browser; exit status 0.
 
-import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+
+import { connectedPhoneFrame, launchChromium, sleep } from './phone_page.mjs';
 
 const argv = process.argv.slice(2);
 const positional = [];
@@ -37,7 +38,6 @@ const [webUrl] = positional;
 const ownProfile = !userDataDir;
 if (ownProfile) userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cells-chromium-'));
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The canvas' size and whether it shows anything but black (a few points sampled).
 async function canvasState(frame) {
@@ -57,26 +57,11 @@ async function canvasState(frame) {
 let context = null;
 let status = 1;
 try {
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 1400 },
-    timeout: timeoutS * 1000,
-  });
+  context = await launchChromium(userDataDir, timeoutS);
   const page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(timeoutS * 1000);
   await page.goto(webUrl, { waitUntil: 'load' });
-  const iframe = await page.waitForSelector('iframe#phone');
-  let frame = null;
-  for (const deadline = Date.now() + timeoutS * 1000; !frame; await sleep(50)) {
-    frame = await iframe.contentFrame();
-    if (!frame && Date.now() > deadline) throw new Error('iframe#phone has no frame');
-  }
-  await frame.waitForLoadState('load');
-  await frame.waitForFunction(
-    () => /^Connected/.test((document.getElementById('status') || {}).textContent || ''));
+  const { frame } = await connectedPhoneFrame(page, timeoutS);
   let state = null;
   for (const deadline = Date.now() + timeoutS * 1000; !(state && state.lit); await sleep(100)) {
     state = await canvasState(frame).catch(() => null);

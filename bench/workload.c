@@ -11,6 +11,8 @@
  *                             "files-here", in DIR itself
  *   workload syscall-filtered N  as syscall, under a seccomp filter of one rule (a peer:
  *                             what any seccomp filter costs a system call here)
+ *   workload periodic MS US   forever: US microseconds of arithmetic every MS
+ *                             milliseconds (an audio decoder's shape), for bench/five_vp.py
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -126,6 +128,34 @@ static int files(const char *parent, long n, int here)
 	return 0;
 }
 
+static int periodic(long period_ms, long busy_us)
+{
+	struct timespec next;
+	uint64_t x = 88172645463325252ULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		long long until = now_ns() + busy_us * 1000;
+
+		while (now_ns() < until)
+			for (int i = 0; i < 1000; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+			}
+		next.tv_nsec += period_ms * 1000000;
+		next.tv_sec += next.tv_nsec / 1000000000;
+		next.tv_nsec %= 1000000000;
+		/* A late wake-up (a frozen or throttled VP) skips what it missed. */
+		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == 0 &&
+		    now_ns() > (long long)next.tv_sec * 1000000000LL + next.tv_nsec +
+				       period_ms * 1000000)
+			clock_gettime(CLOCK_MONOTONIC, &next);
+		if (x == 0) /* never: keeps the loop's work */
+			return 1;
+	}
+}
+
 /* A filter of one rule (uselib: EPERM), as raw BPF: the cost of seccomp itself. */
 static int syscalls_filtered(long n)
 {
@@ -159,8 +189,10 @@ int main(int argc, char **argv)
 		return files(argv[2], atol(argv[3]), 1);
 	if (argc == 3 && !strcmp(argv[1], "syscall-filtered"))
 		return syscalls_filtered(atol(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "periodic") && atol(argv[2]) > 0)
+		return periodic(atol(argv[2]), atol(argv[3]));
 	fprintf(stderr, "usage: workload cpu N | syscall N | syscall-filtered N | write DIR MB | "
 			"files DIR N"
-			" | files-here DIR N\n");
+			" | files-here DIR N | periodic MS US\n");
 	return 2;
 }

@@ -49,6 +49,7 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir,
 			.check = vdev_registry[d]->check_setting,
 		};
 	core->catalog = (struct vp_catalog){.devices = core->kinds, .ndevices = vdev_count};
+	atomic_store(&core->output_scale, 256);
 	if ((ret = vp_catalog_check(&core->catalog, err)) < 0)
 		return ret;
 	if ((ret = devns_notify_sizes(core, err)) < 0)

@@ -84,6 +84,11 @@ static void on_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else {
 		e.ino = node->ino;
 		fill_attr(tree, node, &e.attr);
+		/* An attribute is looked up again at every open: a splice read (busybox's cat)
+		 * goes through the page cache, whose short read makes the kernel keep the
+		 * contents' length as the size, and would cut a longer text read later. */
+		if (node->kind == NODE_ATTR)
+			e.entry_timeout = e.attr_timeout = 0;
 		fuse_reply_entry(req, &e);
 	}
 	tree_unlock(tree);

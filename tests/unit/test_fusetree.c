@@ -378,6 +378,13 @@ static void attributes_take_writes_they_allow(void **state)
 	assert_true((rfd = open(p, O_RDONLY)) >= 0);
 	assert_int_equal(sendfile(pipefd[1], rfd, NULL, 64), 14);
 	close(rfd);
+	/* ... nor to what an earlier read found */
+	pthread_mutex_lock(&fx->lock);
+	snprintf(fx->value_text, sizeof(fx->value_text), "a longer text still");
+	pthread_mutex_unlock(&fx->lock);
+	assert_true((rfd = open(p, O_RDONLY)) >= 0);
+	assert_int_equal(sendfile(pipefd[1], rfd, NULL, 64), 20);
+	close(rfd);
 	close(pipefd[0]);
 	close(pipefd[1]);
 	/* The device refuses the content */

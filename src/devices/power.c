@@ -15,6 +15,7 @@
 #include "devns/fusetree.h"
 
 #include <errno.h>
+#include <linux/fb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +135,7 @@ static void on_expiry(struct loop_watch *w, uint32_t events)
 
 void power_apply_light(struct power_dev *dev, struct power_vp *v)
 {
-	unsigned level = v->bl_power == 0 ? v->brightness : 0;
+	unsigned level = v->bl_power == 0 && !dev->screen_off ? v->brightness : 0;
 
 	if (!power_light_set(&dev->light.backlight, level, POWER_MAX_LEVEL))
 		devns_output_brightness(dev->core, level, POWER_MAX_LEVEL);
@@ -407,6 +408,10 @@ static void power_activate(void *global, void *state)
 	power_bg_foreground(v, true);
 	dev->fg = v;
 	v->active = true;
+	/* Its backlight says the screen is off (FB_BLANK_POWERDOWN), as the kernel's
+	 * backlight follows the framebuffer's blank. */
+	if (dev->screen_off)
+		v->bl_power = FB_BLANK_POWERDOWN;
 	changed(dev, power_rec_switch(&dev->rec), v->name, "switch");
 	power_apply_light(dev, v);
 	/* Its locks count now: a request it made before was a background one. */
@@ -457,14 +462,14 @@ static void power_stats(void *global, json_t *stats)
 					      "held", v->held, "brightness", (int)v->brightness,
 					      "actual_brightness",
 					      (int)(v->bl_power == 0 ? v->brightness : 0)));
-	json_object_set_new(stats, "power",
-			    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "state",
-				      dev->rec.suspended ? "suspended" : "awake", "pending",
-				      dev->rec.pending, "suspends", (json_int_t)dev->rec.suspends,
-				      "suspend_blocked", (json_int_t)dev->rec.blocked,
-				      "suspend_ignored", (json_int_t)dev->rec.ignored, "resumes",
-				      (json_int_t)dev->rec.resumes, "root_wake_locks",
-				      lock_names(&dev->root), "vps", vps));
+	json_object_set_new(
+		stats, "power",
+		json_pack("{s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "screen_on",
+			  !dev->screen_off, "state", dev->rec.suspended ? "suspended" : "awake",
+			  "pending", dev->rec.pending, "suspends", (json_int_t)dev->rec.suspends,
+			  "suspend_blocked", (json_int_t)dev->rec.blocked, "suspend_ignored",
+			  (json_int_t)dev->rec.ignored, "resumes", (json_int_t)dev->rec.resumes,
+			  "root_wake_locks", lock_names(&dev->root), "vps", vps));
 	devns_unlock(dev->core);
 }
 
@@ -485,6 +490,27 @@ static int power_configure(void *global, void *state, const char *key, const cha
 		return error_set(err, EINVAL, "power has no setting '%s'", key);
 	power_bg_changed(v);
 	return 0;
+}
+
+/* A short press of the power key: the screen goes off or back on for the foreground VP,
+ * which reads it in its backlight's bl_power (FB_BLANK_POWERDOWN or FB_BLANK_UNBLANK). A
+ * background VP learns nothing of it. */
+static void power_power_key(void *global)
+{
+	struct power_dev *dev = global;
+	bool off;
+
+	devns_lock(dev->core);
+	off = dev->screen_off = !dev->screen_off;
+	if (dev->fg) {
+		dev->fg->bl_power = off ? FB_BLANK_POWERDOWN : FB_BLANK_UNBLANK;
+		power_apply_light(dev, dev->fg);
+	} else {
+		devns_output_brightness(dev->core, off ? 0 : POWER_MAX_LEVEL, POWER_MAX_LEVEL);
+	}
+	devns_unlock(dev->core);
+	devns_emit_event(dev->core, "power",
+			 json_pack("{s:s, s:b}", "event", "screen", "on", !off));
 }
 
 static void power_wake(void *global, void *state, unsigned ms)
@@ -588,4 +614,5 @@ const struct vdev_ops vdev_power = {
 	.configure = power_configure,
 	.verbs = power_verbs,
 	.wake = power_wake,
+	.power_key = power_power_key,
 };

@@ -29,6 +29,7 @@ struct power_dev {
 	/* Under the device lock: the root's own locks and the suspend recorder. */
 	struct power_locks root;
 	struct power_recorder rec;
+	bool screen_off; /* the power key turned it off */
 };
 
 enum power_file {

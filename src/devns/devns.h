@@ -177,6 +177,9 @@ struct vdev_ops {
 	/* The VP is to run for MS milliseconds now, whatever holds it back (devns_vp_wake):
 	 * on the loop's thread, without the lock. */
 	void (*wake)(void *global, void *state, unsigned ms);
+	/* The machine's power key had a short press (devns_power_key): the screen goes off
+	 * or back on. On the loop's thread, without the lock. */
+	void (*power_key)(void *global);
 };
 
 /* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
@@ -314,6 +317,9 @@ int devns_vp_schedule(struct devns *core, const char *vp, const struct devns_vp_
  * a `wake` hook decides what it means for it; after MS the VP may be held back again. On
  * the loop's thread, without the lock. -ENOENT if no such VP runs. */
 int devns_vp_wake(struct devns *core, const char *vp, unsigned ms);
+/* The machine's power key had a short press (the device that reads the keys calls it):
+ * every device with a `power_key` hook is told. On the loop's thread, without the lock. */
+void devns_power_key(struct devns *core);
 /* The output's brightness, LEVEL of MAX (a backlight without a real one): the daemon
  * dims what it composes (screenshots, VNC) to it. Any thread, with or without the lock. */
 void devns_output_brightness(struct devns *core, unsigned level, unsigned max);

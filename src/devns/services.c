@@ -129,6 +129,13 @@ int devns_vp_wake(struct devns *core, const char *vp, unsigned ms)
 	return 0;
 }
 
+void devns_power_key(struct devns *core)
+{
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (core->global[d] && vdev_registry[d]->power_key)
+			vdev_registry[d]->power_key(core->global[d]);
+}
+
 void devns_output_brightness(struct devns *core, unsigned level, unsigned max)
 {
 	atomic_store(&core->output_scale, max ? (level * 256 + max / 2) / max : 256);

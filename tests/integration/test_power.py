@@ -352,3 +352,21 @@ def test_throttle_caps_a_background_vp_and_the_policy_changes_live(daemon):
     assert quota(d, "b") == "30000"
     assert d.fail("config", "b", "--background", "sometimes")
     assert d.fail("config", "b", "--throttle", "0")
+
+
+def test_the_power_key_turns_the_screen_off_and_on(two):
+    from test_display import shot
+
+    d = two
+    full = brightest(shot(d))
+    bl = "/sys/class/backlight/panel"
+    d.cell("input", "key", "power")
+    wait_for(lambda: not power(d)["screen_on"], 5, "the screen off")
+    assert brightest(shot(d)) == 0
+    # The foreground VP reads it in its backlight (FB_BLANK_POWERDOWN); b, behind, not.
+    assert d.sh("a", f"cat {bl}/bl_power {bl}/actual_brightness").stdout == "4\n0\n"
+    assert d.sh("b", f"cat {bl}/bl_power").stdout == "0\n"
+    d.cell("input", "key", "power")
+    wait_for(lambda: power(d)["screen_on"], 5, "the screen on")
+    assert brightest(shot(d)) == full
+    assert d.sh("a", f"cat {bl}/bl_power {bl}/actual_brightness").stdout == "0\n255\n"

@@ -433,9 +433,11 @@ static void power_switched(void *global, const struct vdev_vp *to)
 {
 	struct power_dev *dev = global;
 
-	/* A foreground VP without the device leaves the output at full brightness. */
+	/* A foreground VP without the device has the output at full brightness, or dark
+	 * while the power key has the screen off. */
 	if (to && !dev->fg)
-		devns_output_brightness(dev->core, POWER_MAX_LEVEL, POWER_MAX_LEVEL);
+		devns_output_brightness(dev->core, dev->screen_off ? 0 : POWER_MAX_LEVEL,
+					POWER_MAX_LEVEL);
 }
 
 static json_t *lock_names(const struct power_locks *l)

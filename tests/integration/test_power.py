@@ -366,6 +366,13 @@ def test_the_power_key_turns_the_screen_off_and_on(two):
     # The foreground VP reads it in its backlight (FB_BLANK_POWERDOWN); b, behind, not.
     assert d.sh("a", f"cat {bl}/bl_power {bl}/actual_brightness").stdout == "4\n0\n"
     assert d.sh("b", f"cat {bl}/bl_power").stdout == "0\n"
+    # Off for a VP without the device too, and for the one switched to.
+    d.create_start("c", device="power=none")
+    d.cell("switch", "c")
+    assert brightest(shot(d)) == 0
+    d.cell("switch", "b")
+    assert d.sh("b", f"cat {bl}/bl_power").stdout == "4\n"
+    d.cell("switch", "a")
     d.cell("input", "key", "power")
     wait_for(lambda: power(d)["screen_on"], 5, "the screen on")
     assert brightest(shot(d)) == full

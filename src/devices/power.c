@@ -231,11 +231,11 @@ ssize_t power_store(struct power_attr *a, const char *buf, size_t len)
 
 static const struct vdev_option power_options[] = {
 	{"backlight", "DIR",
-	 "the real backlight the foreground VP\ndrives (/sys/class/backlight/X);\nwithout "
-	 "it the output is dimmed"},
+	 "the real backlight the foreground VP\ndrives (/sys/class/backlight/X)\n(default: "
+	 "none: the output is dimmed)"},
 	{"led", "NAME=DIR",
 	 "a real LED for the VPs' NAME (red,\ngreen, blue, vibrator):\n/sys/class/leds/Y; "
-	 "repeatable"},
+	 "repeatable\n(default: none)"},
 	{NULL, NULL, NULL},
 };
 

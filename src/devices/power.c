@@ -15,6 +15,7 @@
 #include "devns/fusetree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,13 @@ static int power_init(struct devns *core, void **global, struct error *err)
 	if (!(dev = calloc(1, sizeof(*dev))))
 		return error_set(err, ENOMEM, "power");
 	dev->core = core;
+	ret = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	dev->have_fuse = ret >= 0;
+	if (ret >= 0)
+		close(ret);
+	else
+		log_warn_errno(errno, "power: /dev/fuse (is the fuse module loaded?): VPs get no "
+				      "/sys/power, backlight or LEDs");
 	if ((ret = power_light_open(&dev->light, backlight, leds, nleds, err)) < 0)
 		goto fail;
 	dev->expiry = (struct loop_watch){.handle = on_expiry};
@@ -335,18 +343,22 @@ static int power_prepare(void *global, const struct vdev_vp *vp, void **state,
 	v->throttle = 10;
 	snprintf(v->name, sizeof(v->name), "%s", vp->name);
 	snprintf(v->mountpoint, sizeof(v->mountpoint), "%s/%s.power", vp->dir, vp->name);
-	if ((ret = read_settings(v, vp, err)) < 0 || (ret = power_fs_create(v, vp->uid, err)) < 0)
+	if ((ret = read_settings(v, vp, err)) < 0 ||
+	    (dev->have_fuse && (ret = power_fs_create(v, vp->uid, err)) < 0))
 		goto fail;
 	if ((ret = power_bg_init(v, err)) < 0) {
 		power_fs_destroy(v);
 		goto fail;
 	}
-	files[0] = (struct vdev_file){.dev = fusetree_dev(v->tree),
-				      .ino = fusetree_ino(fusetree_root(v->tree)),
-				      .flags = VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID};
-	snprintf(files[0].vp_path, sizeof(files[0].vp_path), POWER_VP_PATH);
-	snprintf(files[0].host_path, sizeof(files[0].host_path), "%s", v->mountpoint);
-	*nfiles = 1;
+	*nfiles = 0;
+	if (v->tree) {
+		files[0] = (struct vdev_file){.dev = fusetree_dev(v->tree),
+					      .ino = fusetree_ino(fusetree_root(v->tree)),
+					      .flags = VDEV_FILE_DIR | VDEV_FILE_KNOWN_ID};
+		snprintf(files[0].vp_path, sizeof(files[0].vp_path), POWER_VP_PATH);
+		snprintf(files[0].host_path, sizeof(files[0].host_path), "%s", v->mountpoint);
+		*nfiles = 1;
+	}
 	v->next = dev->vps;
 	dev->vps = v;
 	*state = v;
@@ -364,7 +376,8 @@ static int power_sysfs(void *global, void *state, struct sysfs_tree *tree, struc
 	int ret;
 
 	(void)global;
-	(void)state;
+	if (!((struct power_vp *)state)->tree)
+		return 0;
 	if ((ret = sysfs_tree_dir(tree, dir, err)) < 0 ||
 	    (ret = sysfs_tree_link(tree, "sys/power", "sys/devices/platform/cells-power/power",
 				   err)) < 0 ||
@@ -526,7 +539,8 @@ static void power_pump(void *global)
 	struct power_dev *dev = global;
 
 	for (struct power_vp *v = dev->vps; v; v = v->next)
-		fusetree_serve(v->tree);
+		if (v->tree)
+			fusetree_serve(v->tree);
 }
 
 /* Commands: the root's own wake locks, and a wake of a VP (what an incoming call does). */

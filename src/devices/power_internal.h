@@ -30,6 +30,7 @@ struct power_dev {
 	struct power_locks root;
 	struct power_recorder rec;
 	bool screen_off; /* the power key turned it off */
+	bool have_fuse;	 /* without FUSE (no module) VPs get no files, the policy still holds */
 };
 
 enum power_file {

@@ -377,3 +377,29 @@ def test_the_power_key_turns_the_screen_off_and_on(two):
     wait_for(lambda: power(d)["screen_on"], 5, "the screen on")
     assert brightest(shot(d)) == full
     assert d.sh("a", f"cat {bl}/bl_power {bl}/actual_brightness").stdout == "0\n255\n"
+
+
+def test_a_vnc_client_sees_the_dimmed_output(make_daemon):
+    import rfb
+
+    port = rfb.free_port()
+    d = make_daemon(extra_args=["--vnc", f"127.0.0.1:{port}"])
+    d.create_start("a")
+    s = rfb.connect_to(d, port)
+    right = rfb.XRES - 1  # the root's bar, past the name: its colour alone
+    try:
+        s.settimeout(5)
+        rfb.request(s, incremental=False)
+        full = rfb.pixel(rfb.read_update(s), right, 0)
+        assert full, full
+        d.sh("a", "echo 128 > /sys/class/backlight/panel/brightness")
+        want = sum(((full >> k) & 255) * 128 // 255 << k for k in (0, 8, 16))
+
+        def dimmed():
+            rfb.request(s, incremental=False)
+            got = rfb.pixel(rfb.read_update(s), right, 0)
+            return all(abs(((got >> k) & 255) - ((want >> k) & 255)) <= 1 for k in (0, 8, 16))
+
+        wait_for(dimmed, 5, f"the bar at #{want:06x}")
+    finally:
+        s.close()

@@ -292,6 +292,13 @@ def spin(d, name):
     d.sh(name, "(while :; do :; done) >/dev/null 2>&1 &")
 
 
+def runs(d, name, ms=50, timeout=10):
+    """The VP's CPU time grows by MS within TIMEOUT: it runs (whatever the machine's
+    load, which other work may make heavy)."""
+    c0 = cpu_ns(d, name)
+    wait_for(lambda: cpu_ns(d, name) - c0 >= ms * 1e6, timeout, f"{name} running")
+
+
 def test_freeze_stops_a_background_vp_and_a_switch_thaws_it(daemon):
     d = daemon
     d.create_start("a")
@@ -301,17 +308,17 @@ def test_freeze_stops_a_background_vp_and_a_switch_thaws_it(daemon):
     d.cell("device", "power", "wake", "b", "5000")
     wait_for(lambda: thawed(d, "b"), 5, "b thawed by the wake")
     spin(d, "b")
-    assert cpu_share(d, "b", 0.5) > 0.3
+    runs(d, "b")
     d.cell("config", "b", "--background", "run")
     d.cell("config", "b", "--background", "freeze")
     wait_for(lambda: frozen(d, "b"), 5, "b frozen")
-    assert cpu_share(d, "b", 1.0) < 0.01
+    assert cpu_share(d, "b", 1.0) < 0.001
     st = power(d)["vps"]["b"]
     assert st["held"] and st["background"] == "freeze", st
     # The switch returns with b thawed, and it runs.
     d.cell("switch", "b")
     assert thawed(d, "b")
-    assert cpu_share(d, "b", 0.5) > 0.3
+    runs(d, "b")
     assert d.exec("b", "true").returncode == 0
     # Back in the background: frozen again after the grace period.
     d.cell("switch", "a")
@@ -332,13 +339,14 @@ def test_throttle_caps_a_background_vp_and_the_policy_changes_live(daemon):
     d.cell("start", "b")
     spin(d, "b")
     wait_for(lambda: quota(d, "b") == "20000", 5, "b's CPU capped")
+    # At most its cap (with the period's slack); less when the machine is loaded.
     share = cpu_share(d, "b", 2.0)
-    assert 0.1 < share < 0.3, share
+    assert 0 < share < 0.25, share
     assert power(d)["vps"]["b"]["held"]
     # Live: run lifts the cap, a new cap applies at once, freeze freezes.
     d.cell("config", "b", "--background", "run")
     assert quota(d, "b") in ("-1", "max")
-    assert cpu_share(d, "b", 1.0) > 0.4
+    runs(d, "b")
     d.cell("config", "b", "--background", "throttle", "--throttle", "50")
     assert quota(d, "b") == "50000"
     d.cell("config", "b", "--background", "freeze")

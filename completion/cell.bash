@@ -43,7 +43,7 @@ _cell()
 		case $w in
 		--) [[ ${args[0]} == exec ]] && return ;;
 		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout | \
-			--uplink | --publish | --data-limit)
+			--uplink | --publish | --data-limit | --background | --throttle)
 			((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -76,7 +76,12 @@ _cell()
 		fi
 		return
 		;;
-	--memory | --disk | --pids | --cpu | --timeout | --uplink | --publish | --data-limit)
+	--background)
+		COMPREPLY=($(compgen -W "run throttle freeze" -- "$cur"))
+		return
+		;;
+	--memory | --disk | --pids | --cpu | --timeout | --uplink | --publish | --data-limit | \
+		--throttle)
 		return
 		;;
 	esac

@@ -574,6 +574,7 @@ static void cmd_screenshot(struct client *c, json_t *req, int *fds, int nfds)
 		return;
 	}
 	screen->ops->compose(screen->dev, pixels);
+	devns_dim(&d->devns, pixels, (size_t)width * (size_t)height);
 	pid = devns_fork(&d->devns);
 	if (pid < 0) {
 		client_reply_error(c, "screenshot: fork failed");

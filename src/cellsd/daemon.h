@@ -43,7 +43,8 @@ struct vp {
 	struct client *console_client; /* `cell console` holding the pty, if any */
 	struct client *stop_waiters;   /* chained by client->next_waiter */
 	uint64_t started_ns;
-	int last_status; /* of cell-init, as waitpid gave it */
+	int last_status;	     /* of cell-init, as waitpid gave it */
+	struct devns_vp_sched sched; /* how a device asks it to be run (sched.c) */
 };
 
 struct job;
@@ -123,6 +124,10 @@ int vp_destroy(struct vp *vp, bool force, struct error *err);
 /* Replace VP's config with CONFIG (same name and id). A running VP takes new limits and
  * restart policy at once; its image and devices change only while it is stopped. */
 int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *err);
+/* sched.c: the devices' devns_vp_schedule (devns_host.vp_schedule), and the cgroup limits
+ * of a VP's CONFIG under the cap a device asked for. */
+int vp_schedule(void *ctx, const char *name, const struct devns_vp_sched *s, struct error *err);
+struct cgroup_limits vp_limits(const struct vp *vp, const struct vp_config *config);
 void vps_stop_all(struct daemon *d);
 /* Whether VP, stopped, should start now that cellsd starts: its restart policy, and for
  * unless-stopped whether it was running when the last daemon stopped or died. */

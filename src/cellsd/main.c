@@ -201,6 +201,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.screen_height = DEVNS_SCREEN_HEIGHT;
 	d->devices.request_switch = system_switch;
 	d->devices.emit_event = device_event;
+	d->devices.vp_schedule = vp_schedule;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
 	d->default_disk = VP_DISK_DEFAULT;

@@ -30,6 +30,7 @@
 
 struct scanout {
 	const struct devns_provided_screen *screen;
+	const struct devns *devns; /* the output's brightness (devns_dim) */
 	int memfd, frame_fd, wake_fd;
 	void *base;
 	size_t size;
@@ -94,6 +95,7 @@ static void compose(struct scanout *s, bool force)
 	atomic_fetch_add(&h->seq[next], 1); /* odd: being written */
 	atomic_thread_fence(memory_order_release);
 	s->screen->ops->compose(s->screen->dev, frame);
+	devns_dim(s->devns, frame, (size_t)h->width * h->height);
 	atomic_thread_fence(memory_order_release);
 	atomic_fetch_add(&h->seq[next], 1);
 	if (atomic_load(&s->switching) != switching)
@@ -169,7 +171,7 @@ static void *serve(void *arg)
 }
 
 int scanout_start(struct scanout **out, const struct devns_provided_screen *screen,
-		  struct error *err)
+		  const struct devns *devns, struct error *err)
 {
 	struct scanout *s = calloc(1, sizeof(*s));
 	struct scanout_header *h;
@@ -179,6 +181,7 @@ int scanout_start(struct scanout **out, const struct devns_provided_screen *scre
 		return error_set(err, ENOMEM, "scanout");
 	s->memfd = s->frame_fd = s->wake_fd = -1;
 	s->screen = screen;
+	s->devns = devns;
 	screen->ops->size(screen->dev, &width, &height);
 	s->size = scanout_size((uint32_t)width, (uint32_t)height);
 	s->memfd = memfd_create("cells-scanout", MFD_CLOEXEC | MFD_ALLOW_SEALING);

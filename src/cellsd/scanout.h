@@ -12,7 +12,7 @@ struct scanout;
 
 /* A memfd of the output's size, and the thread that fills it. */
 int scanout_start(struct scanout **out, const struct devns_provided_screen *screen,
-		  struct error *err);
+		  const struct devns *devns, struct error *err);
 void scanout_stop(struct scanout *s);
 /* A descriptor of the memfd that can only be read (for the viewer); the caller closes it. */
 int scanout_open_readonly(struct scanout *s, struct error *err);

@@ -341,7 +341,7 @@ int viewer_start(struct daemon *d, const char *vnc, const char *web, struct view
 	    (ret = open_listeners(v, web, "web", 2, v->web_unix, sizeof(v->web_unix), v->web_tcp,
 				  sizeof(v->web_tcp), err)) < 0)
 		goto fail;
-	if ((ret = scanout_start(&v->scanout, devns_screen(&d->devns), err)) < 0)
+	if ((ret = scanout_start(&v->scanout, devns_screen(&d->devns), &d->devns, err)) < 0)
 		goto fail;
 	v->restart_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	v->restart_timer.handle = on_restart;

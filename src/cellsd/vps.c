@@ -350,6 +350,7 @@ int vp_start(struct vp *vp, struct error *err)
 		return error_set(err, 0, "image %s is being built", vp->config.image);
 
 	vp_runtime_init(rt);
+	vp->sched = (struct devns_vp_sched){0}; /* a new cgroup: nothing held back */
 	rt->config = &vp->config;
 	rt->cgroups = &d->cgroups;
 	rt->init_exe_fd = d->init_exe_fd;
@@ -417,6 +418,13 @@ int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct err
 		return 0;
 	vp->state = VP_STOPPING;
 	event_state(vp, "stopping");
+	/* A frozen VP could not hear its SIGTERM: it stops as any other. */
+	if (vp->sched.frozen) {
+		struct error ignored = {{0}};
+		struct devns_vp_sched run = {.cpu_percent = vp->sched.cpu_percent};
+		if (vp_schedule(d, vp->config.name, &run, &ignored) < 0)
+			log_warn("VP %s: %s", vp->config.name, ignored.msg);
+	}
 	if (syscall(SYS_pidfd_send_signal, vp->rt.pidfd, SIGTERM, NULL, 0) < 0)
 		log_warn_errno(errno, "VP %s: signal init", vp->config.name);
 	vp->stop_timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -496,8 +504,8 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 {
 	struct daemon *d = vp->daemon;
 	bool running = vp->state == VP_RUNNING || vp->state == VP_STOPPING;
-	struct cgroup_limits limits = vp_config_limits(config);
-	struct cgroup_limits old = vp_config_limits(&vp->config);
+	struct cgroup_limits limits = vp_limits(vp, config);
+	struct cgroup_limits old = vp_limits(vp, &vp->config);
 	char path[PATH_MAX];
 	int ret;
 
@@ -525,6 +533,11 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 		goto undo_limits;
 	}
 	vp->config = *config;
+	/* A device may have changed its cap meanwhile (the power device's throttle), against
+	 * the old config: the limits again, against the new one. */
+	limits = vp_limits(vp, config);
+	if (running && cgroup_set_limits(vp->rt.cgroups, vp->rt.cgroup, &limits, err) < 0)
+		log_warn("VP %s: %s", vp->config.name, err->msg);
 	log_info("VP %s: config changed", vp->config.name);
 	event_state(vp, "configured");
 	return 0;

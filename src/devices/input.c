@@ -55,7 +55,10 @@ static void on_woken(struct loop_watch *w, uint32_t events)
 	(void)events;
 	while ((n = read(w->fd, dir, sizeof(dir))) > 0)
 		for (ssize_t i = 0; i < n; i++)
-			devns_request_switch(in->core, dir[i]);
+			if (dir[i] == 0)
+				devns_power_key(in->core);
+			else
+				devns_request_switch(in->core, dir[i]);
 }
 
 #define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
@@ -95,6 +98,16 @@ static void request_switch(void *ctx, int direction)
 		log_warn_errno(errno, "input: system switch");
 }
 
+/* The router's short power press, as a switch is: done on the loop (a 0 in the pipe). */
+static void power_key(void *ctx)
+{
+	struct input *in = ctx;
+	signed char zero = 0;
+
+	if (write(in->wake[1], &zero, 1) < 0)
+		log_warn_errno(errno, "input: power key");
+}
+
 /* The way into the foreground's input this device provides the daemon's users. */
 static void provided_size(void *dev, int *width, int *height)
 {
@@ -127,7 +140,8 @@ static int input_init(struct devns *core, void **global, struct error *err)
 {
 	const char *inputs[INPUT_MAX_HOSTS], *keys[INPUT_MAX_HOSTS] = {DEFAULT_SWITCH_KEYS};
 	unsigned ninputs = devns_option_values(core, "input", inputs, INPUT_MAX_HOSTS), nkeys;
-	struct input_router_config route = {.request_switch = request_switch};
+	struct input_router_config route = {.request_switch = request_switch,
+					    .power_key = power_key};
 	struct input *in;
 	unsigned width, height;
 	int ret;

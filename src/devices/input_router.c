@@ -17,8 +17,9 @@ struct input_router {
 	/* The owner of what began in no VP's hands or outside the foreground: nobody hears
 	 * it. Only its address is used. */
 	struct input_router_vp nobody;
-	bool key_down[KEY_CNT]; /* at the sources */
-	int slot;		/* the slot of the packet's MT events */
+	bool key_down[KEY_CNT];	    /* at the sources */
+	struct timespec power_down; /* when the power key went down */
+	int slot;		    /* the slot of the packet's MT events */
 	/* The pointer, as a touch on slot 0. */
 	bool pointer_down;
 	int tracking_id;
@@ -140,6 +141,22 @@ static bool chord_hit(const struct key_chord *chord, unsigned key, unsigned mods
 	return chord->mods && key == chord->key && (mods & chord->mods) == chord->mods;
 }
 
+/* A short press of the power key is also the root's: the foreground VP hears the key (a
+ * long press is its power menu), the root turns the screen off or on. */
+static void power_key(struct input_router *r, const struct evdev_time *t, bool down)
+{
+	long long held;
+
+	if (down) {
+		r->power_down = t->mono;
+		return;
+	}
+	held = (t->mono.tv_sec - r->power_down.tv_sec) * 1000000000LL + t->mono.tv_nsec -
+	       r->power_down.tv_nsec;
+	if (r->key_down[KEY_POWER] && held < INPUT_POWER_SHORT_NS && r->config.power_key)
+		r->config.power_key(r->config.ctx);
+}
+
 static void route_key(struct input_router *r, const struct evdev_time *t,
 		      const struct input_event *ev)
 {
@@ -151,6 +168,8 @@ static void route_key(struct input_router *r, const struct evdev_time *t,
 		r->stats.events_dropped++;
 		return;
 	}
+	if (ev->code == KEY_POWER && ev->value != 2)
+		power_key(r, t, ev->value == 1);
 	if (ev->value == 1) {
 		unsigned mods = modifiers_down(r);
 		bool next = chord_hit(&r->config.next, ev->code, mods);

@@ -37,12 +37,17 @@ struct input_router_vp {
 	struct input_router_vp *next;
 };
 
+#define INPUT_POWER_SHORT_NS 1000000000LL /* longer: the VP's own (a power menu) */
+
 struct input_router_config {
 	int width, height;	     /* the VP's screen: the pointer's range */
 	struct key_chord next, prev; /* the system switch chords */
 	/* A switch chord was pressed: DIRECTION 1 (next) or -1 (prev). Called inside the
 	 * routing call: it must not call the router. */
 	void (*request_switch)(void *ctx, int direction);
+	/* The power key had a short press (released within INPUT_POWER_SHORT_NS): the root
+	 * turns the screen off or on. Called inside the routing call; NULL: nobody. */
+	void (*power_key)(void *ctx);
 	void *ctx;
 };
 

@@ -96,3 +96,23 @@ int devns_bind_in_root(const char *host_path, const char *vp_path, bool dir, str
 		return error_set(err, errno, "bind %s at %s", host_path, vp_path);
 	return 0;
 }
+
+int devns_bind_in_sys(const char *host_path, const char *sys_dir, const char *rel,
+		      struct error *err)
+{
+	_cleanup_close_ int sys = -1, target = -1, tree = -1;
+
+	if ((sys = open(sys_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return error_set(err, errno, "open %s", sys_dir);
+	/* The device's sysfs hook made the directory: nothing is created here. */
+	if ((target = open_beneath(sys, rel, O_PATH | O_DIRECTORY)) < 0)
+		return error_set(err, errno, "open /sys/%s", rel);
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
+			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return error_set(err, errno, "open %s", host_path);
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return error_set(err, errno, "bind %s at /sys/%s", host_path, rel);
+	return 0;
+}

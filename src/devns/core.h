@@ -48,6 +48,7 @@ struct devns {
 	struct budget_pool budget; /* the VPs' shares of the supervisor threads' time */
 	struct vp_device_kind kinds[DEVNS_MAX_DEVICES];
 	struct vp_catalog catalog; /* the registry as VP configs see it */
+	atomic_uint output_scale;  /* the output's brightness, of 256 (devns_dim) */
 };
 
 #endif

@@ -174,6 +174,12 @@ struct vdev_ops {
 			 struct error *err);
 	/* Its commands, ended by a {NULL} entry. */
 	const struct vdev_verb *verbs;
+	/* The VP is to run for MS milliseconds now, whatever holds it back (devns_vp_wake):
+	 * on the loop's thread, without the lock. */
+	void (*wake)(void *global, void *state, unsigned ms);
+	/* The machine's power key had a short press (devns_power_key): the screen goes off
+	 * or back on. On the loop's thread, without the lock. */
+	void (*power_key)(void *global);
 };
 
 /* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
@@ -189,6 +195,14 @@ struct devns_option_value {
 	const char *name, *value;
 };
 
+/* How the daemon runs a VP's processes for a device (the power device's background
+ * policy): the runtime owns the VP's cgroup; a device never touches it. */
+struct devns_vp_sched {
+	bool frozen;	      /* every process stopped (v1 freezer, v2 cgroup.freeze) */
+	unsigned cpu_percent; /* a cap, in percent of one CPU, below the VP's own limit
+			       * (0: its own limit alone) */
+};
+
 /* What the core needs of the daemon: the screen, the options given to devices, and who
  * makes a switch a device asks for (the system switch keys). */
 struct devns_host {
@@ -198,6 +212,9 @@ struct devns_host {
 	void (*request_switch)(void *ctx, int direction); /* +1 next, -1 previous */
 	/* Send EVENT (taken) to the event stream's subscribers; on the loop's thread. */
 	void (*emit_event)(void *ctx, json_t *event);
+	/* Run the VP named VP as S says (devns_vp_schedule); on the loop's thread. */
+	int (*vp_schedule)(void *ctx, const char *vp, const struct devns_vp_sched *s,
+			   struct error *err);
 	void *ctx;
 	const char *vps_dir; /* the VPs' state: VPS_DIR/NAME/devices/DEVICE persists */
 };
@@ -289,6 +306,25 @@ json_t *devns_describe(const struct devns *core);
 /* Run DEVICE's VERB with ARGS (a JSON array of strings) into REPLY. */
 int devns_run_verb(struct devns *core, const char *device, const char *verb, json_t *args,
 		   json_t *reply, struct error *err);
+/* Have the daemon run the VP named VP as S says: freeze or thaw its processes, cap its
+ * CPU or give it back its own limit. On the loop's thread, with or without the lock (the
+ * daemon takes none of the core's). 0, or -ENOENT for a VP that is not running. */
+int devns_vp_schedule(struct devns *core, const char *vp, const struct devns_vp_sched *s,
+		      struct error *err);
+/* Let the VP named VP run for MS milliseconds even if it is in the background and held
+ * back (frozen): before an incoming call's RING or an SMS is delivered to it, a device
+ * calls this and delivers once it returns (its processes are thawed). Each device with
+ * a `wake` hook decides what it means for it; after MS the VP may be held back again. On
+ * the loop's thread, without the lock. -ENOENT if no such VP runs. */
+int devns_vp_wake(struct devns *core, const char *vp, unsigned ms);
+/* The machine's power key had a short press (the device that reads the keys calls it):
+ * every device with a `power_key` hook is told. On the loop's thread, without the lock. */
+void devns_power_key(struct devns *core);
+/* The output's brightness, LEVEL of MAX (a backlight without a real one): the daemon
+ * dims what it composes (screenshots, VNC) to it. Any thread, with or without the lock. */
+void devns_output_brightness(struct devns *core, unsigned level, unsigned max);
+/* The daemon's side: dim N composed pixels (XRGB8888) to the output's brightness. */
+void devns_dim(const struct devns *core, uint32_t *pixels, size_t n);
 /* Every device's part of `cell stats` (its own keys) into STATS. */
 void devns_stats(struct devns *core, json_t *stats);
 

@@ -84,6 +84,11 @@ static void on_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	} else {
 		e.ino = node->ino;
 		fill_attr(tree, node, &e.attr);
+		/* An attribute is looked up again at every open: a splice read (busybox's cat)
+		 * goes through the page cache, whose short read makes the kernel keep the
+		 * contents' length as the size, and would cut a longer text read later. */
+		if (node->kind == NODE_ATTR)
+			e.entry_timeout = e.attr_timeout = 0;
 		fuse_reply_entry(req, &e);
 	}
 	tree_unlock(tree);
@@ -579,7 +584,17 @@ static void on_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	fuse_reply_err(req, EPERM);
 }
 
+/* An open with O_TRUNC (a shell's `>`) is a setattr, whose answer keeps an attribute's
+ * size at 4096: with the kernel truncating by itself on open (atomic_o_trunc), the size
+ * it keeps would be the write's, and a later read would be cut to it. */
+static void on_init(void *data, struct fuse_conn_info *conn)
+{
+	(void)data;
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
 static const struct fuse_lowlevel_ops ops = {
+	.init = on_init,
 	.lookup = on_lookup,
 	.getattr = on_getattr,
 	.setattr = on_setattr,

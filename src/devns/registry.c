@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+extern const struct vdev_ops vdev_power;
 extern const struct vdev_ops vdev_display;
 extern const struct vdev_ops vdev_input;
 extern const struct vdev_ops vdev_vt;
@@ -18,8 +19,10 @@ extern const struct vdev_ops vdev_wifi;
 extern const struct vdev_ops vdev_net;
 extern const struct vdev_ops vdev_tun;
 
-/* One line per device. The order is the order of activation on a switch. */
+/* One line per device. The order is the order of activation on a switch: power first, so
+ * that a VP held back in the background is thawed before its other devices activate. */
 const struct vdev_ops *const vdev_registry[] = {
+	&vdev_power,
 	&vdev_display,
 	&vdev_input,
 	&vdev_vt,
@@ -49,6 +52,7 @@ int devns_init(struct devns *core, struct loop *loop, const char *dir,
 			.check = vdev_registry[d]->check_setting,
 		};
 	core->catalog = (struct vp_catalog){.devices = core->kinds, .ndevices = vdev_count};
+	atomic_store(&core->output_scale, 256);
 	if ((ret = vp_catalog_check(&core->catalog, err)) < 0)
 		return ret;
 	if ((ret = devns_notify_sizes(core, err)) < 0)

@@ -1,5 +1,6 @@
 /* What the core offers devices beyond their hooks (DESIGN.md §4): events, commands of
- * their own, their instances by VP name, and a persistent directory per VP. */
+ * their own, their instances by VP name, a persistent directory per VP, how the daemon
+ * runs a VP's processes, and the output's brightness. */
 #include "devns/core.h"
 #include "common/fsutil.h"
 #include "devns/fusetree.h"
@@ -103,4 +104,54 @@ void devns_fusetree_config(struct devns *core, struct fusetree_config *config)
 {
 	config->loop = core->loop;
 	config->lock = &core->lock;
+}
+
+int devns_vp_schedule(struct devns *core, const char *vp, const struct devns_vp_sched *s,
+		      struct error *err)
+{
+	if (!core->host.vp_schedule)
+		return error_set(err, ENOTSUP, "VP %s: the daemon cannot hold VPs back", vp);
+	return core->host.vp_schedule(core->host.ctx, vp, s, err);
+}
+
+int devns_vp_wake(struct devns *core, const char *vp, unsigned ms)
+{
+	struct devns_vp *dvp;
+
+	for (dvp = core->vps; dvp; dvp = dvp->next)
+		if (strcmp(dvp->name, vp) == 0)
+			break;
+	if (!dvp)
+		return -ENOENT;
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (dvp->state[d] && vdev_registry[d]->wake)
+			vdev_registry[d]->wake(core->global[d], dvp->state[d], ms);
+	return 0;
+}
+
+void devns_power_key(struct devns *core)
+{
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (core->global[d] && vdev_registry[d]->power_key)
+			vdev_registry[d]->power_key(core->global[d]);
+}
+
+void devns_output_brightness(struct devns *core, unsigned level, unsigned max)
+{
+	atomic_store(&core->output_scale, max ? (level * 256 + max / 2) / max : 256);
+}
+
+void devns_dim(const struct devns *core, uint32_t *pixels, size_t n)
+{
+	unsigned scale = atomic_load(&core->output_scale);
+
+	if (scale >= 256)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t p = pixels[i];
+		/* Red and blue together, then green: two multiplies a pixel. */
+		uint32_t rb = ((p & 0xff00ffu) * scale >> 8) & 0xff00ffu;
+		uint32_t g = ((p & 0x00ff00u) * scale >> 8) & 0x00ff00u;
+		pixels[i] = (p & 0xff000000u) | rb | g;
+	}
 }

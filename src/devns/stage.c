@@ -227,9 +227,16 @@ static int stage_enter(void *ctx, struct error *err)
 			continue;
 		for (unsigned f = 0; f < dvp->nfiles[d]; f++) {
 			const struct vdev_file *file = &dvp->files[d][f];
-			if (!(file->flags & VDEV_FILE_NO_BIND) &&
-			    (ret = devns_bind_in_root(file->host_path, file->vp_path,
-						      file->flags & VDEV_FILE_DIR, err)) < 0)
+			if (file->flags & VDEV_FILE_NO_BIND)
+				continue;
+			/* Under /sys: into the composed tree, which the seal shows whole. */
+			if (strncmp(file->vp_path, "/sys/", 5) == 0 && dvp->sys_dev)
+				ret = devns_bind_in_sys(file->host_path, dvp->sys_dir,
+							file->vp_path + 5, err);
+			else
+				ret = devns_bind_in_root(file->host_path, file->vp_path,
+							 file->flags & VDEV_FILE_DIR, err);
+			if (ret < 0)
 				return ret;
 		}
 		if (vdev_registry[d]->enter &&

@@ -393,6 +393,33 @@ int cgroup_destroy(const struct cgroup_host *host, const char *group)
 	return ret;
 }
 
+int cgroup_freeze(const struct cgroup_host *host, const char *group, bool frozen, struct error *err)
+{
+	if (host->v2)
+		return write_knob(host, NULL, group, "cgroup.freeze", frozen ? "1" : "0", err);
+	return write_knob(host, "freezer", group, "freezer.state", frozen ? "FROZEN" : "THAWED",
+			  err);
+}
+
+int cgroup_frozen(const struct cgroup_host *host, const char *group)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	uint64_t v;
+	int ret;
+
+	if (host->v2) {
+		if ((ret = path_of(host, NULL, group, "cgroup.events", path, sizeof(path))) < 0 ||
+		    (ret = read_u64(path, "frozen", &v)) < 0)
+			return ret;
+		return v == 1;
+	}
+	if ((ret = path_of(host, "freezer", group, "freezer.state", path, sizeof(path))) < 0 ||
+	    (ret = read_file(path, 64, &text, NULL)) < 0)
+		return ret;
+	return strncmp(text, "FROZEN", 6) == 0;
+}
+
 int cgroup_read_stats(const struct cgroup_host *host, const char *group, struct cgroup_stats *s)
 {
 	char path[PATH_MAX];

@@ -52,6 +52,12 @@ int cgroup_leave(const struct cgroup_host *host, struct error *err);
 int cgroup_kill(const struct cgroup_host *host, const char *group);
 /* Kill what is left, then remove the group. */
 int cgroup_destroy(const struct cgroup_host *host, const char *group);
+/* Freeze (FROZEN true) or thaw every task of GROUP: v2 cgroup.freeze, v1 the freezer. */
+int cgroup_freeze(const struct cgroup_host *host, const char *group, bool frozen,
+		  struct error *err);
+/* Whether the kernel says GROUP is frozen now (v2 cgroup.events "frozen 1", v1
+ * freezer.state FROZEN): 1, 0, or -errno. */
+int cgroup_frozen(const struct cgroup_host *host, const char *group);
 int cgroup_read_stats(const struct cgroup_host *host, const char *group,
 		      struct cgroup_stats *stats);
 /* Remove every group under PARENT (left by a daemon that was killed), then PARENT. */

@@ -214,7 +214,9 @@ static int cover_sys_composed(const char *sys_dir, struct error *err)
 		}
 	if ((ret = each_sys_dir(sys_dir, composed_dir, err)) < 0)
 		goto out;
-	tree = open_tree(AT_FDCWD, sys_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	/* Recursive: a device's file system bound into the tree (the power device's) comes
+	 * along, with its own flags (the read-only remount below is the tree's alone). */
+	tree = open_tree(AT_FDCWD, sys_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (tree < 0) {
 		ret = error_set(err, errno, "open %s", sys_dir);
 		goto out;

@@ -29,6 +29,7 @@ FUZZ_SRC_fuzz_fusetree := src/devns/fusetree.c src/common/log.c src/common/loop.
 	src/common/error.c
 FUZZ_INC_fuzz_fusetree := src/devns/fusetree_fuse.c
 FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
+FUZZ_SRC_fuzz_power  := src/devices/power_locks.c src/devices/power_policy.c
 FUZZ_SRC_fuzz_wifi_req := src/devices/wifi_req.c src/devices/wifi_store.c src/common/error.c
 FUZZ_SRC_fuzz_net    := src/devices/net_parse.c src/common/error.c
 

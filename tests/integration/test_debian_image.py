@@ -665,3 +665,40 @@ def test_xorg_killed_mid_switch_harms_nobody(deb, vp, bare, tmp_path):
     assert deb.cell("active").stdout.strip() == vp
     deb.cell("switch", bare)
     wait_colour(deb, tmp_path, "last", top)
+
+
+def test_brightnessctl_lists_and_sets_the_backlight(deb, bare, tmp_path):
+    """Debian's brightnessctl finds the power device's backlight and LEDs in sysfs and
+    sets the level; without a real backlight the screen is dimmed to it, and a background
+    VP's setting waits for its turn in front."""
+    d = deb
+    listed = d.exec(bare, "brightnessctl", "--list").stdout
+    assert "Device 'panel' of class 'backlight'" in listed, listed
+    for led in ("red", "green", "blue", "vibrator"):
+        assert f"Device '{led}' of class 'leds'" in listed, listed
+    bar = read_png_max(d, tmp_path)
+    d.exec(bare, "brightnessctl", "--device=panel", "set", "50%")
+    level = int(d.exec(bare, "cat", "/sys/class/backlight/panel/brightness").stdout)
+    assert level in (127, 128), level
+    assert d.exec(bare, "brightnessctl", "--device=panel", "get").stdout.strip() == str(level)
+    dimmed = read_png_max(d, tmp_path)
+    assert abs(dimmed - bar * level // 255) <= 1, (bar, dimmed)
+    # In a VP behind it: kept, not shown, until it comes to the front.
+    d.cell("create", "behind", "--image", "debian")
+    put_file(d, "behind", "etc/cells/rc.d/50-x", NO_LAUNCHER)
+    d.cell("start", "behind")
+    try:
+        d.exec("behind", "brightnessctl", "--device=panel", "set", "10%")
+        assert read_png_max(d, tmp_path) == dimmed
+        d.cell("switch", "behind")
+        assert read_png_max(d, tmp_path) < dimmed
+    finally:
+        d.cell("destroy", "behind", "--force", timeout=60)
+
+
+def read_png_max(d, tmp_path):
+    """The brightest channel of a screenshot (the root's bar, dimmed as the rest)."""
+    shot = tmp_path / "max.png"
+    d.cell("screenshot", str(shot))
+    img = read_png(shot)
+    return max(max(row) for row in img.rows)

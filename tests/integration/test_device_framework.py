@@ -81,7 +81,8 @@ def test_version_3_config_keeps_what_no_device_here_takes(daemon):
     # (net is a device here: its other settings at their initial values)
     assert vp["devices"]["net"] == {"access": "shared", "uplink": "cell", "publish": "",
                                     "data-limit": ""}, vp
-    assert vp["devices"]["power"] == {"access": "shared"}, vp
+    assert vp["devices"]["power"] == {"access": "shared", "background": "run",
+                                      "throttle": "10"}, vp
     d.cell("start", "old")
     assert d.exec("old", "true").returncode == 0
     # Saved as version 4 at the next change, still with them.

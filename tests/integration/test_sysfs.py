@@ -77,15 +77,19 @@ def test_the_composed_sys_covers_the_kernels_in_one_mount(vp):
     d = vp
     host = sorted(n for n in os.listdir("/sys") if os.path.isdir(os.path.join("/sys", n)))
     assert sorted(sh(d, "ls /sys").split()) == host
-    for name in ("block", "module", "firmware", "power"):
+    for name in ("block", "module", "firmware"):
         if name in host:
             assert sh(d, f"ls -A /sys/{name}") == "", name
+    # /sys/power is the power device's (test_power.py), nothing of the kernel's.
+    assert sh(d, "ls -A /sys/power/").split() == ["state", "wake_lock", "wake_unlock"]
     mounts = [line.split()[4] for line in sh(d, "cat /proc/self/mountinfo").splitlines()
               if line.split()[4] == "/sys" or line.split()[4].startswith("/sys/")]
     kept = {"/sys/class/net", "/sys/devices/virtual/net", "/sys/devices/system/cpu",
-            "/sys/fs/cgroup", "/sys/kernel/mm/transparent_hugepage"}
+            "/sys/fs/cgroup", "/sys/kernel/mm/transparent_hugepage",
+            "/sys/devices/platform/cells-power"}
     # The kernel's sysfs and the composed tree at /sys (the one over the other), the kept
-    # parts, and what the VP itself mounts on the cgroup mount point.
+    # parts, the power device's files, and what the VP itself mounts on the cgroup mount
+    # point.
     assert mounts.count("/sys") == 2, mounts
     assert kept <= set(mounts), mounts
     assert not [m for m in mounts if m != "/sys" and m not in kept

@@ -24,15 +24,18 @@ def ls(d, vp, path):
 
 def test_sys_shows_no_host_hardware(two):
     d = two
-    for path in ("/sys/block", "/sys/firmware", "/sys/module", "/sys/power"):
+    for path in ("/sys/block", "/sys/firmware", "/sys/module"):
         assert ls(d, "bad", path) in ([], None), f"{path}: {ls(d, 'bad', path)}"
+    # /sys/power is the power device's (test_power_attacks.py), not the kernel's.
+    assert ls(d, "bad", "/sys/power/") == ["state", "wake_lock", "wake_unlock"]
     # The VP's own devices, laid out as the kernel's (test_sysfs.py), and nothing else.
     assert ls(d, "bad", "/sys/bus") == ["platform"]
     assert ls(d, "bad", "/sys/bus/platform/devices") == ["cells-fb.0"]
     assert ls(d, "bad", "/sys/bus/pci") is None
     assert ls(d, "bad", "/sys/dev") == ["char"]
     assert sorted(ls(d, "bad", "/sys/dev/char")) == ["13:64", "13:65", "29:0", "4:0", "4:1"]
-    assert sorted(ls(d, "bad", "/sys/class")) == ["graphics", "input", "net", "tty"]
+    assert sorted(ls(d, "bad", "/sys/class")) == ["backlight", "graphics", "input", "leds", "net",
+                                                 "tty"]
     assert sorted(ls(d, "bad", "/sys/devices")) == ["platform", "system", "virtual"]
     assert ls(d, "bad", "/sys/kernel") == ["mm"]
     assert ls(d, "bad", "/sys/fs") == ["cgroup"]

@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -359,7 +360,7 @@ static void attributes_take_writes_they_allow(void **state)
 {
 	char p[256], big[FUSETREE_ATTR_MAX + 100];
 	struct stat st;
-	int fd;
+	int fd, rfd, pipefd[2];
 
 	(void)state;
 	path(p, sizeof(p), "class/input/value");
@@ -368,6 +369,24 @@ static void attributes_take_writes_they_allow(void **state)
 	assert_int_equal(write(fd, "mem", 3), 3);
 	assert_int_equal(fx->stored_len, 3);
 	assert_memory_equal(fx->stored, "mem", 3);
+	/* ... and a later read is not cut to what was written (a shell's `echo x > f`, then
+	 * busybox's cat, which splices) */
+	pthread_mutex_lock(&fx->lock);
+	snprintf(fx->value_text, sizeof(fx->value_text), "a longer text");
+	pthread_mutex_unlock(&fx->lock);
+	assert_int_equal(pipe(pipefd), 0);
+	assert_true((rfd = open(p, O_RDONLY)) >= 0);
+	assert_int_equal(sendfile(pipefd[1], rfd, NULL, 64), 14);
+	close(rfd);
+	/* ... nor to what an earlier read found */
+	pthread_mutex_lock(&fx->lock);
+	snprintf(fx->value_text, sizeof(fx->value_text), "a longer text still");
+	pthread_mutex_unlock(&fx->lock);
+	assert_true((rfd = open(p, O_RDONLY)) >= 0);
+	assert_int_equal(sendfile(pipefd[1], rfd, NULL, 64), 20);
+	close(rfd);
+	close(pipefd[0]);
+	close(pipefd[1]);
 	/* The device refuses the content */
 	assert_int_equal(write(fd, "!bad", 4), -1);
 	assert_int_equal(errno, EINVAL);

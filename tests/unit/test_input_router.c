@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -31,7 +32,13 @@ struct fixture {
 	struct vp vps[NVPS];
 	int switches[8]; /* the directions asked for */
 	unsigned nswitches;
+	unsigned power_presses; /* short ones, the root's */
 };
+
+static void power_key(void *ctx)
+{
+	((struct fixture *)ctx)->power_presses++;
+}
 
 static void request_switch(void *ctx, int direction)
 {
@@ -62,8 +69,11 @@ static void set_up_vp(struct vp *vp)
 static int set_up(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct input_router_config config = {
-		.width = WIDTH, .height = HEIGHT, .request_switch = request_switch, .ctx = f};
+	struct input_router_config config = {.width = WIDTH,
+					     .height = HEIGHT,
+					     .request_switch = request_switch,
+					     .power_key = power_key,
+					     .ctx = f};
 	struct error err;
 
 	assert_non_null(f);
@@ -193,6 +203,32 @@ static void keys_reach_the_foreground_only(void **state)
 	assert_int_equal(stats(f).packets, 3);
 	assert_int_equal(stats(f).events_delivered, 3);
 	assert_int_equal(stats(f).events_dropped, 0);
+}
+
+/* A short press of the power key is the root's too (the screen off or on); the foreground
+ * hears the key, a background VP never; a long press is the VP's alone. */
+static void a_short_power_press_is_the_roots_too(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec long_press = {1, 50000000};
+	struct input_event drained[MAX_EV];
+
+	activate(f, 0);
+	key(f, KEY_POWER, 1);
+	key(f, KEY_POWER, 0);
+	assert_int_equal(f->power_presses, 1);
+	EXPECT(f, 0, K, {EV_KEY, KEY_POWER, 1}, SYN, {EV_KEY, KEY_POWER, 0}, SYN);
+	expect_nothing(f, 1);
+	key(f, KEY_POWER, 1);
+	key(f, KEY_POWER, 2);
+	nanosleep(&long_press, NULL);
+	key(f, KEY_POWER, 0);
+	assert_int_equal(f->power_presses, 1);
+	/* A release without its press (the source's first packet) is nothing. */
+	drain(f, 0, K, drained);
+	key(f, KEY_POWER, 0);
+	assert_int_equal(f->power_presses, 1);
+	expect_nothing(f, 1);
 }
 
 static void without_a_foreground_nothing_is_heard(void **state)
@@ -727,6 +763,7 @@ static void switch_keys_are_two_chords(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		TEST(a_short_power_press_is_the_roots_too),
 		TEST(keys_reach_the_foreground_only),
 		TEST(without_a_foreground_nothing_is_heard),
 		TEST(the_switch_chords_are_the_roots),

@@ -25,6 +25,7 @@ UNIT_SRC_test_budget := src/devns/budget.c
 UNIT_SRC_test_fusetree := src/devns/fusetree.c src/devns/fusetree_fuse.c src/common/loop.c \
 	src/common/log.c src/common/error.c
 UNIT_SRC_test_vt     := src/devices/vt_state.c
+UNIT_SRC_test_power  := src/devices/power_locks.c src/devices/power_policy.c
 UNIT_SRC_test_wifi_req := src/devices/wifi_req.c
 UNIT_SRC_test_wifi_filter := src/devices/wifi_filter.c
 UNIT_SRC_test_wifi_store := src/devices/wifi_store.c src/devices/wifi_req.c src/common/error.c

@@ -31,6 +31,7 @@ FUZZ_INC_fuzz_fusetree := src/devns/fusetree_fuse.c
 FUZZ_SRC_fuzz_vt     := src/devices/vt_state.c
 FUZZ_SRC_fuzz_wifi_req := src/devices/wifi_req.c src/devices/wifi_store.c src/common/error.c
 FUZZ_SRC_fuzz_net    := src/devices/net_parse.c src/common/error.c
+FUZZ_SRC_fuzz_at_cmd := src/common/at_cmd.c src/common/error.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h tests/fuzz/*.h) \

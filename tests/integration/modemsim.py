@@ -186,8 +186,10 @@ class Control:
             else:
                 return msg
 
-    def subscribe(self):
-        assert self("subscribe")["ok"]
+    def subscribe(self, at=True):
+        """Events from now on; AT=False: all but "at" (every command line the modem
+        reads, which a client that reads its events only now and then must not get)."""
+        assert self("subscribe", at=at)["ok"]
         return self
 
     def wait_event(self, event, timeout=5.0, **match):

@@ -31,7 +31,7 @@ APPS_SRC   := $(wildcard apps/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init $(BUILD)/cells-viewer \
+BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init $(BUILD)/cells-viewer $(BUILD)/cells-modemsim \
 	$(patsubst apps/%.c,$(BUILD)/apps/%,$(APPS_SRC))
 
 all: $(BINS) images
@@ -62,6 +62,14 @@ asan: $(BUILD)/asan/cellsd
 $(BUILD)/cells-viewer: $(call obj,$(VIEWER_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
 		$(shell pkg-config --libs libvncserver libseccomp 2>/dev/null)
+
+# The modem simulator (src/modemsim/, docs/TELEPHONY.md): tests and the demo run it; it links
+# the AT parser and the PDU codec it shares with the telephony device, and jansson.
+MODEMSIM_SRC := $(wildcard src/modemsim/*.c) src/common/at_cmd.c src/common/sms_pdu.c \
+	src/common/error.c src/common/log.c
+$(BUILD)/cells-modemsim: $(call obj,$(MODEMSIM_SRC))
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
+		$(shell pkg-config --libs jansson 2>/dev/null)
 
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
@@ -101,6 +109,7 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 APPS    := $(patsubst apps/%.c,apps/%,$(APPS_SRC))
 RECIPES := $(wildcard images/*/*)
 INSTALLED := $(PREFIX)/bin/cell $(PREFIX)/sbin/cellsd $(LIBDIR)/cell-init $(LIBDIR)/cells-viewer \
+	$(LIBDIR)/cells-modemsim \
 	$(addprefix $(LIBDIR)/,$(APPS) $(RECIPES)) $(COMPDIR)/cell $(UNITDIR)/cellsd.service \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man1/%,$(filter %.1,$(MANS))) \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man8/%,$(filter %.8,$(MANS)))
@@ -110,6 +119,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cellsd $(DESTDIR)$(PREFIX)/sbin/cellsd
 	install -D -m 0755 $(BUILD)/cell-init $(DESTDIR)$(LIBDIR)/cell-init
 	install -D -m 0755 $(BUILD)/cells-viewer $(DESTDIR)$(LIBDIR)/cells-viewer
+	install -D -m 0755 $(BUILD)/cells-modemsim $(DESTDIR)$(LIBDIR)/cells-modemsim
 	for f in $(APPS) $(RECIPES); do \
 		install -D -m "$$(stat -c %a $(BUILD)/$$f)" $(BUILD)/$$f $(DESTDIR)$(LIBDIR)/$$f || exit 1; \
 	done

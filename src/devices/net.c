@@ -655,7 +655,41 @@ static int net_configure(void *global, void *state, const char *key, const char 
 	return ret;
 }
 
-/* Per VP, per uplink: bytes and packets in and out, and the cap. */
+/* V's bytes and packets in and out per uplink, and its caps, from OBJS (the table's
+ * counters and quotas); with the lock. */
+static json_t *vp_counters(struct net_dev *dev, struct net_vp *v, json_t *objs)
+{
+	json_t *per = json_object();
+
+	for (unsigned u = 0; u < dev->nuplinks && per; u++) {
+		char name[32];
+		json_t *one = json_object(), *o;
+		snprintf(name, sizeof(name), "c%u_%u_out", v->rules.id, u);
+		o = json_object_get(objs, name);
+		json_object_set(one, "bytes_out", json_object_get(o, "bytes"));
+		json_object_set(one, "packets_out", json_object_get(o, "packets"));
+		snprintf(name, sizeof(name), "c%u_%u_in", v->rules.id, u);
+		o = json_object_get(objs, name);
+		json_object_set(one, "bytes_in", json_object_get(o, "bytes"));
+		json_object_set(one, "packets_in", json_object_get(o, "packets"));
+		if (v->limit[u]) {
+			snprintf(name, sizeof(name), "q%u_%u", v->rules.id, u);
+			o = json_object_get(objs, name);
+			json_object_set_new(one, "limit", json_integer((json_int_t)v->limit[u]));
+			json_object_set(one, "used", json_object_get(o, "used"));
+			/* (from the quota itself: the event's timer may not have seen it yet) */
+			json_object_set_new(
+				one, "capped",
+				json_boolean((uint64_t)json_integer_value(
+						     json_object_get(o, "used")) >= v->limit[u]));
+		}
+		json_object_set_new(one, "current", json_boolean(u == v->rules.uplink));
+		json_object_set_new(per, dev->uplinks[u].spec.name, one);
+	}
+	return per;
+}
+
+/* Every VP's counters, by name. */
 static void net_stats(void *global, json_t *stats)
 {
 	struct net_dev *dev = global;
@@ -666,37 +700,35 @@ static void net_stats(void *global, json_t *stats)
 		goto out;
 	pthread_mutex_lock(&dev->lock);
 	objs = net_nft_objects(dev->nft, &err);
-	for (struct net_vp *v = dev->vps; v && objs; v = v->next) {
-		json_t *per = json_object();
-		for (unsigned u = 0; u < dev->nuplinks && per; u++) {
-			char name[32];
-			json_t *one = json_object(), *o;
-			snprintf(name, sizeof(name), "c%u_%u_out", v->rules.id, u);
-			o = json_object_get(objs, name);
-			json_object_set(one, "bytes_out", json_object_get(o, "bytes"));
-			json_object_set(one, "packets_out", json_object_get(o, "packets"));
-			snprintf(name, sizeof(name), "c%u_%u_in", v->rules.id, u);
-			o = json_object_get(objs, name);
-			json_object_set(one, "bytes_in", json_object_get(o, "bytes"));
-			json_object_set(one, "packets_in", json_object_get(o, "packets"));
-			if (v->limit[u]) {
-				snprintf(name, sizeof(name), "q%u_%u", v->rules.id, u);
-				o = json_object_get(objs, name);
-				json_object_set_new(one, "limit",
-						    json_integer((json_int_t)v->limit[u]));
-				json_object_set(one, "used", json_object_get(o, "used"));
-			}
-			json_object_set_new(one, "current", json_boolean(u == v->rules.uplink));
-			json_object_set_new(per, dev->uplinks[u].spec.name, one);
-		}
-		json_object_set_new(net, v->name, per);
-	}
+	for (struct net_vp *v = dev->vps; v && objs; v = v->next)
+		json_object_set_new(net, v->name, vp_counters(dev, v, objs));
 	pthread_mutex_unlock(&dev->lock);
 	if (!objs)
 		log_warn("net: %s", err.msg);
 	json_decref(objs);
 out:
 	json_object_set_new(stats, "net", net);
+}
+
+/* The VP's own: `cell stats NAME`. */
+static void net_vp_stats(void *global, void *state, json_t *stats)
+{
+	struct net_dev *dev = global;
+	struct net_vp *v = state;
+	struct error err = {{0}};
+	json_t *objs;
+
+	if (!dev->on)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	if (v->attached) {
+		if ((objs = net_nft_objects(dev->nft, &err)))
+			json_object_set_new(stats, "net", vp_counters(dev, v, objs));
+		else
+			log_warn("net: VP %s: %s", v->name, err.msg);
+		json_decref(objs);
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 const struct vdev_ops vdev_net = {
@@ -709,6 +741,7 @@ const struct vdev_ops vdev_net = {
 	.teardown = net_teardown,
 	.configure = net_configure,
 	.stats = net_stats,
+	.vp_stats = net_vp_stats,
 	.options = net_options,
 	.check_option = net_check_option,
 	.settings = net_settings,

@@ -28,3 +28,10 @@ void devns_stats(struct devns *core, json_t *stats)
 		if (vdev_registry[d]->stats && core->global[d])
 			vdev_registry[d]->stats(core->global[d], stats);
 }
+
+void devns_vp_stats(struct devns_vp *dvp, json_t *stats)
+{
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (vdev_registry[d]->vp_stats && dvp->state[d] && dvp->core->global[d])
+			vdev_registry[d]->vp_stats(dvp->core->global[d], dvp->state[d], stats);
+}

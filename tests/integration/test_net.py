@@ -284,6 +284,11 @@ def test_counters_match_and_a_cap_stops_traffic(netd):
     moved = st["wlan"]["bytes_in"]
     assert 0.95 * (1 << 20) <= moved <= 1.05 * (1 << 20), st
     assert st["wlan"]["packets_out"] > 0 and st["cell"]["bytes_in"] == 0, st
+    # The VP's own entry has the same counters: `cell stats a`.
+    own = d.stats("a")["vps"][0]["net"]
+    assert 0.95 * (1 << 20) <= own["wlan"]["bytes_in"] <= 1.05 * (1 << 20), own
+    assert own["wlan"]["current"] and not own["cell"]["current"], own
+    assert own["cell"]["limit"] == 300 * 1024 and not own["cell"]["capped"], own
     # On cell, capped at 300 KiB: the 1 MiB file does not come, an event says why.
     p, ev = start_events(d)
     try:
@@ -296,6 +301,10 @@ def test_counters_match_and_a_cap_stops_traffic(netd):
                            timeout=5), ev.seen
         st = d.stats()["daemon"]["net"]["a"]["cell"]
         assert st["used"] >= 300 * 1024 and st["limit"] == 300 * 1024, st
+        assert d.stats("a")["vps"][0]["net"]["cell"]["capped"]
+        text = d.cell("stats", "a").stdout
+        assert re.search(r"^  net\.cell\.capped +yes$", text, re.M), text
+        assert re.search(r"^  net\.wlan\.bytes_in +\d+$", text, re.M), text
         # Raised live past what it used: the traffic flows again, the count kept.
         d.cell("config", "a", "--data-limit", "cell=5M")
         assert fetch(d, "a").stdout.strip() == "cell-net"

@@ -64,10 +64,10 @@ struct net_vp {
 };
 
 static const struct vdev_option net_options[] = {
-	{"uplink", "NAME=IFACE[,gw=ADDR][,dns=ADDR]",
+	{"uplink", "NAME=IFACE[,gw=ADDR][,gw6=ADDR6][,dns=ADDR]",
 	 "a network a VP's traffic may leave by\n(repeatable; the first is the default\n"
-	 "unless --default-uplink). No gw: the\nmain table's; no dns: the gateway\n(default: none, "
-	 "VPs have only lo)"},
+	 "unless --default-uplink). No gw, gw6:\nthe main table's (no IPv6 gateway: no\n"
+	 "IPv6 by it); no dns: the gateway\n(default: none, VPs have only lo)"},
 	{"default-uplink", "NAME",
 	 "the uplink of a VP that names none\n(default: the first --uplink)"},
 	{"net-pool", "V4/LEN,V6/LEN", "the VPs' addresses (default\n" NET_POOL_DEFAULT ")"},
@@ -146,6 +146,38 @@ static json_t *vps_on(struct net_dev *dev, unsigned u)
 	return names;
 }
 
+static int write_sysctl(const char *path, const char *value, struct error *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (write(fd, value, strlen(value)) < 0)
+		ret = error_set(err, errno, "write %s", path);
+	close(fd);
+	return ret;
+}
+
+/* IPv6 forwarding in and out of IFACE: there only where the kernel can (force_forwarding,
+ * Linux 6.17), else everywhere, as IPv4's ip_forward. An interface not there yet gets it
+ * when it comes up. */
+static int forward6(const char *iface, struct error *err)
+{
+	char path[96];
+
+	if (access("/proc/sys/net/ipv6/conf/all/force_forwarding", F_OK) < 0)
+		return write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1", err);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/force_forwarding", iface);
+	if (access(path, F_OK) < 0)
+		return 0;
+	return write_sysctl(path, "1", err);
+}
+
+static const struct in6_addr *gw6_of(const struct net_uplink *up)
+{
+	return up->spec.has_gw6 ? &up->spec.gw6 : NULL;
+}
+
 /* A link changed somewhere: an uplink that went down or came back is told. */
 static void link_changed(struct loop_watch *w, uint32_t events)
 {
@@ -165,8 +197,9 @@ static void link_changed(struct loop_watch *w, uint32_t events)
 			continue;
 		up->up = now;
 		/* The kernel dropped its route with the link: back with it. */
-		if (now && net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
-						 &err) < 0)
+		if (now && (net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
+						  gw6_of(up), &err) < 0 ||
+			    forward6(up->spec.iface, &err) < 0))
 			log_warn("net: uplink %s: %s", up->spec.name, err.msg);
 		log_info("net: uplink %s (%s) is %s", up->spec.name, up->spec.iface,
 			 now ? "up" : "down");
@@ -237,18 +270,6 @@ static int clean_leftovers(struct net_dev *dev, struct error *err)
 	return net_link_flush_tables(dev->sk, NET_TABLE_BASE, NET_UPLINKS_MAX, err);
 }
 
-static int write_sysctl(const char *path, const char *value, struct error *err)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return error_set(err, errno, "open %s", path);
-	if (write(fd, value, strlen(value)) < 0)
-		ret = error_set(err, errno, "write %s", path);
-	close(fd);
-	return ret;
-}
-
 static void net_fini(void *global);
 
 static int net_setup(struct net_dev *dev, const char **specs, const char *def, struct error *err)
@@ -277,11 +298,15 @@ static int net_setup(struct net_dev *dev, const char **specs, const char *def, s
 			up->spec.gw = net_link_main_gateway(dev->sk, up->spec.iface);
 		if (!up->spec.dns.s_addr)
 			up->spec.dns = up->spec.gw;
+		if (!up->spec.has_gw6)
+			up->spec.has_gw6 =
+				net_link_main_gateway6(dev->sk, up->spec.iface, &up->spec.gw6);
 		up->up = net_link_is_up(dev->sk, up->spec.iface);
 		if (!up->up)
 			log_warn("net: uplink %s: %s is not up", up->spec.name, up->spec.iface);
 		if ((ret = net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
-						 err)) < 0)
+						 gw6_of(up), err)) < 0 ||
+		    (ret = forward6(up->spec.iface, err)) < 0)
 			return ret;
 		dev->rules_uplinks[u] = (struct net_rules_uplink){up->spec.iface, up->spec.dns};
 	}
@@ -486,6 +511,8 @@ static int net_attach(void *global, void *state, const struct vdev_started *star
 	close(netns);
 	if (ret < 0)
 		goto out;
+	if ((ret = forward6(v->host, err)) < 0)
+		goto undo_link;
 	if ((ret = net_nft_run(dev->nft,
 			       net_rules_vp_add(&v->rules, dev->rules_uplinks, dev->nuplinks),
 			       err)) < 0)
@@ -537,7 +564,7 @@ static void net_teardown(void *global, void *state)
 		if (net_link_rule(dev->sk, false, v->host, dev->uplinks[v->rules.uplink].table,
 				  NET_RULE_PRIO, &err) < 0 ||
 		    net_link_delete(dev->sk, v->host, &err) < 0 ||
-		    net_link_conntrack_flush(v->rules.addrs.vp4, &err) < 0)
+		    net_link_conntrack_flush(&v->rules.addrs, &err) < 0)
 			log_warn("net: VP %s: %s", v->name, err.msg);
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -574,7 +601,7 @@ static int switch_uplink(struct net_dev *dev, struct net_vp *v, unsigned to, str
 				 err)) < 0)
 		return ret;
 	net_link_rule(dev->sk, false, v->host, dev->uplinks[to].table, NET_RULE_PRIO - 1, &ignored);
-	return net_link_conntrack_flush(v->rules.addrs.vp4, err);
+	return net_link_conntrack_flush(&v->rules.addrs, err);
 }
 
 /* A running VP's new caps: what it used on each uplink is kept (a cap raised past it

@@ -173,6 +173,18 @@ static int forward6(const char *iface, struct error *err)
 	return write_sysctl(path, "1", err);
 }
 
+/* A published port reached at 127.0.0.1 on the host: the DNAT'd packet leaves by the
+ * VP's host end with its loopback source (masqueraded after), and its answers come back
+ * to a loopback address there; the kernel drops both unless the interface routes
+ * loopback addresses. */
+static int route_localnet(const char *iface, struct error *err)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", iface);
+	return write_sysctl(path, "1", err);
+}
+
 static const struct in6_addr *gw6_of(const struct net_uplink *up)
 {
 	return up->spec.has_gw6 ? &up->spec.gw6 : NULL;
@@ -511,7 +523,7 @@ static int net_attach(void *global, void *state, const struct vdev_started *star
 	close(netns);
 	if (ret < 0)
 		goto out;
-	if ((ret = forward6(v->host, err)) < 0)
+	if ((ret = forward6(v->host, err)) < 0 || (ret = route_localnet(v->host, err)) < 0)
 		goto undo_link;
 	if ((ret = net_nft_run(dev->nft,
 			       net_rules_vp_add(&v->rules, dev->rules_uplinks, dev->nuplinks),

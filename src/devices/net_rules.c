@@ -6,9 +6,11 @@
  * fwd_out (its current uplink only, capped, counted), packets to it through in_<id>
  * (answers and published ports only); a cv* interface missing from the maps is dropped.
  * input: from a VP only answers and ICMP errors (and IPv6 neighbour discovery) reach the
- * host. prerouting: a VP's DNS to its gateway goes to its uplink's resolver (pre_<id>);
- * published ports go to their VP. postrouting: both pools (IPv4, IPv6) masqueraded on
- * each uplink. */
+ * host, never a new packet to 127/8 (its host end routes loopback addresses, for the
+ * published ports the host reaches at 127.0.0.1). prerouting: a VP's DNS to its gateway
+ * goes to its uplink's resolver (pre_<id>); published ports go to their VP. postrouting:
+ * both pools (IPv4, IPv6) masqueraded on each uplink, the host's loopback on the VPs'
+ * host ends. */
 #include "devices/net_rules.h"
 
 #include <arpa/inet.h>
@@ -59,6 +61,7 @@ char *net_rules_base(const struct net_pool *pool, const struct net_rules_uplink 
 		   "\tchain input {\n"
 		   "\t\ttype filter hook input priority filter; policy accept;\n"
 		   "\t\tiifname != @vifs accept\n"
+		   "\t\tip daddr 127.0.0.0/8 ct direction original drop\n"
 		   "\t\tct state established,related accept\n"
 		   "\t\ticmp type { destination-unreachable, time-exceeded, parameter-problem } "
 		   "accept\n"
@@ -79,6 +82,9 @@ char *net_rules_base(const struct net_pool *pool, const struct net_rules_uplink 
 		   "\t}\n"
 		   "\tchain postrouting {\n"
 		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	/* The host's own connections to a published port at 127.0.0.1, out from the host end's
+	 * address (the VP would answer its own loopback). */
+	fprintf(f, "\t\toifname @vifs ip saddr 127.0.0.0/8 masquerade\n");
 	for (unsigned u = 0; u < nuplinks; u++)
 		fprintf(f,
 			"\t\toifname \"%s\" ip saddr %s/%u masquerade\n"

@@ -284,10 +284,14 @@ def test_vps_are_isolated_and_the_root_reaches_them(netd, uplinks):
     d.cell("config", "a", "--publish", "18080:8080")
     r = uplinks["wlan"].ns_sh(f"timeout 3 busybox wget -q -O - http://{uplinks['wlan'].host}:18080/")
     assert r.stdout.strip() == "in-a"
+    # And from the host itself, at its loopback address too.
+    assert host_get("http://127.0.0.1:18080/") == "in-a"
+    assert host_get(f"http://{uplinks['cell'].host}:18080/") == "in-a"
     d.cell("config", "a", "--publish", "")
     r = sh("ip", "netns", "exec", "wifi-net", "timeout", "2", "busybox", "wget", "-q", "-O",
            "-", f"http://{uplinks['wlan'].host}:18080/", check=False)
     assert r.returncode != 0
+    assert host_get("http://127.0.0.1:18080/", timeout=1) is None
 
 
 def test_counters_match_and_a_cap_stops_traffic(netd):

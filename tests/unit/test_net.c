@@ -208,8 +208,11 @@ static void test_base_rules(void **unused)
 	/* Replaces a killed daemon's table; VP to VP dropped; only answers reach the host. */
 	assert_non_null(strstr(text, "add table inet cells\ndelete table inet cells\n"));
 	assert_non_null(strstr(text, "iifname @vifs oifname @vifs drop\n"));
-	assert_non_null(strstr(text, "iifname != @vifs accept\n\t\tct state established,related "
-				     "accept\n"));
+	assert_non_null(strstr(text, "drop\n\t\tct state established,related accept\n"));
+	/* Published ports at 127.0.0.1: out from the host end, never in from a VP. */
+	assert_non_null(strstr(text, "oifname @vifs ip saddr 127.0.0.0/8 masquerade\n"));
+	assert_non_null(strstr(text, "iifname != @vifs accept\n\t\tip daddr 127.0.0.0/8 ct "
+				     "direction original drop\n"));
 	assert_non_null(strstr(text, "oifname \"wlan0\" ip saddr 10.213.0.0/16 masquerade\n"));
 	assert_non_null(strstr(text, "oifname \"rmnet0\" ip saddr 10.213.0.0/16 masquerade\n"));
 	assert_non_null(strstr(text, "oifname \"rmnet0\" ip6 saddr fd00:ce11:5::/64 masquerade\n"));

@@ -480,6 +480,7 @@ static int setup(struct daemon *d, struct error *err)
 		return error_set(err, ret, "epoll");
 	snprintf(d->vps_dir, sizeof(d->vps_dir), "%s/vps", d->state_dir);
 	d->devices.vps_dir = d->vps_dir;
+	d->devices.run_dir = d->run_dir;
 	snprintf(path, sizeof(path), "%s/dev", d->run_dir);
 	if ((ret = devns_init(&d->devns, &d->loop, path, &d->devices, err)) < 0)
 		return ret;

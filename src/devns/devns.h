@@ -202,6 +202,7 @@ struct devns_host {
 	void (*emit_event)(void *ctx, json_t *event);
 	void *ctx;
 	const char *vps_dir; /* the VPs' state: VPS_DIR/NAME/devices/DEVICE persists */
+	const char *run_dir; /* devns_run_dir */
 };
 
 #define DEVNS_SCREEN_WIDTH  720
@@ -258,6 +259,10 @@ unsigned devns_option_values(const struct devns *core, const char *name, const c
 			     unsigned max);
 /* The panel's mode. */
 void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height);
+/* The daemon's run directory (cellsd --run), on the host's file system: what a device
+ * makes there (under its own name) is seen by the host's programs, as a socket a
+ * supplicant answers; NULL if the daemon gave none. A killed daemon's stays there. */
+const char *devns_run_dir(const struct devns *core);
 /* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
 void devns_request_switch(struct devns *core, int direction);
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev);

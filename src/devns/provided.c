@@ -1,6 +1,12 @@
 /* What devices provide the daemon's own users (the screen's picture, a way into the
- * foreground's input), the devices' stats, and the switch's news to every device. */
+ * foreground's input), the devices' stats and run directory, and the switch's news to every device.
+ */
 #include "devns/core.h"
+
+const char *devns_run_dir(const struct devns *core)
+{
+	return core->host.run_dir;
+}
 
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev)
 {

@@ -247,12 +247,17 @@ def test_a_killed_daemon_leaves_nothing_in_the_supplicant(two_vps):
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"],
              what="a's network in the real supplicant")
     pid = d.proc.pid
+    # libwpa-client's sockets are in the daemon's run directory, not /tmp, where a
+    # killed daemon's would stay (it unlinks them only when it closes them).
+    assert list(Path("/tmp").glob(f"wpa_ctrl_{pid}-*")) == []
+    assert len(list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*"))) == 2
     d.kill9()
-    # libwpa-client's sockets of the killed daemon (it unlinks them when it closes).
-    for left in Path("/tmp").glob(f"wpa_ctrl_{pid}-*"):
-        left.unlink()
+    assert list(Path("/tmp").glob(f"wpa_ctrl_{pid}-*")) == []
+    assert len(list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*"))) == 2
     assert [n[1] for n in networks_of(ctrl)] == ["survivor"]  # left behind
     d.start()  # its VPs start again, a in the foreground
+    # The new daemon removed the old one's sockets.
+    assert list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*")) == []
     wait_for(lambda: d.list()["a"]["state"] == "running", what="a running again")
     # The one left behind is removed, a's applied again: one, not two.
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"]

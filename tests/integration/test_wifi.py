@@ -286,3 +286,35 @@ def test_without_a_supplicant_or_the_right(make_daemon):
     assert "offline" in vp_cli(d, "a", "list_networks")
     r = d.sh("n", "ls /run/wpa_supplicant", check=False)
     assert r.returncode != 0, r
+
+
+def test_the_foreground_vps_networks_rank_above_the_roots(two_vps):
+    """The supplicant prefers, among networks in range, those of higher priority: the
+    foreground VP's go in at 1000 + their own, the root's own are left as they are."""
+    d, ctrl = two_vps
+    root = host_cli(ctrl, "add_network").strip()
+    for var, value in (("ssid", '"roots"'), ("priority", "5")):
+        assert host_cli(ctrl, "set_network", root, var, value).strip() == "OK"
+
+    def real_priority(ssid, want):
+        def check():
+            ids = [n[0] for n in networks_of(ctrl) if n[1] == ssid]
+            return ids and host_cli(ctrl, "get_network", ids[0], "priority").strip() == want
+        wait_for(check, what=f"{ssid} at priority {want} in the supplicant")
+
+    assert vp_cli(d, "a", "add_network").strip() == "0"
+    assert vp_cli(d, "a", "set_network", "0", "ssid", '"mine"').strip() == "OK"
+    real_priority("mine", "1000")
+    assert vp_cli(d, "a", "set_network", "0", "priority", "7").strip() == "OK"
+    real_priority("mine", "1007")
+    # The VP reads its own value; the root's network is untouched.
+    assert vp_cli(d, "a", "get_network", "0", "priority").strip() == "7"
+    assert host_cli(ctrl, "get_network", root, "priority").strip() == "5"
+    # b's network, set in the background, is raised when b comes to the front.
+    assert vp_cli(d, "b", "add_network").strip() == "0"
+    assert vp_cli(d, "b", "set_network", "0", "ssid", '"theirs"').strip() == "OK"
+    assert vp_cli(d, "b", "set_network", "0", "priority", "2").strip() == "OK"
+    d.cell("switch", "b")
+    real_priority("theirs", "1002")
+    assert host_cli(ctrl, "get_network", root, "priority").strip() == "5"
+    host_cli(ctrl, "remove_network", root)

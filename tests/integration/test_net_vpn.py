@@ -7,10 +7,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import create_vp_with, put_file
 from test_net import fetch, host_get, netd, sh, uplinks  # noqa: F401 (fixtures)
 
 OPENVPN = Path("/usr/sbin/openvpn")
+pytestmark = pytest.mark.skipif(
+    not OPENVPN.exists(), reason="openvpn is not installed (scripts/install-deps installs it)")
 BEHIND = "10.251.1.3"  # another address of wifi-net's, served by WHOAMI
 WHOAMI = """
 import http.server, sys

@@ -439,6 +439,7 @@ static json_t *vp_stats(struct vp *vp)
 	json_object_set_new(j, "device_calls", json_integer((json_int_t)u.calls));
 	json_object_set_new(j, "device_busy_usec", json_integer((json_int_t)(u.busy_ns / 1000)));
 	json_object_set_new(j, "device_throttled", json_integer((json_int_t)u.throttled));
+	devns_vp_stats(&vp->devns, j);
 	return j;
 }
 

@@ -583,6 +583,27 @@ static void print_fields(json_t *obj, const char *skip)
 	json_object_foreach(obj, key, v) if (!skip || strcmp(key, skip) != 0) print_field(key, v);
 }
 
+/* A VP's fields, a device's section's own one a line each: "net.wlan.bytes_in". */
+static void print_flat(json_t *obj, const char *prefix, const char *skip)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		char name[128];
+		if (skip && strcmp(key, skip) == 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix, key);
+		if (json_is_object(v)) {
+			strncat(name, ".", sizeof(name) - strlen(name) - 1);
+			print_flat(v, name, NULL);
+		} else {
+			print_field(name, v);
+		}
+	}
+}
+
 static int cmd_stats(struct cli *cli, int argc, char **argv)
 {
 	_cleanup_json_ json_t *reply = NULL;
@@ -607,7 +628,7 @@ static int cmd_stats(struct cli *cli, int argc, char **argv)
 	json_array_foreach(json_object_get(reply, "vps"), i, vp)
 	{
 		printf("VP %s\n", str_of(vp, "name", "?"));
-		print_fields(vp, "name");
+		print_flat(vp, "", "name");
 	}
 	return 0;
 }

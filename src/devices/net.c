@@ -64,10 +64,10 @@ struct net_vp {
 };
 
 static const struct vdev_option net_options[] = {
-	{"uplink", "NAME=IFACE[,gw=ADDR][,dns=ADDR]",
+	{"uplink", "NAME=IFACE[,gw=ADDR][,gw6=ADDR6][,dns=ADDR]",
 	 "a network a VP's traffic may leave by\n(repeatable; the first is the default\n"
-	 "unless --default-uplink). No gw: the\nmain table's; no dns: the gateway\n(default: none, "
-	 "VPs have only lo)"},
+	 "unless --default-uplink). No gw, gw6:\nthe main table's (no IPv6 gateway: no\n"
+	 "IPv6 by it); no dns: the gateway\n(default: none, VPs have only lo)"},
 	{"default-uplink", "NAME",
 	 "the uplink of a VP that names none\n(default: the first --uplink)"},
 	{"net-pool", "V4/LEN,V6/LEN", "the VPs' addresses (default\n" NET_POOL_DEFAULT ")"},
@@ -146,6 +146,50 @@ static json_t *vps_on(struct net_dev *dev, unsigned u)
 	return names;
 }
 
+static int write_sysctl(const char *path, const char *value, struct error *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return error_set(err, errno, "open %s", path);
+	if (write(fd, value, strlen(value)) < 0)
+		ret = error_set(err, errno, "write %s", path);
+	close(fd);
+	return ret;
+}
+
+/* IPv6 forwarding in and out of IFACE: there only where the kernel can (force_forwarding,
+ * Linux 6.17), else everywhere, as IPv4's ip_forward. An interface not there yet gets it
+ * when it comes up. */
+static int forward6(const char *iface, struct error *err)
+{
+	char path[96];
+
+	if (access("/proc/sys/net/ipv6/conf/all/force_forwarding", F_OK) < 0)
+		return write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1", err);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/force_forwarding", iface);
+	if (access(path, F_OK) < 0)
+		return 0;
+	return write_sysctl(path, "1", err);
+}
+
+/* A published port reached at 127.0.0.1 on the host: the DNAT'd packet leaves by the
+ * VP's host end with its loopback source (masqueraded after), and its answers come back
+ * to a loopback address there; the kernel drops both unless the interface routes
+ * loopback addresses. */
+static int route_localnet(const char *iface, struct error *err)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", iface);
+	return write_sysctl(path, "1", err);
+}
+
+static const struct in6_addr *gw6_of(const struct net_uplink *up)
+{
+	return up->spec.has_gw6 ? &up->spec.gw6 : NULL;
+}
+
 /* A link changed somewhere: an uplink that went down or came back is told. */
 static void link_changed(struct loop_watch *w, uint32_t events)
 {
@@ -165,8 +209,9 @@ static void link_changed(struct loop_watch *w, uint32_t events)
 			continue;
 		up->up = now;
 		/* The kernel dropped its route with the link: back with it. */
-		if (now && net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
-						 &err) < 0)
+		if (now && (net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
+						  gw6_of(up), &err) < 0 ||
+			    forward6(up->spec.iface, &err) < 0))
 			log_warn("net: uplink %s: %s", up->spec.name, err.msg);
 		log_info("net: uplink %s (%s) is %s", up->spec.name, up->spec.iface,
 			 now ? "up" : "down");
@@ -237,18 +282,6 @@ static int clean_leftovers(struct net_dev *dev, struct error *err)
 	return net_link_flush_tables(dev->sk, NET_TABLE_BASE, NET_UPLINKS_MAX, err);
 }
 
-static int write_sysctl(const char *path, const char *value, struct error *err)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return error_set(err, errno, "open %s", path);
-	if (write(fd, value, strlen(value)) < 0)
-		ret = error_set(err, errno, "write %s", path);
-	close(fd);
-	return ret;
-}
-
 static void net_fini(void *global);
 
 static int net_setup(struct net_dev *dev, const char **specs, const char *def, struct error *err)
@@ -277,11 +310,15 @@ static int net_setup(struct net_dev *dev, const char **specs, const char *def, s
 			up->spec.gw = net_link_main_gateway(dev->sk, up->spec.iface);
 		if (!up->spec.dns.s_addr)
 			up->spec.dns = up->spec.gw;
+		if (!up->spec.has_gw6)
+			up->spec.has_gw6 =
+				net_link_main_gateway6(dev->sk, up->spec.iface, &up->spec.gw6);
 		up->up = net_link_is_up(dev->sk, up->spec.iface);
 		if (!up->up)
 			log_warn("net: uplink %s: %s is not up", up->spec.name, up->spec.iface);
 		if ((ret = net_link_uplink_table(dev->sk, up->table, up->spec.iface, up->spec.gw,
-						 err)) < 0)
+						 gw6_of(up), err)) < 0 ||
+		    (ret = forward6(up->spec.iface, err)) < 0)
 			return ret;
 		dev->rules_uplinks[u] = (struct net_rules_uplink){up->spec.iface, up->spec.dns};
 	}
@@ -486,6 +523,8 @@ static int net_attach(void *global, void *state, const struct vdev_started *star
 	close(netns);
 	if (ret < 0)
 		goto out;
+	if ((ret = forward6(v->host, err)) < 0 || (ret = route_localnet(v->host, err)) < 0)
+		goto undo_link;
 	if ((ret = net_nft_run(dev->nft,
 			       net_rules_vp_add(&v->rules, dev->rules_uplinks, dev->nuplinks),
 			       err)) < 0)
@@ -537,7 +576,7 @@ static void net_teardown(void *global, void *state)
 		if (net_link_rule(dev->sk, false, v->host, dev->uplinks[v->rules.uplink].table,
 				  NET_RULE_PRIO, &err) < 0 ||
 		    net_link_delete(dev->sk, v->host, &err) < 0 ||
-		    net_link_conntrack_flush(v->rules.addrs.vp4, &err) < 0)
+		    net_link_conntrack_flush(&v->rules.addrs, &err) < 0)
 			log_warn("net: VP %s: %s", v->name, err.msg);
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -574,7 +613,7 @@ static int switch_uplink(struct net_dev *dev, struct net_vp *v, unsigned to, str
 				 err)) < 0)
 		return ret;
 	net_link_rule(dev->sk, false, v->host, dev->uplinks[to].table, NET_RULE_PRIO - 1, &ignored);
-	return net_link_conntrack_flush(v->rules.addrs.vp4, err);
+	return net_link_conntrack_flush(&v->rules.addrs, err);
 }
 
 /* A running VP's new caps: what it used on each uplink is kept (a cap raised past it
@@ -655,7 +694,41 @@ static int net_configure(void *global, void *state, const char *key, const char 
 	return ret;
 }
 
-/* Per VP, per uplink: bytes and packets in and out, and the cap. */
+/* V's bytes and packets in and out per uplink, and its caps, from OBJS (the table's
+ * counters and quotas); with the lock. */
+static json_t *vp_counters(struct net_dev *dev, struct net_vp *v, json_t *objs)
+{
+	json_t *per = json_object();
+
+	for (unsigned u = 0; u < dev->nuplinks && per; u++) {
+		char name[32];
+		json_t *one = json_object(), *o;
+		snprintf(name, sizeof(name), "c%u_%u_out", v->rules.id, u);
+		o = json_object_get(objs, name);
+		json_object_set(one, "bytes_out", json_object_get(o, "bytes"));
+		json_object_set(one, "packets_out", json_object_get(o, "packets"));
+		snprintf(name, sizeof(name), "c%u_%u_in", v->rules.id, u);
+		o = json_object_get(objs, name);
+		json_object_set(one, "bytes_in", json_object_get(o, "bytes"));
+		json_object_set(one, "packets_in", json_object_get(o, "packets"));
+		if (v->limit[u]) {
+			snprintf(name, sizeof(name), "q%u_%u", v->rules.id, u);
+			o = json_object_get(objs, name);
+			json_object_set_new(one, "limit", json_integer((json_int_t)v->limit[u]));
+			json_object_set(one, "used", json_object_get(o, "used"));
+			/* (from the quota itself: the event's timer may not have seen it yet) */
+			json_object_set_new(
+				one, "capped",
+				json_boolean((uint64_t)json_integer_value(
+						     json_object_get(o, "used")) >= v->limit[u]));
+		}
+		json_object_set_new(one, "current", json_boolean(u == v->rules.uplink));
+		json_object_set_new(per, dev->uplinks[u].spec.name, one);
+	}
+	return per;
+}
+
+/* Every VP's counters, by name. */
 static void net_stats(void *global, json_t *stats)
 {
 	struct net_dev *dev = global;
@@ -666,37 +739,35 @@ static void net_stats(void *global, json_t *stats)
 		goto out;
 	pthread_mutex_lock(&dev->lock);
 	objs = net_nft_objects(dev->nft, &err);
-	for (struct net_vp *v = dev->vps; v && objs; v = v->next) {
-		json_t *per = json_object();
-		for (unsigned u = 0; u < dev->nuplinks && per; u++) {
-			char name[32];
-			json_t *one = json_object(), *o;
-			snprintf(name, sizeof(name), "c%u_%u_out", v->rules.id, u);
-			o = json_object_get(objs, name);
-			json_object_set(one, "bytes_out", json_object_get(o, "bytes"));
-			json_object_set(one, "packets_out", json_object_get(o, "packets"));
-			snprintf(name, sizeof(name), "c%u_%u_in", v->rules.id, u);
-			o = json_object_get(objs, name);
-			json_object_set(one, "bytes_in", json_object_get(o, "bytes"));
-			json_object_set(one, "packets_in", json_object_get(o, "packets"));
-			if (v->limit[u]) {
-				snprintf(name, sizeof(name), "q%u_%u", v->rules.id, u);
-				o = json_object_get(objs, name);
-				json_object_set_new(one, "limit",
-						    json_integer((json_int_t)v->limit[u]));
-				json_object_set(one, "used", json_object_get(o, "used"));
-			}
-			json_object_set_new(one, "current", json_boolean(u == v->rules.uplink));
-			json_object_set_new(per, dev->uplinks[u].spec.name, one);
-		}
-		json_object_set_new(net, v->name, per);
-	}
+	for (struct net_vp *v = dev->vps; v && objs; v = v->next)
+		json_object_set_new(net, v->name, vp_counters(dev, v, objs));
 	pthread_mutex_unlock(&dev->lock);
 	if (!objs)
 		log_warn("net: %s", err.msg);
 	json_decref(objs);
 out:
 	json_object_set_new(stats, "net", net);
+}
+
+/* The VP's own: `cell stats NAME`. */
+static void net_vp_stats(void *global, void *state, json_t *stats)
+{
+	struct net_dev *dev = global;
+	struct net_vp *v = state;
+	struct error err = {{0}};
+	json_t *objs;
+
+	if (!dev->on)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	if (v->attached) {
+		if ((objs = net_nft_objects(dev->nft, &err)))
+			json_object_set_new(stats, "net", vp_counters(dev, v, objs));
+		else
+			log_warn("net: VP %s: %s", v->name, err.msg);
+		json_decref(objs);
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 const struct vdev_ops vdev_net = {
@@ -709,6 +780,7 @@ const struct vdev_ops vdev_net = {
 	.teardown = net_teardown,
 	.configure = net_configure,
 	.stats = net_stats,
+	.vp_stats = net_vp_stats,
 	.options = net_options,
 	.check_option = net_check_option,
 	.settings = net_settings,

@@ -316,15 +316,18 @@ bool net_link_is_up(struct nl_sock *sk, const char *iface)
 	return (flags & IFF_UP) && (flags & IFF_RUNNING);
 }
 
-struct in_addr net_link_main_gateway(struct nl_sock *sk, const char *iface)
+/* The gateway of the main table's FAMILY default route through IFACE into OUT (SIZE
+ * bytes): whether there is one. */
+static bool main_gateway(struct nl_sock *sk, int family, const char *iface, void *out, size_t size)
 {
-	struct in_addr gw = {0};
 	struct nl_cache *cache = NULL;
 	int ifindex = (int)if_nametoindex(iface);
+	bool found = false;
 
-	if (!ifindex || rtnl_route_alloc_cache(sk, AF_INET, 0, &cache) < 0)
-		return gw;
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+	if (!ifindex || rtnl_route_alloc_cache(sk, family, 0, &cache) < 0)
+		return false;
+	for (struct nl_object *o = nl_cache_get_first(cache); o && !found;
+	     o = nl_cache_get_next(o)) {
 		struct rtnl_route *r = (struct rtnl_route *)o;
 		struct rtnl_nexthop *nh;
 		struct nl_addr *via;
@@ -335,17 +338,30 @@ struct in_addr net_link_main_gateway(struct nl_sock *sk, const char *iface)
 		nh = rtnl_route_nexthop_n(r, 0);
 		via = rtnl_route_nh_get_gateway(nh);
 		if (rtnl_route_nh_get_ifindex(nh) == ifindex && via &&
-		    nl_addr_get_len(via) == sizeof(gw)) {
-			memcpy(&gw, nl_addr_get_binary_addr(via), sizeof(gw));
-			break;
+		    nl_addr_get_len(via) == size) {
+			memcpy(out, nl_addr_get_binary_addr(via), size);
+			found = true;
 		}
 	}
 	nl_cache_free(cache);
+	return found;
+}
+
+struct in_addr net_link_main_gateway(struct nl_sock *sk, const char *iface)
+{
+	struct in_addr gw = {0};
+
+	main_gateway(sk, AF_INET, iface, &gw, sizeof(gw));
 	return gw;
 }
 
+bool net_link_main_gateway6(struct nl_sock *sk, const char *iface, struct in6_addr *gw)
+{
+	return main_gateway(sk, AF_INET6, iface, gw, sizeof(*gw));
+}
+
 int net_link_uplink_table(struct nl_sock *sk, unsigned table, const char *iface, struct in_addr gw,
-			  struct error *err)
+			  const struct in6_addr *gw6, struct error *err)
 {
 	struct nl_addr *via = NULL;
 	int ifindex, ret;
@@ -363,6 +379,13 @@ int net_link_uplink_table(struct nl_sock *sk, unsigned table, const char *iface,
 	ret = add_default(sk, AF_INET, table, RTN_UNICAST, ifindex, via, via != NULL, 0, err);
 	if (via)
 		nl_addr_put(via);
+	if (ret < 0 || !gw6)
+		return ret;
+	/* IPv6 only through a gateway: without one the table stays unreachable. */
+	if (!(via = addr6(gw6, 128)))
+		return error_set(err, ENOMEM, "gateway");
+	ret = add_default(sk, AF_INET6, table, RTN_UNICAST, ifindex, via, true, 0, err);
+	nl_addr_put(via);
 	return ret;
 }
 
@@ -426,7 +449,7 @@ int net_link_flush_rules(struct nl_sock *sk, unsigned prio, struct error *err)
 	return 0;
 }
 
-int net_link_conntrack_flush(struct in_addr addr, struct error *err)
+int net_link_conntrack_flush(const struct net_vp_addrs *addrs, struct error *err)
 {
 	struct nl_sock *sk = nl_socket_alloc();
 	struct nl_cache *cache = NULL;
@@ -441,9 +464,12 @@ int net_link_conntrack_flush(struct in_addr addr, struct error *err)
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct nfnl_ct *ct = (struct nfnl_ct *)o;
 		struct nl_addr *src = nfnl_ct_get_src(ct, 0);
-		if (nfnl_ct_get_family(ct) == AF_INET && src &&
-		    nl_addr_get_len(src) == sizeof(addr) &&
-		    memcmp(nl_addr_get_binary_addr(src), &addr, sizeof(addr)) == 0)
+		const void *a = src ? nl_addr_get_binary_addr(src) : NULL;
+		unsigned len = src ? nl_addr_get_len(src) : 0;
+		if ((nfnl_ct_get_family(ct) == AF_INET && len == sizeof(addrs->vp4) &&
+		     memcmp(a, &addrs->vp4, len) == 0) ||
+		    (nfnl_ct_get_family(ct) == AF_INET6 && len == sizeof(addrs->vp6) &&
+		     memcmp(a, &addrs->vp6, len) == 0))
 			nfnl_ct_del(sk, ct, 0);
 	}
 	nl_cache_free(cache);

@@ -24,15 +24,18 @@ int net_link_delete(struct nl_sock *sk, const char *name, struct error *err);
 /* Delete every link named PREFIX followed by digits only (a killed daemon's veths). */
 int net_link_delete_prefixed(struct nl_sock *sk, const char *prefix, struct error *err);
 
-/* The uplink's table TABLE: an unreachable default (so that traffic never leaks out of
+/* The uplink's table TABLE: unreachable defaults (so that traffic never leaks out of
  * another uplink) and, if IFACE is up, a default route through it (via GW, or on the link
- * if GW is 0). */
+ * if GW is 0), and an IPv6 one via GW6 (NULL: none). */
 int net_link_uplink_table(struct nl_sock *sk, unsigned table, const char *iface, struct in_addr gw,
-			  struct error *err);
+			  const struct in6_addr *gw6, struct error *err);
 /* Whether IFACE is up with a carrier (false if there is none). */
 bool net_link_is_up(struct nl_sock *sk, const char *iface);
 /* The gateway of the main table's IPv4 default route through IFACE, or 0. */
 struct in_addr net_link_main_gateway(struct nl_sock *sk, const char *iface);
+/* The main table's IPv6 default route's gateway through IFACE into GW: whether there is
+ * one. */
+bool net_link_main_gateway6(struct nl_sock *sk, const char *iface, struct in6_addr *gw);
 /* Every route of tables FIRST..FIRST+N-1 removed. */
 int net_link_flush_tables(struct nl_sock *sk, unsigned first, unsigned n, struct error *err);
 
@@ -42,9 +45,9 @@ int net_link_rule(struct nl_sock *sk, bool add, const char *iif, unsigned table,
 /* Every rule of priority PRIO removed. */
 int net_link_flush_rules(struct nl_sock *sk, unsigned prio, struct error *err);
 
-/* Every conntrack entry whose original source is ADDR removed: the VP's old connections
- * end with it. */
-int net_link_conntrack_flush(struct in_addr addr, struct error *err);
+/* Every conntrack entry whose original source is the VP's IPv4 or IPv6 address removed:
+ * the VP's old connections end with it. */
+int net_link_conntrack_flush(const struct net_vp_addrs *addrs, struct error *err);
 
 /* A socket told of link changes (its fd for the event loop), and draining it. */
 struct nl_sock *net_link_monitor(struct error *err);

@@ -30,6 +30,20 @@ void net_nft_free(struct nft_ctx *nft)
 		nft_ctx_free(nft);
 }
 
+/* The first line of libnftables' error buffer, as ERR. */
+static int nft_error(struct nft_ctx *nft, const char *what, struct error *err)
+{
+	const char *msg = nft_ctx_get_error_buffer(nft);
+	char line[256];
+	size_t len = strcspn(msg ? msg : "", "\n");
+
+	if (len >= sizeof(line))
+		len = sizeof(line) - 1;
+	memcpy(line, msg ? msg : "", len);
+	line[len] = '\0';
+	return error_set(err, EIO, "nftables%s: %s", what, line);
+}
+
 int net_nft_run(struct nft_ctx *nft, char *text, struct error *err)
 {
 	int ret;
@@ -39,17 +53,7 @@ int net_nft_run(struct nft_ctx *nft, char *text, struct error *err)
 	nft_ctx_output_set_flags(nft, 0);
 	ret = nft_run_cmd_from_buffer(nft, text);
 	free(text);
-	if (ret != 0) {
-		const char *msg = nft_ctx_get_error_buffer(nft);
-		char line[256];
-		size_t len = strcspn(msg ? msg : "", "\n");
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, msg ? msg : "", len);
-		line[len] = '\0';
-		return error_set(err, EIO, "nftables: %s", line);
-	}
-	return 0;
+	return ret != 0 ? nft_error(nft, "", err) : 0;
 }
 
 static void add_objects(json_t *list, json_t *out)
@@ -92,7 +96,7 @@ json_t *net_nft_objects(struct nft_ctx *nft, struct error *err)
 		json_error_t jerr;
 		json_t *doc;
 		if (nft_run_cmd_from_buffer(nft, cmds[i]) != 0) {
-			error_set(err, EIO, "nftables: list the counters");
+			nft_error(nft, " (list the counters)", err);
 			json_decref(out);
 			nft_ctx_output_set_flags(nft, 0);
 			return NULL;

@@ -153,17 +153,26 @@ int net_uplink_parse(const char *text, struct net_uplink_spec *out, struct error
 			first = false;
 			continue;
 		}
+		if (strncmp(field, "gw6=", 4) == 0 && !out->has_gw6) {
+			if (inet_pton(AF_INET6, eq + 1, &out->gw6) != 1 ||
+			    IN6_IS_ADDR_UNSPECIFIED(&out->gw6) || IN6_IS_ADDR_MULTICAST(&out->gw6))
+				return error_set(err, 0, "uplink '%s': bad '%s'", text, field);
+			out->has_gw6 = true;
+			continue;
+		}
 		if (strncmp(field, "gw=", 3) == 0 && !out->gw.s_addr)
 			slot = &out->gw;
 		else if (strncmp(field, "dns=", 4) == 0 && !out->dns.s_addr)
 			slot = &out->dns;
 		if (!slot || inet_pton(AF_INET, eq + 1, slot) != 1 || !slot->s_addr)
-			return error_set(err, 0, "uplink '%s': bad '%s' (gw=ADDR, dns=ADDR)", text,
-					 field);
+			return error_set(err, 0,
+					 "uplink '%s': bad '%s' (gw=ADDR, gw6=ADDR6, dns=ADDR)",
+					 text, field);
 	}
 	if (bad || first)
-		return error_set(err, 0, "uplink '%s': expected NAME=IFACE[,gw=ADDR][,dns=ADDR]",
-				 text);
+		return error_set(
+			err, 0, "uplink '%s': expected NAME=IFACE[,gw=ADDR][,gw6=ADDR6][,dns=ADDR]",
+			text);
 	return 0;
 }
 

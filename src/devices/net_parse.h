@@ -37,12 +37,15 @@ int net_pool_parse(const char *text, struct net_pool *pool, struct error *err);
 int net_pool_addrs(const struct net_pool *pool, unsigned id, struct net_vp_addrs *out,
 		   struct error *err);
 
-/* `--uplink NAME=IFACE[,gw=ADDR][,dns=ADDR]`: no gw, the main table's default route
- * through IFACE (or none: a route on the link); no dns, the gateway. */
+/* `--uplink NAME=IFACE[,gw=ADDR][,gw6=ADDR6][,dns=ADDR]`: no gw, the main table's default
+ * route through IFACE (or none: a route on the link); no gw6, the main table's IPv6 one
+ * (or none: no IPv6 by that uplink); no dns, the gateway. */
 struct net_uplink_spec {
 	char name[NET_UPLINK_NAME_MAX + 1];
 	char iface[16];
 	struct in_addr gw, dns; /* 0: not given */
+	struct in6_addr gw6;
+	bool has_gw6;
 };
 int net_uplink_parse(const char *text, struct net_uplink_spec *out, struct error *err);
 /* An uplink's name: letters, digits, '-' and '_', at most 15, not "default". */

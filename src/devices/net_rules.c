@@ -6,8 +6,11 @@
  * fwd_out (its current uplink only, capped, counted), packets to it through in_<id>
  * (answers and published ports only); a cv* interface missing from the maps is dropped.
  * input: from a VP only answers and ICMP errors (and IPv6 neighbour discovery) reach the
- * host. prerouting: a VP's DNS to its gateway goes to its uplink's resolver (pre_<id>);
- * published ports go to their VP. postrouting: the pool masqueraded on each uplink. */
+ * host, never a new packet to 127/8 (its host end routes loopback addresses, for the
+ * published ports the host reaches at 127.0.0.1). prerouting: a VP's DNS to its gateway
+ * goes to its uplink's resolver (pre_<id>); published ports go to their VP. postrouting:
+ * both pools (IPv4, IPv6) masqueraded on each uplink, the host's loopback on the VPs'
+ * host ends. */
 #include "devices/net_rules.h"
 
 #include <arpa/inet.h>
@@ -32,13 +35,14 @@ char *net_rules_drop(void)
 char *net_rules_base(const struct net_pool *pool, const struct net_rules_uplink *uplinks,
 		     unsigned nuplinks)
 {
-	char *buf = NULL, v4[INET_ADDRSTRLEN];
+	char *buf = NULL, v4[INET_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
 	size_t size;
 	FILE *f = open_memstream(&buf, &size);
 
 	if (!f)
 		return NULL;
 	inet_ntop(AF_INET, &pool->v4, v4, sizeof(v4));
+	inet_ntop(AF_INET6, &pool->v6, v6, sizeof(v6));
 	fprintf(f, "add table inet " NET_TABLE "\n"
 		   "delete table inet " NET_TABLE "\n"
 		   "table inet " NET_TABLE " {\n"
@@ -57,6 +61,7 @@ char *net_rules_base(const struct net_pool *pool, const struct net_rules_uplink 
 		   "\tchain input {\n"
 		   "\t\ttype filter hook input priority filter; policy accept;\n"
 		   "\t\tiifname != @vifs accept\n"
+		   "\t\tip daddr 127.0.0.0/8 ct direction original drop\n"
 		   "\t\tct state established,related accept\n"
 		   "\t\ticmp type { destination-unreachable, time-exceeded, parameter-problem } "
 		   "accept\n"
@@ -77,9 +82,14 @@ char *net_rules_base(const struct net_pool *pool, const struct net_rules_uplink 
 		   "\t}\n"
 		   "\tchain postrouting {\n"
 		   "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
+	/* The host's own connections to a published port at 127.0.0.1, out from the host end's
+	 * address (the VP would answer its own loopback). */
+	fprintf(f, "\t\toifname @vifs ip saddr 127.0.0.0/8 masquerade\n");
 	for (unsigned u = 0; u < nuplinks; u++)
-		fprintf(f, "\t\toifname \"%s\" ip saddr %s/%u masquerade\n", uplinks[u].iface, v4,
-			pool->len4);
+		fprintf(f,
+			"\t\toifname \"%s\" ip saddr %s/%u masquerade\n"
+			"\t\toifname \"%s\" ip6 saddr %s/%u masquerade\n",
+			uplinks[u].iface, v4, pool->len4, uplinks[u].iface, v6, pool->len6);
 	fprintf(f, "\t}\n}\n");
 	return finish(f, &buf);
 }
@@ -90,20 +100,22 @@ static void vp_rules(FILE *f, const struct net_rules_vp *vp, const struct net_ru
 {
 	const struct net_rules_uplink *up = &uplinks[vp->uplink];
 	char host4[INET_ADDRSTRLEN], vp4[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
+	char vp6[INET6_ADDRSTRLEN];
 	unsigned id = vp->id;
 
 	inet_ntop(AF_INET, &vp->addrs.host4, host4, sizeof(host4));
 	inet_ntop(AF_INET, &vp->addrs.vp4, vp4, sizeof(vp4));
+	inet_ntop(AF_INET6, &vp->addrs.vp6, vp6, sizeof(vp6));
 	/* Out: only through its own uplink; a connection of the old uplink's (a switch)
 	 * reset at once rather than left to time out. */
 	fprintf(f,
 		"add rule inet " NET_TABLE " out_%u oifname != \"%s\" reject with icmpx "
 		"type host-unreachable\n",
 		id, up->iface);
-	/* Only its own source address leaves (IPv6 is not forwarded): its root may set any
-	 * other on eth0, which the masquerade would not cover. */
+	/* Only its own source addresses leave: its root may set any other on eth0, which the
+	 * masquerade would not cover. */
 	fprintf(f, "add rule inet " NET_TABLE " out_%u ip saddr != %s drop\n", id, vp4);
-	fprintf(f, "add rule inet " NET_TABLE " out_%u meta nfproto ipv6 drop\n", id);
+	fprintf(f, "add rule inet " NET_TABLE " out_%u ip6 saddr != %s drop\n", id, vp6);
 	fprintf(f,
 		"add rule inet " NET_TABLE " out_%u meta l4proto tcp tcp flags & "
 		"(syn | ack | rst) == ack ct state new reject with tcp reset\n",

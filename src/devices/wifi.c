@@ -186,12 +186,33 @@ static int build_add(void *data, char *buf, size_t size)
 	return snprintf(buf, size, "ADD_NETWORK");
 }
 
-/* The foreground VP's network NET into the supplicant: added, each variable set, and
- * enabled unless it is disabled. */
+/* The foreground VP's networks go to the supplicant with their own priority (0 to
+ * PRIORITY_SPAN) raised by PRIORITY_BASE: above the root's own networks (whose priorities
+ * are left as they are, and are below that in any usual configuration), so that where
+ * both are in range the supplicant prefers the foreground VP's, in the VP's own order. */
+#define PRIORITY_BASE 1000
+#define PRIORITY_SPAN 1000
+
+static void queue_priority(struct wifi_dev *dev, int vp_id, const char *own)
+{
+	char *end, text[16];
+	long p = own ? strtol(own, &end, 10) : 0;
+
+	if (!own || end == own || *end || p < 0)
+		p = 0;
+	if (p > PRIORITY_SPAN)
+		p = PRIORITY_SPAN;
+	snprintf(text, sizeof(text), "%ld", PRIORITY_BASE + p);
+	queue_on(dev, "SET_NETWORK", vp_id, "priority", text);
+}
+
+/* The foreground VP's network NET into the supplicant: added, each variable set, its
+ * priority raised, and enabled unless it is disabled. */
 static void apply_network(struct wifi_dev *dev, const struct wifi_net *net)
 {
 	struct wifi_link_req req = {.owner = dev, .build = build_add, .done = added};
 	struct own_req r = {.dev = dev, .gen = dev->gen, .vp_id = net->id};
+	const char *priority = NULL;
 	int ret;
 
 	memcpy(req.data, &r, sizeof(r));
@@ -201,9 +222,12 @@ static void apply_network(struct wifi_dev *dev, const struct wifi_net *net)
 		return;
 	}
 	for (unsigned v = 0; v < net->nvars; v++)
-		if (strcmp(net->vars[v].name, "id_str") != 0)
+		if (strcmp(net->vars[v].name, "priority") == 0)
+			priority = net->vars[v].value;
+		else if (strcmp(net->vars[v].name, "id_str") != 0)
 			queue_on(dev, "SET_NETWORK", net->id, net->vars[v].name,
 				 net->vars[v].value);
+	queue_priority(dev, net->id, priority);
 	queue_on(dev, "SET_NETWORK", net->id, "id_str", WIFI_MARK);
 	if (!net->disabled)
 		queue_on(dev, "ENABLE_NETWORK", net->id, NULL, NULL);
@@ -367,8 +391,11 @@ static void network_request(struct wifi *w, const struct wifi_req *req,
 		answer_str(w, peer, out);
 		return;
 	case WIFI_SET_NETWORK:
-		if ((ret = wifi_store_set(w->store, req->id, req->var, req->value)) == 0 && fg &&
-		    strcmp(req->var, "id_str") != 0)
+		if ((ret = wifi_store_set(w->store, req->id, req->var, req->value)) < 0 || !fg)
+			break;
+		if (strcmp(req->var, "priority") == 0)
+			queue_priority(dev, req->id, req->value);
+		else if (strcmp(req->var, "id_str") != 0)
 			queue_on(dev, "SET_NETWORK", req->id, req->var, req->value);
 		break;
 	case WIFI_REMOVE_NETWORK:

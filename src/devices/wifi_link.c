@@ -1,5 +1,6 @@
 /* The link to the real wpa_supplicant (wifi_link.h). libwpa-client opens the connections
- * (a socket of the daemon's bound in its /tmp, connected to the supplicant's); its
+ * (a socket of the daemon's bound in RUN/wifi, connected to the supplicant's: never in
+ * /tmp, where a killed daemon's would stay; the next daemon empties RUN/wifi); its
  * wpa_ctrl_request and wpa_ctrl_attach wait up to 10 s for an answer, which the event
  * loop must never do, so requests are sent on the connection's descriptor without
  * waiting, and the answer is read when the loop sees it. One request is in flight at a
@@ -9,11 +10,13 @@
 #include "common/log.h"
 #include "devns/devns.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
 struct wifi_link {
 	struct devns *core;
 	char path[256];
+	char cli_dir[80]; /* our sockets (wpa_ctrl_PID-N: a sun_path of 108 at most) */
 	const struct wifi_link_ops *ops;
 	void *ctx;
 	struct wpa_ctrl *cmd, *mon;
@@ -132,7 +136,8 @@ static int connect_link(struct wifi_link *link)
 {
 	int ret;
 
-	if (!(link->cmd = wpa_ctrl_open(link->path)) || !(link->mon = wpa_ctrl_open(link->path))) {
+	if (!(link->cmd = wpa_ctrl_open2(link->path, link->cli_dir)) ||
+	    !(link->mon = wpa_ctrl_open2(link->path, link->cli_dir))) {
 		ret = -(errno ? errno : ECONNREFUSED);
 		goto fail;
 	}
@@ -216,6 +221,30 @@ static void on_tick(struct loop_watch *w, uint32_t events)
 		link->ops->up(link->ctx);
 }
 
+/* RUN/wifi for our sockets, emptied of a killed daemon's (libwpa-client unlinks its own
+ * only when it closes them). */
+static int client_dir(struct wifi_link *link, const char *run, struct error *err)
+{
+	struct dirent *e;
+	DIR *dir;
+
+	if (!run)
+		return error_set(err, ENOENT, "wifi: no run directory");
+	if ((size_t)snprintf(link->cli_dir, sizeof(link->cli_dir), "%s/wifi", run) >=
+	    sizeof(link->cli_dir))
+		return error_set(err, ENAMETOOLONG, "wifi: %s/wifi", run);
+	if (mkdir(link->cli_dir, 0700) < 0 && errno != EEXIST)
+		return error_set(err, errno, "wifi: create %s", link->cli_dir);
+	if (!(dir = opendir(link->cli_dir)))
+		return error_set(err, errno, "wifi: open %s", link->cli_dir);
+	while ((e = readdir(dir)))
+		if (strncmp(e->d_name, "wpa_ctrl_", 9) == 0 &&
+		    unlinkat(dirfd(dir), e->d_name, 0) < 0)
+			log_warn_errno(errno, "wifi: remove %s/%s", link->cli_dir, e->d_name);
+	closedir(dir);
+	return 0;
+}
+
 int wifi_link_open(struct devns *core, const char *path, const struct wifi_link_ops *ops, void *ctx,
 		   struct wifi_link **out, struct error *err)
 {
@@ -230,6 +259,10 @@ int wifi_link_open(struct devns *core, const char *path, const struct wifi_link_
 		return error_set(err, ENAMETOOLONG, "wifi: %s", path);
 	}
 	strcpy(link->path, path);
+	if ((ret = client_dir(link, devns_run_dir(core), err)) < 0) {
+		free(link);
+		return ret;
+	}
 	link->core = core;
 	link->ops = ops;
 	link->ctx = ctx;

@@ -142,8 +142,10 @@ struct vdev_ops {
 	/* After every switch, whether or not the VPs have an instance: who is in the
 	 * foreground now (NULL: none). */
 	void (*switched)(void *global, const struct vdev_vp *to);
-	/* Its keys of `cell stats`. */
+	/* Its keys of `cell stats`: the daemon's part, and a VP's instance's part (its
+	 * entry's keys), both on the loop's thread without the lock. */
 	void (*stats)(void *global, json_t *stats);
+	void (*vp_stats)(void *global, void *state, json_t *stats);
 	/* Its nodes of the VP's /sys and /run/udev (sysfs_layout.h), after prepare, without
 	 * the lock (it reads its new instance only): the core writes the VP's tree out and
 	 * shows it there (DESIGN.md §4, "The VP's /sys"). */
@@ -217,6 +219,7 @@ struct devns_host {
 			   struct error *err);
 	void *ctx;
 	const char *vps_dir; /* the VPs' state: VPS_DIR/NAME/devices/DEVICE persists */
+	const char *run_dir; /* devns_run_dir */
 };
 
 #define DEVNS_SCREEN_WIDTH  720
@@ -273,6 +276,10 @@ unsigned devns_option_values(const struct devns *core, const char *name, const c
 			     unsigned max);
 /* The panel's mode. */
 void devns_panel_size(const struct devns *core, unsigned *width, unsigned *height);
+/* The daemon's run directory (cellsd --run), on the host's file system: what a device
+ * makes there (under its own name) is seen by the host's programs, as a socket a
+ * supplicant answers; NULL if the daemon gave none. A killed daemon's stays there. */
+const char *devns_run_dir(const struct devns *core);
 /* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
 void devns_request_switch(struct devns *core, int direction);
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev);
@@ -365,6 +372,9 @@ struct devns_usage {
 	uint64_t throttled; /* calls that waited for the VP's share to come back */
 };
 void devns_vp_usage(struct devns_vp *dvp, struct devns_usage *usage);
+/* Its devices' part of its entry in `cell stats` (their own keys) into STATS; on the
+ * loop's thread. */
+void devns_vp_stats(struct devns_vp *dvp, json_t *stats);
 
 /* Answer a deferred call, on the loop's thread (which alone adds and removes listeners),
  * without the lock. Ignored if its listener is gone. */

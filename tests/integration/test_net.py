@@ -37,13 +37,16 @@ def sh(*cmd, check=True):
 
 
 class UplinkNet:
-    """A namespace NS behind the host's veth IFACE: 10.251.N.1 here, 10.251.N.2 there,
-    serving HTTP (its name, and a 1 MiB file) and DNS (web.test -> 10.251.N.2)."""
+    """A namespace NS behind the host's veth IFACE: 10.251.N.1 and fd00:251:N::1 here,
+    10.251.N.2 and fd00:251:N::2 there, serving HTTP on both (its name, and a 1 MiB file)
+    and DNS (web.test -> 10.251.N.2). It has no route back to the VPs' pools."""
 
     def __init__(self, ns, iface, n, base):
         self.ns, self.iface, self.n = ns, iface, n
         self.host = f"10.251.{n}.1"
         self.peer = f"10.251.{n}.2"
+        self.host6 = f"fd00:251:{n}::1"
+        self.peer6 = f"fd00:251:{n}::2"
         self.dir = Path(base) / ns
         self.procs = []
 
@@ -52,14 +55,17 @@ class UplinkNet:
         sh("ip", "netns", "add", ns)
         sh("ip", "link", "add", iface, "type", "veth", "peer", "name", "eth0", "netns", ns)
         sh("ip", "addr", "add", f"{self.host}/24", "dev", iface)
+        sh("ip", "addr", "add", f"{self.host6}/64", "dev", iface, "nodad")
         sh("ip", "link", "set", iface, "up")
-        self.ns_sh(f"ip addr add {self.peer}/24 dev eth0 && ip link set eth0 up && "
+        self.ns_sh(f"ip addr add {self.peer}/24 dev eth0 && "
+                   f"ip addr add {self.peer6}/64 dev eth0 nodad && ip link set eth0 up && "
                    "ip link set lo up")
         (self.dir / "www").mkdir(parents=True)
         (self.dir / "www" / "index.html").write_text(ns + "\n")
         (self.dir / "www" / "big").write_bytes(os.urandom(1 << 20))
-        self.spawn("python3", "-m", "http.server", "80", "--bind", self.peer, "--directory",
-                   str(self.dir / "www"))
+        for addr in (self.peer, self.peer6):
+            self.spawn("python3", "-m", "http.server", "80", "--bind", addr, "--directory",
+                       str(self.dir / "www"))
         self.spawn("dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv",
                    "--no-hosts", "--bind-interfaces", f"--listen-address={self.peer}",
                    f"--address=/web.test/{self.peer}", f"--pid-file={self.dir}/dnsmasq.pid")
@@ -78,8 +84,9 @@ class UplinkNet:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             r = host_get(f"http://{self.peer}/")
+            r6 = host_get(f"http://[{self.peer6}]/")
             d = sh("busybox", "nslookup", "-type=a", "web.test", self.peer, check=False)
-            if r == self.ns and f"Address: {self.peer}" in d.stdout:
+            if r == self.ns and r6 == self.ns and f"Address: {self.peer}" in d.stdout:
                 return
             time.sleep(0.1)
         raise AssertionError(f"{self.ns} does not serve")
@@ -134,8 +141,8 @@ def kernel_leftovers():
 
 @pytest.fixture
 def netd(make_daemon, uplinks):
-    args = ["--uplink", f"wlan=tuw0,gw={uplinks['wlan'].peer}",
-            "--uplink", f"cell=tuc0,gw={uplinks['cell'].peer}"]
+    args = ["--uplink", f"wlan=tuw0,gw={uplinks['wlan'].peer},gw6={uplinks['wlan'].peer6}",
+            "--uplink", f"cell=tuc0,gw={uplinks['cell'].peer},gw6={uplinks['cell'].peer6}"]
     d = make_daemon(extra_args=args)
     yield d
     d.stop()
@@ -150,6 +157,14 @@ def vp_addr(d, name):
 def host_addr(d, name):
     vid = d.vp(name)["id"]
     return str(ipaddress.ip_network(POOL)[vid * 4 + 1])
+
+
+def vp_addr6(d, name):
+    return f"fd00:ce11:5::{d.vp(name)['id'] * 256 + 2:x}"
+
+
+def host_addr6(d, name):
+    return f"fd00:ce11:5::{d.vp(name)['id'] * 256 + 1:x}"
 
 
 def make_vp(d, name, *args):
@@ -269,10 +284,14 @@ def test_vps_are_isolated_and_the_root_reaches_them(netd, uplinks):
     d.cell("config", "a", "--publish", "18080:8080")
     r = uplinks["wlan"].ns_sh(f"timeout 3 busybox wget -q -O - http://{uplinks['wlan'].host}:18080/")
     assert r.stdout.strip() == "in-a"
+    # And from the host itself, at its loopback address too.
+    assert host_get("http://127.0.0.1:18080/") == "in-a"
+    assert host_get(f"http://{uplinks['cell'].host}:18080/") == "in-a"
     d.cell("config", "a", "--publish", "")
     r = sh("ip", "netns", "exec", "wifi-net", "timeout", "2", "busybox", "wget", "-q", "-O",
            "-", f"http://{uplinks['wlan'].host}:18080/", check=False)
     assert r.returncode != 0
+    assert host_get("http://127.0.0.1:18080/", timeout=1) is None
 
 
 def test_counters_match_and_a_cap_stops_traffic(netd):
@@ -284,6 +303,11 @@ def test_counters_match_and_a_cap_stops_traffic(netd):
     moved = st["wlan"]["bytes_in"]
     assert 0.95 * (1 << 20) <= moved <= 1.05 * (1 << 20), st
     assert st["wlan"]["packets_out"] > 0 and st["cell"]["bytes_in"] == 0, st
+    # The VP's own entry has the same counters: `cell stats a`.
+    own = d.stats("a")["vps"][0]["net"]
+    assert 0.95 * (1 << 20) <= own["wlan"]["bytes_in"] <= 1.05 * (1 << 20), own
+    assert own["wlan"]["current"] and not own["cell"]["current"], own
+    assert own["cell"]["limit"] == 300 * 1024 and not own["cell"]["capped"], own
     # On cell, capped at 300 KiB: the 1 MiB file does not come, an event says why.
     p, ev = start_events(d)
     try:
@@ -296,6 +320,10 @@ def test_counters_match_and_a_cap_stops_traffic(netd):
                            timeout=5), ev.seen
         st = d.stats()["daemon"]["net"]["a"]["cell"]
         assert st["used"] >= 300 * 1024 and st["limit"] == 300 * 1024, st
+        assert d.stats("a")["vps"][0]["net"]["cell"]["capped"]
+        text = d.cell("stats", "a").stdout
+        assert re.search(r"^  net\.cell\.capped +yes$", text, re.M), text
+        assert re.search(r"^  net\.wlan\.bytes_in +\d+$", text, re.M), text
         # Raised live past what it used: the traffic flows again, the count kept.
         d.cell("config", "a", "--data-limit", "cell=5M")
         assert fetch(d, "a").stdout.strip() == "cell-net"
@@ -363,3 +391,78 @@ def test_tun_device_makes_the_vps_own_interface(netd, tmp_path):
     assert "tun7" in d.exec("v", "cat", "/proc/net/dev").stdout
     assert "tun7" not in Path("/proc/net/dev").read_text()
     assert "tun7" not in d.exec("w", "cat", "/proc/net/dev").stdout
+
+
+def test_ipv6_leaves_by_the_uplink_and_is_isolated(netd, uplinks):
+    d = netd
+    create_vp_with(d, "a", {"etc/cells/rc.d/50-launcher": HTTPD}, launcher=True,
+                   create_args=("--uplink", "wlan"))
+    create_vp_with(d, "b", {"etc/cells/rc.d/50-launcher": HTTPD}, launcher=True,
+                   create_args=("--uplink", "cell"))
+    wlan, cell = uplinks["wlan"], uplinks["cell"]
+    # Each VP's IPv6 reaches its own uplink's server, NAT'd there (the uplinks have no
+    # route back to the pool), and not the other uplink's.
+    assert fetch(d, "a", url=f"http://[{wlan.peer6}]/").stdout.strip() == "wifi-net"
+    assert fetch(d, "b", url=f"http://[{cell.peer6}]/").stdout.strip() == "cell-net"
+    assert fetch(d, "a", url=f"http://[{cell.peer6}]/", timeout=2,
+                 check=False).returncode != 0
+    st = d.stats("a")["vps"][0]["net"]["wlan"]
+    assert st["packets_out"] > 0 and st["bytes_in"] > 0, st
+    # Switched live, its IPv6 follows.
+    d.cell("config", "a", "--uplink", "cell")
+    assert fetch(d, "a", url=f"http://[{cell.peer6}]/").stdout.strip() == "cell-net"
+    d.cell("config", "a", "--uplink", "wlan")
+    # The root reaches b's server at its IPv6 address; a reaches neither b nor a port of
+    # the host, even with the uplink's network routing the pool back.
+    wlan.ns_sh(f"ip -6 route add fd00:ce11:5::/64 via {wlan.host6}")
+    b6 = vp_addr6(d, "b")
+    deadline = time.monotonic() + 10
+    while host_get(f"http://[{b6}]:8080/") != "in-b":
+        assert time.monotonic() < deadline, "b's server does not answer the root on IPv6"
+        time.sleep(0.1)
+    assert d.exec("a", "ping", "-6", "-c", "1", "-W", "2", b6, check=False).returncode != 0
+    assert fetch(d, "a", url=f"http://[{b6}]:8080/", timeout=2, check=False).returncode != 0
+    r = sh("ip", "netns", "exec", "wifi-net", "timeout", "2", "busybox", "wget", "-q", "-O",
+           "-", f"http://[{b6}]:8080/", check=False)
+    assert r.returncode != 0 and "in-b" not in r.stdout, r
+    host = subprocess.Popen(["python3", "-m", "http.server", "18083", "--bind", "::"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while host_get("http://[::1]:18083/") is None:
+            assert time.monotonic() < deadline + 10
+            time.sleep(0.1)
+        for target in (host_addr6(d, "a"), wlan.host6):
+            assert fetch(d, "a", url=f"http://[{target}]:18083/", timeout=2,
+                         check=False).returncode != 0, target
+    finally:
+        host.kill()
+        host.wait()
+    assert fetch(d, "a", url=f"http://[{wlan.peer6}]/").stdout.strip() == "wifi-net"
+
+
+def test_a_vp_cannot_send_ipv6_from_an_address_not_its_own(netd, uplinks):
+    d = netd
+    create_vp_with(d, "a", {}, create_args=("--uplink", "wlan"))
+    up = uplinks["wlan"]
+    # The uplink's side counts what reaches it from the host (the masquerade's source).
+    up.ns_sh("nft add table ip6 seen && "
+             "nft add chain ip6 seen input '{ type filter hook input priority 0; }' && "
+             f"nft add rule ip6 seen input ip6 saddr {up.host6} counter")
+
+    def counted():
+        rules = up.ns_sh("nft list chain ip6 seen input").stdout
+        return int(rules.split("packets ")[1].split()[0])
+
+    assert fetch(d, "a", url=f"http://[{up.peer6}]/").stdout.strip() == "wifi-net"
+    before = counted()
+    assert before > 0
+    # From another address of the pool (b's-to-be, the gateway's) nothing leaves.
+    gw = host_addr6(d, "a")
+    for fake in ("fd00:ce11:5::9902", "fd00:ce11:5::1"):
+        # (busybox's ip has no nodad: its duplicate address detection is waited for)
+        d.sh("a", f"ip -6 addr add {fake}/128 dev eth0 && "
+                  "while ip -6 addr show dev eth0 | grep -q tentative; do sleep 0.1; done && "
+                  f"ip -6 route replace {up.peer6}/128 via {gw} src {fake}")
+        assert fetch(d, "a", url=f"http://[{up.peer6}]/", timeout=2,
+                     check=False).returncode != 0
+        assert counted() == before

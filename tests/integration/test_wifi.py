@@ -247,12 +247,17 @@ def test_a_killed_daemon_leaves_nothing_in_the_supplicant(two_vps):
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"],
              what="a's network in the real supplicant")
     pid = d.proc.pid
+    # libwpa-client's sockets are in the daemon's run directory, not /tmp, where a
+    # killed daemon's would stay (it unlinks them only when it closes them).
+    assert list(Path("/tmp").glob(f"wpa_ctrl_{pid}-*")) == []
+    assert len(list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*"))) == 2
     d.kill9()
-    # libwpa-client's sockets of the killed daemon (it unlinks them when it closes).
-    for left in Path("/tmp").glob(f"wpa_ctrl_{pid}-*"):
-        left.unlink()
+    assert list(Path("/tmp").glob(f"wpa_ctrl_{pid}-*")) == []
+    assert len(list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*"))) == 2
     assert [n[1] for n in networks_of(ctrl)] == ["survivor"]  # left behind
     d.start()  # its VPs start again, a in the foreground
+    # The new daemon removed the old one's sockets.
+    assert list((d.run / "wifi").glob(f"wpa_ctrl_{pid}-*")) == []
     wait_for(lambda: d.list()["a"]["state"] == "running", what="a running again")
     # The one left behind is removed, a's applied again: one, not two.
     wait_for(lambda: [n[1] for n in networks_of(ctrl)] == ["survivor"]
@@ -281,3 +286,35 @@ def test_without_a_supplicant_or_the_right(make_daemon):
     assert "offline" in vp_cli(d, "a", "list_networks")
     r = d.sh("n", "ls /run/wpa_supplicant", check=False)
     assert r.returncode != 0, r
+
+
+def test_the_foreground_vps_networks_rank_above_the_roots(two_vps):
+    """The supplicant prefers, among networks in range, those of higher priority: the
+    foreground VP's go in at 1000 + their own, the root's own are left as they are."""
+    d, ctrl = two_vps
+    root = host_cli(ctrl, "add_network").strip()
+    for var, value in (("ssid", '"roots"'), ("priority", "5")):
+        assert host_cli(ctrl, "set_network", root, var, value).strip() == "OK"
+
+    def real_priority(ssid, want):
+        def check():
+            ids = [n[0] for n in networks_of(ctrl) if n[1] == ssid]
+            return ids and host_cli(ctrl, "get_network", ids[0], "priority").strip() == want
+        wait_for(check, what=f"{ssid} at priority {want} in the supplicant")
+
+    assert vp_cli(d, "a", "add_network").strip() == "0"
+    assert vp_cli(d, "a", "set_network", "0", "ssid", '"mine"').strip() == "OK"
+    real_priority("mine", "1000")
+    assert vp_cli(d, "a", "set_network", "0", "priority", "7").strip() == "OK"
+    real_priority("mine", "1007")
+    # The VP reads its own value; the root's network is untouched.
+    assert vp_cli(d, "a", "get_network", "0", "priority").strip() == "7"
+    assert host_cli(ctrl, "get_network", root, "priority").strip() == "5"
+    # b's network, set in the background, is raised when b comes to the front.
+    assert vp_cli(d, "b", "add_network").strip() == "0"
+    assert vp_cli(d, "b", "set_network", "0", "ssid", '"theirs"').strip() == "OK"
+    assert vp_cli(d, "b", "set_network", "0", "priority", "2").strip() == "OK"
+    d.cell("switch", "b")
+    real_priority("theirs", "1002")
+    assert host_cli(ctrl, "get_network", root, "priority").strip() == "5"
+    host_cli(ctrl, "remove_network", root)

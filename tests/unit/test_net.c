@@ -86,7 +86,16 @@ static void test_uplink_option(void **unused)
 	assert_int_equal(net_uplink_parse("cell=rmnet0,gw=10.0.0.1,dns=9.9.9.9", &s, &err), 0);
 	assert_string_equal(ntop4(s.gw, b), "10.0.0.1");
 	assert_string_equal(ntop4(s.dns, b), "9.9.9.9");
+	assert_false(s.has_gw6);
+	assert_int_equal(net_uplink_parse("wired=eth0,gw6=fe80::1,gw=10.0.0.1", &s, &err), 0);
+	assert_true(s.has_gw6);
+	assert_int_equal(s.gw6.s6_addr[0], 0xfe);
+	assert_int_equal(s.gw6.s6_addr[15], 1);
 	static const char *const bad[] = {
+		"wlan=eth0,gw6=10.0.0.1",
+		"wlan=eth0,gw6=::",
+		"wlan=eth0,gw6=ff02::1",
+		"wlan=eth0,gw6=fe80::1,gw6=fe80::2",
 		"wlan",
 		"=wlan0",
 		"wlan=",
@@ -199,10 +208,14 @@ static void test_base_rules(void **unused)
 	/* Replaces a killed daemon's table; VP to VP dropped; only answers reach the host. */
 	assert_non_null(strstr(text, "add table inet cells\ndelete table inet cells\n"));
 	assert_non_null(strstr(text, "iifname @vifs oifname @vifs drop\n"));
-	assert_non_null(strstr(text, "iifname != @vifs accept\n\t\tct state established,related "
-				     "accept\n"));
+	assert_non_null(strstr(text, "drop\n\t\tct state established,related accept\n"));
+	/* Published ports at 127.0.0.1: out from the host end, never in from a VP. */
+	assert_non_null(strstr(text, "oifname @vifs ip saddr 127.0.0.0/8 masquerade\n"));
+	assert_non_null(strstr(text, "iifname != @vifs accept\n\t\tip daddr 127.0.0.0/8 ct "
+				     "direction original drop\n"));
 	assert_non_null(strstr(text, "oifname \"wlan0\" ip saddr 10.213.0.0/16 masquerade\n"));
 	assert_non_null(strstr(text, "oifname \"rmnet0\" ip saddr 10.213.0.0/16 masquerade\n"));
+	assert_non_null(strstr(text, "oifname \"rmnet0\" ip6 saddr fd00:ce11:5::/64 masquerade\n"));
 	free(text);
 }
 
@@ -224,6 +237,7 @@ static void test_vp_rules(void **unused)
 	/* Out only by its uplink, capped there, counted. */
 	assert_non_null(strstr(text, "out_3 oifname != \"rmnet0\" reject"));
 	assert_non_null(strstr(text, "out_3 ip saddr != 10.213.0.14 drop\n"));
+	assert_non_null(strstr(text, "out_3 ip6 saddr != fd00:ce11:5::302 drop\n"));
 	assert_non_null(strstr(text, "out_3 quota name \"q3_1\" drop\n"));
 	assert_non_null(strstr(text, "out_3 counter name \"c3_1_out\" accept\n"));
 	assert_non_null(strstr(text, "in_3 iifname \"rmnet0\" quota name \"q3_1\" drop\n"));

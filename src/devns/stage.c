@@ -11,6 +11,7 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The VP's directory for its device files: searchable by its root alone, which binds them
@@ -160,13 +161,41 @@ static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 	return ret;
 }
 
+/* For `cellsd --verbose`: which device's prepare the start's devices.prepare spends. */
+struct prepare_marks {
+	char text[256];
+	size_t len;
+	struct timespec prev;
+};
+
+static void prepare_mark(struct prepare_marks *m, const char *name)
+{
+	struct timespec now;
+	long long us;
+	int n;
+
+	if (!log_verbose())
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = ((long long)(now.tv_sec - m->prev.tv_sec) * 1000000000 + now.tv_nsec -
+	      m->prev.tv_nsec) /
+	     1000;
+	m->prev = now;
+	if (!name || m->len >= sizeof(m->text))
+		return;
+	n = snprintf(m->text + m->len, sizeof(m->text) - m->len, " %s=%lld", name, us);
+	m->len += n > 0 ? (size_t)n : 0;
+}
+
 static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *err)
 {
+	struct prepare_marks marks = {.len = 0};
 	struct devns_vp *dvp = ctx;
 	struct devns *core = dvp->core;
 	struct vdev_vp vp = {.name = rt->config->name, .id = rt->config->id, .uid = rt->uid_base};
 	int ret;
 
+	prepare_mark(&marks, NULL);
 	snprintf(dvp->name, sizeof(dvp->name), "%s", rt->config->name);
 	dvp->id = rt->config->id;
 	if ((ret = make_vp_dir(core, dvp, rt->uid_base, err)) < 0)
@@ -184,6 +213,7 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 		if ((ret = check_rights(core, dvp, d, err)) < 0)
 			goto fail;
 	}
+	prepare_mark(&marks, "dir");
 	for (unsigned d = 0; d < vdev_count; d++) {
 		if (dvp->access[d] == DEV_NONE)
 			continue;
@@ -197,12 +227,16 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 			core->exclusive[d] = dvp;
 		if ((ret = identify_files(dvp, d, err)) < 0)
 			goto fail;
+		prepare_mark(&marks, vdev_registry[d]->name);
 	}
 	devns_unlock(core);
 	/* Outside the lock: the hooks read only this VP's new instances, which no other
 	 * thread reaches yet, and the files take a millisecond or two to write. */
 	if ((ret = compose_sysfs(dvp, rt->uid_base, err)) < 0)
 		goto fail_dir;
+	prepare_mark(&marks, "sysfs");
+	if (log_verbose())
+		log_debug("VP %s devices.prepare, us:%s", dvp->name, marks.text);
 	return 0;
 fail:
 	devns_unlock(core);

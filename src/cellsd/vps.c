@@ -66,19 +66,38 @@ static void vp_running_mark_path(struct daemon *d, const char *name, char *buf, 
 	snprintf(buf, len, "%s/vps/%s/running", d->state_dir, name);
 }
 
+/* The mark is there for the next cellsd as soon as it is created: a crash of this one
+ * loses nothing. Its fsync, which only a power loss needs, waits for
+ * vp_sync_running_mark, after the start's answer. */
 static void vp_mark_running(struct vp *vp, bool running)
 {
 	char path[PATH_MAX];
 	int ret;
 
 	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+	vp->mark_unsynced = false;
 	if (running && (ret = create_flag_file(path, 0600)) < 0)
 		log_warn_errno(-ret,
 			       "VP %s: write %s; it will not come back after a restart "
 			       "of cellsd unless its policy is always",
 			       vp->config.name, path);
+	else if (running)
+		vp->mark_unsynced = true;
 	if (!running && unlink(path) < 0 && errno != ENOENT)
 		log_warn_errno(errno, "VP %s: remove %s", vp->config.name, path);
+}
+
+void vp_sync_running_mark(struct vp *vp)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (!vp->mark_unsynced)
+		return;
+	vp->mark_unsynced = false;
+	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+	if ((ret = sync_parent_dir(path)) < 0)
+		log_warn_errno(-ret, "VP %s: sync %s", vp->config.name, path);
 }
 
 bool vp_should_restart(struct vp *vp)

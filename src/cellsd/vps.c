@@ -468,6 +468,7 @@ int vp_destroy(struct vp *vp, bool force, struct error *err)
 		return error_set(err, ret, "remove %s", dir);
 	vp_run_dir(d, vp->config.name, dir, sizeof(dir));
 	rm_rf(dir);
+	devns_vp_forget(&d->devns, vp->config.name);
 	vp_unlink(d, vp);
 	log_info("VP %s destroyed", vp->config.name);
 	event_state(vp, "destroyed");

@@ -123,7 +123,7 @@ static void cmd_start(struct client *c, json_t *req, int *fds, int nfds)
 	if (!vp)
 		return;
 	reply_result(c, vp_start(vp, &err), &err);
-	vp_sync_running_mark(vp);
+	vp_start_finish(vp);
 }
 
 static void cmd_stop(struct client *c, json_t *req, int *fds, int nfds)

@@ -43,8 +43,9 @@ struct vp {
 	struct client *console_client; /* `cell console` holding the pty, if any */
 	struct client *stop_waiters;   /* chained by client->next_waiter */
 	uint64_t started_ns;
-	int last_status;    /* of cell-init, as waitpid gave it */
-	bool mark_unsynced; /* its running mark is not yet durable */
+	int last_status;      /* of cell-init, as waitpid gave it */
+	bool mark_unsynced;   /* its running mark is not yet durable */
+	bool console_pending; /* started, its console not yet logged (vp_start_finish) */
 };
 
 struct job;
@@ -118,9 +119,9 @@ struct vp *vp_find(struct daemon *d, const char *name);
 int vps_load(struct daemon *d);
 int vp_create(struct daemon *d, const struct vp_config *config, struct error *err);
 int vp_start(struct vp *vp, struct error *err);
-/* Make the running mark of a VP vp_start started durable: after the start's answer,
- * which it would delay by a journal commit. */
-void vp_sync_running_mark(struct vp *vp);
+/* What a start does that need not delay its answer, called right after it: the console
+ * log (a new one for each run) and its watch, the running mark's fsync. */
+void vp_start_finish(struct vp *vp);
 /* Ask VP to stop; CLIENT (may be NULL) gets its answer when it has. */
 int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct error *err);
 int vp_destroy(struct vp *vp, bool force, struct error *err);

@@ -67,8 +67,8 @@ static void vp_running_mark_path(struct daemon *d, const char *name, char *buf, 
 }
 
 /* The mark is there for the next cellsd as soon as it is created: a crash of this one
- * loses nothing. Its fsync, which only a power loss needs, waits for
- * vp_sync_running_mark, after the start's answer. */
+ * loses nothing. Its fsync, which only a power loss needs, waits for vp_start_finish,
+ * after the start's answer. */
 static void vp_mark_running(struct vp *vp, bool running)
 {
 	char path[PATH_MAX];
@@ -87,11 +87,17 @@ static void vp_mark_running(struct vp *vp, bool running)
 		log_warn_errno(errno, "VP %s: remove %s", vp->config.name, path);
 }
 
-void vp_sync_running_mark(struct vp *vp)
+void vp_start_finish(struct vp *vp)
 {
+	struct error err = {{0}};
 	char path[PATH_MAX];
 	int ret;
 
+	if (vp->console_pending) {
+		vp->console_pending = false;
+		if (console_start(vp, &err) < 0)
+			log_warn("VP %s: console: %s", vp->config.name, err.msg);
+	}
 	if (!vp->mark_unsynced)
 		return;
 	vp->mark_unsynced = false;
@@ -312,6 +318,7 @@ static void vp_finish(struct vp *vp)
 		;
 	vp->last_status = status;
 	timer_disarm(vp);
+	vp->console_pending = false;
 	console_stop(vp);
 	vp_teardown(&vp->rt); /* its devices too: a stage of its start */
 	vp->exit_watch.fd = -1;
@@ -410,8 +417,8 @@ int vp_start(struct vp *vp, struct error *err)
 		vp_finish(vp);
 		return ret;
 	}
-	if (console_start(vp, err) < 0)
-		log_warn("VP %s: console: %s", vp->config.name, err->msg);
+	/* Its output waits in the pty until vp_start_finish watches it. */
+	vp->console_pending = true;
 	vp_mark_running(vp, true);
 	log_info("VP %s started (init pid %d)", vp->config.name, (int)rt->pid);
 	event_state(vp, "started");

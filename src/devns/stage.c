@@ -189,6 +189,9 @@ static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 						      err);
 	digest = sysfs_tree_digest(&tree, "sys");
 	kept = ret == 0 && sys_kept(dvp, digest, uid);
+	/* Without a tree, no directory either: the seal covers the kernel's /sys then. */
+	if (ret == 0 && tree.n == 0 && rmdir(dvp->sys_dir) < 0 && errno != ENOENT)
+		ret = error_set(err, errno, "remove %s", dvp->sys_dir);
 	if (ret == 0 && tree.n > 0 && !kept)
 		ret = mount_sys(dvp, uid, err);
 	if (ret == 0 && tree.n > 0)

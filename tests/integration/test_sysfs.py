@@ -142,3 +142,18 @@ def test_a_kept_sys_serves_the_next_start_only_while_its_tree_is_the_same(vp):
     assert "tty0" in sh(d, "ls /sys/class/tty").split()
     d.cell("destroy", "sys1", "--force")
     assert not mounted(kept) and not kept.parent.exists()
+
+
+def test_a_kept_sys_goes_when_its_vp_lays_out_none(vp):
+    """A start without devices that lay out files gets the kernel's /sys covered
+    directory by directory (seal.c), not what is left of a kept tree."""
+    d = vp
+    kept = d.run / "dev" / "sys1" / "sys"
+    d.cell("stop", "sys1")
+    for dev in ("display", "input", "vt"):
+        d.cell("config", "sys1", "--device", f"{dev}=none")
+    d.cell("start", "sys1")
+    assert not kept.exists()
+    mounts = [line.split()[4] for line in sh(d, "cat /proc/self/mountinfo").splitlines()]
+    assert "/sys/devices" in mounts and "/sys/class" in mounts, mounts
+    assert "fb0" not in sh(d, "ls /sys/class/graphics 2>&1; true")

@@ -2,7 +2,7 @@
 """Where a VP's start goes: each step of the start pipeline, as cellsd --verbose logs it.
 
     /usr/bin/python3 bench/start_stages.py [--runs N] [--gap S] [--json FILE]
-                                           [--before BUILD]
+                                           [--before BUILD] [--bwrap]
 
 A private cellsd runs with --verbose; its log has one line per start ("VP NAME start,
 us: cgroup.prepare=... exec=... total=...", src/vp/spawn.c): each step's microseconds
@@ -16,6 +16,10 @@ and for the marker, cell-init starting the rc).
 
 --before BUILD: the same with a cellsd of another tree's build/ (one that logs the
 steps too), its VP started alternately with this tree's, and a column of its medians.
+
+--bwrap: bench/start.py's bwrap over a copy of the same rootfs, run in the same rounds
+(until the rc's marker), and the ratio of Cells' caller times to its, per round and of
+the medians: the budget of DESIGN.md section 10, from one run whatever the load.
 """
 
 import argparse
@@ -103,6 +107,8 @@ def main():
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument("--before", metavar="BUILD",
                     help="also start a VP with another tree's build/, alternately")
+    ap.add_argument("--bwrap", action="store_true",
+                    help="also run bwrap over the same rootfs in every round")
     args = ap.parse_args()
     cb.check_binaries()
     cb.install_signal_handlers()
@@ -115,11 +121,24 @@ def main():
             now = Contender(stack, "stages", None, os.path.join(workdir, "now"))
             before = (Contender(stack, "stages-before", args.before,
                                 os.path.join(workdir, "before")) if args.before else None)
-            for _, order in cb.rounds(args.runs, [c for c in (now, before) if c]):
+            bwrap = None
+            if args.bwrap:
+                bwrap = start.Bwrap(workdir)
+                stack.callback(bwrap.close)
+                bwrap.setup(now.d.image_rootfs("minimal"))
+            bwrap_ms = []
+            contenders = [c for c in (now, before, bwrap) if c]
+            for _, order in cb.rounds(args.runs, contenders):
                 for c in order:
                     if args.gap > 0:
                         time.sleep(args.gap)
-                    c.run()
+                    if c is bwrap:
+                        r = bwrap.run("rc")
+                        if r["rc"] != 0 or r["t_marker_ms"] is None:
+                            raise RuntimeError("bwrap failed: %s" % r)
+                        bwrap_ms.append(r["t_marker_ms"])
+                    else:
+                        c.run()
             for c in (now, before):
                 if c:
                     c.finish(args.runs)
@@ -156,13 +175,30 @@ def main():
         print("before: %s" % identity_before)
     print()
     cb.table("Steps of a VP's start (us), %d starts each, %.1f s apart%s" % (
-        args.runs, args.gap, ", interleaved" if before else ""), header, rows)
+        args.runs, args.gap, ", interleaved" if before or bwrap else ""), header, rows)
+    if bwrap:
+        print()
+        print("bwrap -> rc's first command (ms): median %.2f  p10 %.2f  p90 %.2f" % (
+            pct(bwrap_ms, 0.5), pct(bwrap_ms, 0.1), pct(bwrap_ms, 0.9)))
+        for label, c in (("now", now), ("before", before)):
+            if not c:
+                continue
+            for what, key in (("rc's first command", "t_marker_ms"),
+                              ("cell start returns", "t_exit_ms")):
+                v = [r[key] for r in c.caller]
+                per = [a / b for a, b in zip(v, bwrap_ms)]
+                print("Cells %s / bwrap, %s: of the medians %.2f, of the p10s %.2f, "
+                      "per round median %.2f (quartiles %.2f, %.2f)" % (
+                          label, what, pct(v, 0.5) / pct(bwrap_ms, 0.5),
+                          pct(v, 0.1) / pct(bwrap_ms, 0.1), pct(per, 0.5),
+                          pct(per, 0.25), pct(per, 0.75)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": info,
                        "now": {"logged": now.logged, "caller": now.caller},
                        "before": ({"logged": before.logged, "caller": before.caller}
-                                  if before else None)}, f, indent=1)
+                                  if before else None),
+                       "bwrap_marker_ms": bwrap_ms}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,10 @@ static void cmd_start(struct client *c, json_t *req, int *fds, int nfds)
 	struct vp *vp = req_vp(c, req);
 
 	(void)fds, (void)nfds;
-	if (vp)
-		reply_result(c, vp_start(vp, &err), &err);
+	if (!vp)
+		return;
+	reply_result(c, vp_start(vp, &err), &err);
+	vp_start_finish(vp);
 }
 
 static void cmd_stop(struct client *c, json_t *req, int *fds, int nfds)

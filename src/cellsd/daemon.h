@@ -45,6 +45,8 @@ struct vp {
 	uint64_t started_ns;
 	int last_status;	     /* of cell-init, as waitpid gave it */
 	struct devns_vp_sched sched; /* how a device asks it to be run (sched.c) */
+	bool mark_unsynced;	     /* its running mark is not yet durable */
+	bool console_pending;	     /* started, its console not yet logged (vp_start_finish) */
 };
 
 struct job;
@@ -118,6 +120,9 @@ struct vp *vp_find(struct daemon *d, const char *name);
 int vps_load(struct daemon *d);
 int vp_create(struct daemon *d, const struct vp_config *config, struct error *err);
 int vp_start(struct vp *vp, struct error *err);
+/* What a start does that need not delay its answer, called right after it: the console
+ * log (a new one for each run) and its watch, the running mark's fsync. */
+void vp_start_finish(struct vp *vp);
 /* Ask VP to stop; CLIENT (may be NULL) gets its answer when it has. */
 int vp_stop(struct vp *vp, unsigned timeout_s, struct client *client, struct error *err);
 int vp_destroy(struct vp *vp, bool force, struct error *err);

@@ -513,6 +513,7 @@ static void restart_vps(struct daemon *d)
 		struct error err = {{0}};
 		if (vp_should_restart(vp) && vp_start(vp, &err) < 0)
 			log_error("restart: %s", err.msg);
+		vp_start_finish(vp);
 	}
 	if (foreground && foreground->state == VP_RUNNING)
 		foreground_switch(d, foreground, NULL);

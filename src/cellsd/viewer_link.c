@@ -81,6 +81,7 @@ static void act(struct viewer *v, const struct viewer_action_msg *a)
 						    : vp_stop(to, d->stop_timeout_s, NULL, &err);
 		send_result(v, a->id, ret == 0, to->config.name, vp_state_name(to->state),
 			    ret < 0 ? err.msg : NULL);
+		vp_start_finish(to);
 		return;
 	}
 	if (foreground_switch(d, to, &err) < 0) {

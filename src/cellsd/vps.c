@@ -66,19 +66,44 @@ static void vp_running_mark_path(struct daemon *d, const char *name, char *buf, 
 	snprintf(buf, len, "%s/vps/%s/running", d->state_dir, name);
 }
 
+/* The mark is there for the next cellsd as soon as it is created: a crash of this one
+ * loses nothing. Its fsync, which only a power loss needs, waits for vp_start_finish,
+ * after the start's answer. */
 static void vp_mark_running(struct vp *vp, bool running)
 {
 	char path[PATH_MAX];
 	int ret;
 
 	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+	vp->mark_unsynced = false;
 	if (running && (ret = create_flag_file(path, 0600)) < 0)
 		log_warn_errno(-ret,
 			       "VP %s: write %s; it will not come back after a restart "
 			       "of cellsd unless its policy is always",
 			       vp->config.name, path);
+	else if (running)
+		vp->mark_unsynced = true;
 	if (!running && unlink(path) < 0 && errno != ENOENT)
 		log_warn_errno(errno, "VP %s: remove %s", vp->config.name, path);
+}
+
+void vp_start_finish(struct vp *vp)
+{
+	struct error err = {{0}};
+	char path[PATH_MAX];
+	int ret;
+
+	if (vp->console_pending) {
+		vp->console_pending = false;
+		if (console_start(vp, &err) < 0)
+			log_warn("VP %s: console: %s", vp->config.name, err.msg);
+	}
+	if (!vp->mark_unsynced)
+		return;
+	vp->mark_unsynced = false;
+	vp_running_mark_path(vp->daemon, vp->config.name, path, sizeof(path));
+	if ((ret = sync_parent_dir(path)) < 0)
+		log_warn_errno(-ret, "VP %s: sync %s", vp->config.name, path);
 }
 
 bool vp_should_restart(struct vp *vp)
@@ -293,6 +318,7 @@ static void vp_finish(struct vp *vp)
 		;
 	vp->last_status = status;
 	timer_disarm(vp);
+	vp->console_pending = false;
 	console_stop(vp);
 	vp_teardown(&vp->rt); /* its devices too: a stage of its start */
 	vp->exit_watch.fd = -1;
@@ -392,8 +418,8 @@ int vp_start(struct vp *vp, struct error *err)
 		vp_finish(vp);
 		return ret;
 	}
-	if (console_start(vp, err) < 0)
-		log_warn("VP %s: console: %s", vp->config.name, err->msg);
+	/* Its output waits in the pty until vp_start_finish watches it. */
+	vp->console_pending = true;
 	vp_mark_running(vp, true);
 	log_info("VP %s started (init pid %d)", vp->config.name, (int)rt->pid);
 	event_state(vp, "started");
@@ -457,6 +483,7 @@ int vp_destroy(struct vp *vp, bool force, struct error *err)
 		return error_set(err, ret, "remove %s", dir);
 	vp_run_dir(d, vp->config.name, dir, sizeof(dir));
 	rm_rf(dir);
+	devns_vp_forget(&d->devns, vp->config.name);
 	vp_unlink(d, vp);
 	log_info("VP %s destroyed", vp->config.name);
 	event_state(vp, "destroyed");

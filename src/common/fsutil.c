@@ -38,7 +38,7 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+int sync_parent_dir(const char *path)
 {
 	char buf[PATH_MAX];
 	_cleanup_close_ int dirfd = -1;
@@ -84,7 +84,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		ret = -errno;
 		goto fail;
 	}
-	return fsync_parent(path);
+	return sync_parent_dir(path);
 fail:
 	unlink(tmp);
 	return ret;
@@ -97,7 +97,7 @@ int create_flag_file(const char *path, mode_t mode)
 	if (fd < 0)
 		return -errno;
 	close(fd);
-	return fsync_parent(path);
+	return 0;
 }
 
 int read_file(const char *path, size_t max, char **out, size_t *out_len)

@@ -11,10 +11,14 @@ int mkdir_p(const char *path, mode_t mode);
  * content, never a mix: write a temporary file beside it, fsync, rename, fsync the dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Create PATH, empty, if it is missing: a flag whose existence is all it says. Made
- * durable by one fsync of its directory: with no data to protect, write_file_atomic's
- * temporary file, its fsync and the rename are one journal commit too many. */
+/* Create PATH, empty, if it is missing: a flag whose existence is all it says. Visible
+ * to any process at once; durable across a power loss only after sync_parent_dir(PATH),
+ * which the caller may do later (with no data to protect, write_file_atomic's temporary
+ * file, its fsync and the rename are one journal commit too many). */
 int create_flag_file(const char *path, mode_t mode);
+
+/* fsync the directory that holds PATH: its entries (a new or removed name) are durable. */
+int sync_parent_dir(const char *path);
 
 /* Read a whole file of at most MAX bytes into a NUL-terminated buffer. */
 int read_file(const char *path, size_t max, char **out, size_t *out_len);

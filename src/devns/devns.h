@@ -350,6 +350,8 @@ void devns_vp_stage(struct devns *core, struct devns_vp *dvp, struct vp_stage *s
 /* Where the stage composes the VP NAME's /sys (files of its devices, laid out as the
  * kernel's), for the seal to show (vp/runtime.h's sys_dir). */
 int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t size);
+/* The VP NAME is gone (destroyed): what the stage kept of it for its next start too. */
+void devns_vp_forget(struct devns *core, const char *name);
 /* Undo what the stage did (once; a no-op after). */
 void devns_vp_destroy(struct devns_vp *dvp);
 /* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */

@@ -11,6 +11,8 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The VP's directory for its device files: searchable by its root alone, which binds them
@@ -98,6 +100,34 @@ int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+/* A VP's composed /sys stays mounted when it stops, with the digest of its tree in an
+ * attribute only root reads: its next start with the same devices (the same tree) finds
+ * it written and writes only /run/udev, not some 150 nodes of /sys again. The tree is
+ * written by the daemon alone: the VP sees it read-only (the seal), and nothing else of
+ * the host reaches it in its directory (make_vp_dir). It goes with the VP
+ * (devns_vp_forget) or the daemon (devns_fini). */
+#define SYS_DIGEST_XATTR "trusted.cells.sys-digest"
+
+/* Whether the VP's kept /sys is the tree of DIGEST, made for UID; one that is not goes. */
+static bool sys_kept(struct devns_vp *dvp, uint64_t digest, uid_t uid)
+{
+	struct stat st, parent;
+	uint64_t kept;
+
+	if (stat(dvp->sys_dir, &st) < 0 || stat(dvp->dir, &parent) < 0 ||
+	    st.st_dev == parent.st_dev)
+		return false;
+	if (st.st_uid == uid &&
+	    getxattr(dvp->sys_dir, SYS_DIGEST_XATTR, &kept, sizeof(kept)) == sizeof(kept) &&
+	    kept == digest) {
+		dvp->sys_dev = st.st_dev;
+		return true;
+	}
+	if (umount2(dvp->sys_dir, MNT_DETACH) < 0)
+		log_warn_errno(errno, "unmount %s", dvp->sys_dir);
+	return false;
+}
+
 /* The composed /sys on a file system of its own, which statfs.c tells apart; the VP's
  * root's, who writes it (write_as_vp). */
 static int mount_sys(struct devns_vp *dvp, uid_t uid, struct error *err)
@@ -105,8 +135,6 @@ static int mount_sys(struct devns_vp *dvp, uid_t uid, struct error *err)
 	const char *path = dvp->sys_dir;
 	struct stat st;
 
-	if (devns_sys_dir(dvp->core, dvp->name, dvp->sys_dir, sizeof(dvp->sys_dir)) < 0)
-		return error_set(err, ENAMETOOLONG, "the /sys of %s", dvp->name);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return error_set(err, errno, "create %s", path);
 	if (mount("cells-sys", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -123,7 +151,8 @@ static int mount_sys(struct devns_vp *dvp, uid_t uid, struct error *err)
 /* Written with the VP's root as this thread's file system ids, the files are its own
  * without a chown of each (some 140 calls fewer at every start). The fsuid and fsgid
  * are the calling thread's alone, and only for the write. */
-static int write_as_vp(const struct sysfs_tree *tree, const char *dir, uid_t uid, struct error *err)
+static int write_as_vp(const struct sysfs_tree *tree, const char *dir, uid_t uid, bool sys_too,
+		       struct error *err)
 {
 	gid_t old_gid = (gid_t)setfsgid(uid);
 	uid_t old_uid = (uid_t)setfsuid(uid);
@@ -133,7 +162,9 @@ static int write_as_vp(const struct sysfs_tree *tree, const char *dir, uid_t uid
 	if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != uid)
 		ret = error_set(err, EPERM, "take the VP's root's ids to write its /sys");
 	else
-		ret = sysfs_tree_write(tree, dir, err);
+		ret = sysfs_tree_write_part(tree, dir, "sys", sys_too, err);
+	if (ret == 0 && sys_too)
+		ret = sysfs_tree_write_part(tree, dir, "sys", false, err);
 	setfsuid(old_uid);
 	setfsgid(old_gid);
 	return ret;
@@ -145,28 +176,70 @@ static int write_as_vp(const struct sysfs_tree *tree, const char *dir, uid_t uid
 static int compose_sysfs(struct devns_vp *dvp, uid_t uid, struct error *err)
 {
 	struct sysfs_tree tree;
+	uint64_t digest;
+	bool kept;
 	int ret = 0;
 
+	if (devns_sys_dir(dvp->core, dvp->name, dvp->sys_dir, sizeof(dvp->sys_dir)) < 0)
+		return error_set(err, ENAMETOOLONG, "the /sys of %s", dvp->name);
 	sysfs_tree_init(&tree);
 	for (unsigned d = 0; d < vdev_count && ret == 0; d++)
 		if (dvp->state[d] && vdev_registry[d]->sysfs)
 			ret = vdev_registry[d]->sysfs(dvp->core->global[d], dvp->state[d], &tree,
 						      err);
-	if (ret == 0 && tree.n > 0)
+	digest = sysfs_tree_digest(&tree, "sys");
+	kept = ret == 0 && sys_kept(dvp, digest, uid);
+	/* Without a tree, no directory either: the seal covers the kernel's /sys then. */
+	if (ret == 0 && tree.n == 0 && rmdir(dvp->sys_dir) < 0 && errno != ENOENT)
+		ret = error_set(err, errno, "remove %s", dvp->sys_dir);
+	if (ret == 0 && tree.n > 0 && !kept)
 		ret = mount_sys(dvp, uid, err);
 	if (ret == 0 && tree.n > 0)
-		ret = write_as_vp(&tree, dvp->dir, uid, err);
+		ret = write_as_vp(&tree, dvp->dir, uid, !kept, err);
+	/* Marked once whole: a tree half written is never taken for a kept one. */
+	if (ret == 0 && tree.n > 0 && !kept &&
+	    setxattr(dvp->sys_dir, SYS_DIGEST_XATTR, &digest, sizeof(digest), 0) < 0)
+		log_debug("VP %s: no digest on its /sys, which will be written again: %s",
+			  dvp->name, strerror(errno));
 	sysfs_tree_free(&tree);
 	return ret;
 }
 
+/* For `cellsd --verbose`: which device's prepare the start's devices.prepare spends. */
+struct prepare_marks {
+	char text[256];
+	size_t len;
+	struct timespec prev;
+};
+
+static void prepare_mark(struct prepare_marks *m, const char *name)
+{
+	struct timespec now;
+	long long us;
+	int n;
+
+	if (!log_verbose())
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = ((long long)(now.tv_sec - m->prev.tv_sec) * 1000000000 + now.tv_nsec -
+	      m->prev.tv_nsec) /
+	     1000;
+	m->prev = now;
+	if (!name || m->len >= sizeof(m->text))
+		return;
+	n = snprintf(m->text + m->len, sizeof(m->text) - m->len, " %s=%lld", name, us);
+	m->len += n > 0 ? (size_t)n : 0;
+}
+
 static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *err)
 {
+	struct prepare_marks marks = {.len = 0};
 	struct devns_vp *dvp = ctx;
 	struct devns *core = dvp->core;
 	struct vdev_vp vp = {.name = rt->config->name, .id = rt->config->id, .uid = rt->uid_base};
 	int ret;
 
+	prepare_mark(&marks, NULL);
 	snprintf(dvp->name, sizeof(dvp->name), "%s", rt->config->name);
 	dvp->id = rt->config->id;
 	if ((ret = make_vp_dir(core, dvp, rt->uid_base, err)) < 0)
@@ -184,6 +257,7 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 		if ((ret = check_rights(core, dvp, d, err)) < 0)
 			goto fail;
 	}
+	prepare_mark(&marks, "dir");
 	for (unsigned d = 0; d < vdev_count; d++) {
 		if (dvp->access[d] == DEV_NONE)
 			continue;
@@ -197,12 +271,16 @@ static int stage_prepare(void *ctx, const struct vp_runtime *rt, struct error *e
 			core->exclusive[d] = dvp;
 		if ((ret = identify_files(dvp, d, err)) < 0)
 			goto fail;
+		prepare_mark(&marks, vdev_registry[d]->name);
 	}
 	devns_unlock(core);
 	/* Outside the lock: the hooks read only this VP's new instances, which no other
 	 * thread reaches yet, and the files take a millisecond or two to write. */
 	if ((ret = compose_sysfs(dvp, rt->uid_base, err)) < 0)
 		goto fail_dir;
+	prepare_mark(&marks, "sysfs");
+	if (log_verbose())
+		log_debug("VP %s devices.prepare, us:%s", dvp->name, marks.text);
 	return 0;
 fail:
 	devns_unlock(core);
@@ -304,14 +382,25 @@ void devns_vp_destroy(struct devns_vp *dvp)
 	}
 	link_vp(dvp, false);
 	devns_unlock(core);
-	/* Its composed /sys too; the device files are gone with their devices. */
-	if (dvp->sys_dev) {
-		if (umount2(dvp->sys_dir, MNT_DETACH) < 0)
-			log_warn_errno(errno, "unmount %s", dvp->sys_dir);
-		dvp->sys_dev = 0;
-	}
+	/* The device files are gone with their devices; the composed /sys stays for the next
+	 * start (sys_kept), and so does the directory that holds it. */
 	int gone = dvp->dir[0] ? rm_rf(dvp->dir) : 0;
-	if (gone < 0)
+	if (gone < 0 && !(gone == -EBUSY && dvp->sys_dev))
 		log_warn("remove %s: %s", dvp->dir, strerror(-gone));
+	dvp->sys_dev = 0;
 	dvp->core = NULL;
+}
+
+void devns_vp_forget(struct devns *core, const char *name)
+{
+	char dir[sizeof(core->dir) + NAME_MAX_LEN + 8], sys[PATH_MAX];
+	int ret;
+
+	if (!core->dir[0] || devns_sys_dir(core, name, sys, sizeof(sys)) < 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s/%s", core->dir, name);
+	if (umount2(sys, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		log_warn_errno(errno, "unmount %s", sys);
+	if ((ret = rm_rf(dir)) < 0 && ret != -ENOENT)
+		log_warn("remove %s: %s", dir, strerror(-ret));
 }

@@ -300,7 +300,20 @@ static int write_file(int dirfd, const struct sysfs_node *node, struct error *er
 	return ret;
 }
 
+bool sysfs_path_under(const char *path, const char *top)
+{
+	size_t len = strlen(top);
+
+	return strncmp(path, top, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
 int sysfs_tree_write(const struct sysfs_tree *t, const char *dir, struct error *err)
+{
+	return sysfs_tree_write_part(t, dir, NULL, false, err);
+}
+
+int sysfs_tree_write_part(const struct sysfs_tree *t, const char *dir, const char *top, bool inside,
+			  struct error *err)
 {
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ret = 0;
@@ -309,6 +322,8 @@ int sysfs_tree_write(const struct sysfs_tree *t, const char *dir, struct error *
 		return error_set(err, errno, "open %s", dir);
 	for (size_t i = 0; i < t->n && ret == 0; i++) {
 		const struct sysfs_node *node = &t->nodes[i];
+		if (top && sysfs_path_under(node->path, top) != inside)
+			continue;
 		switch (node->kind) {
 		case SYSFS_DIR:
 			if (mkdirat(dirfd, node->path, node->mode) < 0 && errno != EEXIST)
@@ -325,4 +340,33 @@ int sysfs_tree_write(const struct sysfs_tree *t, const char *dir, struct error *
 	}
 	close(dirfd);
 	return ret;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+uint64_t sysfs_tree_digest(const struct sysfs_tree *t, const char *top)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct sysfs_node *node = &t->nodes[i];
+		unsigned char kind = (unsigned char)node->kind;
+		if (!sysfs_path_under(node->path, top))
+			continue;
+		h = fnv1a(h, &kind, 1);
+		h = fnv1a(h, &node->mode, sizeof(node->mode));
+		h = fnv1a(h, node->path, strlen(node->path) + 1);
+		if (node->text)
+			h = fnv1a(h, node->text, strlen(node->text) + 1);
+	}
+	return h;
 }

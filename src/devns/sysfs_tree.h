@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/error.h"
 
@@ -79,5 +80,14 @@ int sysfs_tree_resolve(const struct sysfs_node *link, char *out, size_t size);
 /* Write the tree under DIR (which exists) as plain directories, files (their 64-bit
  * text) and links. For tests and for a runtime directory bound into a VP (/run/udev). */
 int sysfs_tree_write(const struct sysfs_tree *t, const char *dir, struct error *err);
+
+/* Whether PATH is TOP ("sys") or under it. */
+bool sysfs_path_under(const char *path, const char *top);
+/* sysfs_tree_write of the nodes under TOP only (INSIDE) or of all the others. */
+int sysfs_tree_write_part(const struct sysfs_tree *t, const char *dir, const char *top, bool inside,
+			  struct error *err);
+/* A digest (FNV-1a, 64 bits) of what sysfs_tree_write writes of the nodes under TOP:
+ * equal digests, equal files, for telling a tree written before from a new one. */
+uint64_t sysfs_tree_digest(const struct sysfs_tree *t, const char *top);
 
 #endif

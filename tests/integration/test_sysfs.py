@@ -116,3 +116,48 @@ def test_the_composed_sys_says_it_is_sysfs(vp):
     assert sh(d, "stat -f -c %t /sys/class/net").strip() == "62656572"
     assert sh(d, "stat -f -c %t /run/udev").strip() == "1021994"  # tmpfs
     assert sh(d, "stat -f -c %t /proc").strip() == "9fa0"
+
+
+def mounted(path):
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == str(path) for line in f)
+
+
+def test_a_kept_sys_serves_the_next_start_only_while_its_tree_is_the_same(vp):
+    """The composed /sys stays mounted when its VP stops (stage.c, sys_kept): the next
+    start with the same devices takes it as it is; one with other devices gets a new
+    one; and it goes with its VP."""
+    d = vp
+    kept = d.run / "dev" / "sys1" / "sys"
+    d.cell("stop", "sys1")
+    assert mounted(kept), "the VP's /sys did not stay for its next start"
+    d.cell("start", "sys1")
+    assert sh(d, "cat /sys/class/graphics/fb0/name").strip() == "cells mux_fb"
+    assert "tty0" in sh(d, "ls /sys/class/tty").split()
+    # Another tree: without the VT its /sys has no tty0.
+    d.cell("stop", "sys1")
+    d.cell("config", "sys1", "--device", "vt=none")
+    d.cell("start", "sys1")
+    assert "tty0" not in sh(d, "ls /sys/class/tty 2>&1; true").split()
+    assert sh(d, "cat /sys/class/graphics/fb0/name").strip() == "cells mux_fb"
+    d.cell("stop", "sys1")
+    d.cell("config", "sys1", "--device", "vt=shared")
+    d.cell("start", "sys1")
+    assert "tty0" in sh(d, "ls /sys/class/tty").split()
+    d.cell("destroy", "sys1", "--force")
+    assert not mounted(kept) and not kept.parent.exists()
+
+
+def test_a_kept_sys_goes_when_its_vp_lays_out_none(vp):
+    """A start without devices that lay out files gets the kernel's /sys covered
+    directory by directory (seal.c), not what is left of a kept tree."""
+    d = vp
+    kept = d.run / "dev" / "sys1" / "sys"
+    d.cell("stop", "sys1")
+    for dev in ("display", "input", "vt"):
+        d.cell("config", "sys1", "--device", f"{dev}=none")
+    d.cell("start", "sys1")
+    assert not kept.exists()
+    mounts = [line.split()[4] for line in sh(d, "cat /proc/self/mountinfo").splitlines()]
+    assert "/sys/devices" in mounts and "/sys/class" in mounts, mounts
+    assert "fb0" not in sh(d, "ls /sys/class/graphics 2>&1; true")

@@ -725,6 +725,61 @@ static void tree_writes_as_files(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* The digest of a tree's sys/ tells a kept /sys from the one a start wants (stage.c):
+ * any node under sys/ counts, nothing outside it does (/run/udev is written each time). */
+static void digest_covers_sys_alone(void **state)
+{
+	struct sysfs_tree a = whole_vp(), b = whole_vp();
+	struct error err;
+	uint64_t da = sysfs_tree_digest(&a, "sys");
+
+	(void)state;
+	assert_true(da == sysfs_tree_digest(&b, "sys"));
+	assert_int_equal(sysfs_tree_file(&b, "run/udev/data/+cells:test", 0644, "I:1\n", &err), 0);
+	assert_true(da == sysfs_tree_digest(&b, "sys"));
+	assert_int_equal(sysfs_tree_file(&b, "sys/class/tty/tty9/dev", 0444, "4:9\n", &err), 0);
+	assert_true(da != sysfs_tree_digest(&b, "sys"));
+	/* A file's text alone changed. */
+	sysfs_tree_free(&b);
+	b = whole_vp();
+	struct sysfs_node *file = NULL;
+	for (size_t i = 0; i < b.n && !file; i++)
+		if (b.nodes[i].kind == SYSFS_FILE && sysfs_path_under(b.nodes[i].path, "sys"))
+			file = &b.nodes[i];
+	assert_non_null(file);
+	file->text[0] = file->text[0] == 'x' ? 'y' : 'x';
+	assert_true(da != sysfs_tree_digest(&b, "sys"));
+	assert_true(sysfs_path_under("sys", "sys") && sysfs_path_under("sys/a", "sys"));
+	assert_false(sysfs_path_under("sysx/a", "sys") || sysfs_path_under("run/sys", "sys"));
+	sysfs_tree_free(&a);
+	sysfs_tree_free(&b);
+}
+
+/* Written in two parts, what is under sys/ and the rest, the tree is whole. */
+static void tree_writes_in_parts(void **state)
+{
+	struct sysfs_tree t = whole_vp();
+	char dir[] = "/tmp/cells-sysfs-XXXXXX", path[PATH_MAX];
+	struct error err;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(sysfs_tree_file(&t, "run/udev/data/+cells:test", 0644, "E:X=1\n", &err),
+			 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(sysfs_tree_write_part(&t, dir, "sys", false, &err), 0);
+	snprintf(path, sizeof(path), "%s/run/udev/data/+cells:test", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/sys", dir);
+	assert_true(stat(path, &st) < 0);
+	assert_int_equal(sysfs_tree_write_part(&t, dir, "sys", true, &err), 0);
+	snprintf(path, sizeof(path), "%s/sys/class/graphics/fb0/name", dir);
+	assert_int_equal(stat(path, &st), 0);
+	sysfs_tree_free(&t);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -744,6 +799,8 @@ int main(void)
 		cmocka_unit_test(tree_refuses_bad_nodes),
 		cmocka_unit_test(links_are_relative_to_their_directory),
 		cmocka_unit_test(tree_writes_as_files),
+		cmocka_unit_test(digest_covers_sys_alone),
+		cmocka_unit_test(tree_writes_in_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -747,6 +747,8 @@ static void digest_covers_sys_alone(void **state)
 		if (b.nodes[i].kind == SYSFS_FILE && sysfs_path_under(b.nodes[i].path, "sys"))
 			file = &b.nodes[i];
 	assert_non_null(file);
+	if (!file) /* the analyzer does not know that cmocka's assert ends the test */
+		return;
 	file->text[0] = file->text[0] == 'x' ? 'y' : 'x';
 	assert_true(da != sysfs_tree_digest(&b, "sys"));
 	assert_true(sysfs_path_under("sys", "sys") && sysfs_path_under("sys/a", "sys"));

@@ -207,12 +207,26 @@ def test_free_shows_the_vps_memory_limit(daemon):
     started = time.monotonic()
     meminfo = d.exec("v", "cat", "/proc/meminfo").stdout
     assert re.search(r"^MemTotal:\s+262144 kB$", meminfo, re.M), meminfo
+    # busybox's free asks sysinfo(2) (the daemon answers it), its top reads meminfo.
     free = d.exec("v", "free", "-m").stdout
     mem = [l.split() for l in free.splitlines() if l.startswith("Mem:")][0]
     assert mem[1] == "256", free
-    uptime = float(d.exec("v", "cat", "/proc/uptime").stdout.split()[0])
+    top = d.exec("v", "top", "-bn1").stdout
+    used, free_kb = re.search(r"^Mem: (\d+)K used, (\d+)K free", top, re.M).groups()
+    assert int(used) + int(free_kb) == 262144, top
     host_uptime = float(Path("/proc/uptime").read_text().split()[0])
+    assert host_uptime > 120, "the host booted just now: the VP's uptime cannot differ"
+    uptime = float(d.exec("v", "cat", "/proc/uptime").stdout.split()[0])
     assert uptime <= time.monotonic() - started + 10, (uptime, host_uptime)
+    # busybox's uptime asks sysinfo too: "up N min" or "up 0:0N" would both be short.
+    up = d.exec("v", "uptime").stdout
+    assert re.search(r"up\s+(\d+ min|0:\d\d)", up), up
+    # A VP without a limit sees the host's memory.
+    d.create_start("big", memory="max")
+    total = [l.split() for l in d.exec("big", "free", "-m").stdout.splitlines()
+             if l.startswith("Mem:")][0][1]
+    host_total = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
+    assert abs(int(total) - host_total // 1024) <= 1, (total, host_total)
     # The other files are lxcfs's too: bound, read-only.
     mounts = d.exec("v", "cat", "/proc/self/mountinfo").stdout
     for f in ("meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps"):
@@ -238,7 +252,6 @@ def test_lxcfs_restarted_when_it_dies(daemon):
 def test_no_views_without_lxcfs(make_daemon):
     d = make_daemon(extra_args=["--proc-views", "off"])
     d.create_start("v", memory="256M")
-    mem = [l.split() for l in d.exec("v", "free", "-m").stdout.splitlines()
-           if l.startswith("Mem:")][0]
-    assert mem[1] != "256"
+    meminfo = d.exec("v", "cat", "/proc/meminfo").stdout
+    assert not re.search(r"^MemTotal:\s+262144 kB$", meminfo, re.M), meminfo
     assert daemon_stats(d)["lxcfs_pid"] == 0

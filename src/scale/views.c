@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -101,6 +102,7 @@ static int spawn(struct views *v)
 	pid_t pid;
 	int ret;
 
+	v->parent = getpid();
 	clear_mount(v);
 	if ((ret = mkdir_p(v->mount, 0755)) < 0) {
 		log_warn_errno(-ret, "lxcfs: create %s", v->mount);
@@ -124,8 +126,12 @@ static int spawn(struct views *v)
 		/* It tells much of itself at each start: its own file, not the daemon's log. */
 		if (log >= 0)
 			dup2(log, STDERR_FILENO);
-		/* Its own session: a ^C to the daemon's terminal is the daemon's to handle. */
+		/* Its own session: a ^C to the daemon's terminal is the daemon's to handle. A
+		 * daemon killed outright takes it along (it unmounts on SIGTERM). */
 		setsid();
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != v->parent)
+			_exit(1);
 		execv(v->exe, (char *const *)argv);
 		_exit(127);
 	}
@@ -185,6 +191,40 @@ static void on_restart(struct loop_watch *w, uint32_t events)
 		schedule_restart(v);
 }
 
+/* An instance of a daemon that was killed before PR_SET_PDEATHSIG could reach it (an older
+ * cellsd): its pid file names it. Only an lxcfs serving MOUNT is killed. */
+static void kill_stale(const struct views *v)
+{
+	char *text = NULL, path[64], cmdline[PATH_MAX * 2];
+	long pid = 0;
+	ssize_t n;
+	int fd;
+
+	if (read_file(v->pidfile, 64, &text, NULL) < 0)
+		return;
+	pid = strtol(text, NULL, 10);
+	free(text);
+	if (pid <= 1)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	cmdline[n] = '\0';
+	/* argv is NUL-separated: its last word is the mount point. */
+	for (ssize_t i = 0; i < n; i++)
+		if (cmdline[i] == '\0')
+			cmdline[i] = ' ';
+	if (strstr(cmdline, "lxcfs") && strstr(cmdline, v->mount)) {
+		log_info("lxcfs: stopping pid %ld, left by an earlier cellsd", pid);
+		kill((pid_t)pid, SIGKILL);
+	}
+}
+
 void views_start(struct views *v, struct loop *loop, const char *run_dir, const char *exe,
 		 bool enabled)
 {
@@ -209,6 +249,7 @@ void views_start(struct views *v, struct loop *loop, const char *run_dir, const 
 			close(v->restart.fd);
 		v->restart.fd = -1;
 	}
+	kill_stale(v);
 	if (spawn(v) < 0)
 		schedule_restart(v);
 }

@@ -21,6 +21,7 @@ struct views {
 	char pidfile[PATH_MAX];
 	char log[PATH_MAX]; /* its stderr, of its last start */
 	pid_t pid;
+	pid_t parent;		      /* the daemon, for the child's check that it is still there */
 	struct loop_watch exit_watch; /* its pidfd */
 	struct loop_watch restart;    /* a timer: the next try */
 	unsigned starts;

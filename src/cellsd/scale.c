@@ -81,12 +81,14 @@ static void lmk_killed(void *ctx, const struct lmk_kill *k)
 int scale_init(struct daemon *d, struct error *err)
 {
 	struct lmk_host host = {.list = lmk_list, .killed = lmk_killed, .ctx = d};
+	char record[PATH_MAX];
 	int ret;
 
 	if (d->memory_total &&
 	    (ret = cgroup_create_parent(&d->cgroups, d->cgroup_parent, d->memory_total, err)) < 0)
 		return ret;
-	if ((ret = ksm_init(&d->ksm, &d->loop, &d->ksm_policy, err)) < 0)
+	snprintf(record, sizeof(record), "%s/ksm-host", d->run_dir);
+	if ((ret = ksm_init(&d->ksm, &d->loop, &d->ksm_policy, record, err)) < 0)
 		return ret;
 	d->ksm_ready = true;
 	if (!d->lmk_off) {

@@ -141,6 +141,34 @@ static void restore(struct ksm *k)
 	knob_write(k, "sleep_millisecs", k->saved_sleep);
 	knob_write(k, "pages_to_scan", k->saved_pages);
 	k->saved = false;
+	if (unlink(k->record) < 0 && errno != ENOENT)
+		log_warn_errno(errno, "ksm: remove %s", k->record);
+}
+
+/* "RUN SLEEP PAGES", as the record holds them. */
+static int write_record(struct ksm *k)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%s %s %s\n", k->saved_run, k->saved_sleep, k->saved_pages);
+	return write_file_atomic(k->record, text, strlen(text), 0600);
+}
+
+/* A killed daemon's record: the host's settings, to give back now. */
+static void take_record(struct ksm *k)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (read_file(k->record, 256, &text, NULL) < 0)
+		return;
+	if (sscanf(text, "%15s %15s %15s", k->saved_run, k->saved_sleep, k->saved_pages) != 3) {
+		log_warn("ksm: %s is not a record of the host's settings: ignored", k->record);
+		unlink(k->record);
+		return;
+	}
+	log_info("ksm: giving back the host's settings that a killed cellsd kept in %s", k->record);
+	k->saved = true;
+	restore(k);
 }
 
 static int save(struct ksm *k)
@@ -151,6 +179,10 @@ static int save(struct ksm *k)
 	    (ret = knob_read(k, "sleep_millisecs", k->saved_sleep, sizeof(k->saved_sleep))) < 0 ||
 	    (ret = knob_read(k, "pages_to_scan", k->saved_pages, sizeof(k->saved_pages))) < 0) {
 		log_warn_errno(-ret, "ksm: read the host's settings");
+		return ret;
+	}
+	if ((ret = write_record(k)) < 0) {
+		log_warn_errno(-ret, "ksm: write %s", k->record);
 		return ret;
 	}
 	k->saved = true;
@@ -205,7 +237,8 @@ static void on_timer(struct loop_watch *w, uint32_t events)
 	apply(k, monotonic_ns());
 }
 
-int ksm_init(struct ksm *k, struct loop *loop, const struct ksm_policy *policy, struct error *err)
+int ksm_init(struct ksm *k, struct loop *loop, const struct ksm_policy *policy, const char *record,
+	     struct error *err)
 {
 	struct stat st;
 	int ret;
@@ -215,8 +248,12 @@ int ksm_init(struct ksm *k, struct loop *loop, const struct ksm_policy *policy, 
 	k->loop = loop;
 	k->timer.fd = -1;
 	snprintf(k->dir, sizeof(k->dir), "/sys/kernel/mm/ksm");
+	snprintf(k->record, sizeof(k->record), "%s", record);
 	k->available = stat(k->dir, &st) == 0;
-	if (!k->available || !k->policy.enabled)
+	if (!k->available)
+		return 0;
+	take_record(k);
+	if (!k->policy.enabled)
 		return 0;
 	k->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	k->timer.handle = on_timer;

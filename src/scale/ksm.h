@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/loop.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,6 +47,7 @@ struct ksm {
 	struct loop *loop;
 	struct loop_watch timer; /* the end of the hard phase */
 	char dir[64];		 /* /sys/kernel/mm/ksm */
+	char record[PATH_MAX];	 /* the host's settings while ours are in force */
 	bool available;
 	bool saved; /* the host's settings are in saved_* and ours are in force */
 	char saved_run[16], saved_sleep[16], saved_pages[16];
@@ -54,8 +56,11 @@ struct ksm {
 	uint64_t last_start_ns;
 };
 
-/* Nothing is written until a VP starts. A kernel without KSM leaves it unavailable. */
-int ksm_init(struct ksm *k, struct loop *loop, const struct ksm_policy *policy, struct error *err);
+/* Nothing is written until a VP starts. A kernel without KSM leaves it unavailable. The
+ * host's settings are kept in RECORD (a file in the run directory) while cellsd's are in
+ * force, so that the next daemon gives them back after one that was killed. */
+int ksm_init(struct ksm *k, struct loop *loop, const struct ksm_policy *policy, const char *record,
+	     struct error *err);
 /* RUNNING VPs now; STARTED: one of them has just started. */
 void ksm_vps_changed(struct ksm *k, unsigned running, bool started);
 /* Give the host back its settings. */

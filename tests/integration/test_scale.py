@@ -99,6 +99,19 @@ def test_ksm_scanner_follows_the_vps(make_daemon, ksm_host):
     assert ksm_settings() == ksm_host, "not the host's after cellsd exited"
 
 
+def test_ksm_settings_back_after_a_killed_daemon(make_daemon, ksm_host):
+    d = make_daemon()
+    d.create_start("a")
+    assert ksm_settings()["sleep_millisecs"] == "100"
+    d.kill9()
+    assert ksm_settings()["sleep_millisecs"] == "100", "nobody could have given them back"
+    d.start()
+    # The next daemon on the run directory gives the host's back, then drives again.
+    assert d.vp("a")["state"] != "running" or ksm_settings()["sleep_millisecs"] == "100"
+    d.cell("stop", "a", check=False)
+    wait_until(lambda: ksm_settings() == ksm_host, 10, "the host's settings back")
+
+
 def test_ksm_off_leaves_the_scanner(make_daemon, ksm_host):
     d = make_daemon(extra_args=["--ksm", "off"])
     d.create_start("a")

@@ -22,7 +22,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WPA_LIBS   := $(or $(shell pkg-config --libs libwpa_client 2>/dev/null),-lwpa_client)
 
 COMMON_SRC := $(wildcard src/common/*.c)
-CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/devns/*.c src/devices/*.c src/sinks/*.c) \
+CELLSD_SRC := $(wildcard src/cellsd/*.c src/vp/*.c src/scale/*.c src/devns/*.c src/devices/*.c src/sinks/*.c) \
 	      src/viewer/proto.c
 VIEWER_SRC := $(filter-out src/viewer/proto.c,$(wildcard src/viewer/*.c)) src/viewer/proto.c \
 	      src/common/log.c src/common/error.c src/common/names.c

@@ -7,9 +7,9 @@
 Every VP process is started with PR_SET_MEMORY_MERGE (cell-init and `cell exec` set it;
 children and exec'd programs keep it), so KSM may merge any of their anonymous pages
 without the programs asking (no madvise). This script turns the kernel's KSM scanner on
-for its run (`/sys/kernel/mm/ksm/run` 1, `pages_to_scan` 5000, `sleep_millisecs` 10: the
-"scan hard" setting; cellsd itself does not drive the scanner yet) and puts the three
-values back when it ends.
+for its run (`/sys/kernel/mm/ksm/run` 1, `pages_to_scan` 5000, `sleep_millisecs` 10, and
+cellsd --ksm-hard 10,5000,3600 so that cellsd, which drives the scanner itself, keeps that
+pace) and puts the three values back when it ends.
 
 One private cellsd (`--vnc none --web none`), the "minimal" image, --vps VPs, each running
 its launcher and, through `cell exec`, `memhog MIB` (apps/memhog.c: MIB MiB whose pages
@@ -82,7 +82,8 @@ def main():
     out = {"machine": info, "args": vars(args)}
     names = ["ksm%d" % i for i in range(args.vps)]
     try:
-        with cb.Daemon("ksm", ["--vnc", "none", "--web", "none"]) as d:
+        with cb.Daemon("ksm", ["--vnc", "none", "--web", "none",
+                               "--ksm-hard", "10,5000,3600"]) as d:
             out["identity"] = d.identity
             cb.log("building the minimal image ...")
             d.cell("image", "build")

@@ -437,6 +437,7 @@ static json_t *vp_stats(struct vp *vp)
 	json_object_set_new(j, "pids", json_integer((json_int_t)s.pids));
 	json_object_set_new(j, "pids_limit", json_integer(vp->config.pids));
 	json_object_set_new(j, "cpu_usec", json_integer((json_int_t)s.cpu_usec));
+	scale_vp_stats(vp, j);
 	devns_vp_usage(&vp->devns, &u);
 	json_object_set_new(j, "device_calls", json_integer((json_int_t)u.calls));
 	json_object_set_new(j, "device_busy_usec", json_integer((json_int_t)(u.busy_ns / 1000)));
@@ -469,6 +470,7 @@ static void cmd_stats(struct client *c, json_t *req, int *fds, int nfds)
 	json_object_set_new(extra, "device_calls", json_integer((json_int_t)calls));
 	json_object_set_new(extra, "device_calls_emulated", json_integer((json_int_t)emulated));
 	devns_stats(&d->devns, extra);
+	scale_stats(d, extra);
 	json_object_set_new(extra, "vnc_clients",
 			    json_integer(d->viewer ? (json_int_t)d->viewer->clients : 0));
 	json_object_set_new(extra, "vnc_bytes_sent",

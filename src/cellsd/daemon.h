@@ -7,6 +7,9 @@
 #include "common/loop.h"
 #include "common/proto.h"
 #include "devns/core.h"
+#include "scale/ksm.h"
+#include "scale/lmk.h"
+#include "scale/views.h"
 #include "vp/runtime.h"
 
 #include <jansson.h>
@@ -43,6 +46,7 @@ struct vp {
 	struct client *console_client; /* `cell console` holding the pty, if any */
 	struct client *stop_waiters;   /* chained by client->next_waiter */
 	uint64_t started_ns;
+	uint64_t left_foreground_ns; /* when it last left the foreground; 0: never in it */
 	int last_status;	     /* of cell-init, as waitpid gave it */
 	struct devns_vp_sched sched; /* how a device asks it to be run (sched.c) */
 	bool mark_unsynced;	     /* its running mark is not yet durable */
@@ -113,6 +117,14 @@ struct daemon {
 	uint64_t last_switch_ns;
 	unsigned stop_timeout_s;
 	uint64_t default_disk; /* of a VP created without --disk; 0: none */
+	/* scale.c */
+	uint64_t memory_total; /* --memory-total: the VPs' parent group's limit; 0: none */
+	struct ksm_policy ksm_policy;
+	struct ksm ksm;
+	struct lmk lmk;
+	struct views views;
+	bool lmk_off, views_off;
+	bool ksm_ready, lmk_ready, views_ready;
 };
 
 /* vps.c: the registry and the lifecycle */
@@ -210,6 +222,19 @@ int input_play_swipe(struct daemon *d, struct client *c, const int xy[4], unsign
 /* Its client went: what it asked for ends, and no answer is due. */
 void input_play_cancel_client(struct daemon *d, struct client *c);
 void input_play_stop_all(struct daemon *d);
+
+/* scale.c: KSM, the low-memory killer, /proc views */
+/* An option of scale's (memory-total, ksm, ksm-hard, ksm-gentle, lmk, proc-views): -1
+ * after saying why it is wrong. */
+int scale_option(struct daemon *d, const char *name, const char *value);
+int scale_init(struct daemon *d, struct error *err);
+void scale_fini(struct daemon *d);
+/* A VP started (STARTED) or stopped. */
+void scale_vps_changed(struct daemon *d, bool started);
+/* Before VP's start: where its runtime finds the /proc views. */
+void scale_prepare_vp(struct vp *vp);
+void scale_vp_stats(struct vp *vp, json_t *j);
+void scale_stats(struct daemon *d, json_t *extra);
 
 /* stale.c: what a killed daemon left behind */
 void stale_cleanup(struct daemon *d);

@@ -79,6 +79,8 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 	viewer_switch_begin(d->viewer);
 	devns_switch(from ? &from->devns : NULL, to ? &to->devns : NULL);
 	d->foreground = to;
+	if (from)
+		from->left_foreground_ns = start; /* the low-memory killer's order */
 	took = now_ns() - start;
 	d->switches++;
 	d->last_switch_ns = took;

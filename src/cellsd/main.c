@@ -82,6 +82,18 @@ static void usage(FILE *out)
 		DEVNS_SCREEN_WIDTH, DEVNS_SCREEN_HEIGHT);
 	print_device_options(out);
 	fprintf(out,
+		"  --memory-total SIZE\n"
+		"                  memory of all VPs together (a parent cgroup), like 2G;\n"
+		"                  the low-memory killer picks what dies there (default: none)\n"
+		"  --ksm on|off    drive the KSM scanner while VPs run (default on)\n"
+		"  --ksm-hard SLEEP_MS,PAGES,SECONDS\n"
+		"                  the scanner after a VP starts (default 100,500,70)\n"
+		"  --ksm-gentle SLEEP_MS,PAGES\n"
+		"                  the scanner after that (default 1500,100)\n"
+		"  --lmk on|off    the low-memory killer (default on)\n"
+		"  --proc-views on|off\n"
+		"                  lxcfs's per-VP /proc/meminfo, cpuinfo, stat, uptime,\n"
+		"                  loadavg, diskstats, swaps (default on, where installed)\n"
 		"  --stop-timeout SECONDS\n"
 		"                  grace period of a stop before SIGKILL, 0..3600 (default %u)\n"
 		"  --default-disk SIZE|none\n"
@@ -180,6 +192,12 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"web", required_argument, NULL, 'w'},
 		{"display", required_argument, NULL, 'd'},
 		{"default-disk", required_argument, NULL, 'D'},
+		{"memory-total", required_argument, NULL, 'S'},
+		{"ksm", required_argument, NULL, 'S'},
+		{"ksm-hard", required_argument, NULL, 'S'},
+		{"ksm-gentle", required_argument, NULL, 'S'},
+		{"lmk", required_argument, NULL, 'S'},
+		{"proc-views", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -191,9 +209,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	char self[PATH_MAX], installed[PATH_MAX];
 	unsigned long value;
 	char *end;
-	int opt;
+	int opt, index;
 
 	d->uid_base = DEFAULT_UID_BASE;
+	d->ksm_policy = KSM_DEFAULT_POLICY;
 	if (all_options(own, opts, device_opts, OPTIONS_MAX) < 0) {
 		fprintf(stderr, "cellsd: more options than %d\n", OPTIONS_MAX);
 		return -1;
@@ -208,7 +227,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->default_disk = VP_DISK_DEFAULT;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
-	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "vh", opts, &index)) != -1) {
 		switch (opt) {
 		case 's':
 			state = optarg;
@@ -264,6 +283,10 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 			d->default_disk = scratch.disk;
 			break;
 		}
+		case 'S':
+			if (scale_option(d, opts[index].name, optarg) < 0)
+				return -1;
+			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
 			break;
@@ -486,6 +509,8 @@ static int setup(struct daemon *d, struct error *err)
 	if ((ret = devns_init(&d->devns, &d->loop, path, &d->devices, err)) < 0)
 		return ret;
 	d->devns_ready = true;
+	if ((ret = scale_init(d, err)) < 0)
+		return ret;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -541,6 +566,7 @@ static void shutdown_daemon(struct daemon *d)
 	}
 	viewer_stop(d->viewer);
 	d->viewer = NULL;
+	scale_fini(d);
 	if (d->devns_ready)
 		devns_fini(&d->devns);
 	loop_fini(&d->loop);

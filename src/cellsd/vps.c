@@ -335,6 +335,7 @@ static void vp_finish(struct vp *vp)
 	event_state(vp, reason);
 	answer_stop_waiters(vp);
 	foreground_lost(d, vp);
+	scale_vps_changed(d, false);
 	if (d->shutting_down && !vps_any_running(d))
 		d->loop.quit = true;
 }
@@ -396,6 +397,7 @@ int vp_start(struct vp *vp, struct error *err)
 	devns_vp_stage(&d->devns, &vp->devns, &rt->stages[rt->nstages++]);
 	if (devns_sys_dir(&d->devns, vp->config.name, rt->sys_dir, sizeof(rt->sys_dir)) < 0)
 		rt->sys_dir[0] = '\0';
+	scale_prepare_vp(vp);
 	rt->around_clone = devns_hold_for_clone;
 	rt->around_clone_ctx = &d->devns;
 	ret = vp_spawn(rt, err);
@@ -423,6 +425,7 @@ int vp_start(struct vp *vp, struct error *err)
 	vp_mark_running(vp, true);
 	log_info("VP %s started (init pid %d)", vp->config.name, (int)rt->pid);
 	event_state(vp, "started");
+	scale_vps_changed(d, true);
 	if (!d->foreground)
 		foreground_switch(d, vp, NULL);
 	return 0;

@@ -12,6 +12,7 @@
 #include "devns/budget.h"
 #include "devns/mincore.h"
 #include "devns/statfs.h"
+#include "devns/sysinfo.h"
 #include "devns/callers.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
@@ -49,6 +50,7 @@
 #define X32_SYSCALL_BIT	  0x40000000
 #define NR_STATFS_X86_64  137
 #define NR_FSTATFS_X86_64 138
+#define NR_SYSINFO_X86_64 99
 
 struct devns_listener {
 	struct devns_listener *next_in_vp, *next_all;
@@ -190,6 +192,29 @@ static void answer_statfs(struct devns_listener *l, struct seccomp_notif *req,
 	}
 }
 
+/* sysinfo of a 64-bit caller (an i386 or x32 caller's struct differs: the kernel's). */
+static void answer_sysinfo(struct devns_listener *l, struct seccomp_notif *req,
+			   struct seccomp_notif_resp *resp)
+{
+	struct devns_caller *caller;
+	int error = 0;
+
+	if (req->data.arch != AUDIT_ARCH_X86_64 || req->data.nr != NR_SYSINFO_X86_64 ||
+	    !(caller = fresh_caller(l, req)))
+		return; /* continued: the kernel's answer */
+	struct sysinfo_call call = {
+		.buf = req->data.args[0],
+		.tid = (pid_t)req->pid,
+		.mem_fd = caller->mem_fd,
+		.maps_fd = caller->maps_fd,
+	};
+	if (sysinfo_answer(&call, &error) == 1) {
+		resp->flags = 0;
+		resp->val = error ? -1 : 0;
+		resp->error = -error;
+	}
+}
+
 static void handle(struct devns_listener *l, struct seccomp_notif *req,
 		   struct seccomp_notif_resp *resp, struct forward *fwd)
 {
@@ -211,6 +236,11 @@ static void handle(struct devns_listener *l, struct seccomp_notif *req,
 	}
 	if (is_statfs(req)) {
 		answer_statfs(l, req, resp);
+		return;
+	}
+	if ((req->data.nr & ~X32_SYSCALL_BIT) == NR_SYSINFO_X86_64 &&
+	    req->data.arch == AUDIT_ARCH_X86_64) {
+		answer_sysinfo(l, req, resp);
 		return;
 	}
 	if (!(req->data.arch == AUDIT_ARCH_X86_64 && req->data.nr == NR_IOCTL_X86_64) &&

@@ -33,6 +33,12 @@ static int path_of(const struct cgroup_host *host, const char *controller, const
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int cgroup_path(const struct cgroup_host *host, const char *controller, const char *group,
+		const char *file, char *buf, size_t len)
+{
+	return path_of(host, controller, group, file, buf, len);
+}
+
 static int write_knob(const struct cgroup_host *host, const char *controller, const char *group,
 		      const char *file, const char *value, struct error *err)
 {
@@ -268,6 +274,27 @@ int cgroup_create(const struct cgroup_host *host, const char *group,
 	if ((ret = write_limits(host, group, limits, false, err)) < 0)
 		cgroup_destroy(host, group);
 	return ret;
+}
+
+int cgroup_create_parent(const struct cgroup_host *host, const char *group, uint64_t memory,
+			 struct error *err)
+{
+	struct cgroup_limits limits = {.memory = memory};
+	char path[PATH_MAX];
+	int ret = make_group_dirs(host, group, err);
+
+	if (ret < 0)
+		return ret;
+	/* Always on in kernels since 5.x, where the knob stays for compatibility; an older
+	 * one needs it before the group has children. */
+	if (!host->v2 &&
+	    path_of(host, "memory", group, "memory.use_hierarchy", path, sizeof(path)) == 0 &&
+	    (ret = write_string(path, "1")) < 0) {
+		_cleanup_free_ char *now = NULL;
+		if (read_file(path, 16, &now, NULL) < 0 || now[0] != '1')
+			return error_set(err, ret, "cgroup: write 1 to %s", path);
+	}
+	return write_limits(host, group, &limits, true, err);
 }
 
 int cgroup_open(const struct cgroup_host *host, const char *group, struct error *err)

@@ -35,6 +35,13 @@ struct cgroup_host {
 };
 
 int cgroup_host_detect(struct cgroup_host *host, struct error *err);
+/* The path of GROUP's FILE (NULL: its directory), in CONTROLLER's hierarchy on v1. */
+int cgroup_path(const struct cgroup_host *host, const char *controller, const char *group,
+		const char *file, char *buf, size_t len);
+/* The parent of every VP's group, with a memory limit for them all (0: none); on v1 its
+ * children count towards it (use_hierarchy). */
+int cgroup_create_parent(const struct cgroup_host *host, const char *group, uint64_t memory,
+			 struct error *err);
 int cgroup_create(const struct cgroup_host *host, const char *group,
 		  const struct cgroup_limits *limits, struct error *err);
 /* Set every limit of a running VP's GROUP to LIMITS (0: none). */

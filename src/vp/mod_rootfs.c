@@ -285,6 +285,33 @@ static int mount_tmpfs_dirs(int root_fd, struct error *err)
 	return 0;
 }
 
+/* The views of /proc files that show the VP's own limits and usage (lxcfs), bound read-only
+ * over the kernel's. A view server that has just died (ENOTCONN) or lacks a file leaves
+ * the kernel's file: a VP still starts. */
+static int bind_proc_views(const struct vp_runtime *rt, struct error *err)
+{
+	static const char *const files[] = {"meminfo", "cpuinfo",   "stat", "uptime",
+					    "loadavg", "diskstats", "swaps"};
+	const unsigned long flags =
+		MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	char source[PATH_MAX], target[32];
+
+	if (!rt->proc_views[0])
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		path_in(source, sizeof(source), rt->proc_views, files[i]);
+		snprintf(target, sizeof(target), "proc/%s", files[i]);
+		if (mount(source, target, NULL, MS_BIND, NULL) < 0) {
+			if (errno == ENOENT || errno == ENOTCONN)
+				continue;
+			return error_set(err, errno, "bind %s on /proc/%s", source, files[i]);
+		}
+		if (mount(NULL, target, NULL, flags, NULL) < 0)
+			return error_set(err, errno, "make /proc/%s read-only", files[i]);
+	}
+	return 0;
+}
+
 static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 {
 	const unsigned long kernfs_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
@@ -309,6 +336,8 @@ static int rootfs_enter(struct vp_runtime *rt, struct error *err)
 	/* Read-write until seal.c has written the nested namespace's id maps through it. */
 	if (mount("proc", "proc", "proc", kernfs_flags & ~MS_RDONLY, NULL) < 0)
 		return error_set(err, errno, "mount proc");
+	if ((ret = bind_proc_views(rt, err)) < 0)
+		return ret;
 	if ((ret = setup_dev(rt, err)) < 0 || (ret = mount_tmpfs_dirs(rt->rootfs_fd, err)) < 0)
 		return ret;
 	/* The working directory stays the new root: the daemon's stages bind their files

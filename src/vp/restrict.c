@@ -181,7 +181,8 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 	}
 	/* Calls the daemon answers too: mincore without the page cache (devns/mincore.h);
 	 * statfs and fstatfs, saying sysfs on the VP's composed /sys (devns/statfs.h), every
-	 * other one made by the kernel. With no listener at all mincore is refused like the
+	 * other one made by the kernel; sysinfo with the VP's memory, processes and uptime
+	 * (devns/sysinfo.h). With no listener at all mincore is refused like the
 	 * denied calls, and statfs is the kernel's alone. */
 	const struct {
 		const char *name;
@@ -191,6 +192,7 @@ int vp_filter_build(struct vp_filter *filter, const struct ioctl_trap *trapped_i
 		{"mincore", SCMP_SYS(mincore), true},
 		{"statfs", SCMP_SYS(statfs), false},
 		{"fstatfs", SCMP_SYS(fstatfs), false},
+		{"sysinfo", SCMP_SYS(sysinfo), false},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(answered); i++) {
 		if (ntrapped == 0 && !answered[i].refused_alone)

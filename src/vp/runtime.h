@@ -58,6 +58,9 @@ struct vp_runtime {
 	 * paths the seal keeps bound into it; else each top-level directory of sysfs gets
 	 * an empty cover. "" for none. */
 	char sys_dir[PATH_MAX];
+	/* A directory of per-VP views of /proc files (lxcfs: they depend on the reader's
+	 * cgroup), bound over the VP's /proc/meminfo and the rest; "" for none. */
+	char proc_views[PATH_MAX];
 	struct vp_stage stages[VP_STAGES_MAX]; /* the daemon's, in order */
 	unsigned nstages;
 	int listener_fd; /* the seccomp listener of cell-init's filter, for the daemon */

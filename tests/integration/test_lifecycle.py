@@ -4,11 +4,19 @@ configs survive stops and daemon restarts; a killed daemon's leftovers are clean
 import os
 import subprocess
 import time
+from pathlib import Path
 
 from conftest import UID_RANGE, cgroup_dirs, cgroup_subdirs, mounts_under, pid_alive, \
     procs_with_uid, wait_pid_gone, CGROUP_ROOT
 
 N = 20
+
+
+def daemon_mounts(d):
+    """What a running daemon keeps mounted: its device files' tmpfs, and lxcfs's /proc
+    views where lxcfs is installed."""
+    return [str(d.run / "dev")] + ([str(d.run / "lxcfs")] if Path("/usr/bin/lxcfs").exists()
+                                   else [])
 
 
 def test_twenty_vps(daemon):
@@ -56,8 +64,8 @@ def test_twenty_vps(daemon):
     for p in pids:
         assert wait_pid_gone(p, 2), f"init {p} survived"
     assert not procs_with_uid(d.uid_base, d.uid_base + 64 * UID_RANGE), "processes left"
-    # Only the running daemon's own tmpfs for device files stays mounted.
-    assert mounts_under(d.base) == [str(d.run / "dev")], mounts_under(d.base)
+    # Only the running daemon's own tmpfs for device files stays mounted (and its lxcfs).
+    assert mounts_under(d.base) == daemon_mounts(d), mounts_under(d.base)
     assert not cgroup_subdirs(d.cgroup_parent), cgroup_subdirs(d.cgroup_parent)
     assert start_took < 20, f"20 starts took {start_took:.1f}s"
 
@@ -161,8 +169,9 @@ def test_recovery_after_kill_9(daemon, host_sleep):
         assert wait_pid_gone(p, 3), f"old init {p} survived"
     assert not procs_with_uid(d.uid_base, d.uid_base + 64 * UID_RANGE)
     assert not cgroup_subdirs(parent), f"stale cgroups left: {cgroup_subdirs(parent)}"
-    # The stale device tmpfs is gone: exactly one, the new daemon's, is mounted.
-    assert mounts_under(d.run) == [str(d.run / "dev")], f"stale mounts: {mounts_under(d.run)}"
+    # The stale device tmpfs is gone: exactly one, the new daemon's, is mounted (and the
+    # new lxcfs, where it is installed).
+    assert mounts_under(d.run) == daemon_mounts(d), f"stale mounts: {mounts_under(d.run)}"
     vps = d.list()
     assert set(vps) == {"a", "b"}
     for n in ("a", "b"):

@@ -35,6 +35,9 @@ UNIT_SRC_test_statfs := src/devns/statfs.c src/devns/vma_access.c
 UNIT_SRC_test_help   := src/cli/help.c
 UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/error.c \
 	src/common/names.c
+UNIT_SRC_test_sysinfo := src/devns/sysinfo.c src/devns/vma_access.c
+UNIT_SRC_test_ksm    := $(UNIT_COMMON) src/scale/ksm.c src/common/loop.c
+UNIT_SRC_test_lmk    := $(UNIT_COMMON) src/scale/lmk.c src/vp/cgroup.c src/common/loop.c
 UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 UNIT_SRC_test_at_cmd := src/common/at_cmd.c src/common/error.c
 UNIT_SRC_test_sms_pdu := src/common/sms_pdu.c src/common/error.c

@@ -145,22 +145,33 @@ static bool under_oom(struct lmk *l)
 	return (p = strstr(text, "under_oom ")) && p[10] == '1';
 }
 
+/* PID's name into COMM (empty where it cannot be read: the process may be gone). */
+static void read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, comm, size - 1);
+	close(fd);
+	comm[n > 0 ? n : 0] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
 /* Kill one process, the first in Cells' order. */
 static void act(struct lmk *l, const char *reason)
 {
-	_cleanup_free_ struct lmk_vp *vps = calloc(LMK_VPS_MAX, sizeof(*vps));
-	_cleanup_free_ struct lmk_proc *procs = calloc(LMK_PROCS_MAX, sizeof(*procs));
-	_cleanup_free_ char *comm = NULL;
+	struct lmk_vp *vps = l->vps;
+	struct lmk_proc *procs = l->procs;
+	char comm[64] = "";
 	uint64_t now = monotonic_ns();
 	size_t nvps, nprocs = 0;
-	char path[64];
 	long victim;
 
 	l->triggers++;
-	if (!vps || !procs) {
-		log_error("lmk: out of memory");
-		return;
-	}
 	if (l->last_kill_ns && now - l->last_kill_ns < KILL_GAP_NS) {
 		arm_retry(l, KILL_GAP_NS - (now - l->last_kill_ns));
 		return;
@@ -174,9 +185,7 @@ static void act(struct lmk *l, const char *reason)
 		return;
 	}
 	const struct lmk_proc *p = &procs[victim];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)p->pid);
-	if (read_file(path, 64, &comm, NULL) >= 0)
-		comm[strcspn(comm, "\n")] = '\0';
+	read_comm(p->pid, comm, sizeof(comm));
 	if (kill(p->pid, SIGKILL) < 0) {
 		/* Gone already: its memory is coming back. */
 		log_debug("lmk: kill %d: %s", (int)p->pid, strerror(errno));
@@ -185,10 +194,10 @@ static void act(struct lmk *l, const char *reason)
 	l->kills++;
 	l->last_kill_ns = now;
 	log_info("lmk: %s: killed %d (%s) of VP %s, oom_score_adj %d, %" PRIu64 " kB", reason,
-		 (int)p->pid, comm ? comm : "?", vps[p->vp].name, p->oom_score_adj, p->rss_kb);
+		 (int)p->pid, comm[0] ? comm : "?", vps[p->vp].name, p->oom_score_adj, p->rss_kb);
 	l->host.killed(l->host.ctx, &(struct lmk_kill){.vp = vps[p->vp].name,
 						       .pid = p->pid,
-						       .comm = comm ? comm : "",
+						       .comm = comm,
 						       .oom_score_adj = p->oom_score_adj,
 						       .rss_kb = p->rss_kb,
 						       .reason = reason,
@@ -357,6 +366,12 @@ int lmk_init(struct lmk *l, struct loop *loop, const struct lmk_host *host,
 	l->host = *host;
 	l->loop = loop;
 	l->psi.fd = l->level.fd = l->oom.fd = l->retry.fd = l->poll.fd = -1;
+	l->vps = calloc(LMK_VPS_MAX, sizeof(*l->vps));
+	l->procs = calloc(LMK_PROCS_MAX, sizeof(*l->procs));
+	if (!l->vps || !l->procs) {
+		lmk_fini(l);
+		return error_set(err, ENOMEM, "lmk: the kill lists");
+	}
 	l->retry.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->retry.handle = on_retry;
 	if (l->retry.fd < 0)
@@ -414,4 +429,8 @@ void lmk_fini(struct lmk *l)
 	unwatch(l, &l->oom);
 	unwatch(l, &l->retry);
 	unwatch(l, &l->poll);
+	free(l->vps);
+	free(l->procs);
+	l->vps = NULL;
+	l->procs = NULL;
 }

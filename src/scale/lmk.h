@@ -66,6 +66,10 @@ struct lmk {
 	char psi_path[PATH_MAX];
 	uint64_t last_kill_ns;
 	uint64_t kills, triggers;
+	/* What a kill looks at, made once: under memory pressure the killer allocates
+	 * nothing. */
+	struct lmk_vp *vps;
+	struct lmk_proc *procs;
 };
 
 /* Watch the system's memory pressure, or with PARENT (the VPs' parent group, which has a

@@ -17,6 +17,7 @@ extern const struct vdev_ops vdev_vt;
 extern const struct vdev_ops vdev_wifi;
 extern const struct vdev_ops vdev_net;
 extern const struct vdev_ops vdev_tun;
+extern const struct vdev_ops vdev_telephony;
 
 /* One line per device. The order is the order of activation on a switch. */
 const struct vdev_ops *const vdev_registry[] = {
@@ -118,6 +119,22 @@ void devns_request_switch(struct devns *core, int direction)
 {
 	if (core->host.request_switch)
 		core->host.request_switch(core->host.ctx, direction);
+}
+
+int devns_request_foreground(struct devns *core, const char *vp)
+{
+	if (!core->host.request_foreground)
+		return -ENOSYS;
+	return core->host.request_foreground(core->host.ctx, vp);
+}
+
+void devns_announce(struct devns *core, const char *device, const char *text)
+{
+	devns_lock(core);
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (vdev_registry[d]->announce && core->global[d])
+			vdev_registry[d]->announce(core->global[d], device, text);
+	devns_unlock(core);
 }
 
 const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device)

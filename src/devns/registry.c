@@ -18,6 +18,7 @@ extern const struct vdev_ops vdev_wifi;
 extern const struct vdev_ops vdev_net;
 extern const struct vdev_ops vdev_tun;
 extern const struct vdev_ops vdev_telephony;
+extern const struct vdev_ops vdev_telephony;
 
 /* One line per device. The order is the order of activation on a switch. */
 const struct vdev_ops *const vdev_registry[] = {
@@ -27,6 +28,7 @@ const struct vdev_ops *const vdev_registry[] = {
 	&vdev_wifi,
 	&vdev_net,
 	&vdev_tun,
+	&vdev_telephony,
 };
 const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
 _Static_assert(sizeof(vdev_registry) / sizeof(vdev_registry[0]) <= DEVNS_MAX_DEVICES,

@@ -65,7 +65,7 @@ enum tel_req_kind {
 	TEL_REQ_SMS_LIST,   /* index: the stat wanted (0-4, 4 all) */
 	TEL_REQ_SMS_READ,   /* index */
 	TEL_REQ_SMS_DELETE, /* index, flag (+CMGD's delflag) */
-	TEL_REQ_SMS_COUNT,  /* +CPMS: TEL_OK and the messages stored in *code */
+	TEL_REQ_SMS_COUNT,  /* +CPMS: at once, TEL_OK and the messages stored in *code */
 };
 
 struct tel_request {

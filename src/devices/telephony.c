@@ -145,9 +145,11 @@ static void cnum_done(void *data, int result, int code, const char *info)
 	(void)code;
 	if (result != TEL_OK || dev->sim_given)
 		return;
-	/* +CNUM: "<alpha>","<number>",<type>: the second string. */
-	for (int i = 0; i < 3 && p; i++)
-		p = strchr(p + (i ? 1 : 0), '"');
+	/* +CNUM: [<alpha>],"<number>",<type>: the string after the first comma. */
+	if ((p = strstr(p, "+CNUM:")))
+		p = strchr(p, ',');
+	if (p)
+		p = strchr(p, '"');
 	if (p && sscanf(p + 1, "%23[^\"]", dev->numbers.sim) == 1)
 		log_info("telephony: the SIM's number is %s", dev->numbers.sim);
 }

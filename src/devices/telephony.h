@@ -84,7 +84,8 @@ int tel_call_vts(struct tel_dev *dev, struct tel_vp *vp, const char *arg, int *c
 int tel_call_accept(struct tel_dev *dev, const char **vp);
 /* A modem URC about calls; whether it was one. */
 bool tel_call_urc(struct tel_dev *dev, const char *line);
-/* VP goes (stops, dies) or closes its tty: its calls are hung up. */
+/* VP goes (stops, dies; FORGET) or closes its tty: its calls are hung up (on a closed
+ * tty, not one still ringing). */
 void tel_call_vp_gone(struct tel_dev *dev, struct tel_vp *vp, bool forget);
 /* The modem went away: every call is over. */
 void tel_call_link_down(struct tel_dev *dev);

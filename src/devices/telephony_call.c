@@ -460,6 +460,9 @@ void tel_call_vp_gone(struct tel_dev *dev, struct tel_vp *vp, bool forget)
 		struct tel_call *c = &dev->calls[i];
 		if (!c->used || c->vp != vp)
 			continue;
+		/* A call still ringing waits for a program (or the root) to answer it. */
+		if (!forget && c->dir == 1 && (c->stat == 4 || c->stat == 5))
+			continue;
 		log_info("telephony: %s: its call is hung up", vp->name);
 		tel_link_send(dev->link, i == 0 ? "ATH" : "AT+CHLD=0", NULL, gone_done, dev);
 		tel_event(dev, "call-ended", vp, "reason", forget ? "vp-stopped" : "tty-closed");

@@ -31,7 +31,7 @@ APPS_SRC   := $(wildcard apps/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init $(BUILD)/cells-viewer \
+BINS := $(BUILD)/cellsd $(BUILD)/cell $(BUILD)/cell-init $(BUILD)/cells-viewer $(BUILD)/cells-modemsim \
 	$(patsubst apps/%.c,$(BUILD)/apps/%,$(APPS_SRC))
 
 all: $(BINS) images
@@ -62,6 +62,14 @@ asan: $(BUILD)/asan/cellsd
 $(BUILD)/cells-viewer: $(call obj,$(VIEWER_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
 		$(shell pkg-config --libs libvncserver libseccomp 2>/dev/null)
+
+# The modem simulator (src/modemsim/, docs/TELEPHONY.md): tests and the demo run it; it links
+# the AT parser and the PDU codec it shares with the telephony device, and jansson.
+MODEMSIM_SRC := $(wildcard src/modemsim/*.c) src/common/at_cmd.c src/common/sms_pdu.c \
+	src/common/error.c src/common/log.c
+$(BUILD)/cells-modemsim: $(call obj,$(MODEMSIM_SRC))
+	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
+		$(shell pkg-config --libs jansson 2>/dev/null)
 
 $(BUILD)/cell: $(call obj,$(CLI_SRC) $(COMMON_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define DIALOUT_GID 20 /* the VP's dialout group (Debian's), mapped as its uids are */
@@ -125,6 +128,28 @@ void tel_event(struct tel_dev *dev, const char *event, const struct tel_vp *vp, 
 	if (key && value)
 		json_object_set_new(e, key, json_string(value));
 	devns_emit_event(dev->core, "telephony", e);
+}
+
+/* Teardown runs with the core's lock held, which devns_announce takes: the line is
+ * handed to the loop, which passes it on. */
+void tel_announce(struct tel_dev *dev, const char *text)
+{
+	uint64_t one = 1;
+
+	snprintf(dev->notice, sizeof(dev->notice), "%s", text);
+	if (write(dev->kick.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn_errno(errno, "telephony: kick the loop");
+}
+
+static void on_kick(struct loop_watch *w, uint32_t events)
+{
+	struct tel_dev *dev = container_of(w, struct tel_dev, kick);
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0)
+		return;
+	devns_announce(dev->core, "telephony", dev->notice);
 }
 
 /* POWER: a VP frozen by the power policy is thawed here before its call rings (the
@@ -296,8 +321,23 @@ static const struct tel_at_ops at_ops = {
  * calls end, as when a phone's dialer dies. */
 static void vp_closed(struct tel_vp *vp)
 {
+	int fd, excl = 0;
+
+	if (vp->own_close) {
+		vp->own_close = false;
+		return;
+	}
 	tel_at_hangup(&vp->at);
 	tel_call_vp_gone(vp->dev, vp, false);
+	/* A program that took the tty for itself (TIOCEXCL, as gammu does) leaves the flag
+	 * on the pty, which outlives its slave's last close: the next open in the VP would
+	 * be EBUSY. A real serial port's flag goes with its last close; so does this one's. */
+	if ((fd = open(vp->slave, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return;
+	if (ioctl(fd, TIOCGEXCL, &excl) == 0 && excl && ioctl(fd, TIOCNXCL) < 0)
+		log_warn_errno(errno, "telephony: %s: release its tty's exclusive mode", vp->name);
+	vp->own_close = true;
+	close(fd);
 }
 
 static void on_vp_io(struct loop_watch *w, uint32_t events)
@@ -312,6 +352,7 @@ static void on_vp_io(struct loop_watch *w, uint32_t events)
 		n = read(w->fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
+		vp->own_close = false; /* the VP has it open: cellsd's close is long seen */
 		tel_at_feed(&vp->at, buf, (size_t)n);
 	}
 	if (n < 0 && errno == EIO) {
@@ -350,14 +391,28 @@ static int tel_init(struct devns *core, void **global, struct error *err)
 		dev->sim_given = true;
 	}
 	*global = dev;
+	dev->kick = (struct loop_watch){eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), on_kick};
+	if (dev->kick.fd < 0) {
+		ret = error_set(err, errno, "telephony: eventfd");
+		goto fail;
+	}
+	if ((ret = devns_watch(core, &dev->kick, EPOLLIN)) < 0) {
+		ret = error_set(err, ret, "telephony: watch its eventfd");
+		close(dev->kick.fd);
+		goto fail;
+	}
 	if (!devns_option_values(core, "modem", v, 1))
 		return 0;
 	if ((ret = tel_link_open(core, v[0], &link_ops, dev, &dev->link, err)) < 0) {
-		free(dev);
-		*global = NULL;
-		return ret;
+		devns_unwatch(core, &dev->kick);
+		close(dev->kick.fd);
+		goto fail;
 	}
 	return 0;
+fail:
+	free(dev);
+	*global = NULL;
+	return ret;
 }
 
 static void tel_fini(void *global)
@@ -365,6 +420,8 @@ static void tel_fini(void *global)
 	struct tel_dev *dev = global;
 
 	tel_link_close(dev->link);
+	devns_unwatch(dev->core, &dev->kick);
+	close(dev->kick.fd);
 	free(dev);
 }
 
@@ -418,6 +475,7 @@ static int tel_prepare(void *global, const struct vdev_vp *v, void **state, stru
 			     files[0].host_path, sizeof(files[0].host_path), err)) < 0)
 		goto fail;
 	snprintf(files[0].vp_path, sizeof(files[0].vp_path), "/dev/ttyM0");
+	snprintf(vp->slave, sizeof(vp->slave), "%s", files[0].host_path);
 	vp->io.handle = on_vp_io;
 	if ((ret = devns_watch(dev->core, &vp->io, EPOLLIN | EPOLLET)) < 0) {
 		ret = error_set(err, ret, "telephony: watch %s's tty", v->name);

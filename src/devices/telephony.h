@@ -33,6 +33,8 @@ struct tel_vp {
 	char dir[256];	      /* its devpts instance */
 	char store[512];      /* its SMS store (a persistent directory) */
 	struct loop_watch io; /* the pty's master */
+	char slave[256];      /* the pty's slave (the VP's /dev/ttyM0), on the host */
+	bool own_close;	      /* the next hang-up seen is cellsd's own open and close */
 	struct tel_at at;
 	struct tel_vp *next;
 };
@@ -59,6 +61,8 @@ struct tel_dev {
 	struct tel_call calls[TEL_CALLS];
 	int end_reason; /* TEL_NO_CARRIER or TEL_BUSY: what the modem said of a call's end */
 	char foreground[NAME_MAX_LEN + 1];
+	char notice[96];	/* the bar's line, handed over by the loop */
+	struct loop_watch kick; /* an eventfd: the notice changed */
 	unsigned long calls_in, calls_out, calls_refused, sms_in, sms_out, sms_refused;
 };
 
@@ -69,6 +73,8 @@ bool tel_vp_owns_sim(const struct tel_dev *dev, const struct tel_vp *vp);
 bool tel_vp_foreground(const struct tel_dev *dev, const struct tel_vp *vp);
 void tel_event(struct tel_dev *dev, const char *event, const struct tel_vp *vp, const char *key,
 	       const char *value);
+/* The root's bar shows TEXT ("" nothing): from any hook, the core's lock held or not. */
+void tel_announce(struct tel_dev *dev, const char *text);
 /* The call site where a VP that cannot take its call now (frozen by the power policy)
  * would be thawed before its first RING: the power device wires it. */
 void tel_wake_vp(struct tel_dev *dev, struct tel_vp *vp);

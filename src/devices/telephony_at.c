@@ -158,10 +158,25 @@ static int ask(struct tel_at *s, struct tel_request *req, int *code)
 	return s->ops->request(s->ctx, s, req, code);
 }
 
+/* A dial string without V.250's modifiers (T tone, P pulse, W wait, ',' pause, '!' flash,
+ * '@' quiet answer) nor 27.007's I/G (CLIR, closed user group: not the VP's to ask of a
+ * shared line): what is left is the number, checked by the device. */
+static const char *dial_digits(const char *dial, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *dial && n + 1 < size; dial++)
+		if (!strchr("TtPpWw,!@IiGg", *dial))
+			out[n++] = *dial;
+	out[n] = '\0';
+	return out;
+}
+
 /* V.250 basic commands. */
 static int run_basic(struct tel_at *s, const struct at_cmd *c, int *code)
 {
 	struct tel_request req = {.cmd = c};
+	char number[AT_LINE_MAX + 1];
 	char n = c->name[0];
 	long v = 0;
 
@@ -205,7 +220,7 @@ static int run_basic(struct tel_at *s, const struct at_cmd *c, int *code)
 		if (!c->semicolon)
 			return TEL_NO_CARRIER; /* a data call: no data here */
 		req.kind = TEL_REQ_DIAL;
-		req.number = c->args;
+		req.number = dial_digits(c->args, number, sizeof(number));
 		return ask(s, &req, code);
 	case '&': /* &F factory settings; &C &D &K &V &W: line and profile, nothing here */
 		if (c->name[1] == 'F')
@@ -473,8 +488,8 @@ bad:
 
 /* What the modem answers alike for every VP. */
 static const char *const mirrored[] = {
-	"+CGMI", "+CGMM", "+CGMR", "+CGSN", "+CIMI", "+GCAP", "+GMI",  "+GMM",
-	"+GMR",	 "+GSN",  "+CPIN", "+CSQ",  "+CSCA", "+CBC",  "+CSCB", "+CLAC",
+	"+CGMI", "+CGMM", "+CGMR", "+CGSN", "+CIMI", "+GCAP", "+GMI",	"+GMM",	 "+GMR",  "+GSN",
+	"+CPIN", "+CSQ",  "+CSCA", "+CBC",  "+CSCB", "+CLAC", "+CGATT", "+CPAS", "+CIND",
 };
 
 static int run_extended(struct tel_at *s, const struct at_cmd *c, int *code)
@@ -539,6 +554,13 @@ static int run_extended(struct tel_at *s, const struct at_cmd *c, int *code)
 		if (strcmp(c->name, mirrored[i]) == 0) {
 			if (c->kind == AT_SET && strcmp(c->name, "+CSCA") == 0)
 				return TEL_OK; /* the SMSC is the SIM's: kept */
+			if (c->kind == AT_SET && strcmp(c->name, "+CGATT") == 0) {
+				if (strcmp(c->args, "1") == 0)
+					return TEL_OK; /* attached: the modem's data is the root's
+							*/
+				*code = CME_NOT_ALLOWED;
+				return TEL_CME;
+			}
 			if (c->kind == AT_SET)
 				return TEL_ERROR;
 			req.kind = TEL_REQ_MIRROR;

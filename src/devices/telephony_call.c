@@ -31,7 +31,7 @@ static void clear_call(struct tel_dev *dev, struct tel_call *c)
 
 	memset(c, 0, sizeof(*c));
 	if (announced)
-		devns_announce(dev->core, "telephony", "");
+		tel_announce(dev, "");
 }
 
 /* The call C has ended (REASON: TEL_NO_CARRIER, TEL_BUSY...): its VP is told. */
@@ -185,7 +185,7 @@ static void answer_done(void *data, int result, int code, const char *info)
 	if (result == TEL_OK && c) {
 		c->stat = 0;
 		tel_event(dev, "call-answered", vp, "from", c->number);
-		devns_announce(dev->core, "telephony", "");
+		tel_announce(dev, "");
 		if (vp->on_call != TEL_ON_CALL_NONE && !tel_vp_foreground(dev, vp))
 			devns_request_foreground(dev->core, vp->name);
 	}
@@ -217,20 +217,47 @@ int tel_call_accept(struct tel_dev *dev, const char **name)
 		return -ENOTCONN;
 	c->stat = 0;
 	tel_event(dev, "call-answered", vp, "from", c->number);
-	devns_announce(dev->core, "telephony", "");
+	tel_announce(dev, "");
 	if (vp->on_call != TEL_ON_CALL_NONE && !tel_vp_foreground(dev, vp))
 		devns_request_foreground(dev->core, vp->name);
 	return 0;
+}
+
+/* The VP's own hang-up done: its call (SLOT's) is over at once, before its program may
+ * close the tty. */
+static void hangup_done(struct tel_vp *vp, unsigned slot, int result, int code)
+{
+	struct tel_dev *dev = vp->dev;
+	struct tel_call *c = &dev->calls[slot];
+
+	if (result == TEL_OK && c->used && c->vp == vp) {
+		tel_event(dev, "call-ended", vp, "reason", "hangup");
+		clear_call(dev, c);
+	}
+	tel_at_done(&vp->at, result, code);
+	ask_calls(dev);
+}
+
+static void hangup_active_done(void *data, int result, int code, const char *info)
+{
+	(void)info;
+	hangup_done(data, 0, result, code);
+}
+
+static void hangup_waiting_done(void *data, int result, int code, const char *info)
+{
+	(void)info;
+	hangup_done(data, 1, result, code);
 }
 
 int tel_call_hangup(struct tel_dev *dev, struct tel_vp *vp, int *code)
 {
 	if (dev->calls[0].used && dev->calls[0].vp == vp) {
 		dev->end_reason = TEL_NO_CARRIER;
-		return send_for(dev, vp, "ATH", vp_done, code);
+		return send_for(dev, vp, "ATH", hangup_active_done, code);
 	}
 	if (dev->calls[1].used && dev->calls[1].vp == vp)
-		return send_for(dev, vp, "AT+CHLD=0", vp_done, code);
+		return send_for(dev, vp, "AT+CHLD=0", hangup_waiting_done, code);
 	return TEL_OK; /* none of its own: another VP's call is not its to end */
 }
 
@@ -360,7 +387,7 @@ static void incoming(struct tel_dev *dev, struct tel_call *c, const char *caller
 	if (tel_vp_foreground(dev, vp))
 		return;
 	snprintf(text, sizeof(text), "call for %s from %s", vp->name, caller);
-	devns_announce(dev->core, "telephony", text);
+	tel_announce(dev, text);
 	if (vp->on_call == TEL_ON_CALL_SWITCH && devns_request_foreground(dev->core, vp->name) == 0)
 		c->switched = true;
 }

@@ -142,6 +142,10 @@ static void dial_waits_for_the_device(void **unused)
 	f.len = 0;
 	tel_at_done(&s, TEL_OK, 0);
 	assert_string_equal(f.out, "\r\nOK\r\n\r\nOK\r\n");
+	/* Dial modifiers are not the number. */
+	f.answer = TEL_OK;
+	feed("ATDT+1555,9876W;\r");
+	assert_string_equal(f.number, "+15559876");
 	/* A data call: no. */
 	assert_string_equal(feed("ATD123\r"), "\r\nNO CARRIER\r\n");
 	/* BUSY from the device. */

@@ -169,9 +169,19 @@ def listen(d, vp, *args):
 
 
 def events(d):
+    """`cell events`, sure to be subscribed (an event of ours came through)."""
     p = subprocess.Popen([str(d.cell_bin), "--run", str(d.run), "events"],
                          stdout=subprocess.PIPE, text=True)
-    return p, LineReader(p)
+    reader = LineReader(p)
+    for i in range(20):
+        d.cell("create", f"evprobe{i}")
+        seen = reader.wait_for(lambda e, i=i: e.get("vp") == f"evprobe{i}", timeout=0.5 + i * 0.2)
+        d.cell("destroy", f"evprobe{i}")
+        if seen:
+            return p, reader
+    p.kill()
+    p.wait()
+    raise AssertionError("`cell events` showed no event")
 
 
 def test_background_call_rings_only_its_vp(phones):
@@ -282,3 +292,23 @@ def test_a_stopped_vps_call_is_hung_up(phones):
     e = sub.wait_for(lambda o: o.get("event") == "hangup", timeout=10)
     assert e and e["by"] == "modem", e
     assert "no call" in d.cell("device", "telephony", "calls").stdout
+
+
+def test_a_vp_stopped_while_its_call_rings(phones):
+    """The call is hung up, the bar cleared from teardown (under the core's lock), the
+    daemon goes on."""
+    d, sim = phones
+    sub = sim.subscribe()
+    ev, reader = events(d)
+    try:
+        sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})
+        e = reader.wait_for(lambda o: o.get("event") == "call-incoming", timeout=10)
+        assert e and e["vp"] == "work", e
+        d.cell("stop", "work")
+        e = sub.wait_for(lambda o: o.get("event") == "hangup", timeout=10)
+        assert e and e["by"] == "modem", e
+        assert "no call" in d.cell("device", "telephony", "calls").stdout
+        assert "OK" in at(d, "home", "AT")
+    finally:
+        ev.terminate()
+        ev.wait()

@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define DIALOUT_GID 20 /* the VP's dialout group (Debian's), mapped as its uids are */
@@ -343,11 +344,16 @@ static void vp_closed(struct tel_vp *vp)
 static void on_vp_io(struct loop_watch *w, uint32_t events)
 {
 	struct tel_vp *vp = container_of(w, struct tel_vp, io);
+	struct termios t;
 	char buf[4096];
 	ssize_t n = 0;
 	unsigned i;
 
 	(void)events;
+	/* A tty left in echo mode (a shell's printf, a program that never set it raw)
+	 * sends our echo back as the VP's input: no echo then. tcgetattr on the master reads
+	 * the slave's settings. */
+	vp->at.tty_echoes = tcgetattr(w->fd, &t) == 0 && (t.c_lflag & ECHO);
 	for (i = 0; i < READS_MAX; i++) {
 		n = read(w->fd, buf, sizeof(buf));
 		if (n <= 0)
@@ -442,6 +448,7 @@ static int tel_prepare(void *global, const struct vdev_vp *v, void **state, stru
 	struct tel_dev *dev = global;
 	struct tel_vp *vp;
 	const char *number = vdev_setting(v, "number");
+	struct termios t;
 	int ret;
 
 	*nfiles = 0;
@@ -474,6 +481,13 @@ static int tel_prepare(void *global, const struct vdev_vp *v, void **state, stru
 	if ((ret = vpty_open(vp->dir, v->uid, v->uid + DIALOUT_GID, 0660, &vp->io.fd, NULL,
 			     files[0].host_path, sizeof(files[0].host_path), err)) < 0)
 		goto fail;
+	/* Raw, as a modem's tty is once its program set it up: a VP's shell can talk AT to it
+	 * (printf, cat) without its echo coming back to cellsd as input. */
+	if (tcgetattr(vp->io.fd, &t) == 0) {
+		cfmakeraw(&t);
+		if (tcsetattr(vp->io.fd, TCSANOW, &t) < 0)
+			log_warn_errno(errno, "telephony: %s: set its tty raw", v->name);
+	}
 	snprintf(files[0].vp_path, sizeof(files[0].vp_path), "/dev/ttyM0");
 	snprintf(vp->slave, sizeof(vp->slave), "%s", files[0].host_path);
 	vp->io.handle = on_vp_io;

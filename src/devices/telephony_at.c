@@ -682,7 +682,7 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 			hold(s, buf + i, len - i);
 			return;
 		}
-		if (s->set.echo && ch != CTRL_Z && ch != ESC)
+		if (s->set.echo && !s->tty_echoes && ch != CTRL_Z && ch != ESC)
 			s->ops->write(s->ctx, &ch, 1);
 		if (s->mode == TEL_AT_PROMPT) {
 			take_sms_byte(s, ch);

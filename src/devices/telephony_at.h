@@ -123,6 +123,9 @@ struct tel_at {
 	char sms[TEL_SMS_INPUT_MAX + 1];
 	size_t sms_len;
 	bool sms_overflow;
+	/* The VP's tty echoes what it is sent (its program left ECHO on): our own echo
+	 * would come back as its input, forever. */
+	bool tty_echoes;
 	/* Counters for `cell stats`. */
 	unsigned long lines, errors;
 };

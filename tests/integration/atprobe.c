@@ -7,7 +7,8 @@
  * prompt (+CMGS) the next CMD is the message, sent with Ctrl-Z (a CMD "ESC" sends ESC).
  * With -u, it then reads until PATTERN was seen (exit 0) or SECONDS passed (exit 1);
  * with -t alone it reads for SECONDS. Output: what was read, CRs dropped, flushed as it
- * comes (a test reads the file it goes to). Exit 2 on a command without a final result. */
+ * comes (a test reads the file it goes to), bytes that are not text as '.'; input left
+ * unread by an earlier program is dropped first. Exit 2 on a command without a final result. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,6 +43,8 @@ static int pump(int fd, int ms)
 	for (ssize_t i = 0; i < n; i++) {
 		if (buf[i] == '\r')
 			continue;
+		if ((buf[i] < 0x20 || buf[i] > 0x7e) && buf[i] != '\n')
+			buf[i] = '.'; /* binary shown as dots: the output is text */
 		putchar(buf[i]);
 		if (nseen < sizeof(seen) - 1)
 			seen[nseen++] = buf[i];
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 		cfmakeraw(&t);
 		tcsetattr(fd, TCSANOW, &t);
 	}
+	tcflush(fd, TCIFLUSH); /* what an earlier program left unread is not ours */
 	for (int i = optind; i < argc; i++) {
 		size_t from = nseen;
 		char line[2048];

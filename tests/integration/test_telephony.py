@@ -23,7 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Conn, LineReader, build_static, create_vp_with, read_line
+from conftest import BUILD, Conn, LineReader, create_vp_with, read_line
+
+try:  # tests/security imports this file: its conftest has a fixture of that name
+    from integration_conftest import build_static
+except ImportError:
+    from conftest import build_static
 
 HERE = Path(__file__).resolve().parent
 SIM_NUMBER = "+15550100"  # the SIM's: VP "home" owns it

@@ -109,6 +109,7 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 APPS    := $(patsubst apps/%.c,apps/%,$(APPS_SRC))
 RECIPES := $(wildcard images/*/*)
 INSTALLED := $(PREFIX)/bin/cell $(PREFIX)/sbin/cellsd $(LIBDIR)/cell-init $(LIBDIR)/cells-viewer \
+	$(LIBDIR)/cells-modemsim \
 	$(addprefix $(LIBDIR)/,$(APPS) $(RECIPES)) $(COMPDIR)/cell $(UNITDIR)/cellsd.service \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man1/%,$(filter %.1,$(MANS))) \
 	$(patsubst $(BUILD)/man/%,$(MANDIR)/man8/%,$(filter %.8,$(MANS)))
@@ -118,6 +119,7 @@ install: all
 	install -D -m 0755 $(BUILD)/cellsd $(DESTDIR)$(PREFIX)/sbin/cellsd
 	install -D -m 0755 $(BUILD)/cell-init $(DESTDIR)$(LIBDIR)/cell-init
 	install -D -m 0755 $(BUILD)/cells-viewer $(DESTDIR)$(LIBDIR)/cells-viewer
+	install -D -m 0755 $(BUILD)/cells-modemsim $(DESTDIR)$(LIBDIR)/cells-modemsim
 	for f in $(APPS) $(RECIPES); do \
 		install -D -m "$$(stat -c %a $(BUILD)/$$f)" $(BUILD)/$$f $(DESTDIR)$(LIBDIR)/$$f || exit 1; \
 	done

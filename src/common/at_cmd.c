@@ -210,7 +210,7 @@ static int parse_basic(const char **pp, struct at_cmd *c, struct at_line *out, s
 
 int at_parse(const char *line, size_t len, struct at_line *out, struct error *err)
 {
-	char norm[AT_LINE_MAX + 1];
+	char norm[AT_LINE_MAX + 1] = {0}; /* zeroed for the analyzer: normalize() ends it */
 	const char *p;
 	size_t nlen, used = 0;
 	int r;

@@ -407,7 +407,7 @@ static int scts_decode(struct reader *r, struct sms *out, struct error *err)
 
 int sms_pdu_decode(const char *hex, size_t tpdu_len, struct sms *out, struct error *err)
 {
-	uint8_t b[(SMS_HEX_MAX - 1) / 2], fo, pid, dcs, vpf;
+	uint8_t b[(SMS_HEX_MAX - 1) / 2] = {0}, fo, pid, dcs, vpf;
 	size_t hexlen = strnlen(hex, SMS_HEX_MAX), n;
 	struct reader r;
 	int ret;
@@ -579,7 +579,7 @@ static void bcd_put(struct writer *w, const char *digits)
 
 static int addr_encode(struct writer *w, const char *addr, bool alnum_ok, struct error *err)
 {
-	char digits[24];
+	char digits[24] = {0};
 	uint8_t s[11];
 	size_t n;
 	bool intl;
@@ -600,7 +600,7 @@ static int addr_encode(struct writer *w, const char *addr, bool alnum_ok, struct
 
 static int smsc_encode(struct writer *w, const char *smsc, struct error *err)
 {
-	char digits[24];
+	char digits[24] = {0};
 	bool intl;
 
 	if (!*smsc) {

@@ -146,8 +146,11 @@ int call_incoming(struct sim *sim, const char *from, const char *to, struct erro
 		return r;
 	if (calls_count(sim) >= CALLS_MAX || call_find(sim, CALL_WAITING) ||
 	    call_find(sim, CALL_INCOMING) || call_find(sim, CALL_DIALING) ||
-	    call_find(sim, CALL_ALERTING))
-		return error_set(err, EBUSY, "busy");
+	    call_find(sim, CALL_ALERTING)) {
+		/* The message is the reply's error as it stands: "busy". */
+		error_set(err, 0, "busy");
+		return -EBUSY;
+	}
 	c = call_new(sim);
 	c->dir = 1;
 	snprintf(c->number, sizeof(c->number), "%s", shown);

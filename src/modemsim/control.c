@@ -42,6 +42,7 @@ static void client_close(struct client *cl)
 	close(cl->fd);
 	cl->fd = -1;
 	cl->subscribed = false;
+	cl->at_events = false;
 	cl->len = 0;
 }
 
@@ -97,15 +98,37 @@ bool control_subscribed(const struct sim *sim)
 	return false;
 }
 
+bool control_at_subscribed(const struct sim *sim)
+{
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (sim->clients[i].fd >= 0 && sim->clients[i].subscribed &&
+		    sim->clients[i].at_events)
+			return true;
+	return false;
+}
+
+static void broadcast(struct sim *sim, json_t *j, bool at)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < CLIENTS_MAX; i++)
+		if (sim->clients[i].fd >= 0 && sim->clients[i].subscribed &&
+		    (!at || sim->clients[i].at_events))
+			send_json(&sim->clients[i], j);
+}
+
 void control_event(struct sim *sim, void *ev)
 {
 	_cleanup_json_ json_t *j = ev;
 
-	if (!j)
-		return;
-	for (size_t i = 0; i < CLIENTS_MAX; i++)
-		if (sim->clients[i].fd >= 0 && sim->clients[i].subscribed)
-			send_json(&sim->clients[i], j);
+	broadcast(sim, j, false);
+}
+
+void control_at_event(struct sim *sim, void *ev)
+{
+	_cleanup_json_ json_t *j = ev;
+
+	broadcast(sim, j, true);
 }
 
 static const char *str(json_t *req, const char *key)
@@ -201,7 +224,9 @@ static json_t *run(struct sim *sim, struct client *cl, json_t *req)
 	} else if (strcmp(cmd, "state") == 0) {
 		return state(sim);
 	} else if (strcmp(cmd, "subscribe") == 0) {
+		/* {"cmd":"subscribe","at":false}: all events but the command lines. */
 		cl->subscribed = true;
+		cl->at_events = !json_is_false(json_object_get(req, "at"));
 		return ok();
 	} else {
 		error_set(&err, 0, "unknown command \"%s\"", cmd);

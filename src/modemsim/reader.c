@@ -18,11 +18,11 @@ static void at_event(struct sim *sim, const char *line, size_t len)
 {
 	char clean[sizeof(sim->rd.buf)];
 
-	if (!control_subscribed(sim))
+	if (!control_at_subscribed(sim))
 		return;
 	for (size_t i = 0; i < len; i++)
 		clean[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
-	control_event(sim, json_pack("{s:s, s:s%}", "event", "at", "line", clean, len));
+	control_at_event(sim, json_pack("{s:s, s:s%}", "event", "at", "line", clean, len));
 }
 
 static void command_line(struct sim *sim)

@@ -88,6 +88,7 @@ struct sent_sms {
 struct client {
 	int fd; /* -1: free */
 	bool subscribed;
+	bool at_events; /* the "at" events too (the default) */
 	char in[4096];
 	size_t len;
 };
@@ -204,5 +205,8 @@ void control_input(struct sim *sim, struct client *cl);
 /* An event to every subscribed client; takes the reference to EV (a json_t *). */
 void control_event(struct sim *sim, void *ev);
 bool control_subscribed(const struct sim *sim);
+/* Whether a client wants the "at" events (every command line). */
+bool control_at_subscribed(const struct sim *sim);
+void control_at_event(struct sim *sim, void *ev);
 
 #endif

@@ -554,6 +554,37 @@ def make_daemon():
 
 
 @pytest.fixture
+def make_modemsim():
+    """Factory: make_modemsim(**kw) starts a cells-modemsim (tests/integration/modemsim.py,
+    ModemSim: number, access, gateway, forwards={NUM: TAG}, ring_interval, echo_off, args)
+    on a private directory. Each has .pty/.link (give .link to cellsd --modem), .control,
+    .client() (a Control: ctl("call", frm=...) -> reply, .subscribe(), .wait_event()) and
+    .port() (an AtPort on the modem's line). All are stopped and removed at teardown; one
+    that died on its own fails the test."""
+    from modemsim import ModemSim
+
+    made = []
+
+    def factory(**kw):
+        m = ModemSim(**kw)
+        made.append(m)
+        return m
+
+    yield factory
+    died = [m.log() for m in made if m.proc.poll() is not None]
+    for m in made:
+        m.stop()
+    if died:
+        pytest.fail("cells-modemsim died:\n" + "\n".join(died), pytrace=False)
+
+
+@pytest.fixture
+def modemsim(make_modemsim):
+    """A cells-modemsim with the SIM number +15550100, access/SMS gateway +15550999."""
+    return make_modemsim()
+
+
+@pytest.fixture
 def daemon(make_daemon):
     """A running cellsd with the minimal image built."""
     return make_daemon()

@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #define TIMEOUT_NS (10 * 1000000000LL) /* a command unanswered: the link is broken */
-#define PROMPT_NS  (5 * 1000000000LL)  /* +CMGS's "> " */
 #define TICK_MS	   250
 #define REOPEN_NS  (1000000000LL)
 #define BUF_MAX	   4096
+#define SETTLE_NS  (300 * 1000000LL) /* after the ESC that opens the line */
 #define CTRL_Z	   "\x1a"
 
 struct tel_cmd {
@@ -49,6 +49,7 @@ struct tel_link {
 	unsigned head, count;
 	bool in_flight, prompted;
 	long long deadline, reopen_at;
+	long long settle_at; /* the set-up starts then (0: started) */
 	char buf[BUF_MAX];
 	size_t len;
 	char info[TEL_LINK_INFO_MAX];
@@ -209,9 +210,12 @@ static int reopen(struct tel_link *link, struct error *err)
 		link->io.fd = -1;
 		return error_set(err, ret, "telephony: watch the modem");
 	}
+	/* A +CMGS a dead cellsd left without its Ctrl-Z keeps the modem reading a PDU: ESC
+	 * ends it. Its answer (if any) is let go by before the set-up starts. */
+	if (write(fd, "\x1b", 1) < 0)
+		log_warn_errno(errno, "telephony: write to the modem");
 	link->len = 0;
-	queue_setup(link);
-	pump(link);
+	link->settle_at = now_ns() + SETTLE_NS;
 	return 0;
 }
 
@@ -337,6 +341,8 @@ static void on_io(struct loop_watch *w, uint32_t events)
 		return;
 	}
 	(void)events;
+	if (link->settle_at)
+		return; /* what answers the ESC: nobody's */
 	link->len += (size_t)n;
 	for (;;) {
 		char *start = link->buf;
@@ -390,6 +396,14 @@ static void on_tick(struct loop_watch *w, uint32_t events)
 	if (link->io.fd < 0) {
 		if (now >= link->reopen_at && reopen(link, &err) < 0)
 			link->reopen_at = now + REOPEN_NS;
+		return;
+	}
+	if (link->settle_at && now >= link->settle_at) {
+		link->settle_at = 0;
+		tcflush(link->io.fd, TCIFLUSH);
+		link->len = 0;
+		queue_setup(link);
+		pump(link);
 		return;
 	}
 	if (link->in_flight && now > link->deadline)

@@ -15,7 +15,6 @@ tests/security/test_telephony_attacks.py.
 import itertools
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, Conn, LineReader, create_vp_with, read_line
+from conftest import BUILD, LineReader, create_vp_with
 
 try:  # tests/security imports this file: its conftest has a fixture of that name
     from integration_conftest import build_static
@@ -36,87 +35,50 @@ WORK_NUMBER = "+15550102"  # at the forwarding service: VP "work"
 ACCESS = "+15550999"
 CALLER = "+15551234"
 
-MODEMSIM = Path(os.environ.get("CELLS_TEST_MODEMSIM") or BUILD / "cells-modemsim")
+MODEMSIM = BUILD / "cells-modemsim"
 
 pytestmark = pytest.mark.skipif(not MODEMSIM.exists(), reason=f"{MODEMSIM} is not built")
 
 
 class Sim:
-    """cells-modemsim on a pty of its own, driven through its control socket."""
+    """The conftest's simulator (make_modemsim), as these tests drive it."""
 
-    def __init__(self, tmp, number, access=None):
-        self.link = tmp / "modem"
-        self.ctl = tmp / "control"
-        argv = [str(MODEMSIM), "--number", number, "--link", str(self.link), "--control",
-                str(self.ctl), "--ring-interval", "500"]
-        if access:
-            argv += ["--access", access]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     text=True)
-        assert self.proc.stdout.readline().startswith("pty "), "no pty line"
-        wait_for(lambda: self.ctl.exists(), what="the simulator's control socket")
-        self.conns = []
-
-    def _connect(self):
-        s = Conn(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(str(self.ctl))
-        s.settimeout(10)
-        self.conns.append(s)
-        return s
+    def __init__(self, m):
+        self.m = m
+        self.link = m.link
 
     def control(self, obj):
-        s = self._connect()
-        s.sendall((json.dumps(obj) + "\n").encode())
-        reply = json.loads(read_line(s))
+        c = self.m.client()
+        try:
+            obj = dict(obj)
+            reply = c(obj.pop("cmd"), **obj)
+        finally:
+            c.close()
         assert reply.get("ok"), f"{obj} -> {reply}"
         return reply
 
     def subscribe(self):
-        s = self._connect()
-        s.sendall(b'{"cmd":"subscribe"}\n')
-        assert json.loads(read_line(s)).get("ok")
-        return Events(s)
-
-    def stop(self):
-        for s in self.conns:
-            s.close()
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        return Events(self.m.client().subscribe(at=False))
 
 
 class Events:
-    def __init__(self, sock):
-        self.sock = sock
+    """A subscribed control connection: the first event a predicate holds for."""
+
+    def __init__(self, client):
+        self.client = client
 
     def wait_for(self, pred, timeout=5.0):
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                line = read_line(self.sock)
-            except (socket.timeout, TimeoutError):
+        while True:
+            for i, ev in enumerate(self.client.events):
+                if pred(ev):
+                    return self.client.events.pop(i)
+            self.client.events.clear()
+            msg = self.client._read(deadline)
+            if msg is None:
                 return None
-            if not line:
-                return None
-            obj = json.loads(line)
-            if pred(obj):
-                return obj
-        return None
-
-
-@pytest.fixture
-def modemsim(tmp_path):
-    """Factory: modemsim(number=, access=) starts a simulator; all are stopped after."""
-    made = []
-
-    def factory(number, access=None):
-        sim = Sim(tmp_path, number, access)
-        made.append(sim)
-        return sim
-
-    yield factory
-    for sim in made:
-        sim.stop()
+            if pred(msg):
+                return msg
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
@@ -136,10 +98,10 @@ def atprobe(tmp_path_factory):
 
 
 @pytest.fixture
-def phones(make_daemon, modemsim, atprobe):
+def phones(make_daemon, make_modemsim, atprobe):
     """A daemon on the simulator's modem with VPs "home" (the SIM's number, started
     first: the foreground) and "work" (a forwarded number)."""
-    sim = modemsim(number=SIM_NUMBER, access=ACCESS)
+    sim = Sim(make_modemsim(number=SIM_NUMBER, access=ACCESS, ring_interval=500))
     d = make_daemon(extra_args=["--modem", str(sim.link), "--forward-access", ACCESS])
     create_vp_with(d, "home", {"bin/atprobe": atprobe}, create_args=("--number", SIM_NUMBER))
     create_vp_with(d, "work", {"bin/atprobe": atprobe}, create_args=("--number", WORK_NUMBER))
@@ -317,3 +279,34 @@ def test_a_vp_stopped_while_its_call_rings(phones):
     finally:
         ev.terminate()
         ev.wait()
+
+
+def test_the_modem_going_away_and_coming_back(make_daemon, atprobe, tmp_path):
+    """cellsd opens the modem's line again when it comes back (its set-up anew); the VPs'
+    ttys stay and work again. (Simulators of its own: the fixture's may not stop.)"""
+    from modemsim import ModemSim
+
+    link = tmp_path / "modem"
+    sims = [ModemSim(number=SIM_NUMBER, access=ACCESS)]
+    try:
+        os.symlink(sims[0].pty, link)
+        d = make_daemon(extra_args=["--modem", str(link), "--forward-access", ACCESS])
+        create_vp_with(d, "home", {"bin/atprobe": atprobe}, create_args=("--number", SIM_NUMBER))
+        wait_for(lambda: d.stats()["daemon"]["telephony"]["modem_up"], what="the modem set up")
+        ev, reader = events(d)
+        try:
+            sims[0].stop()
+            assert reader.wait_for(lambda o: o.get("event") == "modem-down", timeout=10)
+            out = at(d, "home", "ATE0", "AT+CMEE=1", "AT+CSQ", check=False)
+            assert "+CME ERROR: 30" in out, out
+            sims.append(ModemSim(number=SIM_NUMBER, access=ACCESS))
+            link.unlink()
+            os.symlink(sims[1].pty, link)
+            assert reader.wait_for(lambda o: o.get("event") == "modem-up", timeout=15)
+            assert "+CSQ:" in at(d, "home", "ATE0", "AT+CSQ")
+        finally:
+            ev.terminate()
+            ev.wait()
+    finally:
+        for sim in sims:
+            sim.stop()

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import create_vp_with
-from test_telephony import (ACCESS, CALLER, MODEMSIM, SIM_NUMBER, WORK_NUMBER, events,
-                            modemsim, wait_for)  # noqa: F401 (modemsim: a fixture)
+from test_telephony import ACCESS, CALLER, MODEMSIM, SIM_NUMBER, WORK_NUMBER, Sim, events, wait_for
 
 GAMMU = Path("/usr/bin/gammu")
 
@@ -48,8 +47,8 @@ def gammu(d, vp, *args):
     return r.stdout
 
 
-def test_gammu_in_a_vp(make_daemon, modemsim):
-    sim = modemsim(number=SIM_NUMBER, access=ACCESS)
+def test_gammu_in_a_vp(make_daemon, make_modemsim):
+    sim = Sim(make_modemsim(number=SIM_NUMBER, access=ACCESS, ring_interval=500))
     d = make_daemon(extra_args=["--modem", str(sim.link), "--forward-access", ACCESS])
     files = gammu_files()
     create_vp_with(d, "home", files, create_args=("--number", SIM_NUMBER))

@@ -11,7 +11,7 @@ attacker with a forwarded one) are test_telephony.py's fixtures.
 
 import pytest
 
-from test_telephony import (CALLER, MODEMSIM, SIM_NUMBER, at, atprobe, listen, modemsim,  # noqa: F401
+from test_telephony import (CALLER, MODEMSIM, SIM_NUMBER, at, atprobe, listen,  # noqa: F401
                             phones, wait_for)
 
 pytestmark = pytest.mark.skipif(not MODEMSIM.exists(), reason=f"{MODEMSIM} is not built")

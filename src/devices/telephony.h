@@ -48,6 +48,9 @@ struct tel_call {
 	int stat;	   /* +CLCC: 0 active, 2 dialing, 3 alerting, 4 incoming, 5 waiting */
 	char number[TEL_NUMBER_MAX]; /* what the VP sees: the dialled one, or the caller */
 	bool switched;		     /* the VP was brought to the foreground for it */
+	/* On the modem for sure: an ATD it answered, a call it rang. A +CLCC asked before the
+	 * ATD was sent does not list it and must not end it. */
+	bool confirmed;
 };
 
 #define TEL_CALLS 2 /* the modem's call and a waiting one */

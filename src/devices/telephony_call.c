@@ -82,7 +82,7 @@ static void reconcile(struct tel_dev *dev, const char *info)
 			}
 	}
 	for (unsigned i = 0; i < TEL_CALLS; i++)
-		if (dev->calls[i].used && !seen[i])
+		if (dev->calls[i].used && dev->calls[i].confirmed && !seen[i])
 			ended(dev, &dev->calls[i], dev->end_reason,
 			      dev->end_reason == TEL_BUSY ? "busy" : "hangup");
 	/* A waiting call left alone once the other ended: the modem rings it anew. */
@@ -139,6 +139,7 @@ static void dial_done(void *data, int result, int code, const char *info)
 		if (result == TEL_ERROR || result == TEL_CME)
 			result = TEL_NO_CARRIER;
 	} else if (c) {
+		c->confirmed = true;
 		tel_event(dev, "call-dialing", vp, "to", c->number);
 	}
 	tel_at_done(&vp->at, result, code);
@@ -437,7 +438,8 @@ static void on_ccwa(struct tel_dev *dev, const char *line)
 				       .vp = vp,
 				       .idx = active->idx == 1 ? 2 : 1,
 				       .dir = 1,
-				       .stat = 5};
+				       .stat = 5,
+				       .confirmed = true};
 		snprintf(w->number, sizeof(w->number), "%s", caller);
 		dev->calls_in++;
 		tel_event(dev, "call-waiting", vp, "from", caller);
@@ -455,7 +457,8 @@ bool tel_call_urc(struct tel_dev *dev, const char *line)
 
 	if (strcmp(line, "RING") == 0 || starts(line, "+CRING:")) {
 		if (!c->used)
-			*c = (struct tel_call){.used = true, .idx = 1, .dir = 1, .stat = 4};
+			*c = (struct tel_call){
+				.used = true, .idx = 1, .dir = 1, .stat = 4, .confirmed = true};
 		return true; /* the VP is rung with the +CLIP that follows */
 	}
 	if (starts(line, "+CLIP:")) {

@@ -212,7 +212,7 @@ static int reopen(struct tel_link *link, struct error *err)
 	}
 	/* A +CMGS a dead cellsd left without its Ctrl-Z keeps the modem reading a PDU: ESC
 	 * ends it. Its answer (if any) is let go by before the set-up starts. */
-	if (write(fd, "\x1b", 1) < 0)
+	if (write(fd, "\x1b\r", 2) < 0)
 		log_warn_errno(errno, "telephony: write to the modem");
 	link->len = 0;
 	link->settle_at = now_ns() + SETTLE_NS;

@@ -57,8 +57,8 @@ class Sim:
         assert reply.get("ok"), f"{obj} -> {reply}"
         return reply
 
-    def subscribe(self):
-        return Events(self.m.client().subscribe(at=False))
+    def subscribe(self, at=False):
+        return Events(self.m.client().subscribe(at=at))
 
 
 class Events:

@@ -185,8 +185,9 @@ def test_config_prints_and_changes(daemon):
 @pytest.mark.parametrize("args,want", [
     # Settings of devices this cellsd does not have (yet): no device takes them.
     (["--background", "run"], "unknown option '--background'"),
-    (["--number=+15551234"], "unknown option '--number'"),
-    (["--device", "telephony=shared"], "unknown device 'telephony' (this cellsd has: display"),
+    (["--number=12ab"], "--number wants a phone number"),
+    (["--on-call", "maybe"], "--on-call wants switch, ask or none"),
+    (["--device", "audio=shared"], "unknown device 'audio' (this cellsd has: display"),
     (["--restart", "sometimes"], "--restart wants always, unless-stopped or no, not 'sometimes'"),
     (["--memory", "lots"], "--memory wants a size"),
     (["--device", "display=maybe"], "access must be none, shared or exclusive"),

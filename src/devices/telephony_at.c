@@ -47,9 +47,45 @@ void tel_at_info(struct tel_at *s, const char *text)
 	out(s, "\r\n");
 }
 
+static bool busy(const struct tel_at *s)
+{
+	return s->len > 0 || s->overflow || s->mode != TEL_AT_IDLE;
+}
+
+static void flush_urcs(struct tel_at *s)
+{
+	if (busy(s) || s->nurcs == 0)
+		return;
+	s->ops->write(s->ctx, s->urcs, s->nurcs);
+	s->nurcs = 0;
+}
+
+/* TEXT as the VP's verbosity frames it, now or once the session is idle. What does not
+ * fit the buffer is dropped, as a modem's full buffer does. */
+static void unsolicited(struct tel_at *s, const char *text, bool result)
+{
+	char buf[700];
+	int n;
+
+	if (result && !s->set.verbose)
+		n = snprintf(buf, sizeof(buf), "%s", text);
+	else
+		n = snprintf(buf, sizeof(buf), "%s%s\r\n", s->set.verbose ? "\r\n" : "", text);
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return;
+	if (!busy(s)) {
+		s->ops->write(s->ctx, buf, (size_t)n);
+		return;
+	}
+	if (s->nurcs + (size_t)n <= sizeof(s->urcs)) {
+		memcpy(s->urcs + s->nurcs, buf, (size_t)n);
+		s->nurcs += (size_t)n;
+	}
+}
+
 void tel_at_urc(struct tel_at *s, const char *text)
 {
-	tel_at_info(s, text);
+	unsolicited(s, text, false);
 }
 
 /* A result code as V0/V1 and +CMEE want it. */
@@ -82,11 +118,18 @@ static void final(struct tel_at *s, int result, int code)
 
 void tel_at_unsolicited(struct tel_at *s, int result)
 {
-	bool quiet = s->set.quiet;
+	char code[8];
 
-	s->set.quiet = false; /* Q1 silences results of commands, not a ring */
-	final(s, result, 0);
-	s->set.quiet = quiet;
+	/* Q1 silences results of commands, not a ring. */
+	if ((unsigned)result >= sizeof(result_text) / sizeof(result_text[0]) ||
+	    !result_text[result])
+		return;
+	if (s->set.verbose) {
+		unsolicited(s, result_text[result], true);
+	} else {
+		snprintf(code, sizeof(code), "%d\r", result);
+		unsolicited(s, code, true);
+	}
 }
 
 /* An integer setting from +NAME=<v>, within [MIN, MAX]. */
@@ -705,10 +748,12 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 		else
 			s->line[s->len++] = ch;
 	}
+	flush_urcs(s);
 }
 
 void tel_at_hangup(struct tel_at *s)
 {
+	s->nurcs = 0; /* nobody to tell */
 	s->len = 0;
 	s->overflow = false;
 	s->nhold = 0;
@@ -732,10 +777,13 @@ void tel_at_done(struct tel_at *s, int result, int code)
 	} else {
 		run_line(s);
 	}
-	if (s->mode != TEL_AT_IDLE || s->nhold == 0)
+	if (s->mode != TEL_AT_IDLE || s->nhold == 0) {
+		flush_urcs(s);
 		return;
+	}
 	n = s->nhold;
 	memcpy(held, s->hold, n);
 	s->nhold = 0;
 	tel_at_feed(s, held, n);
+	flush_urcs(s);
 }

@@ -123,6 +123,10 @@ struct tel_at {
 	char sms[TEL_SMS_INPUT_MAX + 1];
 	size_t sms_len;
 	bool sms_overflow;
+	/* Unsolicited results held while a line is being typed or run (a RING never lands
+	 * inside the echo of a command or before its answer): sent once the session is idle. */
+	char urcs[1024];
+	size_t nurcs;
 	/* The VP's tty echoes what it is sent (its program left ECHO on): our own echo
 	 * would come back as its input, forever. */
 	bool tty_echoes;

@@ -360,11 +360,18 @@ static struct tel_vp *route(struct tel_dev *dev, const char *caller_id, char *ca
 	return vp;
 }
 
+/* The refusal's answer is no list of calls: the calls are asked for after it. */
+static void after_refusal(void *data, int result, int code, const char *info)
+{
+	(void)result, (void)code, (void)info;
+	ask_calls(data);
+}
+
 static void refuse(struct tel_dev *dev, const char *cmd, const char *from, const char *why)
 {
 	dev->calls_refused++;
 	log_info("telephony: call from %s refused: %s", from, why);
-	tel_link_send(dev->link, cmd, NULL, reconcile_done, dev);
+	tel_link_send(dev->link, cmd, NULL, after_refusal, dev);
 	tel_event(dev, "call-refused", NULL, "from", from);
 }
 
@@ -443,6 +450,7 @@ static void on_ccwa(struct tel_dev *dev, const char *line)
 		snprintf(w->number, sizeof(w->number), "%s", caller);
 		dev->calls_in++;
 		tel_event(dev, "call-waiting", vp, "from", caller);
+		ask_calls(dev); /* the other's state: the modem says nothing when it is answered */
 	}
 	if (w->vp && w->vp->at.set.ccwa) {
 		snprintf(out, sizeof(out), "+CCWA: \"%s\",%d,1", w->number,

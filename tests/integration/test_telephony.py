@@ -310,3 +310,31 @@ def test_the_modem_going_away_and_coming_back(make_daemon, atprobe, tmp_path):
     finally:
         for sim in sims:
             sim.stop()
+
+
+def test_a_second_call_for_a_vp_in_one_waits(phones):
+    """work is in a call: a call for work arrives there as +CCWA (the original caller); a
+    call for home meanwhile is rejected (the modem is busy with work's), and home sees
+    nothing of either."""
+    d, sim = phones
+    sub = sim.subscribe()
+    log = listen(d, "work", "ATE0", "AT+CCWA=1", "ATD+15559876;", "-t", "10")
+    e = sub.wait_for(lambda o: o.get("event") == "ringing", timeout=10)
+    sim.control({"cmd": "answer", "call": e["call"]})
+    home = listen(d, "home", "ATE0", "AT+CLIP=1", "AT+CCWA=1", "-t", "8")
+    # For home, free but the modem is not: rejected, home hears nothing.
+    sim.control({"cmd": "call", "from": "+15554321", "to": SIM_NUMBER})
+    wait_for(lambda: d.stats()["daemon"]["telephony"]["calls_refused"] >= 1,
+             what="home's call refused")
+    e = sub.wait_for(lambda o: o.get("event") == "hangup" and o.get("by") == "modem",
+                     timeout=10)
+    assert e and e["call"] != 1, e  # home's, not work's
+    assert "NO CARRIER" not in log.read_text()
+    # For work, in the call: waiting there.
+    sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})
+    wait_for(lambda: f'+CCWA: "{CALLER}",145,1' in log.read_text(), what="work's +CCWA")
+    out = wait_for(lambda: (lambda o: "active" in o and o)(
+        d.cell("device", "telephony", "calls").stdout), what="the calls' states")
+    assert "waiting" in out and CALLER in out, out
+    text = home.read_text()
+    assert "RING" not in text and "+CCWA" not in text and "+CLIP:" not in text, text

@@ -163,6 +163,18 @@ static void urcs(void **unused)
 	assert_string_equal(f.out, "\r\nRING\r\n\r\n+CLIP: \"+15551234\",145\r\n");
 }
 
+/* A RING while a line is being typed waits for its answer (gammu writes byte by byte). */
+static void urcs_wait_for_the_line(void **unused)
+{
+	(void)unused;
+	feed("ATE0\r");
+	assert_string_equal(feed("AT+CS"), "");
+	f.len = 0;
+	tel_at_unsolicited(&s, TEL_RING);
+	assert_string_equal(f.out, "");
+	assert_string_equal(feed("Q\r"), "\r\nOK\r\n\r\nRING\r\n");
+}
+
 static void sms_prompt(void **unused)
 {
 	(void)unused;
@@ -288,6 +300,7 @@ int main(void)
 		cmocka_unit_test_setup(cnum_is_asked, setup),
 		cmocka_unit_test_setup(dial_waits_for_the_device, setup),
 		cmocka_unit_test_setup(urcs, setup),
+		cmocka_unit_test_setup(urcs_wait_for_the_line, setup),
 		cmocka_unit_test_setup(sms_prompt, setup),
 		cmocka_unit_test_setup(bad_input, setup),
 		cmocka_unit_test(numbers),

@@ -313,3 +313,45 @@ def test_real_gammu_accepts_the_modem(sim, tmp_path):
     r = gammu(sim, tmp_path, "cancelcall")
     assert r.returncode == 0, r.stdout + r.stderr
     ctl.wait_event("hangup", call=call, by="modem")
+
+
+def test_control_socket_refuses_what_is_not_a_command(sim, port):
+    import socket
+    ctl = sim.client()
+    assert ctl("nosuch") == {"ok": False, "error": 'unknown command "nosuch"'}
+    assert not ctl("call", frm="", to=sim.number)["ok"]
+    assert not ctl("call", frm=CALLER, to="x" * 100)["ok"]
+    assert not ctl("forward", number="+1555", tag="*7+7*")["ok"]
+    assert not ctl("party", number=DEST, on_call="sing")["ok"]
+    assert not ctl("answer", call=12345)["ok"]
+    raw = socket.socket(socket.AF_UNIX)
+    raw.connect(str(sim.control))
+    raw.sendall(b"[1,2]\nnot json\n")
+    f = raw.makefile("rb")
+    assert b'"not a JSON object"' in f.readline() and b'"not a JSON object"' in f.readline()
+    # A line longer than the client's buffer: that client is dropped, the others go on.
+    try:
+        raw.sendall(b"x" * 10000)
+        assert f.readline() == b""
+    except ConnectionResetError:
+        pass  # closed with the rest unread: a reset
+    raw.close()
+    assert ctl("state")["ok"]
+    assert port.cmd("AT")[-1] == "OK"
+
+
+def test_chld_with_an_index(sim, port):
+    ctl = sim.client()
+    first = ctl("call", frm=CALLER, to=sim.number)["call"]
+    port.expect("RING")
+    assert port.cmd("ATA")[-1] == "OK"
+    ctl("call", frm="+15554321", to=sim.number)
+    assert port.cmd("AT+CHLD=2")[-1] == "OK"        # 1 held, 2 active
+    assert port.cmd("AT+CHLD=21")[-1] == "OK"       # 1 alone active: 2 held
+    assert [l[:12] for l in info(port.cmd("AT+CLCC"))] == ["+CLCC: 1,1,0", "+CLCC: 2,1,1"]
+    assert port.cmd("AT+CMEE=1;+CHLD=13")[-1] == "+CME ERROR: 21"
+    assert port.cmd("AT+CHLD=12")[-1] == "OK"       # release 2
+    assert [l[:12] for l in info(port.cmd("AT+CLCC"))] == ["+CLCC: 1,1,0"]
+    assert port.cmd("AT+CHLD=x")[-1] == "+CME ERROR: 50"
+    ctl("hangup", call=first)
+    port.expect("NO CARRIER")

@@ -43,7 +43,7 @@ _cell()
 		case $w in
 		--) [[ ${args[0]} == exec ]] && return ;;
 		--run | --image | --device | --memory | --disk | --pids | --cpu | --restart | --timeout | \
-			--uplink | --publish | --data-limit | --background | --throttle)
+			--uplink | --publish | --data-limit | --background | --throttle | --number | --on-call)
 			((i++)) ;;
 		-*) ;;
 		*) args+=("$w") ;;
@@ -80,8 +80,12 @@ _cell()
 		COMPREPLY=($(compgen -W "run throttle freeze" -- "$cur"))
 		return
 		;;
+	--on-call)
+		COMPREPLY=($(compgen -W "switch ask none" -- "$cur"))
+		return
+		;;
 	--memory | --disk | --pids | --cpu | --timeout | --uplink | --publish | --data-limit | \
-		--throttle)
+		--throttle | --number)
 		return
 		;;
 	esac
@@ -97,8 +101,8 @@ _cell()
 
 	local opts="" names=""
 	case $verb in
-	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart --uplink --publish --data-limit" ;;
-	config) opts="--image --device --memory --disk --pids --cpu --restart --json --uplink --publish --data-limit" ;;
+	create) opts="--image --device --memory --disk --pids --cpu --restart --autostart --uplink --publish --data-limit --number --on-call" ;;
+	config) opts="--image --device --memory --disk --pids --cpu --restart --json --uplink --publish --data-limit --number --on-call" ;;
 	stop) opts="--timeout" ;;
 	destroy) opts="--force" ;;
 	list | stats | viewer) opts="--json" ;;

@@ -115,6 +115,17 @@ static void system_switch(void *ctx, int direction)
 		foreground_switch(d, to, NULL);
 }
 
+/* A device brings a VP to the front (devns_request_foreground): its call rings. */
+static int device_foreground(void *ctx, const char *name)
+{
+	struct daemon *d = ctx;
+	struct vp *to = vp_find(d, name);
+
+	if (!to)
+		return -ESRCH;
+	return foreground_switch(d, to, NULL) < 0 ? -ESRCH : 0;
+}
+
 /* A device's event (devns_emit_event). */
 static void device_event(void *ctx, json_t *event)
 {
@@ -220,6 +231,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.screen_width = DEVNS_SCREEN_WIDTH;
 	d->devices.screen_height = DEVNS_SCREEN_HEIGHT;
 	d->devices.request_switch = system_switch;
+	d->devices.request_foreground = device_foreground;
 	d->devices.emit_event = device_event;
 	d->devices.vp_schedule = vp_schedule;
 	d->devices.ctx = d;

@@ -74,6 +74,7 @@ struct display {
 	/* The foreground VP, for the status bar, even when it has no display of its own. */
 	char foreground[NAME_MAX_LEN + 1];
 	unsigned foreground_id;
+	char notice[96]; /* a device's line for the bar (devns_announce), "" none */
 	uint64_t generation;
 	/* Told when the picture may have changed (the VNC sink, to compare at once). */
 	void (*watcher)(void *arg);
@@ -587,18 +588,35 @@ static void display_switched(void *global, const struct vdev_vp *to)
 }
 
 /* The root's bar: the foreground VP's colour and name (ID and NAME; "" when there is
- * none), whether or not it has a display. */
-static void draw_status_bar(int xres, const char *name, unsigned id, uint32_t *out)
+ * none), whether or not it has a display, and after them a device's NOTICE (a call
+ * ringing in another VP), in yellow. */
+static void draw_status_bar(int xres, const char *name, unsigned id, const char *notice,
+			    uint32_t *out)
 {
 	bool any = name[0] != '\0';
 	uint32_t colour =
 		any ? vp_colours[id % (sizeof(vp_colours) / sizeof(vp_colours[0]))] : 0x202020;
+	const char *shown = any ? name : "no VP in the foreground";
 
 	for (int y = 0; y < STATUS_BAR_HEIGHT; y++)
 		for (int x = 0; x < xres; x++)
 			out[y * xres + x] = colour;
 	font_draw(out, (size_t)xres, xres, STATUS_BAR_HEIGHT, 8, (STATUS_BAR_HEIGHT - 8 * 2) / 2,
-		  any ? name : "no VP in the foreground", 0xffffff, 2);
+		  shown, 0xffffff, 2);
+	if (notice[0])
+		font_draw(out, (size_t)xres, xres, STATUS_BAR_HEIGHT,
+			  8 + (int)(strlen(shown) + 2) * 8 * 2, (STATUS_BAR_HEIGHT - 8 * 2) / 2,
+			  notice, 0xffff40, 2);
+}
+
+/* A device's line for the bar; with the lock held. */
+static void display_announce(void *global, const char *device, const char *text)
+{
+	struct display *d = global;
+
+	(void)device;
+	snprintf(d->notice, sizeof(d->notice), "%s", text);
+	picture_changed(d);
 }
 
 /* What is shown is taken under the lock, the pixels are read after it: a page is 3.6 MB
@@ -611,7 +629,7 @@ static uint64_t display_compose(void *dev, uint32_t *out)
 
 	size_t page = (size_t)d->xres * (size_t)d->yres * BYTES_PER_PIX;
 	uint32_t *screen = out + (size_t)d->xres * STATUS_BAR_HEIGHT; /* below the bar */
-	char name[sizeof(d->foreground)];
+	char name[sizeof(d->foreground)], notice[sizeof(d->notice)];
 	unsigned id;
 	ssize_t got = 0;
 	off_t offset = 0;
@@ -625,6 +643,7 @@ static uint64_t display_compose(void *dev, uint32_t *out)
 	}
 	memcpy(name, d->foreground, sizeof(name));
 	id = d->foreground_id;
+	memcpy(notice, d->notice, sizeof(notice));
 	generation = d->generation;
 	devns_unlock(d->core);
 	if (fd >= 0) {
@@ -634,7 +653,7 @@ static uint64_t display_compose(void *dev, uint32_t *out)
 	if (got < 0)
 		got = 0;
 	memset((char *)screen + got, 0, page - (size_t)got);
-	draw_status_bar(d->xres, name, id, out);
+	draw_status_bar(d->xres, name, id, notice, out);
 	return generation;
 }
 
@@ -661,6 +680,7 @@ static int display_sysfs(void *global, void *state, struct sysfs_tree *tree, str
 const struct vdev_ops vdev_display = {
 	.sysfs = display_sysfs,
 	.switched = display_switched,
+	.announce = display_announce,
 	.name = "display",
 	.initial_access = DEV_SHARED,
 	.init = display_init,

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "devns/devns.h"
 #include "devices/sysfs_layout.h"
+#include "devices/vpty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,11 +244,8 @@ static void release(struct vt *vt)
 		close(vt->owner_pidfd);
 	if (vt->node[0] && unlink(vt->node) < 0)
 		log_warn_errno(errno, "vt: remove %s", vt->node);
-	if (vt->dir[0]) {
-		if (umount2(vt->dir, MNT_DETACH) < 0 && errno != EINVAL)
-			log_warn_errno(errno, "vt: unmount %s", vt->dir);
-		rmdir(vt->dir);
-	}
+	if (vt->dir[0])
+		vpty_unmount(vt->dir);
 	free(vt);
 }
 
@@ -257,28 +255,15 @@ static void release(struct vt *vt)
 static int open_tty(struct vt *vt, const struct vdev_vp *vp, struct vt_tty *tty,
 		    struct vdev_file *file, const char *name, struct error *err)
 {
-	char ptmx[sizeof(vt->dir) + 8];
-	unsigned n;
-	int unlock = 0;
+	int ret;
 
-	snprintf(ptmx, sizeof(ptmx), "%s/ptmx", vt->dir);
-	tty->master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (tty->master < 0)
-		return error_set(err, errno, "vt: open %s", ptmx);
-	if (ioctl(tty->master, TIOCSPTLCK, &unlock) < 0 || ioctl(tty->master, TIOCGPTN, &n) < 0)
-		return error_set(err, errno, "vt: set up a pty");
+	if ((ret = vpty_open(vt->dir, vp->uid, vp->uid + TTY_GID, 0620, &tty->master, &tty->slave,
+			     file->host_path, sizeof(file->host_path), err)) < 0)
+		return ret;
 	snprintf(file->vp_path, sizeof(file->vp_path), "/dev/%s", name);
-	if ((size_t)snprintf(file->host_path, sizeof(file->host_path), "%s/%u", vt->dir, n) >=
-	    sizeof(file->host_path))
-		return error_set(err, ENAMETOOLONG, "vt: path of %s", name);
-	tty->slave = open(file->host_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (tty->slave < 0)
-		return error_set(err, errno, "vt: open %s", file->host_path);
-	if (fchown(tty->slave, vp->uid, vp->uid + TTY_GID) < 0 || fchmod(tty->slave, 0620) < 0)
-		return error_set(err, errno, "vt: give %s to the VP", file->host_path);
 	tty->drain = (struct loop_watch){.fd = tty->master, .handle = on_drain};
 	tty->core = vt->dev->core;
-	int ret = devns_watch(tty->core, &tty->drain, EPOLLIN);
+	ret = devns_watch(tty->core, &tty->drain, EPOLLIN);
 	if (ret < 0) {
 		tty->drain.fd = -1;
 		return error_set(err, ret, "vt: watch %s", name);
@@ -332,16 +317,7 @@ static int vt_prepare(void *global, const struct vdev_vp *vp, void **state, stru
 		ret = error_set(err, ENAMETOOLONG, "vt: directory of %s", vp->name);
 		goto fail;
 	}
-	/* Searchable, for the VP's root to bind the ttys; the ptmx is the daemon's alone. */
-	if (mkdir(vt->dir, 0711) < 0 && errno != EEXIST) {
-		ret = error_set(err, errno, "vt: create %s", vt->dir);
-		vt->dir[0] = '\0';
-		goto fail;
-	}
-	if (mount("cells-vt", vt->dir, "devpts", MS_NOSUID | MS_NOEXEC,
-		  "newinstance,ptmxmode=0600,mode=0600,max=2") < 0) {
-		ret = error_set(err, errno, "vt: mount a devpts on %s", vt->dir);
-		rmdir(vt->dir);
+	if ((ret = vpty_mount(vt->dir, NTTYS, err)) < 0) {
 		vt->dir[0] = '\0';
 		goto fail;
 	}

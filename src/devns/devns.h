@@ -142,6 +142,9 @@ struct vdev_ops {
 	/* After every switch, whether or not the VPs have an instance: who is in the
 	 * foreground now (NULL: none). */
 	void (*switched)(void *global, const struct vdev_vp *to);
+	/* A device's line for the root's status bar (devns_announce): TEXT ("" none), with
+	 * the lock held. The device that draws the bar keeps it. */
+	void (*announce)(void *global, const char *device, const char *text);
 	/* Its keys of `cell stats`: the daemon's part, and a VP's instance's part (its
 	 * entry's keys), both on the loop's thread without the lock. */
 	void (*stats)(void *global, json_t *stats);
@@ -212,6 +215,8 @@ struct devns_host {
 	const struct devns_option_value *options;
 	unsigned noptions;
 	void (*request_switch)(void *ctx, int direction); /* +1 next, -1 previous */
+	/* Bring the running VP named VP to the foreground: 0, or a negative errno. */
+	int (*request_foreground)(void *ctx, const char *vp);
 	/* Send EVENT (taken) to the event stream's subscribers; on the loop's thread. */
 	void (*emit_event)(void *ctx, json_t *event);
 	/* Run the VP named VP as S says (devns_vp_schedule); on the loop's thread. */
@@ -282,6 +287,13 @@ void devns_panel_size(const struct devns *core, unsigned *width, unsigned *heigh
 const char *devns_run_dir(const struct devns *core);
 /* Switch the foreground to the next (+1) or previous (-1) VP; on the loop's thread. */
 void devns_request_switch(struct devns *core, int direction);
+/* Switch the foreground to the running VP named VP (a device's reason: a call it
+ * rings); on the loop's thread, without the lock. 0, or -ESRCH (no such running VP). */
+int devns_request_foreground(struct devns *core, const char *vp);
+/* A line of DEVICE's for the root's status bar ("call for work from +1555..."), until
+ * the next one; "" clears it. On the loop's thread, without the lock: the core calls
+ * every device's announce hook (the one that draws the bar keeps it). */
+void devns_announce(struct devns *core, const char *device, const char *text);
 void devns_provide_screen(struct devns *core, const struct devns_screen_ops *ops, void *dev);
 void devns_provide_input(struct devns *core, const struct devns_input_ops *ops, void *dev);
 /* NULL where no device provides it. The result stays valid while the daemon runs. */

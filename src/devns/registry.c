@@ -18,6 +18,8 @@ extern const struct vdev_ops vdev_vt;
 extern const struct vdev_ops vdev_wifi;
 extern const struct vdev_ops vdev_net;
 extern const struct vdev_ops vdev_tun;
+extern const struct vdev_ops vdev_telephony;
+extern const struct vdev_ops vdev_telephony;
 
 /* One line per device. The order is the order of activation on a switch: power first, so
  * that a VP held back in the background is thawed before its other devices activate. */
@@ -29,6 +31,7 @@ const struct vdev_ops *const vdev_registry[] = {
 	&vdev_wifi,
 	&vdev_net,
 	&vdev_tun,
+	&vdev_telephony,
 };
 const unsigned vdev_count = sizeof(vdev_registry) / sizeof(vdev_registry[0]);
 _Static_assert(sizeof(vdev_registry) / sizeof(vdev_registry[0]) <= DEVNS_MAX_DEVICES,
@@ -122,6 +125,22 @@ void devns_request_switch(struct devns *core, int direction)
 {
 	if (core->host.request_switch)
 		core->host.request_switch(core->host.ctx, direction);
+}
+
+int devns_request_foreground(struct devns *core, const char *vp)
+{
+	if (!core->host.request_foreground)
+		return -ENOSYS;
+	return core->host.request_foreground(core->host.ctx, vp);
+}
+
+void devns_announce(struct devns *core, const char *device, const char *text)
+{
+	devns_lock(core);
+	for (unsigned d = 0; d < vdev_count; d++)
+		if (vdev_registry[d]->announce && core->global[d])
+			vdev_registry[d]->announce(core->global[d], device, text);
+	devns_unlock(core);
 }
 
 const struct vdev_option *devns_find_option(const char *name, const struct vdev_ops **device)

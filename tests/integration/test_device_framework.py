@@ -18,8 +18,9 @@ def test_cell_device_lists_the_registry(daemon):
     for name in ("display", "input", "vt"):
         assert f"{name}" in text and "a new VP's right: shared" in text, text
     assert "cell device vt show VP" in text, text
+    assert "--number NUM" in text and "cell device telephony accept" in text, text
     # Nothing the registry lacks.
-    assert "telephony" not in text and "audio" not in text, text
+    assert "audio" not in text and "binder" not in text, text
 
 
 def test_device_command_shows_a_vts_state(daemon, vtprobe):
@@ -77,7 +78,8 @@ def test_version_3_config_keeps_what_no_device_here_takes(daemon):
     path.write_text(json.dumps(cfg))
     d.start()
     vp = json.loads(d.cell("config", "old", "--json").stdout)
-    assert vp["devices"]["telephony"] == {"access": "exclusive", "number": "+4930123456"}, vp
+    assert vp["devices"]["telephony"] == {"access": "exclusive", "number": "+4930123456",
+                                          "on-call": "ask"}, vp
     # (net is a device here: its other settings at their initial values)
     assert vp["devices"]["net"] == {"access": "shared", "uplink": "cell", "publish": "",
                                     "data-limit": ""}, vp
@@ -91,4 +93,4 @@ def test_version_3_config_keeps_what_no_device_here_takes(daemon):
     assert stored["version"] == 4 and "number" not in stored
     assert stored["devices"]["telephony"]["number"] == "+4930123456"
     # A setting no device of this cellsd has is refused, naming it.
-    assert "unknown option '--number'" in d.fail("config", "old", "--number", "+1")
+    assert "unknown option '--background'" in d.fail("config", "old", "--background", "run")

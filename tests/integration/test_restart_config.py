@@ -184,9 +184,9 @@ def test_config_prints_and_changes(daemon):
 
 @pytest.mark.parametrize("args,want", [
     # Settings of devices this cellsd does not have (yet): no device takes them.
-    (["--number=+15551234"], "unknown option '--number'"),
-    (["--device", "telephony=shared"],
-     "unknown device 'telephony' (this cellsd has: power, display"),
+    (["--number=12ab"], "--number wants a phone number"),
+    (["--on-call", "maybe"], "--on-call wants switch, ask or none"),
+    (["--device", "audio=shared"], "unknown device 'audio' (this cellsd has: power, display"),
     # A device's setting with a value it does not take.
     (["--background", "sometimes"], "background: run, throttle or freeze, not 'sometimes'"),
     (["--restart", "sometimes"], "--restart wants always, unless-stopped or no, not 'sometimes'"),

@@ -153,12 +153,11 @@ static void on_kick(struct loop_watch *w, uint32_t events)
 	devns_announce(dev->core, "telephony", dev->notice);
 }
 
-/* POWER: a VP frozen by the power policy is thawed here before its call rings (the
- * power device's service is wired in by the lead; until then a frozen VP's programs read
- * the RING when they thaw). */
-void tel_wake_vp(struct tel_dev *dev, struct tel_vp *vp)
+void tel_wake_vp(struct tel_dev *dev, struct tel_vp *vp, unsigned ms)
 {
-	(void)dev, (void)vp;
+	/* Synchronous: the VP's processes run again before its RING or +CMTI is written. */
+	if (devns_vp_wake(dev->core, vp->name, ms) < 0)
+		log_debug("telephony: wake %s: it is not running", vp->name);
 }
 
 /* -- the modem ------------------------------------------------------------------------- */

@@ -78,9 +78,12 @@ void tel_event(struct tel_dev *dev, const char *event, const struct tel_vp *vp, 
 	       const char *value);
 /* The root's bar shows TEXT ("" nothing): from any hook, the core's lock held or not. */
 void tel_announce(struct tel_dev *dev, const char *text);
-/* The call site where a VP that cannot take its call now (frozen by the power policy)
- * would be thawed before its first RING: the power device wires it. */
-void tel_wake_vp(struct tel_dev *dev, struct tel_vp *vp);
+/* Let VP run for MS milliseconds whatever holds it back (a background VP frozen by its
+ * power policy: devns_vp_wake), before a call rings or a message arrives there. On the
+ * loop's thread, without the core's lock. */
+#define TEL_WAKE_CALL_MS 60000 /* a call rings for a minute at most, as networks give up */
+#define TEL_WAKE_SMS_MS	 10000
+void tel_wake_vp(struct tel_dev *dev, struct tel_vp *vp, unsigned ms);
 
 /* Calls (telephony_call.c): a VP's requests answer as telephony_at.h's request does. */
 int tel_call_dial(struct tel_dev *dev, struct tel_vp *vp, const char *dest, int *code);

@@ -390,7 +390,7 @@ static void incoming(struct tel_dev *dev, struct tel_call *c, const char *caller
 	c->vp = vp;
 	snprintf(c->number, sizeof(c->number), "%s", caller);
 	dev->calls_in++;
-	tel_wake_vp(dev, vp);
+	tel_wake_vp(dev, vp, TEL_WAKE_CALL_MS);
 	tel_event(dev, "call-incoming", vp, "from", caller);
 	if (tel_vp_foreground(dev, vp))
 		return;

@@ -277,6 +277,7 @@ static void deliver(struct tel_dev *dev, struct tel_vp *vp, const struct sms *s)
 		return;
 	}
 	dev->sms_in++;
+	tel_wake_vp(dev, vp, TEL_WAKE_SMS_MS);
 	tel_event(dev, "sms-received", vp, "from", s->addr);
 	if (vp->at.set.cnmi[1] == 2) { /* routed to the VP, not stored */
 		if (vp->at.set.cmgf) {

@@ -172,6 +172,20 @@ def test_background_call_rings_only_its_vp(phones):
         ev.wait()
 
 
+def test_a_call_thaws_a_frozen_background_vp_before_it_rings(phones):
+    from test_power import frozen, thawed
+    d, sim = phones
+    log = listen(d, "work", "AT+CLIP=1", "-u", "+CLIP:", "-t", "30")
+    d.cell("config", "work", "--background", "freeze")
+    wait_for(lambda: frozen(d, "work"), 10, "work frozen in the background")
+    call = sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})["call"]
+    # Only a running listener can write what it read: the VP was thawed for the call.
+    wait_for(lambda: f'+CLIP: "{CALLER}",145' in log.read_text(), what="work's +CLIP")
+    assert "RING" in log.read_text()
+    assert thawed(d, "work")
+    sim.control({"cmd": "hangup", "call": call})
+
+
 def test_answering_in_the_background_brings_the_vp_forward(phones):
     d, sim = phones
     ev, reader = events(d)

@@ -43,6 +43,8 @@ def demo_dirs():
     problems = []
     pid_file = d.run / "cellsd.pid"
     pid = int(pid_file.read_text()) if pid_file.exists() else None
+    sim_pid_file = d.state / "modemsim" / "pid"
+    sim_pid = int(sim_pid_file.read_text()) if sim_pid_file.exists() else None
     log = d.state / "cellsd.log"
     m = re.search(r"ready:.*cgroup (cells-[0-9a-f]+)", log.read_text()) \
         if log.exists() else None
@@ -51,6 +53,11 @@ def demo_dirs():
         os.kill(pid, signal.SIGTERM)
         if not wait_pid_gone(pid, 30):
             problems.append("the demo's cellsd did not exit on SIGTERM")
+    if sim_pid:
+        os.kill(sim_pid, signal.SIGTERM)
+        if not wait_pid_gone(sim_pid, 10):
+            problems.append("the demo's modem simulator did not exit on SIGTERM")
+            os.kill(sim_pid, signal.SIGKILL)
     deadline = time.monotonic() + 3
     while (left := d.leftovers()) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -113,6 +120,32 @@ def test_demo_beside_another_daemon(daemon, demo_dirs):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"http://{web}/", timeout=5)
     assert refused.value.code == 401
+
+    # The phones share the simulated modem: a call for work's number rings in work.
+    stats = lambda: json.loads(subprocess.run(  # noqa: E731
+        [str(BUILD / "cell"), "--run", str(demo.run), "stats", "--json"],
+        capture_output=True, text=True, check=True).stdout)
+    deadline = time.monotonic() + 10
+    while not stats()["daemon"]["telephony"]["modem_up"]:
+        assert time.monotonic() < deadline, "the demo's modem never came up"
+        time.sleep(0.1)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(demo.state / "modemsim" / "control"))
+        f = s.makefile("rw")
+        f.write(json.dumps({"cmd": "call", "from": "+15551234", "to": "+15550102"}) + "\n")
+        f.flush()
+        call = json.loads(f.readline())
+        assert call.get("ok"), call
+        calls = ""
+        while "work" not in calls and time.monotonic() < deadline + 10:
+            calls = subprocess.run([str(BUILD / "cell"), "--run", str(demo.run), "device",
+                                    "telephony", "calls"], capture_output=True, text=True,
+                                   check=True).stdout
+            time.sleep(0.1)
+        assert "work" in calls and "+15551234" in calls, calls
+        f.write(json.dumps({"cmd": "hangup", "call": call["call"]}) + "\n")
+        f.flush()
+        assert json.loads(f.readline()).get("ok")
 
     # Again: the demo finds its daemon and changes nothing.
     r, _ = run_demo(demo.state, demo.run, vnc, web)

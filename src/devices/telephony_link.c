@@ -431,9 +431,11 @@ int tel_link_open(struct devns *core, const char *path, const struct tel_link_op
 		free(link);
 		return ret;
 	}
-	if (timerfd_settime(link->tick.fd, 0, &its, NULL) < 0 ||
-	    (ret = devns_watch(core, &link->tick, EPOLLIN)) < 0) {
-		ret = error_set(err, errno, "telephony: the modem's timer");
+	ret = timerfd_settime(link->tick.fd, 0, &its, NULL) < 0
+		      ? -errno
+		      : devns_watch(core, &link->tick, EPOLLIN);
+	if (ret < 0) {
+		ret = error_set(err, ret, "telephony: the modem's timer");
 		close(link->tick.fd);
 		free(link);
 		return ret;

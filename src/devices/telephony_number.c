@@ -83,7 +83,7 @@ int tel_number_dial(const struct tel_numbers *n, bool owner, unsigned id, const 
 	if (!n->access[0])
 		return error_set(err, EPERM,
 				 "no forwarding access number (cellsd --forward-access)");
-	if ((ret = tel_number_tag(n, id, tag, sizeof(tag))) < 0 ||
+	if (tel_number_tag(n, id, tag, sizeof(tag)) < 0 ||
 	    (size_t)snprintf(out, size, "%s%s%s", n->access, tag, dest) >= size)
 		return error_set(err, ENAMETOOLONG, "number too long");
 	return 0;
@@ -108,7 +108,7 @@ int tel_number_sms(const struct tel_numbers *n, bool owner, unsigned id, const c
 	}
 	if (!gateway[0])
 		return error_set(err, EPERM, "no forwarding SMS gateway (cellsd --forward-sms)");
-	if ((ret = tel_number_tag(n, id, tag, sizeof(tag))) < 0 ||
+	if (tel_number_tag(n, id, tag, sizeof(tag)) < 0 ||
 	    (size_t)snprintf(to, to_size, "%s", gateway) >= to_size)
 		return error_set(err, ENAMETOOLONG, "number too long");
 	if ((size_t)snprintf(body, body_size, "%s%s %s", tag, dest, text) >= body_size)

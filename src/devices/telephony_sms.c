@@ -22,6 +22,11 @@ static bool starts(const char *s, const char *prefix)
 }
 
 /* A stored message: its 27.005 stat (0 unread, 1 read) and its DELIVER PDU. */
+#define STR_(x)	      #x
+#define STR(x)	      STR_(x)
+#define SMS_HEX_WIDTH 352 /* SMS_HEX_MAX - 1, as a literal for sscanf */
+_Static_assert(SMS_HEX_WIDTH == SMS_HEX_MAX - 1, "SMS_HEX_WIDTH follows SMS_HEX_MAX");
+
 struct stored {
 	int stat;
 	size_t tpdu_len;
@@ -39,6 +44,7 @@ static int load(const struct tel_vp *vp, unsigned index, struct stored *m)
 	ssize_t n;
 	int fd;
 
+	memset(m, 0, sizeof(*m));
 	msg_path(vp, index, path, sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
@@ -47,7 +53,9 @@ static int load(const struct tel_vp *vp, unsigned index, struct stored *m)
 	if (n <= 0)
 		return -EINVAL;
 	buf[n] = '\0';
-	if (sscanf(buf, "%d %zu %s", &m->stat, &m->tpdu_len, m->pdu) != 3)
+	/* The daemon's own file; read as if it were not (a bounded PDU, a known status). */
+	if (sscanf(buf, "%d %zu %" STR(SMS_HEX_WIDTH) "s", &m->stat, &m->tpdu_len, m->pdu) != 3 ||
+	    m->stat < 0 || m->stat > 3 || m->tpdu_len > SMS_TPDU_MAX)
 		return -EINVAL;
 	return 0;
 }

@@ -233,6 +233,9 @@ static void child_main(struct vp_runtime *rt, struct start_marks *m)
 	 * daemon releases it; a daemon that goes instead (its end closed) leaves nothing. */
 	if (rt->held) {
 		char ready = SYNC_READY;
+		/* A copy of the daemon's memory, maybe for hours: not for ptrace or /proc of
+		 * anyone but the host's root; the exec makes cell-init dumpable again. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 		if (write(rt->sync_fd, &ready, 1) != 1 || read(rt->sync_fd, &go, 1) != 1 ||
 		    go != 'g')
 			_exit(0);

@@ -58,7 +58,10 @@ def test_prepared_vp_is_stopped_and_waits(make_daemon):
     # One waiting process in its cgroup: the daemon's copy before its exec, not cell-init.
     procs = vp_procs(d, "a")
     assert len(procs) == 1, procs
-    assert comm(procs.pop()) != "cell-init"
+    waiting = procs.pop()
+    assert comm(waiting) != "cell-init"
+    # A copy of cellsd's memory: not dumpable (its /proc files are root's) until its exec.
+    assert os.stat(f"/proc/{waiting}/environ").st_uid == 0
     assert "not running" in d.fail("exec", "a", "true", status=125)
     stats = d.stats()
     assert stats.get("running", 0) == 0, stats
@@ -67,6 +70,8 @@ def test_prepared_vp_is_stopped_and_waits(make_daemon):
     vp = vp_json(d, "a")
     assert vp["state"] == "running" and not vp["prepared"] and vp["foreground"], vp
     assert comm(vp["pid"]) == "cell-init"
+    assert vp["pid"] == waiting
+    assert os.stat(f"/proc/{waiting}/environ").st_uid == d.vp_uid(vp["id"])
     assert d.exec("a", "hostname").stdout.strip() == "a"
     assert d.exec("a", "cat", "/proc/1/comm").stdout.strip() == "cell-init"
     assert d.exec("a", "ls", "/dev/fb0").returncode == 0
@@ -156,7 +161,8 @@ def test_sigkill_with_prepared_vps_leaves_nothing(make_daemon):
     old = vp_procs(d, "a") | vp_procs(d, "b")
     parent = d.cgroup_parent
     d.kill9()
-    assert all(os.path.exists(f"/proc/{p}") for p in old)
+    # They die with it (their parent death signal, set before they wait) or are left in
+    # their cgroups; either way the next daemon finds no more than a crashed VP leaves.
     d.extra_args = ["--prepare", "none"]
     d.start()
     # Cleaned as a crashed VP's, and not taken for a running VP to restore.

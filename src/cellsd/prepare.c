@@ -45,6 +45,7 @@ static int vp_prepare_one(struct vp *vp)
 		return ret;
 	}
 	vp->prepared = true;
+	devns_vp_hold(&vp->devns, true);
 	log_info("VP %s prepared (init pid %d, waiting for its start)", vp->config.name,
 		 (int)vp->rt.pid);
 	return 0;

@@ -415,6 +415,7 @@ int vp_start(struct vp *vp, struct error *err)
 	vps_unprepare_conflicting(d, &vp->config);
 	if (vp->prepared) {
 		vp->prepared = false;
+		devns_vp_hold(&vp->devns, false);
 		if ((ret = vp_release(rt, err)) == 0)
 			released = true;
 		else

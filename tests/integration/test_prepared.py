@@ -5,6 +5,7 @@ killed with prepared VPs leaves nothing once the next one has started and stoppe
 
 import json
 import os
+import shutil
 import time
 
 from conftest import UID_RANGE, cgroup_pids, cgroup_subdirs, mounts_under, procs_with_uid
@@ -65,11 +66,14 @@ def test_prepared_vp_is_stopped_and_waits(make_daemon):
     assert "not running" in d.fail("exec", "a", "true", status=125)
     stats = d.stats()
     assert stats.get("running", 0) == 0, stats
+    # Nor through its devices' commands.
+    assert "VP a is not running" in d.fail("device", "vt", "show", "a")
     # Released: it runs as any start.
     d.cell("start", "a")
     vp = vp_json(d, "a")
     assert vp["state"] == "running" and not vp["prepared"] and vp["foreground"], vp
     assert comm(vp["pid"]) == "cell-init"
+    assert "active    yes" in d.cell("device", "vt", "show", "a").stdout
     assert vp["pid"] == waiting
     assert os.stat(f"/proc/{waiting}/environ").st_uid == d.vp_uid(vp["id"])
     assert d.exec("a", "hostname").stdout.strip() == "a"
@@ -175,3 +179,30 @@ def test_sigkill_with_prepared_vps_leaves_nothing(make_daemon):
     assert not cgroup_pids(parent)
     assert mounts_under(d.run) == []
     assert not procs_with_uid(d.uid_base, d.uid_base + 64 * UID_RANGE)
+
+
+def test_image_import_invalidates(make_daemon, tmp_path):
+    d = make(make_daemon)
+    d.cell("create", "a", "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    old = vp_procs(d, "a")
+    src = tmp_path / "rootfs"
+    shutil.copytree(d.rootfs, src, symlinks=True)
+    (src / "etc" / "new-tree").write_text("yes\n")
+    d.cell("image", "import", "minimal", str(src), timeout=120)
+    assert not any(os.path.exists(f"/proc/{p}") for p in old), old
+    wait_until(lambda: prepared(d, "a"), what="a prepared again on the new image")
+    d.cell("start", "a")
+    assert d.exec("a", "cat", "/etc/new-tree").stdout == "yes\n"
+
+
+def test_released_vp_has_its_devices(make_daemon):
+    d = make(make_daemon)
+    d.cell("create", "a", "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    d.cell("start", "a")
+    devs = d.exec("a", "ls", "/dev", "/dev/input").stdout.split()
+    for name in ("fb0", "tty0", "tty1", "event0", "event1", "null", "console"):
+        assert name in devs, devs
+    assert d.exec("a", "cat", "/sys/class/input/event0/device/name").stdout.strip()
+    assert d.exec("a", "cat", "/proc/1/status").stdout.count("CapBnd") == 1

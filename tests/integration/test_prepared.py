@@ -6,6 +6,7 @@ killed with prepared VPs leaves nothing once the next one has started and stoppe
 import json
 import os
 import shutil
+import signal
 import time
 
 from conftest import UID_RANGE, cgroup_pids, cgroup_subdirs, mounts_under, procs_with_uid
@@ -206,3 +207,19 @@ def test_released_vp_has_its_devices(make_daemon):
         assert name in devs, devs
     assert d.exec("a", "cat", "/sys/class/input/event0/device/name").stdout.strip()
     assert d.exec("a", "cat", "/proc/1/status").stdout.count("CapBnd") == 1
+
+
+def test_a_prepared_start_that_died_starts_anew(make_daemon):
+    d = make(make_daemon)
+    d.cell("create", "a", "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    waiting = vp_procs(d, "a").pop()
+    os.kill(waiting, signal.SIGKILL)
+    wait_until(lambda: not vp_procs(d, "a") or
+               open(f"/proc/{waiting}/stat").read().split()[2] == "Z",
+               what="the waiting process dead")
+    d.cell("start", "a")
+    vp = vp_json(d, "a")
+    assert vp["state"] == "running" and vp["pid"] != waiting, vp
+    assert d.exec("a", "hostname").stdout.strip() == "a"
+    assert "starting anew" in d.log()

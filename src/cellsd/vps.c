@@ -453,6 +453,8 @@ int vp_start(struct vp *vp, struct error *err)
 	event_state(vp, "started");
 	if (!d->foreground)
 		foreground_switch(d, vp, NULL);
+	if (released)
+		vps_prepare_soon(d); /* its place may go to another stopped VP */
 	return 0;
 }
 

@@ -223,3 +223,23 @@ def test_a_prepared_start_that_died_starts_anew(make_daemon):
     assert vp["state"] == "running" and vp["pid"] != waiting, vp
     assert d.exec("a", "hostname").stdout.strip() == "a"
     assert "starting anew" in d.log()
+
+
+def test_prepare_count_and_none(make_daemon):
+    d = make(make_daemon, "1")
+    for n in ("a", "b", "c"):
+        d.cell("create", n, "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    # One at most, the first in list order; the others start the normal way.
+    assert not prepared(d, "b") and not prepared(d, "c")
+    assert not vp_procs(d, "b")
+    d.cell("start", "b")
+    assert d.exec("b", "hostname").stdout.strip() == "b"
+    d.cell("start", "a")
+    # a is running now: the one prepared VP is the next stopped one.
+    wait_until(lambda: prepared(d, "c"), what="c prepared once a started")
+    none = make(make_daemon, "none")
+    none.cell("create", "x", "--restart", "no")
+    none.cell("start", "x")
+    none.cell("stop", "x")
+    assert not vp_json(none, "x")["prepared"] and not vp_procs(none, "x")

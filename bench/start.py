@@ -270,6 +270,9 @@ def main():
     ap.add_argument("--before", metavar="BUILD",
                     help="also start VPs with another tree's build/ (a change's 'before'), "
                          "interleaved with the rest")
+    ap.add_argument("--prepare", action="store_true",
+                    help="Cells' cellsd (not --before's) with --prepare all: each start "
+                         "releases the VP prepared since its last stop")
     ap.add_argument("--crun-driver", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.crun_driver:
@@ -293,7 +296,8 @@ def main():
                                "host_true")}
     try:
         with contextlib.ExitStack() as stack:
-            d = stack.enter_context(cb.Daemon("start"))
+            d = stack.enter_context(cb.Daemon(
+                "start", args=["--prepare", "all"] if args.prepare else []))
             cb.log("building the minimal image ...")
             d.cell("image", "build")
             identity = info["cells"] = d.identity

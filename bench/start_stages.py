@@ -38,13 +38,22 @@ import cellsbench as cb  # noqa: E402
 import start  # noqa: E402
 
 LINE = re.compile(r"VP (\S+) start, us:(.*) total=(\d+)")
+# A prepared VP's start (cellsd --prepare): its pipeline ran before, the start releases it.
+RELEASE = re.compile(r"VP (\S+) release, us: (\d+)")
 
 
-def starts_logged(path, vp):
-    """The steps of every start of VP in cellsd's log, in order."""
+def starts_logged(path, vp, prepared=False):
+    """The steps of every start of VP in cellsd's log, in order. PREPARED: the releases of
+    its prepared starts instead (one step, "release")."""
     out = []
     with open(path) as f:
         for line in f:
+            m = RELEASE.search(line) if prepared else None
+            if prepared:
+                if m and m.group(1) == vp:
+                    out.append({"release": int(m.group(2)), "total": int(m.group(2)),
+                                "_order": ["release"]})
+                continue
             m = LINE.search(line)
             if not m or m.group(1) != vp:
                 continue
@@ -64,8 +73,10 @@ def pct(v, q):
 class Contender:
     """A cellsd --verbose of BUILD (None: this tree's) and bench/start.py's VP in it."""
 
-    def __init__(self, stack, tag, build, workdir):
-        self.d = stack.enter_context(cb.Daemon(tag, args=["--verbose"], build=build))
+    def __init__(self, stack, tag, build, workdir, prepare=False):
+        self.prepare = prepare
+        args = ["--verbose"] + (["--prepare", "all"] if prepare else [])
+        self.d = stack.enter_context(cb.Daemon(tag, args=args, build=build))
         self.d.cell("image", "build")
         os.makedirs(workdir)
         self.cells = start.Cells(self.d, workdir)
@@ -80,7 +91,7 @@ class Contender:
 
     def finish(self, runs):
         self.cells.close()
-        self.logged = starts_logged(self.d.logpath, start.VP)[-runs:]
+        self.logged = starts_logged(self.d.logpath, start.VP, self.prepare)[-runs:]
         if len(self.logged) != len(self.caller):
             sys.exit("cellsd logged %d starts for %d runs: is it built with the marks?"
                      % (len(self.logged), len(self.caller)))
@@ -107,6 +118,9 @@ def main():
     ap.add_argument("--json", help="also write the raw results here")
     ap.add_argument("--before", metavar="BUILD",
                     help="also start a VP with another tree's build/, alternately")
+    ap.add_argument("--prepare", action="store_true",
+                    help="this tree's cellsd with --prepare all: its starts release a VP "
+                         "prepared since its last stop (the pipeline row is the release)")
     ap.add_argument("--bwrap", action="store_true",
                     help="also run bwrap over the same rootfs in every round")
     args = ap.parse_args()
@@ -118,7 +132,7 @@ def main():
     try:
         with contextlib.ExitStack() as stack:
             cb.log("building the minimal image ...")
-            now = Contender(stack, "stages", None, os.path.join(workdir, "now"))
+            now = Contender(stack, "stages", None, os.path.join(workdir, "now"), args.prepare)
             before = (Contender(stack, "stages-before", args.before,
                                 os.path.join(workdir, "before")) if args.before else None)
             bwrap = None

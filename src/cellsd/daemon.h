@@ -51,6 +51,7 @@ struct vp {
 	struct devns_vp_sched sched; /* how a device asks it to be run (sched.c) */
 	bool mark_unsynced;	     /* its running mark is not yet durable */
 	bool console_pending;	     /* started, its console not yet logged (vp_start_finish) */
+	bool prepared;		     /* stopped, its start made up to the exec (prepare.c) */
 };
 
 struct job;
@@ -116,7 +117,9 @@ struct daemon {
 	uint64_t switches;
 	uint64_t last_switch_ns;
 	unsigned stop_timeout_s;
-	uint64_t default_disk; /* of a VP created without --disk; 0: none */
+	uint64_t default_disk;		 /* of a VP created without --disk; 0: none */
+	int prepare_max;		 /* --prepare: how many stopped VPs to prepare; -1 all */
+	struct loop_watch prepare_timer; /* preparing, soon after what made it due */
 	/* scale.c */
 	uint64_t memory_total; /* --memory-total: the VPs' parent group's limit; 0: none */
 	struct ksm_policy ksm_policy;
@@ -141,6 +144,19 @@ int vp_destroy(struct vp *vp, bool force, struct error *err);
 /* Replace VP's config with CONFIG (same name and id). A running VP takes new limits and
  * restart policy at once; its image and devices change only while it is stopped. */
 int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *err);
+/* prepare.c: stopped VPs started ahead up to their exec (vp_prepare), `cellsd --prepare`.
+ * Soon (on the loop, after the current request's answer), prepare the stopped VPs that
+ * are due, up to the daemon's count. */
+void vps_prepare_soon(struct daemon *d);
+/* Tear down VP's prepared start, if it has one (its config, image or devices change). */
+void vp_unprepare(struct vp *vp);
+/* ... of every VP on IMAGE (NULL: every VP). */
+void vps_unprepare_image(struct daemon *d, const char *image);
+/* ... of every VP holding a device that CONFIG asks for exclusively. */
+void vps_unprepare_conflicting(struct daemon *d, const struct vp_config *config);
+/* The start's setup of VP's runtime, shared by a start and a preparation (vps.c). */
+int vp_runtime_setup(struct vp *vp, struct error *err);
+
 /* sched.c: the devices' devns_vp_schedule (devns_host.vp_schedule), and the cgroup limits
  * of a VP's CONFIG under the cap a device asked for. */
 int vp_schedule(void *ctx, const char *name, const struct devns_vp_sched *s, struct error *err);

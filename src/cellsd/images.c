@@ -147,6 +147,7 @@ static void on_image_done(struct job *job, int status)
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
 	log_info("image %s: %s", job->name, ok ? "ready" : "failed");
+	vps_prepare_soon(job->daemon);
 	event_emit(job->daemon,
 		   json_pack("{s:s, s:s, s:b}", "event", "image", "name", job->name, "ok", ok));
 	if (!c || c->closed)
@@ -170,6 +171,7 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 
 	if ((ret = image_check_free(d, name, err)) < 0)
 		return ret;
+	vps_unprepare_image(d, name); /* made on the tree this job replaces */
 	snprintf(tmp, sizeof(tmp), "%s/images", d->state_dir);
 	if ((ret = mkdir_p(tmp, 0700)) < 0)
 		return error_set(err, ret, "create %s", tmp);

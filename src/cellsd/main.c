@@ -64,7 +64,7 @@ static void usage(FILE *out)
 		"              [--vnc unix|ADDR:PORT|none] [--web unix|ADDR:PORT|none]\n"
 		"              [--display WxH] [DEVICE OPTIONS]...\n"
 		"              [--stop-timeout SECONDS] [--default-disk SIZE|none]\n"
-		"              [--verbose] [--help] [--version]\n"
+		"              [--prepare N|all|none] [--verbose] [--help] [--version]\n"
 		"  --state DIR     VP configs, upper layers and images (default %s)\n"
 		"  --run DIR       control socket and runtime files (default %s)\n"
 		"  --lib DIR       cell-init, apps/ and images/ (default: beside cellsd,\n"
@@ -99,6 +99,9 @@ static void usage(FILE *out)
 		"  --default-disk SIZE|none\n"
 		"                  the disk of a VP created without --disk (default %lluG;\n"
 		"                  none: a plain directory, no quota)\n"
+		"  --prepare N|all|none\n"
+		"                  keep up to N stopped VPs started up to their init's exec,\n"
+		"                  so that `cell start` only releases it (default none)\n"
 		"  --verbose, -v   debug messages in the log (default: info and above)\n"
 		"  --help, -h      this help\n"
 		"  --version       print \"cellsd " CELLS_VERSION "\" and exit\n",
@@ -209,6 +212,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		{"ksm-gentle", required_argument, NULL, 'S'},
 		{"lmk", required_argument, NULL, 'S'},
 		{"proc-views", required_argument, NULL, 'S'},
+		{"prepare", required_argument, NULL, 'p'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -236,6 +240,7 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 	d->devices.vp_schedule = vp_schedule;
 	d->devices.ctx = d;
 	d->stop_timeout_s = DEFAULT_STOP_S;
+	d->prepare_max = 0;
 	d->default_disk = VP_DISK_DEFAULT;
 	snprintf(d->vnc_addr, sizeof(d->vnc_addr), "%s", DEFAULT_VNC);
 	snprintf(d->web_addr, sizeof(d->web_addr), "%s", DEFAULT_WEB);
@@ -298,6 +303,22 @@ static int parse_args(struct daemon *d, int argc, char **argv)
 		case 'S':
 			if (scale_option(d, opts[index].name, optarg) < 0)
 				return -1;
+			break;
+		case 'p':
+			errno = 0;
+			value = strtoul(optarg, &end, 10);
+			if (strcmp(optarg, "all") == 0)
+				d->prepare_max = -1;
+			else if (strcmp(optarg, "none") == 0)
+				d->prepare_max = 0;
+			else if (!errno && !*end && optarg[0] && value <= VP_ID_MAX)
+				d->prepare_max = (int)value;
+			else {
+				fprintf(stderr,
+					"cellsd: --prepare wants N, all or none; not '%s'\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			log_init("cellsd", LOG_LEVEL_DEBUG);
@@ -381,6 +402,7 @@ static void on_signal(struct loop_watch *w, uint32_t events)
 	}
 	log_info("signal %u: stopping every VP", si.ssi_signo);
 	d->shutting_down = true;
+	vps_unprepare_image(d, NULL);
 	vps_stop_all(d);
 	if (!vps_any_running(d))
 		d->loop.quit = true;
@@ -571,6 +593,9 @@ static void shutdown_daemon(struct daemon *d)
 		close(c->watch.fd);
 		free(c);
 	}
+	vps_unprepare_image(d, NULL);
+	if (d->prepare_timer.fd >= 0)
+		close(d->prepare_timer.fd);
 	while (d->vps) {
 		struct vp *vp = d->vps;
 		d->vps = vp->next;
@@ -616,6 +641,7 @@ int main(int argc, char **argv)
 			   .state_lock_fd = -1,
 			   .foreground_fd = -1,
 			   .init_exe_fd = -1,
+			   .prepare_timer.fd = -1,
 			   .loop.epfd = -1};
 	struct error err = {{0}};
 	int ret;
@@ -641,6 +667,7 @@ int main(int argc, char **argv)
 	log_info("ready: state %s, control socket %s/cellsd.sock, cgroup %s (%s)", d.state_dir,
 		 d.run_dir, d.cgroup_parent, d.cgroups.v2 ? "v2" : "v1");
 	restart_vps(&d);
+	vps_prepare_soon(&d);
 	ret = loop_run(&d.loop);
 	if (ret < 0)
 		log_error_errno(-ret, "event loop");

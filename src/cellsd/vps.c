@@ -280,6 +280,7 @@ int vp_create(struct daemon *d, const struct vp_config *config, struct error *er
 	vp_insert(d, vp);
 	log_info("VP %s created (id %u, image %s)", vp->config.name, id, vp->config.image);
 	event_state(vp, "created");
+	vps_prepare_soon(d);
 	return 0;
 }
 
@@ -338,6 +339,7 @@ static void vp_finish(struct vp *vp)
 	scale_vps_changed(d, false);
 	if (d->shutting_down && !vps_any_running(d))
 		d->loop.quit = true;
+	vps_prepare_soon(d);
 }
 
 static void on_init_exit(struct loop_watch *w, uint32_t events)
@@ -356,25 +358,11 @@ static void on_stop_timeout(struct loop_watch *w, uint32_t events)
 	cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
 }
 
-int vp_start(struct vp *vp, struct error *err)
+int vp_runtime_setup(struct vp *vp, struct error *err)
 {
 	struct daemon *d = vp->daemon;
 	struct vp_runtime *rt = &vp->rt;
 	int ret;
-
-	if (vp->state == VP_BROKEN)
-		return error_set(err, 0, "VP %s cannot start: %s", vp->config.name,
-				 vp->broken_reason);
-	if (vp->state != VP_STOPPED)
-		return error_set(err, 0, "VP %s is already %s", vp->config.name,
-				 vp_state_name(vp->state));
-	if (d->shutting_down)
-		return error_set(err, 0, "cellsd is shutting down");
-	if (!image_exists(d, vp->config.image))
-		return error_set(err, 0, "VP %s: unknown image '%s'", vp->config.name,
-				 vp->config.image);
-	if (jobs_busy_with(d, vp->config.image))
-		return error_set(err, 0, "image %s is being built", vp->config.image);
 
 	vp_runtime_init(rt);
 	vp->sched = (struct devns_vp_sched){0}; /* a new cgroup: nothing held back */
@@ -400,7 +388,47 @@ int vp_start(struct vp *vp, struct error *err)
 	scale_prepare_vp(vp);
 	rt->around_clone = devns_hold_for_clone;
 	rt->around_clone_ctx = &d->devns;
-	ret = vp_spawn(rt, err);
+	return 0;
+}
+
+int vp_start(struct vp *vp, struct error *err)
+{
+	struct daemon *d = vp->daemon;
+	struct vp_runtime *rt = &vp->rt;
+	bool released = false;
+	int ret;
+
+	if (vp->state == VP_BROKEN)
+		return error_set(err, 0, "VP %s cannot start: %s", vp->config.name,
+				 vp->broken_reason);
+	if (vp->state != VP_STOPPED)
+		return error_set(err, 0, "VP %s is already %s", vp->config.name,
+				 vp_state_name(vp->state));
+	if (d->shutting_down)
+		return error_set(err, 0, "cellsd is shutting down");
+	if (!image_exists(d, vp->config.image))
+		return error_set(err, 0, "VP %s: unknown image '%s'", vp->config.name,
+				 vp->config.image);
+	if (jobs_busy_with(d, vp->config.image))
+		return error_set(err, 0, "image %s is being built", vp->config.image);
+
+	/* A prepared VP holds no device exclusively (prepare.c): one that this VP's start
+	 * would be refused for goes first. */
+	vps_unprepare_conflicting(d, &vp->config);
+	if (vp->prepared) {
+		vp->prepared = false;
+		devns_vp_hold(&vp->devns, false);
+		if ((ret = vp_release(rt, err)) == 0)
+			released = true;
+		else
+			log_warn("VP %s: its prepared start was lost (%s): starting anew",
+				 vp->config.name, err->msg);
+	}
+	if (!released) {
+		if ((ret = vp_runtime_setup(vp, err)) < 0)
+			return ret;
+		ret = vp_spawn(rt, err);
+	}
 	if (ret < 0) {
 		struct error inner = *err;
 		return error_set(err, 0, "start %s: %s", vp->config.name, inner.msg);
@@ -428,6 +456,8 @@ int vp_start(struct vp *vp, struct error *err)
 	scale_vps_changed(d, true);
 	if (!d->foreground)
 		foreground_switch(d, vp, NULL);
+	if (released)
+		vps_prepare_soon(d); /* its place may go to another stopped VP */
 	return 0;
 }
 
@@ -481,6 +511,7 @@ int vp_destroy(struct vp *vp, bool force, struct error *err)
 		cgroup_kill(vp->rt.cgroups, vp->rt.cgroup);
 		vp_finish(vp);
 	}
+	vp_unprepare(vp);
 	vp_dir(d, vp->config.name, dir, sizeof(dir));
 	if ((ret = rm_rf(dir)) < 0)
 		return error_set(err, ret, "remove %s", dir);
@@ -562,7 +593,9 @@ int vp_reconfigure(struct vp *vp, const struct vp_config *config, struct error *
 			devns_vp_configure(&vp->devns, config, &vp->config, &ignored);
 		goto undo_limits;
 	}
+	vp_unprepare(vp); /* made with the old config */
 	vp->config = *config;
+	vps_prepare_soon(d);
 	/* A device may have changed its cap meanwhile (the power device's throttle), against
 	 * the old config: the limits again, against the new one. */
 	limits = vp_limits(vp, config);
@@ -603,6 +636,7 @@ json_t *vp_describe(struct vp *vp)
 	json_object_del(j, "version");
 	json_object_set_new(j, "state", json_string(vp_state_name(vp->state)));
 	json_object_set_new(j, "foreground", json_boolean(vp->daemon->foreground == vp));
+	json_object_set_new(j, "prepared", json_boolean(vp->prepared));
 	if (vp->state == VP_RUNNING || vp->state == VP_STOPPING)
 		json_object_set_new(j, "pid", json_integer(vp->rt.pid));
 	if (vp->state == VP_BROKEN)

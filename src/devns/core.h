@@ -21,6 +21,7 @@ struct devns_vp {
 	struct devns_listener *listeners;
 	struct devns_vp *next; /* the core's list of VPs with instances */
 	bool active;
+	bool held; /* a prepared VP's (not started): hidden from devns_instance, wake */
 	struct devns_budget budget; /* its share of the daemon's time for its calls */
 };
 

@@ -366,6 +366,9 @@ int devns_sys_dir(const struct devns *core, const char *name, char *out, size_t 
 void devns_vp_forget(struct devns *core, const char *name);
 /* Undo what the stage did (once; a no-op after). */
 void devns_vp_destroy(struct devns_vp *dvp);
+/* A prepared VP (HELD, cellsd --prepare) is not started: devns_instance and
+ * devns_vp_wake do not find it until it is released (HELD false). */
+void devns_vp_hold(struct devns_vp *dvp, bool held);
 /* A seccomp listener of one of the VP's processes (its init's, an exec's). Takes FD. */
 int devns_vp_listen(struct devns_vp *dvp, int fd, struct error *err);
 

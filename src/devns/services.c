@@ -36,7 +36,7 @@ void *devns_instance(struct devns *core, const char *vp, const char *device)
 		return NULL;
 	for (struct devns_vp *dvp = core->vps; dvp; dvp = dvp->next)
 		if (strcmp(dvp->name, vp) == 0)
-			return dvp->state[d];
+			return dvp->held ? NULL : dvp->state[d];
 	return NULL;
 }
 
@@ -114,6 +114,13 @@ int devns_vp_schedule(struct devns *core, const char *vp, const struct devns_vp_
 	return core->host.vp_schedule(core->host.ctx, vp, s, err);
 }
 
+void devns_vp_hold(struct devns_vp *dvp, bool held)
+{
+	devns_lock(dvp->core);
+	dvp->held = held;
+	devns_unlock(dvp->core);
+}
+
 int devns_vp_wake(struct devns *core, const char *vp, unsigned ms)
 {
 	struct devns_vp *dvp;
@@ -121,7 +128,7 @@ int devns_vp_wake(struct devns *core, const char *vp, unsigned ms)
 	for (dvp = core->vps; dvp; dvp = dvp->next)
 		if (strcmp(dvp->name, vp) == 0)
 			break;
-	if (!dvp)
+	if (!dvp || dvp->held)
 		return -ENOENT;
 	for (unsigned d = 0; d < vdev_count; d++)
 		if (dvp->state[d] && vdev_registry[d]->wake)

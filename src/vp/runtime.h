@@ -78,6 +78,7 @@ struct vp_runtime {
 	char console_path[PATH_MAX]; /* the slave's path on the host */
 	unsigned modules_ready;	     /* how many modules' prepare ran (for unwinding) */
 	unsigned stages_ready;	     /* and how many stages' */
+	bool held;		     /* prepared: the child waits before its exec (vp_prepare) */
 };
 
 struct vp_module {
@@ -108,6 +109,16 @@ static inline struct cgroup_limits vp_config_limits(const struct vp_config *c)
 
 /* Start the VP: on success rt->pid/pidfd name cell-init, which is running. */
 int vp_spawn(struct vp_runtime *rt, struct error *err);
+
+/* The start cut in two, as an OCI runtime's create and start: vp_prepare runs the whole
+ * pipeline (every prepare, attach and enter hook, the restrictions, the listener handed
+ * over in rt->listener_fd) and leaves the child waiting just before its exec of cell-init;
+ * vp_release lets it exec and waits for that, as vp_spawn's end. A release that fails
+ * (the child died meanwhile) has discarded it. vp_spawn_discard kills a prepared child and
+ * undoes its pipeline, as a failed start does. */
+int vp_prepare(struct vp_runtime *rt, struct error *err);
+int vp_release(struct vp_runtime *rt, struct error *err);
+void vp_spawn_discard(struct vp_runtime *rt);
 
 /* After cell-init has exited and been reaped: undo every module. */
 void vp_teardown(struct vp_runtime *rt);

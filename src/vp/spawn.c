@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ static const struct vp_module *const modules[] = {
 /* What the child tells the daemon, on the sync socket, between its enter hooks. */
 #define SYNC_ATTACH   'A' /* every namespace exists: run the stages' attach, then answer */
 #define SYNC_LISTENER 'L' /* with its seccomp listener */
+#define SYNC_READY    'R' /* held (vp_prepare): all is done but the exec; waiting for go */
 
 #define NMODULES ARRAY_SIZE(modules)
 
@@ -227,6 +229,17 @@ static void child_main(struct vp_runtime *rt, struct start_marks *m)
 		}
 		MARK(m, enter[i]);
 	}
+	/* Prepared ahead of its start: wait, restricted and in every namespace, until the
+	 * daemon releases it; a daemon that goes instead (its end closed) leaves nothing. */
+	if (rt->held) {
+		char ready = SYNC_READY;
+		/* A copy of the daemon's memory, maybe for hours: not for ptrace or /proc of
+		 * anyone but the host's root; the exec makes cell-init dumpable again. */
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		if (write(rt->sync_fd, &ready, 1) != 1 || read(rt->sync_fd, &go, 1) != 1 ||
+		    go != 'g')
+			_exit(0);
+	}
 	snprintf(env_name, sizeof(env_name), "CELL_NAME=%s", rt->config->name);
 	/* Nothing of the daemon's may leak into the VP; the sync socket closing on exec tells
 	 * the daemon that cell-init runs. */
@@ -301,19 +314,15 @@ static int stages_attach(struct vp_runtime *rt, struct error *err)
 }
 
 /* Wait for the child's verdict: end of stream means exec succeeded, text is its error;
- * on the way it may hand over its seccomp listener ('L' with a descriptor). A child that
- * takes longer than EXEC_TIMEOUT_S (milliseconds are usual) is given up: the daemon's
- * loop waits here, and must not wait forever. */
-static int await_exec(struct vp_runtime *rt, struct start_marks *m, struct error *err)
+ * on the way it may hand over its seccomp listener ('L' with a descriptor). A held child
+ * says it is ready ('R') instead of exec'ing: 1. A child that takes longer than
+ * EXEC_TIMEOUT_S (milliseconds are usual) is given up: the daemon's loop waits here, and
+ * must not wait forever. */
+static int await_child(struct vp_runtime *rt, struct start_marks *m, struct error *err)
 {
-	struct timeval limit = {.tv_sec = EXEC_TIMEOUT_S};
 	char msg[sizeof(err->msg)];
-	int ret = fd_send(rt->sync_fd, 'g', rt->rootfs_fd);
+	int ret;
 
-	if (ret < 0)
-		return error_set(err, ret, "wake the VP's init");
-	if (setsockopt(rt->sync_fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
-		return error_set(err, errno, "time the VP's start");
 	for (;;) {
 		int fd, n = fd_recv_msg(rt->sync_fd, msg, sizeof(msg) - 1, &fd);
 		if (n == -EAGAIN)
@@ -324,6 +333,10 @@ static int await_exec(struct vp_runtime *rt, struct start_marks *m, struct error
 		if (n == 0) {
 			MARK(m, exec);
 			return 0;
+		}
+		if (fd < 0 && n == 1 && msg[0] == SYNC_READY && rt->held) {
+			MARK(m, exec);
+			return 1;
 		}
 		if (fd >= 0 && n == 1 && msg[0] == SYNC_LISTENER && rt->listener_fd < 0) {
 			rt->listener_fd = fd;
@@ -344,6 +357,18 @@ static int await_exec(struct vp_runtime *rt, struct start_marks *m, struct error
 	}
 }
 
+static int wake_child(struct vp_runtime *rt, struct error *err)
+{
+	struct timeval limit = {.tv_sec = EXEC_TIMEOUT_S};
+	int ret = fd_send(rt->sync_fd, 'g', rt->rootfs_fd);
+
+	if (ret < 0)
+		return error_set(err, ret, "wake the VP's init");
+	if (setsockopt(rt->sync_fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
+		return error_set(err, errno, "time the VP's start");
+	return 0;
+}
+
 static void kill_child(struct vp_runtime *rt)
 {
 	if (rt->pid <= 0)
@@ -355,7 +380,8 @@ static void kill_child(struct vp_runtime *rt)
 	close_fd(&rt->pidfd);
 }
 
-int vp_spawn(struct vp_runtime *rt, struct error *err)
+/* Everything up to the child's exec (or, held, to its SYNC_READY). */
+static int spawn_until(struct vp_runtime *rt, struct error *err)
 {
 	struct start_marks *m = marks_new();
 	int ret = 0;
@@ -384,22 +410,76 @@ int vp_spawn(struct vp_runtime *rt, struct error *err)
 			goto fail;
 		MARK(m, attach[i]);
 	}
-	if ((ret = await_exec(rt, m, err)) < 0)
+	if ((ret = wake_child(rt, err)) < 0 || (ret = await_child(rt, m, err)) < 0)
 		goto fail;
-	close_fd(&rt->sync_fd);
 	close_fd(&rt->rootfs_fd);
 	close_fd(&rt->console_slave);
+	if (!rt->held)
+		close_fd(&rt->sync_fd);
 	if (m) {
 		marks_log(m, rt);
 		munmap(m, sizeof(*m));
 	}
 	return 0;
 fail:
-	kill_child(rt);
-	vp_teardown(rt);
+	vp_spawn_discard(rt);
 	if (m)
 		munmap(m, sizeof(*m));
 	return ret;
+}
+
+int vp_spawn(struct vp_runtime *rt, struct error *err)
+{
+	rt->held = false;
+	return spawn_until(rt, err);
+}
+
+int vp_prepare(struct vp_runtime *rt, struct error *err)
+{
+	rt->held = true;
+	return spawn_until(rt, err);
+}
+
+/* A pidfd polls readable once its process has exited. */
+static bool child_alive(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+int vp_release(struct vp_runtime *rt, struct error *err)
+{
+	uint64_t begin = now_ns();
+	int ret;
+
+	/* A held child that died meanwhile (killed, out of memory) closed its end too: its
+	 * end of stream would read as an exec. */
+	if (child_alive(rt->pidfd)) {
+		if (write(rt->sync_fd, "g", 1) != 1)
+			ret = error_set(err, errno, "release the VP's init");
+		else
+			ret = await_child(rt, NULL, err);
+	} else {
+		ret = error_set(err, ESRCH, "the prepared VP's init is gone");
+	}
+	rt->held = false;
+	if (ret < 0) {
+		vp_spawn_discard(rt);
+		return ret;
+	}
+	close_fd(&rt->sync_fd);
+	if (log_verbose())
+		log_debug("VP %s release, us: %llu", rt->config->name,
+			  (unsigned long long)((now_ns() - begin) / 1000));
+	return 0;
+}
+
+void vp_spawn_discard(struct vp_runtime *rt)
+{
+	kill_child(rt);
+	vp_teardown(rt);
+	rt->held = false;
 }
 
 void vp_teardown(struct vp_runtime *rt)

@@ -238,10 +238,14 @@ class Daemon:
         # side and must not compete for the default ports.
         # VPs get plain upper directories unless a test asks for a disk (--disk, or
         # --default-disk in EXTRA_ARGS): the tests look at what lands in upper/.
+        # CELLS_TEST_CELLSD_ARGS: more options for every daemon (say --prepare all, to run
+        # a suite with prepared VPs; tests that check a stopped VP leaves no cgroup then
+        # fail by design).
         return [str(CELLSD), "--state", str(self.state), "--run", str(self.run),
                 "--stop-timeout", str(self.stop_timeout), "--uid-base", str(self.uid_base),
                 "--lib", str(BUILD), "--vnc", "none", "--web", "none",
-                "--default-disk", "none", *self.extra_args]
+                "--default-disk", "none",
+                *os.environ.get("CELLS_TEST_CELLSD_ARGS", "").split(), *self.extra_args]
 
     def start(self, timeout=15, build_image=False):
         assert self.proc is None or self.proc.poll() is not None, "already running"

@@ -154,7 +154,7 @@ def test_a_kept_sys_goes_when_its_vp_lays_out_none(vp):
     d = vp
     kept = d.run / "dev" / "sys1" / "sys"
     d.cell("stop", "sys1")
-    for dev in ("display", "input", "vt"):
+    for dev in ("display", "input", "vt", "power"):  # every device with a /sys of its own
         d.cell("config", "sys1", "--device", f"{dev}=none")
     d.cell("start", "sys1")
     assert not kept.exists()

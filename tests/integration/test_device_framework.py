@@ -93,4 +93,4 @@ def test_version_3_config_keeps_what_no_device_here_takes(daemon):
     assert stored["version"] == 4 and "number" not in stored
     assert stored["devices"]["telephony"]["number"] == "+4930123456"
     # A setting no device of this cellsd has is refused, naming it.
-    assert "unknown option '--background'" in d.fail("config", "old", "--background", "run")
+    assert "unknown option '--ringtone'" in d.fail("config", "old", "--ringtone", "bells")

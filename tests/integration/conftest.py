@@ -514,6 +514,22 @@ def make_base():
     return Path(base)
 
 
+KSM = Path("/sys/kernel/mm/ksm")
+KSM_KNOBS = ("run", "sleep_millisecs", "pages_to_scan")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_ksm_kept():
+    """The host's KSM scanner as the session found it, whatever its daemons did: cellsd
+    tunes it while VPs run and gives it back at exit, or at the next start on the same run
+    directory after a SIGKILL, which a killed test daemon never gets."""
+    found = {k: (KSM / k).read_text() for k in KSM_KNOBS if (KSM / k).exists()}
+    yield
+    for k, v in found.items():
+        if (KSM / k).read_text() != v:
+            (KSM / k).write_text(v)
+
+
 @pytest.fixture
 def make_daemon():
     """Factory: make_daemon(**kw) starts one more daemon; all are torn down and checked."""

@@ -528,6 +528,8 @@ static void power_system_key(void *global, enum devns_system_key key)
 	devns_unlock(dev->core);
 	devns_emit_event(dev->core, "power",
 			 json_pack("{s:s, s:b}", "event", "screen", "on", !off));
+	/* Others show it their way (the VT's blank). */
+	devns_system_key(dev->core, off ? DEVNS_SCREEN_OFF : DEVNS_SCREEN_ON);
 }
 
 static void power_wake(void *global, void *state, unsigned ms)

@@ -110,10 +110,12 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 struct devns;
 
 /* The machine's system keys, by what they mean (which key is which is the input device's
- * option): the root's, never delivered to a VP. */
+ * option), and what the root did about them: never delivered to a VP as keys. */
 enum devns_system_key {
 	DEVNS_KEY_POWER,  /* a short press of the power key: the screen off or back on */
 	DEVNS_KEY_ACCEPT, /* the phone's accept key: answer the call ringing now */
+	DEVNS_SCREEN_OFF, /* the screen went off (the power device, after DEVNS_KEY_POWER) */
+	DEVNS_SCREEN_ON,  /* and back on */
 };
 
 /* What attach learns of the VP, its namespaces made. */

@@ -26,6 +26,7 @@ struct key {
 #define XF86_HOME_PAGE		0x1008FF18
 #define XF86_BACK		0x1008FF26
 #define XF86_POWER_OFF		0x1008FF2A
+#define XF86_PHONE		0x1008FF6E
 
 static const struct key keys[] = {
 	{"a", KEY_A, {'a', 'A'}},
@@ -113,6 +114,7 @@ static const struct key keys[] = {
 	{"f11", KEY_F11, {XK_F11, 0}},
 	{"f12", KEY_F12, {XK_F12, 0}},
 	{"power", KEY_POWER, {XF86_POWER_OFF, 0}},
+	{"phone", KEY_PHONE, {XF86_PHONE, 0}},
 	{"volumeup", KEY_VOLUMEUP, {XF86_AUDIO_RAISE_VOLUME, 0}},
 	{"volumedown", KEY_VOLUMEDOWN, {XF86_AUDIO_LOWER_VOLUME, 0}},
 	{"mute", KEY_MUTE, {XF86_AUDIO_MUTE, 0}},

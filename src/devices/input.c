@@ -46,6 +46,9 @@ struct input {
 	bool have_fuse; /* without FUSE (no module) VPs get no /dev/input, and say so */
 };
 
+/* What the router asked for, a byte in the pipe: a switch's direction (1, -1) or these. */
+enum { WOKEN_POWER = 0, WOKEN_ACCEPT = 2 };
+
 static void on_woken(struct loop_watch *w, uint32_t events)
 {
 	struct input *in = container_of(w, struct input, woken);
@@ -55,13 +58,16 @@ static void on_woken(struct loop_watch *w, uint32_t events)
 	(void)events;
 	while ((n = read(w->fd, dir, sizeof(dir))) > 0)
 		for (ssize_t i = 0; i < n; i++)
-			if (dir[i] == 0)
-				devns_power_key(in->core);
+			if (dir[i] == WOKEN_POWER)
+				devns_system_key(in->core, DEVNS_KEY_POWER);
+			else if (dir[i] == WOKEN_ACCEPT)
+				devns_system_key(in->core, DEVNS_KEY_ACCEPT);
 			else
 				devns_request_switch(in->core, dir[i]);
 }
 
 #define DEFAULT_SWITCH_KEYS "ctrl+alt+right,ctrl+alt+left"
+#define DEFAULT_ACCEPT_KEY  "phone"
 
 static const struct vdev_option input_options[] = {
 	{"input", "DEVICE",
@@ -71,6 +77,9 @@ static const struct vdev_option input_options[] = {
 	{"switch-keys", "NEXT,PREV",
 	 "the system switch chords, never seen by a VP\n"
 	 "(default " DEFAULT_SWITCH_KEYS ")"},
+	{"accept-key", "KEY",
+	 "the key that answers a ringing call, never seen\n"
+	 "by a VP; none: no such key (default " DEFAULT_ACCEPT_KEY ")"},
 	{NULL, NULL, NULL},
 };
 
@@ -83,6 +92,12 @@ static int input_check_option(const char *name, const char *value, struct error 
 		return error_set(err, 0,
 				 "--switch-keys wants two key chords, NEXT,PREV, like "
 				 "ctrl+alt+right,ctrl+alt+left; not '%s'",
+				 value);
+	if (strcmp(name, "accept-key") == 0 && strcmp(value, "none") != 0 &&
+	    (!keymap_from_name(value) || keymap_modifier(keymap_from_name(value))))
+		return error_set(err, 0,
+				 "--accept-key wants a key that is no modifier, like phone, or "
+				 "none; not '%s'",
 				 value);
 	return 0;
 }
@@ -98,14 +113,14 @@ static void request_switch(void *ctx, int direction)
 		log_warn_errno(errno, "input: system switch");
 }
 
-/* The router's short power press, as a switch is: done on the loop (a 0 in the pipe). */
-static void power_key(void *ctx)
+/* The router's system key, as a switch is: done on the loop. */
+static void system_key(void *ctx, int key)
 {
 	struct input *in = ctx;
-	signed char zero = 0;
+	signed char code = key == INPUT_KEY_ACCEPT ? WOKEN_ACCEPT : WOKEN_POWER;
 
-	if (write(in->wake[1], &zero, 1) < 0)
-		log_warn_errno(errno, "input: power key");
+	if (write(in->wake[1], &code, 1) < 0)
+		log_warn_errno(errno, "input: system key");
 }
 
 /* The way into the foreground's input this device provides the daemon's users. */
@@ -141,7 +156,9 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	const char *inputs[INPUT_MAX_HOSTS], *keys[INPUT_MAX_HOSTS] = {DEFAULT_SWITCH_KEYS};
 	unsigned ninputs = devns_option_values(core, "input", inputs, INPUT_MAX_HOSTS), nkeys;
 	struct input_router_config route = {.request_switch = request_switch,
-					    .power_key = power_key};
+					    .system_key = system_key};
+	const char *accept[INPUT_MAX_HOSTS] = {DEFAULT_ACCEPT_KEY};
+	unsigned naccept;
 	struct input *in;
 	unsigned width, height;
 	int ret;
@@ -160,6 +177,9 @@ static int input_init(struct devns *core, void **global, struct error *err)
 	route.height = panel_vp_height((int)height); /* the VP's screen, below the bar */
 	/* Checked by input_check_option. */
 	input_router_parse_switch_keys(keys[nkeys - 1], &route.next, &route.prev);
+	naccept = devns_option_values(core, "accept-key", accept, INPUT_MAX_HOSTS);
+	naccept = naccept > INPUT_MAX_HOSTS ? INPUT_MAX_HOSTS : naccept ? naccept : 1;
+	route.accept_key = keymap_from_name(accept[naccept - 1]); /* "none": 0 */
 	route.ctx = in;
 	if ((ret = input_router_create(&in->router, &route, err)) < 0)
 		goto fail;
@@ -456,6 +476,7 @@ static void input_stats(void *global, json_t *stats)
 	json_object_set_new(stats, "input_events_dropped",
 			    json_integer((json_int_t)is.events_dropped));
 	json_object_set_new(stats, "system_switches", json_integer((json_int_t)is.system_switches));
+	json_object_set_new(stats, "system_keys", json_integer((json_int_t)is.system_keys));
 }
 
 /* Its /sys and udev database: the touchscreen input0/event0, the keys input1/event1. */

@@ -153,8 +153,10 @@ static void power_key(struct input_router *r, const struct evdev_time *t, bool d
 	}
 	held = (t->mono.tv_sec - r->power_down.tv_sec) * 1000000000LL + t->mono.tv_nsec -
 	       r->power_down.tv_nsec;
-	if (r->key_down[KEY_POWER] && held < INPUT_POWER_SHORT_NS && r->config.power_key)
-		r->config.power_key(r->config.ctx);
+	if (r->key_down[KEY_POWER] && held < INPUT_POWER_SHORT_NS && r->config.system_key) {
+		r->stats.system_keys++;
+		r->config.system_key(r->config.ctx, INPUT_KEY_POWER);
+	}
 }
 
 static void route_key(struct input_router *r, const struct evdev_time *t,
@@ -181,6 +183,15 @@ static void route_key(struct input_router *r, const struct evdev_time *t,
 			r->key_owner[ev->code] = &r->nobody;
 			r->stats.system_switches++;
 			r->config.request_switch(r->config.ctx, next ? 1 : -1);
+			return;
+		}
+		/* The accept key: a phone's call key is its phone's, here the root's, with or
+		 * without a call ringing (no VP learns from it whether one rings). */
+		if (ev->code == r->config.accept_key && r->config.accept_key) {
+			r->key_owner[ev->code] = &r->nobody;
+			r->stats.system_keys++;
+			if (r->config.system_key)
+				r->config.system_key(r->config.ctx, INPUT_KEY_ACCEPT);
 			return;
 		}
 		r->key_owner[ev->code] = r->active;

@@ -9,7 +9,8 @@
  * - A packet is routed whole, so no switch falls inside one (the caller serialises); a
  *   source's own SYN_DROPPED reaches the foreground VP as one. EV_SW reaches every VP.
  * - The system switch chords are the root's: their key, its repeats and its release are
- *   never any VP's; the router asks its owner for the switch instead.
+ *   never any VP's; the router asks its owner for the switch instead. So is the accept
+ *   key (a phone's call key), ringing call or not: the root is the phone.
  * - A source's BTN_TOUCH, BTN_TOOL_*, ABS_X and ABS_Y are dropped: the VP's screen makes its
  *   own from its contacts (evdev_mt_sync_frame).
  *
@@ -37,6 +38,8 @@ struct input_router_vp {
 	struct input_router_vp *next;
 };
 
+enum { INPUT_KEY_POWER, INPUT_KEY_ACCEPT }; /* input_router_config.system_key's KEY */
+
 #define INPUT_POWER_SHORT_NS 1000000000LL /* longer: the VP's own (a power menu) */
 
 struct input_router_config {
@@ -45,15 +48,17 @@ struct input_router_config {
 	/* A switch chord was pressed: DIRECTION 1 (next) or -1 (prev). Called inside the
 	 * routing call: it must not call the router. */
 	void (*request_switch)(void *ctx, int direction);
-	/* The power key had a short press (released within INPUT_POWER_SHORT_NS): the root
-	 * turns the screen off or on. Called inside the routing call; NULL: nobody. */
-	void (*power_key)(void *ctx);
+	unsigned accept_key; /* the phone's accept key, never a VP's (0: none) */
+	/* A system key: INPUT_KEY_POWER, a short press of the power key (released within
+	 * INPUT_POWER_SHORT_NS: the root turns the screen off or on), or INPUT_KEY_ACCEPT,
+	 * the accept key went down. Called inside the routing call; NULL: nobody. */
+	void (*system_key)(void *ctx, int key);
 	void *ctx;
 };
 
 /* Counters for `cell stats`. */
 struct input_stats {
-	uint64_t packets, events_delivered, events_dropped, system_switches;
+	uint64_t packets, events_delivered, events_dropped, system_switches, system_keys;
 };
 
 struct input_router;

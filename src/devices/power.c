@@ -510,11 +510,13 @@ static int power_configure(void *global, void *state, const char *key, const cha
 /* A short press of the power key: the screen goes off or back on for the foreground VP,
  * which reads it in its backlight's bl_power (FB_BLANK_POWERDOWN or FB_BLANK_UNBLANK). A
  * background VP learns nothing of it. */
-static void power_power_key(void *global)
+static void power_system_key(void *global, enum devns_system_key key)
 {
 	struct power_dev *dev = global;
 	bool off;
 
+	if (key != DEVNS_KEY_POWER)
+		return;
 	devns_lock(dev->core);
 	off = dev->screen_off = !dev->screen_off;
 	if (dev->fg) {
@@ -526,6 +528,8 @@ static void power_power_key(void *global)
 	devns_unlock(dev->core);
 	devns_emit_event(dev->core, "power",
 			 json_pack("{s:s, s:b}", "event", "screen", "on", !off));
+	/* Others show it their way (the VT's blank). */
+	devns_system_key(dev->core, off ? DEVNS_SCREEN_OFF : DEVNS_SCREEN_ON);
 }
 
 static void power_wake(void *global, void *state, unsigned ms)
@@ -630,5 +634,5 @@ const struct vdev_ops vdev_power = {
 	.configure = power_configure,
 	.verbs = power_verbs,
 	.wake = power_wake,
-	.power_key = power_power_key,
+	.system_key = power_system_key,
 };

@@ -618,6 +618,19 @@ static int tel_accept_verb(void *global, json_t *args, json_t *reply, struct err
 	return 0;
 }
 
+/* The system's accept key (the input device's --accept-key): as `accept`; with no call
+ * ringing it does nothing. */
+static void tel_system_key(void *global, enum devns_system_key key)
+{
+	const char *name;
+	int ret;
+
+	if (key != DEVNS_KEY_ACCEPT)
+		return;
+	if ((ret = tel_call_accept(global, &name)) < 0 && ret != -ENOENT)
+		log_warn("telephony: the accept key: the modem is not up");
+}
+
 static const struct vdev_verb tel_verbs[] = {
 	{"calls", "", "the modem's calls and the VPs they belong to", tel_calls_verb},
 	{"accept", "", "answer the call ringing now (and switch to its VP)", tel_accept_verb},
@@ -638,5 +651,6 @@ const struct vdev_ops vdev_telephony = {
 	.prepare = tel_prepare,
 	.teardown = tel_teardown,
 	.switched = tel_switched,
+	.system_key = tel_system_key,
 	.stats = tel_stats,
 };

@@ -39,6 +39,7 @@
 
 struct vt_dev {
 	struct devns *core;
+	bool screen_off; /* under the device lock: DEVNS_SCREEN_OFF came last */
 };
 
 struct vt_tty {
@@ -195,7 +196,7 @@ static const struct ioctl_trap vt_ioctls[] = {
 	IOCTL_TRAP(VT_GETSTATE),   IOCTL_TRAP(VT_RELDISP),     IOCTL_TRAP(VT_ACTIVATE),
 	IOCTL_TRAP(VT_WAITACTIVE), IOCTL_TRAP(VT_DISALLOCATE), IOCTL_TRAP(KDGETMODE),
 	IOCTL_TRAP(KDSETMODE),	   IOCTL_TRAP(KDGKBMODE),      IOCTL_TRAP(KDSKBMODE),
-	IOCTL_TRAP(KDGKBTYPE),
+	IOCTL_TRAP(KDGKBTYPE),	   IOCTL_TRAP(TIOCLINUX),
 };
 #define NIOCTLS (sizeof(vt_ioctls) / sizeof(vt_ioctls[0]))
 
@@ -430,7 +431,9 @@ static void vt_ioctl_ops(void *global, void *state, unsigned file, struct vdev_c
 	int ret, pidfd = -1, old = -1;
 
 	(void)file;
-	if (need && (ret = vdev_read(call, call->arg, &c.in, need)) < 0) {
+	if (need &&
+	    (ret = vdev_read(call, call->arg,
+			     call->request == TIOCLINUX ? (void *)&c.subcode : &c.in, need)) < 0) {
 		reply(call, ret);
 		return;
 	}
@@ -441,6 +444,7 @@ static void vt_ioctl_ops(void *global, void *state, unsigned file, struct vdev_c
 		return;
 	}
 	devns_lock(dev->core);
+	c.screen_off = dev->screen_off;
 	vt_ioctl(&vt->st, &c);
 	if (c.owner_set) {
 		old = vt->owner_pidfd;
@@ -463,6 +467,21 @@ static void vt_ioctl_ops(void *global, void *state, unsigned file, struct vdev_c
 	for (unsigned i = 0; i < c.nout && ret == 0; i++)
 		ret = vdev_write(call, c.out[i].addr, c.out[i].bytes, c.out[i].len);
 	reply(call, ret);
+	if (ret == 0)
+		call->ret = c.ret; /* TIOCLINUX answers in its return value */
+}
+
+/* The screen went off or on (the power device's answer to the power key): a VT in front
+ * reads it back as the kernel's console's blank (TIOCLINUX TIOCL_BLANKEDSCREEN). */
+static void vt_system_key(void *global, enum devns_system_key key)
+{
+	struct vt_dev *dev = global;
+
+	if (key != DEVNS_SCREEN_OFF && key != DEVNS_SCREEN_ON)
+		return;
+	devns_lock(dev->core);
+	dev->screen_off = key == DEVNS_SCREEN_OFF;
+	devns_unlock(dev->core);
 }
 
 /* Its /sys: tty0 and tty1, tty1 the active one (a VP has one VT). */
@@ -568,4 +587,5 @@ const struct vdev_ops vdev_vt = {
 	.ioctls = vt_ioctls,
 	.nioctls = NIOCTLS,
 	.ioctl = vt_ioctl_ops,
+	.system_key = vt_system_key,
 };

@@ -5,14 +5,16 @@
 
 #include <errno.h>
 #include <linux/kd.h>
+#include <linux/tiocl.h>
 #include <linux/vt.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 _Static_assert(sizeof(struct vt_mode_arg) == sizeof(struct vt_mode), "struct vt_mode");
 
 const uint32_t vt_requests[] = {
 	VT_OPENQRY,	VT_GETMODE, VT_SETMODE, VT_GETSTATE, VT_RELDISP, VT_ACTIVATE, VT_WAITACTIVE,
-	VT_DISALLOCATE, KDGETMODE,  KDSETMODE,	KDGKBMODE,   KDSKBMODE,	 KDGKBTYPE,
+	VT_DISALLOCATE, KDGETMODE,  KDSETMODE,	KDGKBMODE,   KDSKBMODE,	 KDGKBTYPE,   TIOCLINUX,
 };
 const unsigned vt_nrequests = sizeof(vt_requests) / sizeof(vt_requests[0]);
 
@@ -83,7 +85,7 @@ bool vt_deactivate(struct vt_state *st, long long now)
 
 size_t vt_input_size(uint32_t request)
 {
-	return request == VT_SETMODE ? sizeof(struct vt_mode_arg) : 0;
+	return request == VT_SETMODE ? sizeof(struct vt_mode_arg) : request == TIOCLINUX ? 1 : 0;
 }
 
 static void put(struct vt_call *c, uint64_t addr, const void *value, size_t len)
@@ -216,6 +218,24 @@ static int own_vt(uint64_t arg)
 	return arg == VT_OWN ? 0 : -ENXIO;
 }
 
+/* TIOCLINUX's read-only questions, answered in its return value as the kernel does: which
+ * console is in front (0-based) and which one is blanked (1-based, 0: none). The screen
+ * the VP is told is off is its own while shown; behind, it learns nothing of it, as its
+ * backlight's bl_power. The rest (selection, paste, blanking it, kernel messages) is the
+ * root's console's: EINVAL, the kernel's answer for a subcode it has not. */
+static int tioclinux(const struct vt_state *st, struct vt_call *c)
+{
+	switch (c->subcode) {
+	case TIOCL_GETFGCONSOLE:
+		c->ret = (vt_shown(st) ? VT_OWN : VT_OTHERS) - 1;
+		return 0;
+	case TIOCL_BLANKEDSCREEN:
+		c->ret = vt_shown(st) && c->screen_off ? VT_OWN : 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 static int dispatch(struct vt_state *st, struct vt_call *c)
 {
 	switch (c->request) {
@@ -264,6 +284,8 @@ static int dispatch(struct vt_state *st, struct vt_call *c)
 		put(c, c->arg, &type, sizeof(type));
 		return 0;
 	}
+	case TIOCLINUX:
+		return tioclinux(st, c);
 	}
 	return -ENOTTY;
 }

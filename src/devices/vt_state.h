@@ -87,6 +87,10 @@ struct vt_call {
 	uint32_t request;
 	uint64_t arg;
 	struct vt_mode_arg in;
+	unsigned char subcode; /* TIOCLINUX's, the byte at the argument */
+	/* The machine's screen is off (the glue's, from DEVNS_SCREEN_OFF): what TIOCLINUX
+	 * TIOCL_BLANKEDSCREEN answers while the VT is shown. */
+	bool screen_off;
 	uint64_t listener, id; /* to answer it later (VT_WAITACTIVE) */
 	/* The answer: an errno or 0, the return value, and what to write where, in order
 	 * (the kernel writes VT_GETSTATE's two fields one by one, v_signal untouched). */
@@ -103,7 +107,8 @@ struct vt_call {
 	bool owner_set; /* VT_SETMODE took: the caller is now the owner (owner_gen) */
 };
 
-/* What the caller's argument must give before vt_ioctl: bytes to read at ARG (0: none). */
+/* What the caller's argument must give before vt_ioctl: bytes to read at ARG (0: none),
+ * into IN, or into SUBCODE for TIOCLINUX. */
 size_t vt_input_size(uint32_t request);
 /* Whether REQUEST is one of the VT's: the trap list is made of these. */
 bool vt_traps(uint32_t request);

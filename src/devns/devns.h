@@ -109,6 +109,15 @@ int vdev_write(const struct vdev_call *call, uint64_t addr, const void *buf, siz
 
 struct devns;
 
+/* The machine's system keys, by what they mean (which key is which is the input device's
+ * option), and what the root did about them: never delivered to a VP as keys. */
+enum devns_system_key {
+	DEVNS_KEY_POWER,  /* a short press of the power key: the screen off or back on */
+	DEVNS_KEY_ACCEPT, /* the phone's accept key: answer the call ringing now */
+	DEVNS_SCREEN_OFF, /* the screen went off (the power device, after DEVNS_KEY_POWER) */
+	DEVNS_SCREEN_ON,  /* and back on */
+};
+
 /* What attach learns of the VP, its namespaces made. */
 struct vdev_started {
 	pid_t pid; /* its init, in the daemon's pid namespace */
@@ -182,9 +191,9 @@ struct vdev_ops {
 	/* The VP is to run for MS milliseconds now, whatever holds it back (devns_vp_wake):
 	 * on the loop's thread, without the lock. */
 	void (*wake)(void *global, void *state, unsigned ms);
-	/* The machine's power key had a short press (devns_power_key): the screen goes off
-	 * or back on. On the loop's thread, without the lock. */
-	void (*power_key)(void *global);
+	/* One of the machine's system keys was pressed (devns_system_key): each device acts
+	 * on the ones it cares for. On the loop's thread, without the lock. */
+	void (*system_key)(void *global, enum devns_system_key key);
 };
 
 /* A daemon option of a device: `cellsd --NAME ARG` (ARG NULL: none). The daemon lists
@@ -336,9 +345,10 @@ int devns_vp_schedule(struct devns *core, const char *vp, const struct devns_vp_
  * a `wake` hook decides what it means for it; after MS the VP may be held back again. On
  * the loop's thread, without the lock. -ENOENT if no such VP runs. */
 int devns_vp_wake(struct devns *core, const char *vp, unsigned ms);
-/* The machine's power key had a short press (the device that reads the keys calls it):
- * every device with a `power_key` hook is told. On the loop's thread, without the lock. */
-void devns_power_key(struct devns *core);
+/* One of the machine's system keys, never a VP's, was pressed (the device that reads the
+ * keys calls it): every device with a `system_key` hook is told. On the loop's thread,
+ * without the lock. */
+void devns_system_key(struct devns *core, enum devns_system_key key);
 /* The output's brightness, LEVEL of MAX (a backlight without a real one): the daemon
  * dims what it composes (screenshots, VNC) to it. Any thread, with or without the lock. */
 void devns_output_brightness(struct devns *core, unsigned level, unsigned max);

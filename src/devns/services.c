@@ -136,11 +136,11 @@ int devns_vp_wake(struct devns *core, const char *vp, unsigned ms)
 	return 0;
 }
 
-void devns_power_key(struct devns *core)
+void devns_system_key(struct devns *core, enum devns_system_key key)
 {
 	for (unsigned d = 0; d < vdev_count; d++)
-		if (core->global[d] && vdev_registry[d]->power_key)
-			vdev_registry[d]->power_key(core->global[d]);
+		if (core->global[d] && vdev_registry[d]->system_key)
+			vdev_registry[d]->system_key(core->global[d], key);
 }
 
 void devns_output_brightness(struct devns *core, unsigned level, unsigned max)

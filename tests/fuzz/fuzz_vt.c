@@ -91,6 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			};
 			if (vt_input_size(c.request))
 				memcpy(&c.in, r + 3, sizeof(c.in));
+			c.subcode = r[3];
+			c.screen_off = r[4] & 1;
 			uint32_t gen = st.owner_gen;
 			vt_ioctl(&st, &c);
 			check_answer(&st, &c);

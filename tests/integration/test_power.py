@@ -387,6 +387,36 @@ def test_the_power_key_turns_the_screen_off_and_on(two):
     assert d.sh("a", f"cat {bl}/bl_power {bl}/actual_brightness").stdout == "0\n255\n"
 
 
+def test_the_vt_in_front_reads_the_screen_blank(daemon, tmp_path):
+    """As on a Linux console: TIOCLINUX TIOCL_BLANKEDSCREEN on the VT answers the blanked
+    VT's number while the screen is off and 0 while on; VT_GETSTATE and KDGETMODE do not
+    change. A VP behind reads 0: it learns nothing of the screen, until it is in front."""
+    from conftest import build_static
+
+    probe = build_static(Path(__file__).resolve().parent / "vtprobe.c", tmp_path)
+    d = daemon
+    for name in ("a", "b"):
+        create_vp_with(d, name, {"usr/bin/vtprobe": probe})
+    assert d.cell("active").stdout.strip() == "a"
+
+    def blank(name):
+        out = d.exec(name, "vtprobe", "blank").stdout
+        return dict(line.split("=", 1) for line in out.split())
+
+    on = {"blanked": "0", "fgconsole": "0", "active": "1", "kdmode": "0", "kdmode_value": "0"}
+    assert blank("a") == on
+    d.cell("input", "key", "power")
+    wait_for(lambda: not power(d)["screen_on"], 5, "the screen off")
+    assert blank("a") == dict(on, blanked="1")
+    assert blank("b") == dict(on, fgconsole="1", active="2")
+    d.cell("switch", "b")
+    assert blank("b") == dict(on, blanked="1")
+    assert blank("a")["blanked"] == "0"
+    d.cell("input", "key", "power")
+    wait_for(lambda: power(d)["screen_on"], 5, "the screen on")
+    assert blank("b") == on
+
+
 def test_a_vnc_client_sees_the_dimmed_output(make_daemon):
     import rfb
 

@@ -97,14 +97,20 @@ def atprobe(tmp_path_factory):
     return build_static(HERE / "atprobe.c", tmp_path_factory.mktemp("atprobe"))
 
 
+@pytest.fixture(scope="module")
+def evprobe(tmp_path_factory):
+    return build_static(HERE / "evprobe.c", tmp_path_factory.mktemp("evprobe"), "-pthread")
+
+
 @pytest.fixture
-def phones(make_daemon, make_modemsim, atprobe):
+def phones(make_daemon, make_modemsim, atprobe, evprobe):
     """A daemon on the simulator's modem with VPs "home" (the SIM's number, started
     first: the foreground) and "work" (a forwarded number)."""
     sim = Sim(make_modemsim(number=SIM_NUMBER, access=ACCESS, ring_interval=500))
     d = make_daemon(extra_args=["--modem", str(sim.link), "--forward-access", ACCESS])
-    create_vp_with(d, "home", {"bin/atprobe": atprobe}, create_args=("--number", SIM_NUMBER))
-    create_vp_with(d, "work", {"bin/atprobe": atprobe}, create_args=("--number", WORK_NUMBER))
+    files = {"bin/atprobe": atprobe, "bin/evprobe": evprobe}
+    create_vp_with(d, "home", files, create_args=("--number", SIM_NUMBER))
+    create_vp_with(d, "work", files, create_args=("--number", WORK_NUMBER))
     sim.control({"cmd": "forward", "number": WORK_NUMBER,
                  "tag": f"*77{d.vp('work')['id']}*"})
     wait_for(lambda: d.stats()["daemon"]["telephony"]["modem_up"], what="the modem set up")
@@ -203,6 +209,47 @@ def test_answering_in_the_background_brings_the_vp_forward(phones):
         e = reader.wait_for(lambda o: o.get("event") == "switch", timeout=5)
         assert e and e["to"] == "work", e
         assert d.vp("work")["foreground"] is True
+    finally:
+        ev.terminate()
+        ev.wait()
+
+
+KEY_PHONE = 169
+
+
+def test_the_accept_key_answers_a_background_call(phones):
+    """The system's accept key (`cellsd --accept-key`, KEY_PHONE by default) answers the
+    call ringing in the background VP and brings that VP forward (--on-call ask); neither
+    VP's keyboard ever hears the key, with a call ringing or without."""
+    from test_input import Reader
+
+    d, sim = phones
+    ev, reader = events(d)
+    try:
+        # Each reader ends at its 4th event: the "a" typed into its VP at the end.
+        keys = {vp: Reader(d, vp, "read", "/dev/input/event1", 20000, 4)
+                for vp in ("home", "work")}
+        # No call: nothing happens, and the key is the root's all the same.
+        d.cell("input", "key", "phone")
+        assert d.vp("home")["foreground"] is True
+        log = listen(d, "work", "AT+CLIP=1", "-u", "+CLIP:", "-t", "20")
+        sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})
+        wait_for(lambda: "+CLIP:" in log.read_text(), what="the ring")
+        d.cell("input", "key", "phone")
+        e = reader.wait_for(lambda o: o.get("event") == "call-answered", timeout=5)
+        assert e and e["vp"] == "work" and e["from"] == CALLER, e
+        e = reader.wait_for(lambda o: o.get("event") == "switch", timeout=5)
+        assert e and e["to"] == "work", e
+        assert d.vp("work")["foreground"] is True
+        clcc = at(d, "work", "AT+CLCC")
+        assert f'+CLCC: 1,1,0,0,0,"{CALLER}",145' in clcc, clcc
+        d.cell("input", "key", "a")
+        d.cell("switch", "home")
+        d.cell("input", "key", "a")
+        for vp, r in keys.items():
+            got = r.events()
+            assert got == [(1, 30, 1), (0, 0, 0), (1, 30, 0), (0, 0, 0)], (vp, got)
+        assert d.stats()["daemon"]["system_keys"] == 2
     finally:
         ev.terminate()
         ev.wait()

@@ -13,6 +13,8 @@
  *   setonly          VT_SETMODE VT_PROCESS and KD_GRAPHICS, then exit (a dead owner)
  *   waitactive       "waiting", VT_WAITACTIVE 1, then "active" and the result
  *   bad              hostile arguments: bad pointers, modes, signals, VT numbers
+ *   blank            on /dev/tty0: TIOCLINUX TIOCL_BLANKEDSCREEN and TIOCL_GETFGCONSOLE
+ *                    (their return values), VT_GETSTATE's v_active, KDGETMODE
  *   bench N          N VT_GETSTATE (trapped) and N TCGETS (native) on /dev/tty1: mean
  *                    microseconds of each
  */
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kd.h>
+#include <linux/tiocl.h>
 #include <linux/vt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -203,6 +206,23 @@ static int bench(long n)
 	return 0;
 }
 
+/* What a console program reads of the screen's blank. */
+static int blank(void)
+{
+	int fd = open_tty("/dev/tty0"), mode = -1;
+	char sub = TIOCL_BLANKEDSCREEN;
+	int blanked = ioctl(fd, TIOCLINUX, &sub);
+
+	printf("blanked=%d\n", blanked < 0 ? -errno : blanked);
+	sub = TIOCL_GETFGCONSOLE;
+	blanked = ioctl(fd, TIOCLINUX, &sub);
+	printf("fgconsole=%d\n", blanked < 0 ? -errno : blanked);
+	printf("active=%d\n", active(fd));
+	printf("kdmode=%s\n", try(fd, KDGETMODE, (unsigned long)&mode));
+	printf("kdmode_value=%d\n", mode);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -216,6 +236,8 @@ int main(int argc, char **argv)
 		return waitactive();
 	if (argc >= 2 && !strcmp(argv[1], "bad"))
 		return bad();
+	if (argc >= 2 && !strcmp(argv[1], "blank"))
+		return blank();
 	if (argc >= 3 && !strcmp(argv[1], "bench"))
 		return bench(atol(argv[2]));
 	fprintf(stderr, "usage: vtprobe state|process ack|noack|setonly|waitactive|bad\n");

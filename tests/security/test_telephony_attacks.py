@@ -11,8 +11,8 @@ attacker with a forwarded one) are test_telephony.py's fixtures.
 
 import pytest
 
-from test_telephony import (CALLER, MODEMSIM, SIM_NUMBER, at, atprobe, listen,  # noqa: F401
-                            phones, wait_for)
+from test_telephony import (CALLER, MODEMSIM, SIM_NUMBER, at, atprobe, evprobe,  # noqa: F401
+                            listen, phones, wait_for)
 
 pytestmark = pytest.mark.skipif(not MODEMSIM.exists(), reason=f"{MODEMSIM} is not built")
 

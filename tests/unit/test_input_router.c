@@ -32,12 +32,20 @@ struct fixture {
 	struct vp vps[NVPS];
 	int switches[8]; /* the directions asked for */
 	unsigned nswitches;
-	unsigned power_presses; /* short ones, the root's */
+	unsigned power_presses;	 /* short ones, the root's */
+	unsigned accept_presses; /* the accept key's, the root's */
 };
 
-static void power_key(void *ctx)
+static void system_key(void *ctx, int key)
 {
-	((struct fixture *)ctx)->power_presses++;
+	struct fixture *f = ctx;
+
+	if (key == INPUT_KEY_POWER)
+		f->power_presses++;
+	else if (key == INPUT_KEY_ACCEPT)
+		f->accept_presses++;
+	else
+		fail();
 }
 
 static void request_switch(void *ctx, int direction)
@@ -72,7 +80,8 @@ static int set_up(void **state)
 	struct input_router_config config = {.width = WIDTH,
 					     .height = HEIGHT,
 					     .request_switch = request_switch,
-					     .power_key = power_key,
+					     .accept_key = KEY_PHONE,
+					     .system_key = system_key,
 					     .ctx = f};
 	struct error err;
 
@@ -229,6 +238,41 @@ static void a_short_power_press_is_the_roots_too(void **state)
 	key(f, KEY_POWER, 0);
 	assert_int_equal(f->power_presses, 1);
 	expect_nothing(f, 1);
+}
+
+/* The accept key is the root's alone, in the foreground and behind: its press asks for
+ * the answer once, its repeats and release are nobody's, and no VP hears any of it. */
+static void the_accept_key_is_the_roots_alone(void **state)
+{
+	struct fixture *f = *state;
+
+	activate(f, 0);
+	key(f, KEY_PHONE, 1);
+	key(f, KEY_PHONE, 2);
+	key(f, KEY_PHONE, 0);
+	assert_int_equal(f->accept_presses, 1);
+	assert_int_equal(f->power_presses, 0);
+	expect_nothing(f, 0);
+	expect_nothing(f, 1);
+	/* With a modifier held too, and with no foreground. */
+	key(f, KEY_LEFTCTRL, 1);
+	key(f, KEY_PHONE, 1);
+	key(f, KEY_PHONE, 0);
+	key(f, KEY_LEFTCTRL, 0);
+	assert_int_equal(f->accept_presses, 2);
+	EXPECT(f, 0, K, {EV_KEY, KEY_LEFTCTRL, 1}, SYN, {EV_KEY, KEY_LEFTCTRL, 0}, SYN);
+	deactivate(f, 0);
+	key(f, KEY_PHONE, 1);
+	key(f, KEY_PHONE, 0);
+	assert_int_equal(f->accept_presses, 3);
+	assert_int_equal(stats(f).system_keys, 3);
+	/* Another key is still the VP's. */
+	activate(f, 1);
+	key(f, KEY_A, 1);
+	key(f, KEY_A, 0);
+	assert_int_equal(f->accept_presses, 3);
+	EXPECT(f, 1, K, {EV_KEY, KEY_A, 1}, SYN, {EV_KEY, KEY_A, 0}, SYN);
+	expect_nothing(f, 0);
 }
 
 static void without_a_foreground_nothing_is_heard(void **state)
@@ -764,6 +808,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		TEST(a_short_power_press_is_the_roots_too),
+		TEST(the_accept_key_is_the_roots_alone),
 		TEST(keys_reach_the_foreground_only),
 		TEST(without_a_foreground_nothing_is_heard),
 		TEST(the_switch_chords_are_the_roots),

@@ -10,7 +10,9 @@
 
 #include <errno.h>
 #include <linux/kd.h>
+#include <linux/tiocl.h>
 #include <linux/vt.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 
 #include "devices/vt_state.h"
@@ -535,6 +537,43 @@ static void auto_mode_sends_nothing(void **state)
 	assert_false(work(&st, 1).send);
 }
 
+/* TIOCLINUX's answer, in its return value (nothing written): -errno on an error. */
+static long tioclinux(struct vt_state *st, unsigned char subcode, bool screen_off)
+{
+	struct vt_call c = call(TIOCLINUX, ARG);
+
+	c.subcode = subcode;
+	c.screen_off = screen_off;
+	vt_ioctl(st, &c);
+	assert_int_equal(c.nout, 0);
+	return c.error ? -c.error : c.ret;
+}
+
+/* As the kernel's console: TIOCL_BLANKEDSCREEN is the blanked VT's number (1-based) while
+ * the screen is off, 0 while on; TIOCL_GETFGCONSOLE the front VT (0-based). A VP behind
+ * learns nothing of the screen; the modes are the blank's business no more than there. */
+static void tioclinux_tells_the_blank_of_the_vt_in_front(void **state)
+{
+	struct vt_state st;
+
+	(void)state;
+	vt_state_init(&st);
+	assert_int_equal(vt_input_size(TIOCLINUX), 1);
+	vt_activate(&st, 0);
+	assert_int_equal(tioclinux(&st, TIOCL_BLANKEDSCREEN, false), 0);
+	assert_int_equal(tioclinux(&st, TIOCL_BLANKEDSCREEN, true), VT_OWN);
+	assert_int_equal(tioclinux(&st, TIOCL_GETFGCONSOLE, true), VT_OWN - 1);
+	assert_int_equal(v_active(&st), VT_OWN);
+	assert_int_equal(get_int(&st, KDGETMODE), KD_TEXT);
+	vt_deactivate(&st, 0);
+	assert_int_equal(tioclinux(&st, TIOCL_BLANKEDSCREEN, true), 0);
+	assert_int_equal(tioclinux(&st, TIOCL_GETFGCONSOLE, true), VT_OTHERS - 1);
+	/* The console's own business: the selection, blanking it, kernel messages. */
+	assert_int_equal(tioclinux(&st, TIOCL_SETSEL, false), -EINVAL);
+	assert_int_equal(tioclinux(&st, TIOCL_BLANKSCREEN, false), -EINVAL);
+	assert_int_equal(tioclinux(&st, 0, false), -EINVAL);
+}
+
 static void unknown_requests_are_enotty(void **state)
 {
 	struct vt_state st;
@@ -572,6 +611,7 @@ int main(void)
 		cmocka_unit_test(a_dead_owner_resets_the_vt),
 		cmocka_unit_test(auto_mode_sends_nothing),
 		cmocka_unit_test(unknown_requests_are_enotty),
+		cmocka_unit_test(tioclinux_tells_the_blank_of_the_vt_in_front),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,9 @@ class UplinkNet:
 
     def setup(self):
         ns, iface = self.ns, self.iface
+        # What a run killed before its teardown left (a make check stopped with ^C).
+        sh("ip", "link", "del", iface, check=False)
+        sh("ip", "netns", "del", ns, check=False)
         sh("ip", "netns", "add", ns)
         sh("ip", "link", "add", iface, "type", "veth", "peer", "name", "eth0", "netns", ns)
         sh("ip", "addr", "add", f"{self.host}/24", "dev", iface)

@@ -25,7 +25,10 @@
 
 #define READY_WAIT_MS 3000
 #define RESTART_MS    500
-#define STOP_WAIT_MS  2000
+/* lxcfs's loadavg thread sleeps seconds at a time: it exits 2 to 4 s after a SIGTERM,
+ * which every daemon's stop waited. Its mount detached and the VPs gone, nothing of its
+ * state is worth waiting for: a short wait, then SIGKILL. */
+#define STOP_WAIT_MS 200
 
 static void sleep_ms(long ms)
 {
@@ -270,6 +273,8 @@ void views_stop(struct views *v)
 		close(v->restart.fd);
 		v->restart.fd = -1;
 	}
+	if (v->mount[0])
+		clear_mount(v);
 	if (v->pid > 0) {
 		kill(v->pid, SIGTERM);
 		for (int waited = 0; waited < STOP_WAIT_MS; waited += 10) {

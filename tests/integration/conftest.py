@@ -670,6 +670,18 @@ class LineReader:
 NO_LAUNCHER = b"#!/bin/sh\n# the test draws or drives: no launcher\nexit 0\n"
 
 
+def wait_for(pred, timeout=10.0, what="condition"):
+    """PRED's first true value, polled until TIMEOUT seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} after {timeout} s")
+        time.sleep(0.05)
+
+
 def put_file(d, name, rel, data, mode=0o755):
     """Writes DATA (bytes, or a Path to copy) at REL in the VP's upper layer, owned by its
     root (the directories on the way too)."""

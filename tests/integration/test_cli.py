@@ -5,11 +5,10 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-from conftest import CELL, CELLSD, LineReader, ROOT
+from conftest import CELL, CELLSD, LineReader, ROOT, wait_for
 
 VERBS = ["image", "create", "config", "start", "stop", "destroy", "list", "switch", "next",
          "prev", "active", "exec", "console", "logs", "stats", "viewer", "events", "screenshot",
@@ -109,17 +108,6 @@ def test_run_option_anywhere(daemon):
     d.cell("start", "v")
     r = run(CELL, "exec", "v", "--run", d.run, "--", "echo", "--run", "x", env=env)
     assert r.returncode == 0 and r.stdout == "--run x\n", r
-
-
-def wait_for(pred, timeout=10, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} after {timeout}s")
-        time.sleep(0.05)
 
 
 def console_say(d, name, text):

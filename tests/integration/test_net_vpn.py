@@ -4,12 +4,11 @@ wifi-net, with a static key made here. A server there answers with the address a
 came from: through the tunnel it is the VP's tunnel address, not the uplink's NAT."""
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import create_vp_with, put_file
+from conftest import create_vp_with, put_file, wait_for
 from test_net import fetch, host_get, netd, sh, uplinks  # noqa: F401 (fixtures)
 
 OPENVPN = Path("/usr/sbin/openvpn")
@@ -45,13 +44,6 @@ def openvpn_files():
     return files
 
 
-def wait_for(pred, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, f"no {what} after {timeout}s"
-        time.sleep(0.1)
-
-
 def tun_rx(net):
     """Packets the server's tun0 has received."""
     r = net.ns_sh("cat /sys/class/net/tun0/statistics/rx_packets")
@@ -69,13 +61,13 @@ def test_openvpn_in_a_vp_carries_its_traffic(netd, uplinks, tmp_path):
     (tmp_path / "whoami.py").write_text(WHOAMI)
     seen = tmp_path / "seen"  # who the server behind answered, a line each
     wlan.spawn("python3", str(tmp_path / "whoami.py"), str(seen))
-    wait_for(lambda: host_get(f"http://{BEHIND}:8000/") == wlan.host, "whoami server")
+    wait_for(lambda: host_get(f"http://{BEHIND}:8000/") == wlan.host, 20, "whoami server")
     server_log = tmp_path / "server.log"
     wlan.spawn("openvpn", *common, "--local", wlan.peer, "--lport", "1194", "--ifconfig",
                "10.8.0.1", "10.8.0.2", "--secret", str(key), "0", "--log", str(server_log))
     server = wlan.procs[-1]
     wait_for(lambda: server_log.exists() and "link local (bound)" in server_log.read_text(),
-             "openvpn server")
+             20, "openvpn server")
 
     create_vp_with(d, "v", {}, create_args=("--device", "tun=shared", "--uplink", "wlan"),
                    start=False)
@@ -93,7 +85,7 @@ def test_openvpn_in_a_vp_carries_its_traffic(netd, uplinks, tmp_path):
               "--daemon --log /root/vpn.log --writepid /root/vpn.pid")
     log = d.upper("v") / "root" / "vpn.log"
     wait_for(lambda: log.exists() and "Initialization Sequence Completed" in log.read_text(),
-             "openvpn client in the VP")
+             20, "openvpn client in the VP")
     routes = d.exec("v", "ip", "route").stdout
     assert "0.0.0.0/1 via 10.8.0.1 dev tun0" in routes, routes
     # tun0 is the VP's, not the host's.

@@ -8,8 +8,6 @@ backlight in a VP, and the background policy: `freeze` freezes a background VP's
 (its CPU use stops) and a switch thaws it, `throttle` caps its CPU, a wake lets a frozen
 VP run for a while, and the policy changes live."""
 
-import json
-import os
 import re
 import subprocess
 import time
@@ -17,20 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, CGROUP_ROOT, LineReader, create_vp_with, put_file
+from conftest import CELL, CGROUP_ROOT, LineReader, create_vp_with, wait_for
 
 BRIGHTNESSCTL = Path("/usr/bin/brightnessctl")
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def power(d):

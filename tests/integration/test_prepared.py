@@ -7,20 +7,9 @@ import json
 import os
 import shutil
 import signal
-import time
 
 from conftest import UID_RANGE, cgroup_pids, cgroup_subdirs, mounts_under, procs_with_uid
-
-
-def wait_until(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not after {timeout}s: {what}")
-        time.sleep(0.02)
+from conftest import wait_for as wait_until
 
 
 def vp_json(d, name):

@@ -3,7 +3,6 @@
 The KSM scanner is the host's one: these tests change it and check that cellsd gives it
 back. They run busybox VPs of the minimal image with apps/memhog."""
 
-import json
 import os
 import re
 import signal
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, LineReader, pid_alive, wait_pid_gone
+from conftest import CELL, LineReader, pid_alive, wait_for as wait_until, wait_pid_gone
 
 KSM = Path("/sys/kernel/mm/ksm")
 KNOBS = ("run", "sleep_millisecs", "pages_to_scan")
@@ -21,17 +20,6 @@ KNOBS = ("run", "sleep_millisecs", "pages_to_scan")
 
 def ksm_settings():
     return {k: (KSM / k).read_text().strip() for k in KNOBS}
-
-
-def wait_until(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout}s")
-        time.sleep(0.05)
 
 
 def daemon_stats(d):

@@ -13,7 +13,6 @@ tests/security/test_telephony_attacks.py.
 """
 
 import itertools
-import json
 import os
 import subprocess
 import threading
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, LineReader, create_vp_with
+from conftest import BUILD, LineReader, create_vp_with, wait_for
 
 try:  # tests/security imports this file: its conftest has a fixture of that name
     from integration_conftest import build_static
@@ -79,17 +78,6 @@ class Events:
                 return None
             if pred(msg):
                 return msg
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

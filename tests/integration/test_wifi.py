@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import create_vp_with, put_file
+from conftest import create_vp_with, put_file, wait_for
 
 WPA_CLI = Path("/usr/sbin/wpa_cli")
 WPA_SUPPLICANT = Path("/usr/sbin/wpa_supplicant")
@@ -29,17 +29,6 @@ WPA_SUPPLICANT = Path("/usr/sbin/wpa_supplicant")
 pytestmark = pytest.mark.skipif(
     not WPA_CLI.exists() or not WPA_SUPPLICANT.exists(),
     reason="wpasupplicant is not installed (scripts/install-deps installs it)")
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Supplicant:

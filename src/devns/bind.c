@@ -65,9 +65,26 @@ static int open_parent(const char *vp_path, const char **last, struct error *err
 	}
 }
 
+/* Bind HOST_PATH on TARGET (named WHERE_DIR WHERE in errors). The source is the daemon's (a
+ * tmpfs file, a FUSE mount): its root alone is looked up, which the kernel knows without
+ * asking the server (the daemon, waiting for us). */
+static int bind_at(const char *host_path, int target, const char *where_dir, const char *where,
+		   struct error *err)
+{
+	_cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
+						OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+	if (tree < 0)
+		return error_set(err, errno, "open %s", host_path);
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return error_set(err, errno, "bind %s at %s%s", host_path, where_dir, where);
+	return 0;
+}
+
 int devns_bind_in_root(const char *host_path, const char *vp_path, bool dir, struct error *err)
 {
-	_cleanup_close_ int parent = -1, target = -1, tree = -1;
+	_cleanup_close_ int parent = -1, target = -1;
 	const char *last = NULL;
 
 	if ((parent = open_parent(vp_path, &last, err)) < 0 || !last)
@@ -85,34 +102,18 @@ int devns_bind_in_root(const char *host_path, const char *vp_path, bool dir, str
 	}
 	if (target < 0)
 		return error_set(err, errno, "open %s", vp_path);
-	/* The source is the daemon's (a tmpfs file, a FUSE mount): its root alone is looked
-	 * up, which the kernel knows without asking the server (the daemon, waiting for us). */
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (tree < 0)
-		return error_set(err, errno, "open %s", host_path);
-	if (syscall(SYS_move_mount, tree, "", target, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return error_set(err, errno, "bind %s at %s", host_path, vp_path);
-	return 0;
+	return bind_at(host_path, target, "", vp_path, err);
 }
 
 int devns_bind_in_sys(const char *host_path, const char *sys_dir, const char *rel,
 		      struct error *err)
 {
-	_cleanup_close_ int sys = -1, target = -1, tree = -1;
+	_cleanup_close_ int sys = -1, target = -1;
 
 	if ((sys = open(sys_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return error_set(err, errno, "open %s", sys_dir);
 	/* The device's sysfs hook made the directory: nothing is created here. */
 	if ((target = open_beneath(sys, rel, O_PATH | O_DIRECTORY)) < 0)
 		return error_set(err, errno, "open /sys/%s", rel);
-	tree = (int)syscall(SYS_open_tree, AT_FDCWD, host_path,
-			    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (tree < 0)
-		return error_set(err, errno, "open %s", host_path);
-	if (syscall(SYS_move_mount, tree, "", target, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return error_set(err, errno, "bind %s at /sys/%s", host_path, rel);
-	return 0;
+	return bind_at(host_path, target, "/sys/", rel, err);
 }

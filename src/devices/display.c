@@ -267,9 +267,11 @@ static int display_prepare(void *global, const struct vdev_vp *vp, void **state,
 		ret = error_set(err, errno, "create %s", file->host_path);
 		goto fail;
 	}
-	/* Allocated now: another VP filling the shared tmpfs cannot leave holes in ours. */
+	/* Sparse: a page costs memory once the VP draws on it (the second page of a VP that
+	 * never pans, never). The tmpfs is this file's alone and as large, so a write never
+	 * meets ENOSPC; holes read as black. */
 	if (fchown(fb->fd, vp->uid, vp->uid) < 0 ||
-	    fallocate(fb->fd, 0, 0, (off_t)fb->fix.smem_len) < 0) {
+	    ftruncate(fb->fd, (off_t)fb->fix.smem_len) < 0) {
 		ret = error_set(err, errno, "set up %s", file->host_path);
 		goto fail;
 	}

@@ -201,6 +201,21 @@ def test_rc_starts_x_session_and_logs_how_it_ended(deb, vp):
     assert "rc: deb up" in deb.cell("logs", vp).stdout
 
 
+def test_xorg_keeps_no_shadow_screen_and_no_glx(deb, vp):
+    """10-cells.conf: fbdev draws on the VP's RAM framebuffer itself and GLX (llvmpipe
+    without a GPU) is not loaded: together about 14 MiB of every VP's Xorg."""
+    text = wait_x_log(deb, vp)
+    assert "Xorg ready" in text, text
+    xlog = deb.exec(vp, "cat", "/var/log/Xorg.0.log").stdout
+    assert '(**) FBDEV(0): Option "ShadowFB" "off"' in xlog, xlog[:6000]
+    assert '(**) Extension "GLX" is disabled' in xlog, xlog[:6000]
+    maps = deb.exec(vp, "sh", "-c", "cat /proc/$(pidof Xorg)/maps").stdout
+    assert "/usr/lib/xorg/modules/drivers/fbdev_drv.so" in maps, maps[:2000]
+    assert "libLLVM" not in maps and "swrast_dri" not in maps and "libshadow" not in maps
+    exts = deb.exec(vp, "env", "DISPLAY=:0", "xdpyinfo").stdout
+    assert "RENDER" in exts and "GLX" not in exts, exts
+
+
 def test_no_display_no_x_session(deb):
     deb.cell("create", "nodisp", "--image", "debian", "--device", "display=none")
     deb.cell("start", "nodisp")

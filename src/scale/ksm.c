@@ -17,15 +17,24 @@
 #define NS_PER_S 1000000000ull
 
 enum ksm_phase ksm_phase_at(const struct ksm_policy *p, unsigned running, uint64_t last_start_ns,
-			    uint64_t now_ns, uint64_t *change_ns)
+			    unsigned scans, uint64_t now_ns, uint64_t *change_ns)
 {
 	uint64_t hard_end = last_start_ns + (uint64_t)p->hard_s * NS_PER_S;
+	uint64_t hard_limit = last_start_ns + (uint64_t)p->hard_s * KSM_HARD_LIMIT * NS_PER_S;
 
 	*change_ns = 0;
 	if (!p->enabled || running == 0)
 		return KSM_OFF;
 	if (now_ns < hard_end) {
 		*change_ns = hard_end;
+		return KSM_HARD;
+	}
+	/* Many VPs are more than the hard phase's time can scan: a page merges only once the
+	 * scanner has seen it unchanged in two passes, so it goes on until it has. */
+	if (scans < KSM_HARD_SCANS && now_ns < hard_limit) {
+		*change_ns = now_ns + KSM_SCANS_POLL_S * NS_PER_S < hard_limit
+				     ? now_ns + KSM_SCANS_POLL_S * NS_PER_S
+				     : hard_limit;
 		return KSM_HARD;
 	}
 	return KSM_GENTLE;
@@ -202,11 +211,22 @@ static void arm(struct ksm *k, uint64_t at_ns, uint64_t now_ns)
 		log_warn_errno(errno, "ksm: timer");
 }
 
+/* The scanner's passes over all mergeable memory since the daemon's start; 0 when the
+ * kernel does not say. */
+static unsigned full_scans(struct ksm *k)
+{
+	char text[32];
+
+	if (!k->available || knob_read(k, "full_scans", text, sizeof(text)) < 0)
+		return 0;
+	return (unsigned)strtoul(text, NULL, 10);
+}
+
 static void apply(struct ksm *k, uint64_t now_ns)
 {
 	uint64_t change;
-	enum ksm_phase phase =
-		ksm_phase_at(&k->policy, k->running, k->last_start_ns, now_ns, &change);
+	enum ksm_phase phase = ksm_phase_at(&k->policy, k->running, k->last_start_ns,
+					    full_scans(k) - k->scans_at_start, now_ns, &change);
 
 	arm(k, change, now_ns);
 	if (phase == k->phase || !k->available)
@@ -272,8 +292,10 @@ void ksm_vps_changed(struct ksm *k, unsigned running, bool started)
 	uint64_t now_ns = monotonic_ns();
 
 	k->running = running;
-	if (started)
+	if (started) {
 		k->last_start_ns = now_ns;
+		k->scans_at_start = full_scans(k);
+	}
 	apply(k, now_ns);
 }
 

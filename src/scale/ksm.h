@@ -33,10 +33,19 @@ enum ksm_phase { KSM_OFF, KSM_HARD, KSM_GENTLE };
 			     .gentle = {.sleep_ms = 1500, .pages = 100},                           \
 			     .hard_s = 70})
 
-/* The phase at NOW_NS with RUNNING VPs, the last of them started at LAST_START_NS; in
- * *CHANGE_NS when it changes by itself (the hard phase ends), or 0 if it does not. */
+/* The hard phase lasts hard_s, and longer (up to KSM_HARD_LIMIT times) until the scanner
+ * has made KSM_HARD_SCANS full passes since the last start, looked at every
+ * KSM_SCANS_POLL_S: two to merge a page (seen unchanged twice), one for the pass that was
+ * under way at the start. */
+#define KSM_HARD_SCANS	 3
+#define KSM_HARD_LIMIT	 10
+#define KSM_SCANS_POLL_S 5
+
+/* The phase at NOW_NS with RUNNING VPs, the last of them started at LAST_START_NS, the
+ * scanner having made SCANS full passes since; in *CHANGE_NS when to look again (the hard
+ * phase may end), or 0 if it cannot change by itself. */
 enum ksm_phase ksm_phase_at(const struct ksm_policy *p, unsigned running, uint64_t last_start_ns,
-			    uint64_t now_ns, uint64_t *change_ns);
+			    unsigned scans, uint64_t now_ns, uint64_t *change_ns);
 const char *ksm_phase_name(enum ksm_phase phase);
 
 /* "--ksm on|off", "--ksm-hard MS,PAGES,SECONDS", "--ksm-gentle MS,PAGES". */
@@ -54,6 +63,7 @@ struct ksm {
 	enum ksm_phase phase;
 	unsigned running;
 	uint64_t last_start_ns;
+	unsigned scans_at_start; /* full_scans at the last start */
 };
 
 /* Nothing is written until a VP starts. A kernel without KSM leaves it unavailable. The

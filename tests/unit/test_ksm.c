@@ -16,7 +16,7 @@ static void test_off_without_vps(void **state)
 	uint64_t change = 1;
 
 	(void)state;
-	assert_int_equal(ksm_phase_at(&p, 0, 5 * S, 6 * S, &change), KSM_OFF);
+	assert_int_equal(ksm_phase_at(&p, 0, 5 * S, KSM_HARD_SCANS, 6 * S, &change), KSM_OFF);
 	assert_int_equal(change, 0);
 }
 
@@ -31,16 +31,38 @@ static void test_hard_then_gentle(void **state)
 	assert_int_equal(p.gentle.sleep_ms, 1500);
 	assert_int_equal(p.gentle.pages, 100);
 	/* Started at 10 s: hard until 80 s, then gentle for good. */
-	assert_int_equal(ksm_phase_at(&p, 1, 10 * S, 10 * S, &change), KSM_HARD);
+	assert_int_equal(ksm_phase_at(&p, 1, 10 * S, KSM_HARD_SCANS, 10 * S, &change), KSM_HARD);
 	assert_int_equal(change, 80 * S);
-	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, 80 * S - 1, &change), KSM_HARD);
+	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, KSM_HARD_SCANS, 80 * S - 1, &change),
+			 KSM_HARD);
 	assert_int_equal(change, 80 * S);
-	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, 80 * S, &change), KSM_GENTLE);
+	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, KSM_HARD_SCANS, 80 * S, &change), KSM_GENTLE);
 	assert_int_equal(change, 0);
-	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, 5000 * S, &change), KSM_GENTLE);
+	assert_int_equal(ksm_phase_at(&p, 3, 10 * S, KSM_HARD_SCANS, 5000 * S, &change),
+			 KSM_GENTLE);
 	/* A later start counts from itself. */
-	assert_int_equal(ksm_phase_at(&p, 4, 100 * S, 120 * S, &change), KSM_HARD);
+	assert_int_equal(ksm_phase_at(&p, 4, 100 * S, KSM_HARD_SCANS, 120 * S, &change), KSM_HARD);
 	assert_int_equal(change, 170 * S);
+}
+
+static void test_hard_until_the_scanner_has_passed(void **state)
+{
+	struct ksm_policy p = KSM_DEFAULT_POLICY;
+	uint64_t change;
+
+	(void)state;
+	/* Started at 10 s; at 80 s the scanner has made one pass: hard on, looked at 5 s
+	 * later; three passes end it; 10 x 70 s after the start it ends whatever they are. */
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 0, 60 * S, &change), KSM_HARD);
+	assert_int_equal(change, 80 * S);
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 1, 80 * S, &change), KSM_HARD);
+	assert_int_equal(change, 85 * S);
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 2, 85 * S, &change), KSM_HARD);
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 3, 90 * S, &change), KSM_GENTLE);
+	assert_int_equal(change, 0);
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 0, 708 * S, &change), KSM_HARD);
+	assert_int_equal(change, 710 * S);
+	assert_int_equal(ksm_phase_at(&p, 50, 10 * S, 0, 710 * S, &change), KSM_GENTLE);
 }
 
 static void test_disabled(void **state)
@@ -50,7 +72,7 @@ static void test_disabled(void **state)
 
 	(void)state;
 	p.enabled = false;
-	assert_int_equal(ksm_phase_at(&p, 5, 10 * S, 11 * S, &change), KSM_OFF);
+	assert_int_equal(ksm_phase_at(&p, 5, 10 * S, KSM_HARD_SCANS, 11 * S, &change), KSM_OFF);
 }
 
 static void test_options(void **state)
@@ -83,6 +105,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_off_without_vps),
 		cmocka_unit_test(test_hard_then_gentle),
+		cmocka_unit_test(test_hard_until_the_scanner_has_passed),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_options),
 	};

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (NO_LAUNCHER, ROOT, UID_RANGE, Daemon, LineReader, make_base,
-                      procs_with_uid, put_file, read_line, wait_pid_gone)
+from conftest import (NO_LAUNCHER, ROOT, UID_RANGE, Daemon, LineReader, destroy_all,
+                      make_base, procs_with_uid, put_file, read_line, stop_and_check,
+                      wait_pid_gone)
 import test_browser
 from test_browser import BROWSER_DIR, free_ports, kill_browser, page_url
 from test_display import read_png
@@ -79,11 +80,6 @@ class SinkDaemon(Daemon):
                                  "--web", f"127.0.0.1:{self.web_port}"]
 
 
-def destroy_all(d):
-    for name in d.list():
-        d.cell("destroy", name, "--force", timeout=60)
-
-
 @pytest.fixture(scope="module")
 def deb():
     """A daemon on the persistent state CACHE/state with the debian image built."""
@@ -112,23 +108,7 @@ def deb():
             stamp.write_text(want)
         yield d
     finally:
-        problems = []
-        try:
-            if d.running:
-                destroy_all(d)
-                status = d.stop()
-                if status not in (0, None):
-                    problems.append(f"cellsd exited with status {status} on SIGTERM")
-        except AssertionError as e:
-            problems.append(str(e))
-        left = d.leftovers()
-        d.force_clean()
-        if left:
-            problems.append(f"left behind by cellsd: {left}")
-        log = d.log()
-        shutil.rmtree(d.base, ignore_errors=True)
-        if problems:
-            pytest.fail("\n".join(problems) + "\ncellsd log:\n" + log[-4000:], pytrace=False)
+        stop_and_check(d)
 
 
 @pytest.fixture

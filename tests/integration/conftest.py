@@ -699,13 +699,17 @@ NO_LAUNCHER = b"#!/bin/sh\n# the test draws or drives: no launcher\nexit 0\n"
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
-    """PRED's first true value, polled until TIMEOUT seconds have passed."""
+    """PRED's first true value, polled until TIMEOUT seconds have passed. Then fails naming
+    WHAT: a string ("no WHAT after ..."), or a function that says what is seen instead
+    (called only then)."""
     deadline = time.monotonic() + timeout
     while True:
         got = pred()
         if got:
             return got
         if time.monotonic() > deadline:
+            if callable(what):
+                raise AssertionError(f"after {timeout} s: {what()}")
             raise AssertionError(f"no {what} after {timeout} s")
         time.sleep(0.05)
 

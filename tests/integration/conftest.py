@@ -514,6 +514,34 @@ def make_base():
     return Path(base)
 
 
+def destroy_all(d):
+    for name in d.list():
+        d.cell("destroy", name, "--force", timeout=60)
+
+
+def stop_and_check(d):
+    """The end of a module's own daemon D: its VPs destroyed, cellsd stopped, what it left
+    cleaned and its base removed; fails the test, with the log, if cellsd did not exit
+    well or left anything."""
+    problems = []
+    try:
+        if d.running:
+            destroy_all(d)
+            status = d.stop()
+            if status not in (0, None):
+                problems.append(f"cellsd exited with status {status} on SIGTERM")
+    except AssertionError as e:
+        problems.append(str(e))
+    left = d.leftovers()
+    d.force_clean()
+    if left:
+        problems.append(f"left behind by cellsd: {left}")
+    log = d.log()
+    shutil.rmtree(d.base, ignore_errors=True)
+    if problems:
+        pytest.fail("\n".join(problems) + "\ncellsd log:\n" + log[-4000:], pytrace=False)
+
+
 KSM = Path("/sys/kernel/mm/ksm")
 KSM_KNOBS = ("run", "sleep_millisecs", "pages_to_scan")
 
@@ -671,13 +699,17 @@ NO_LAUNCHER = b"#!/bin/sh\n# the test draws or drives: no launcher\nexit 0\n"
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
-    """PRED's first true value, polled until TIMEOUT seconds have passed."""
+    """PRED's first true value, polled until TIMEOUT seconds have passed. Then fails naming
+    WHAT: a string ("no WHAT after ..."), or a function that says what is seen instead
+    (called only then)."""
     deadline = time.monotonic() + timeout
     while True:
         got = pred()
         if got:
             return got
         if time.monotonic() > deadline:
+            if callable(what):
+                raise AssertionError(f"after {timeout} s: {what()}")
             raise AssertionError(f"no {what} after {timeout} s")
         time.sleep(0.05)
 

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (NO_LAUNCHER, ROOT, UID_RANGE, Daemon, LineReader, make_base,
-                      procs_with_uid, put_file, read_line, wait_pid_gone)
+from conftest import (NO_LAUNCHER, ROOT, UID_RANGE, Daemon, LineReader, destroy_all,
+                      make_base, procs_with_uid, put_file, read_line, stop_and_check,
+                      wait_for, wait_pid_gone)
 import test_browser
 from test_browser import BROWSER_DIR, free_ports, kill_browser, page_url
 from test_display import read_png
@@ -79,11 +80,6 @@ class SinkDaemon(Daemon):
                                  "--web", f"127.0.0.1:{self.web_port}"]
 
 
-def destroy_all(d):
-    for name in d.list():
-        d.cell("destroy", name, "--force", timeout=60)
-
-
 @pytest.fixture(scope="module")
 def deb():
     """A daemon on the persistent state CACHE/state with the debian image built."""
@@ -112,23 +108,7 @@ def deb():
             stamp.write_text(want)
         yield d
     finally:
-        problems = []
-        try:
-            if d.running:
-                destroy_all(d)
-                status = d.stop()
-                if status not in (0, None):
-                    problems.append(f"cellsd exited with status {status} on SIGTERM")
-        except AssertionError as e:
-            problems.append(str(e))
-        left = d.leftovers()
-        d.force_clean()
-        if left:
-            problems.append(f"left behind by cellsd: {left}")
-        log = d.log()
-        shutil.rmtree(d.base, ignore_errors=True)
-        if problems:
-            pytest.fail("\n".join(problems) + "\ncellsd log:\n" + log[-4000:], pytrace=False)
+        stop_and_check(d)
 
 
 @pytest.fixture
@@ -142,14 +122,14 @@ def vp(deb):
 
 def wait_x_log(d, name, timeout=30):
     """The rc's X session log once it says how Xorg's start ended."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = d.exec(name, "cat", X_LOG, check=False).stdout
-        if "Xorg ready" in text or "Xorg exited" in text or "no /dev/fb0" in text:
-            return text
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{X_LOG} after {timeout} s: {text!r}")
-        time.sleep(0.2)
+    def x_log():
+        return d.exec(name, "cat", X_LOG, check=False).stdout
+
+    def ended():
+        text = x_log()
+        return text if any(s in text for s in ("Xorg ready", "Xorg exited", "no /dev/fb0")) \
+            else None
+    return wait_for(ended, timeout, lambda: f"{X_LOG}: {x_log()!r}")
 
 
 def test_image_is_bookworm_with_its_packages(deb):
@@ -484,10 +464,10 @@ def test_xorg_hears_of_switches_through_its_vt(deb, xvt, bare):
     for _ in range(2):
         released, acquired = vt_acks(deb, vp)
         deb.cell("switch", bare)
-        wait_until("Xorg to release its VT", lambda: vt_acks(deb, vp)[0] == released + 1)
+        wait_for(lambda: vt_acks(deb, vp)[0] == released + 1, 15, "release of the VT by Xorg")
         assert "shown     no" in deb.cell("device", "vt", "show", vp).stdout
         deb.cell("switch", vp)
-        wait_until("Xorg to acquire its VT", lambda: vt_acks(deb, vp)[1] == acquired + 1)
+        wait_for(lambda: vt_acks(deb, vp)[1] == acquired + 1, 15, "acquisition of the VT by Xorg")
     assert "did not release the VT" not in deb.log()
     # It draws again: its xterm is still there and answers.
     x_clients_up(deb, vp)
@@ -563,16 +543,6 @@ def pointer(d, vp):
     return int(got["x"]), int(got["y"])
 
 
-def wait_until(what, pred, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        assert time.monotonic() < deadline, what()
-        time.sleep(0.2)
-
-
 def test_novnc_tap_moves_xs_pointer_and_clicks(deb, vp, browser):
     assert "Xorg ready" in wait_x_log(deb, vp)
     x_clients_up(deb, vp)
@@ -581,15 +551,14 @@ def test_novnc_tap_moves_xs_pointer_and_clicks(deb, vp, browser):
     # button events it gets, with where they landed on the root window.
     deb.exec(vp, "sh", "-c", "DISPLAY=:0 setsid xev -event button </dev/null "
              ">>/tmp/xev.log 2>&1 &")
-    wait_until(lambda: "xev's window not viewable",
-               lambda: "IsViewable" in x(deb, vp, "xwininfo", "-name", "Event Tester",
-                                         check=False).stdout)
+    wait_for(lambda: "IsViewable" in x(deb, vp, "xwininfo", "-name", "Event Tester",
+                                       check=False).stdout, 15, "viewable window of xev")
     b = browser()
     assert b.ready["canvas"]["width"] == 720, b.ready
     for px, py in ((300, 500), (420, 260)):
         b.tap(px, py)
-        wait_until(lambda: f"pointer {pointer(deb, vp)}, wanted ({px}, {py})",
-                   lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (px, py))))
+        wait_for(lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (px, py))), 15,
+                 lambda: f"pointer {pointer(deb, vp)}, wanted ({px}, {py})")
 
         def clicked():
             # Both halves of a click of button 1 at the tap, on the root window's scale.
@@ -601,8 +570,8 @@ def test_novnc_tap_moves_xs_pointer_and_clicks(deb, vp, browser):
                         abs(int(m.group(3)) - py) <= 2:
                     kinds.add(m.group(1))
             return kinds == {"ButtonPress", "ButtonRelease"}
-        wait_until(lambda: "no click in xev's log: " +
-                   deb.exec(vp, "cat", "/tmp/xev.log").stdout[-1500:], clicked)
+        wait_for(clicked, 15, lambda: "no click in xev's log: " +
+                 deb.exec(vp, "cat", "/tmp/xev.log").stdout[-1500:])
         deb.exec(vp, "sh", "-c", ": >/tmp/xev.log")
 
 
@@ -618,12 +587,12 @@ def test_novnc_keys_type_into_xterm(deb, vp, browser):
     b = browser()
     # A tap on the xterm: the canvas takes the browser's keyboard, the xterm X's.
     b.tap(cx, cy)
-    wait_until(lambda: f"pointer {pointer(deb, vp)}, wanted ({cx}, {cy})",
-               lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (cx, cy))))
+    wait_for(lambda: all(abs(a - w) <= 2 for a, w in zip(pointer(deb, vp), (cx, cy))), 15,
+             lambda: f"pointer {pointer(deb, vp)}, wanted ({cx}, {cy})")
     b.do(type="echo hi > /tmp/k")
     b.do(press="Enter")
-    wait_until(lambda: f"/tmp/k: {deb.exec(vp, 'cat', '/tmp/k', check=False)}",
-               lambda: deb.exec(vp, "cat", "/tmp/k", check=False).stdout == "hi\n")
+    wait_for(lambda: deb.exec(vp, "cat", "/tmp/k", check=False).stdout == "hi\n", 15,
+             lambda: f"/tmp/k: {deb.exec(vp, 'cat', '/tmp/k', check=False)}")
 
 
 def xorg_host_pid(d, vp):
@@ -672,8 +641,8 @@ def test_xorg_killed_mid_switch_harms_nobody(deb, vp, bare, tmp_path):
     deb.exec(bare, "sh", "-c", "pkill -x fbi; setsid fbi -T 1 -a --noverbose "
              "/srv/swapped.png </dev/tty1 >/dev/null 2>&1 &")
     wait_colour(deb, tmp_path, "redrawn", top)
-    text = wait_until(lambda: "the X session did not log Xorg's end",
-                      lambda: "Xorg exited" in (t := deb.exec(vp, "cat", X_LOG).stdout) and t)
+    text = wait_for(lambda: "Xorg exited" in (t := deb.exec(vp, "cat", X_LOG).stdout) and t, 15,
+                    "end of Xorg in the X session's log")
     assert "Xorg exited with status 137" in text, text
     assert deb.state_of(vp) == "running"
     deb.cell("switch", vp)

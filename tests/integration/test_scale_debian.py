@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CELL, Daemon, LineReader, make_base, pid_alive
+from conftest import CELL, Daemon, LineReader, make_base, pid_alive, stop_and_check
 
 CACHE = Path(os.environ.get("CELLS_TEST_IMAGE_CACHE") or "/var/cache/cells-test")
 ROOTFS = CACHE / "state" / "images" / "debian" / "rootfs"
@@ -37,23 +37,7 @@ def deb():
         d.cell("image", "import", "debian", str(ROOTFS), timeout=300)
         yield d
     finally:
-        problems = []
-        try:
-            if d.running:
-                for name in d.list():
-                    d.cell("destroy", name, "--force", timeout=60)
-                if d.stop() not in (0, None):
-                    problems.append("cellsd exited with an error on SIGTERM")
-        except AssertionError as e:
-            problems.append(str(e))
-        left = d.leftovers()
-        d.force_clean()
-        if left:
-            problems.append(f"left behind by cellsd: {left}")
-        log = d.log()
-        shutil.rmtree(d.base, ignore_errors=True)
-        if problems:
-            pytest.fail("\n".join(problems) + "\ncellsd log:\n" + log[-4000:], pytrace=False)
+        stop_and_check(d)
 
 
 def png_pixels(path):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_static, cannot_exec, create_vp_with
+from conftest import build_static, cannot_exec, create_vp_with, wait_for
 
 HERE = Path(__file__).resolve().parent
 DEADLINE = 0.5  # VT_RELEASE_DEADLINE_NS
@@ -58,21 +58,11 @@ def log_of(d, name, log):
 
 
 def wait_log(d, name, log, pattern, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
+    def found():
         text = log_of(d, name, log)
-        if re.search(pattern, text, re.M):
-            return text
-        assert time.monotonic() < deadline, \
-            f"{log} in {name}: no {pattern!r} in {timeout}s:\n{text}\n" + d.log()[-2000:]
-        time.sleep(0.02)
-
-
-def wait_for(pred, what, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, f"not {what} in {timeout}s"
-        time.sleep(0.02)
+        return text if re.search(pattern, text, re.M) else None
+    return wait_for(found, timeout, lambda: f"{log} in {name}: no {pattern!r}:\n"
+                    f"{log_of(d, name, log)}\n" + d.log()[-2000:])
 
 
 def background(d, name, args, log):
@@ -162,8 +152,8 @@ def test_an_owner_that_never_acks_does_not_delay_the_switch(two):
     # The switch took what a switch takes, far less than the owner's deadline.
     assert took < base + DEADLINE / 2, (took, base)
     # The VT follows at the deadline: no longer shown to the VP.
-    wait_for(lambda: run(d, "a", "state")["active"] == "2", "released at the deadline",
-             timeout=DEADLINE * 6)
+    wait_for(lambda: run(d, "a", "state")["active"] == "2", DEADLINE * 6,
+             "release at the deadline")
     assert "did not release the VT" in d.log()
     # Back in front: it never let go, so it is not told to acquire.
     d.cell("switch", "a")
@@ -182,7 +172,7 @@ def test_a_dead_owner_goes_back_to_auto(two):
     assert int(run(d, "a", "state")["vtmode"]) == VT_PROCESS
     d.cell("switch", "b")
     # The signal finds no owner: VT_AUTO and KD_TEXT, as the kernel resets its VT.
-    wait_for(lambda: int(run(d, "a", "state")["vtmode"]) == VT_AUTO, "back to VT_AUTO")
+    wait_for(lambda: int(run(d, "a", "state")["vtmode"]) == VT_AUTO, 5, "return to VT_AUTO")
     st = run(d, "a", "state")
     assert int(st["kdmode"]) == KD_TEXT, st
     assert d.running

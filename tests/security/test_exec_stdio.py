@@ -11,7 +11,7 @@ import subprocess
 import termios
 import time
 
-from cells_integration_conftest import CELL, cgroup_pids, read_line
+from cells_integration_conftest import CELL, cgroup_pids, read_line, wait_for
 
 # Left behind by the command: waits for the test's go (a FIFO), then shows what its stdin
 # and stdout (kept as fd 4) are and reads its stdin, where the admin's typing would come.
@@ -19,16 +19,6 @@ LEFTOVER = ("exec 3<&0; "
             "(exec 4>&1; read x </tmp/go; ls -l /proc/self/fd/0 /proc/self/fd/4 >/tmp/fds 2>&1; "
             "cat >/tmp/typed; echo done >/tmp/done) <&3 3<&- & echo started")
 TYPED = "typed-by-the-admin"
-
-
-def wait_for(what, pred, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        assert time.monotonic() < deadline, f"no {what} after {timeout}s"
-        time.sleep(0.05)
 
 
 def holders(d, ident):
@@ -92,10 +82,10 @@ def test_a_leftover_process_does_not_keep_the_admins_terminal(daemon):
 
         # The leftover looks at its stdio, then reads its stdin while the admin types.
         d.sh("v", "echo go >/tmp/go")
-        fds = wait_for("/tmp/fds", lambda: vp_file(d, "v", "/tmp/fds"))
+        fds = wait_for(lambda: vp_file(d, "v", "/tmp/fds"), what="/tmp/fds")
         os.write(master, (TYPED + "\n").encode())
-        wait_for("the leftover's end or what it read",
-                 lambda: vp_file(d, "v", "/tmp/done") or TYPED in vp_file(d, "v", "/tmp/typed"))
+        wait_for(lambda: vp_file(d, "v", "/tmp/done") or TYPED in vp_file(d, "v", "/tmp/typed"),
+                 what="end of the leftover or what it read")
         assert TYPED not in vp_file(d, "v", "/tmp/typed"), "the VP read the admin's typing"
         lines = fds.splitlines()
         assert len(lines) == 2 and all("pipe:" in l for l in lines), fds
@@ -139,13 +129,13 @@ def test_descriptors_sent_with_a_request_stay_out_of_the_vp(daemon, tmp_path):
         socket.send_fds(s, [(json.dumps(req) + "\n").encode()], [f.fileno()] * 3)
         answer = json.loads(read_line(s))
         assert answer.get("ok"), answer
-        wait_for("the command", lambda: "sleep\x0037" in "".join(
-            _cmdline(p) for p in cgroup_pids(d.cgroup_parent)))
+        wait_for(lambda: "sleep\x0037" in "".join(
+            _cmdline(p) for p in cgroup_pids(d.cgroup_parent)), what="command")
         assert not holders(d, ident(marker)), \
             f"VP processes hold the client's file: {holders(d, ident(marker))}"
     # The connection closed: the exec ends, and everything it started.
-    wait_for("the end of the command", lambda: "sleep\x0037" not in "".join(
-        _cmdline(p) for p in cgroup_pids(d.cgroup_parent)))
+    wait_for(lambda: "sleep\x0037" not in "".join(
+        _cmdline(p) for p in cgroup_pids(d.cgroup_parent)), what="end of the command")
 
 
 def _cmdline(pid):

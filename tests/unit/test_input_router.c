@@ -130,6 +130,8 @@ static void expect_read(struct fixture *f, unsigned vp, unsigned dev, const stru
 	expect_events(what, got, drain(f, vp, dev, got), expected, n);
 }
 
+enum { K = INPUT_ROUTER_KEYS, T = INPUT_ROUTER_TOUCH };
+
 #define EXPECT(f, vp, dev, ...)                                                                    \
 	do {                                                                                       \
 		const struct ev want_[] = {__VA_ARGS__};                                           \
@@ -146,6 +148,35 @@ static void expect_nothing_anywhere(struct fixture *f)
 {
 	for (unsigned i = 0; i < NVPS; i++)
 		expect_nothing(f, i);
+}
+
+/* VP's touchscreen has the begin of contact ID at (X, Y) on slot 0 to read, and only it. */
+static void expect_contact(struct fixture *f, unsigned vp, int id, int x, int y)
+{
+	EXPECT(f, vp, T, {EV_ABS, ABS_MT_TRACKING_ID, id}, {EV_ABS, ABS_MT_POSITION_X, x},
+	       {EV_ABS, ABS_MT_POSITION_Y, y}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, x},
+	       {EV_ABS, ABS_Y, y}, SYN);
+}
+
+/* VP's touchscreen has the end of its one contact on slot 0 to read, and only it. */
+static void expect_lift(struct fixture *f, unsigned vp)
+{
+	EXPECT(f, vp, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+}
+
+/* Every VP has the lid switch's VALUE to read, and only it. */
+static void expect_lid_everywhere(struct fixture *f, int value)
+{
+	for (unsigned i = 0; i < NVPS; i++)
+		EXPECT(f, i, K, {EV_SW, SW_LID, value}, SYN);
+}
+
+/* What VP's device DEV has to read now is not the test's. */
+static void discard(struct fixture *f, unsigned vp, unsigned dev)
+{
+	struct input_event ignored[MAX_EV];
+
+	drain(f, vp, dev, ignored);
 }
 
 static void route(struct fixture *f, const struct ev *events, unsigned n)
@@ -196,8 +227,6 @@ static struct input_stats stats(struct fixture *f)
 	return s;
 }
 
-enum { K = INPUT_ROUTER_KEYS, T = INPUT_ROUTER_TOUCH };
-
 static void keys_reach_the_foreground_only(void **state)
 {
 	struct fixture *f = *state;
@@ -220,7 +249,6 @@ static void a_short_power_press_is_the_roots_too(void **state)
 {
 	struct fixture *f = *state;
 	struct timespec long_press = {1, 50000000};
-	struct input_event drained[MAX_EV];
 
 	activate(f, 0);
 	key(f, KEY_POWER, 1);
@@ -234,7 +262,7 @@ static void a_short_power_press_is_the_roots_too(void **state)
 	key(f, KEY_POWER, 0);
 	assert_int_equal(f->power_presses, 1);
 	/* A release without its press (the source's first packet) is nothing. */
-	drain(f, 0, K, drained);
+	discard(f, 0, K);
 	key(f, KEY_POWER, 0);
 	assert_int_equal(f->power_presses, 1);
 	expect_nothing(f, 1);
@@ -407,11 +435,9 @@ static void a_contact_held_across_a_switch_stays_the_old_vps(void **state)
 	activate(f, 0);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 0}, {EV_ABS, ABS_MT_TRACKING_ID, 5},
 	      {EV_ABS, ABS_MT_POSITION_X, 10}, {EV_ABS, ABS_MT_POSITION_Y, 20}, SYN);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, 5}, {EV_ABS, ABS_MT_POSITION_X, 10},
-	       {EV_ABS, ABS_MT_POSITION_Y, 20}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, 10},
-	       {EV_ABS, ABS_Y, 20}, SYN);
+	expect_contact(f, 0, 5, 10, 20);
 	switch_to(f, 0, 1);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+	expect_lift(f, 0);
 	/* The old contact moves and a second one begins on slot 1: only that is the new
 	 * foreground's. */
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 0}, {EV_ABS, ABS_MT_POSITION_X, 11},
@@ -439,7 +465,7 @@ static void a_contact_held_across_two_switches_is_nobodys(void **state)
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_TRACKING_ID, 8}, SYN);
 	switch_to(f, 0, 1);
 	switch_to(f, 1, 0);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_POSITION_X, 11}, SYN);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_TRACKING_ID, -1}, SYN);
 	expect_nothing_anywhere(f);
@@ -455,8 +481,8 @@ static void every_touch_is_released_when_its_vp_leaves(void **state)
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 2}, {EV_ABS, ABS_MT_TRACKING_ID, 1},
 	      {EV_ABS, ABS_MT_SLOT, 4}, {EV_ABS, ABS_MT_TRACKING_ID, 2}, SYN);
 	key(f, KEY_VOLUMEUP, 1);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
+	discard(f, 0, K);
 	deactivate(f, 0);
 	EXPECT(f, 0, T, {EV_ABS, ABS_MT_SLOT, 2}, {EV_ABS, ABS_MT_TRACKING_ID, -1},
 	       {EV_ABS, ABS_MT_SLOT, 4}, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0},
@@ -480,8 +506,8 @@ static void an_ended_key_or_contact_is_nobodys(void **state)
 	key(f, KEY_A, 0);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_TRACKING_ID, 8}, SYN);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_TRACKING_ID, -1}, SYN);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
+	discard(f, 0, K);
 	assert_int_equal(stats(f).events_delivered, 4);
 	key(f, KEY_A, 2);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 1}, {EV_ABS, ABS_MT_POSITION_X, 5}, SYN);
@@ -510,7 +536,7 @@ static void every_packet_starts_on_slot_zero(void **state)
 
 	activate(f, 0);
 	ROUTE(f, {EV_ABS, ABS_MT_SLOT, 3}, {EV_ABS, ABS_MT_TRACKING_ID, 9}, SYN);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
 	/* No slot named: slot 0, where no contact is. */
 	ROUTE(f, {EV_ABS, ABS_MT_POSITION_X, 99}, SYN);
 	expect_nothing(f, 0);
@@ -527,7 +553,7 @@ static void a_sources_own_touch_keys_and_axes_are_dropped(void **state)
 	activate(f, 0);
 	/* A contact on the packet's slot, so that only the router can drop the axes. */
 	ROUTE(f, {EV_ABS, ABS_MT_TRACKING_ID, 1}, {EV_ABS, ABS_MT_POSITION_X, 50}, SYN);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
 	ROUTE(f, {EV_KEY, BTN_TOUCH, 0}, {EV_KEY, BTN_TOOL_FINGER, 1},
 	      {EV_KEY, BTN_TOOL_DOUBLETAP, 1}, {EV_ABS, ABS_X, 3}, {EV_ABS, ABS_Y, 4},
 	      {EV_ABS, ABS_PRESSURE, 5}, {EV_REL, REL_X, 1}, {EV_MSC, MSC_SCAN, 30}, SYN);
@@ -559,13 +585,11 @@ static void switches_reach_every_vp(void **state)
 
 	activate(f, 0);
 	ROUTE(f, {EV_SW, SW_LID, 1}, SYN);
-	EXPECT(f, 0, K, {EV_SW, SW_LID, 1}, SYN);
-	EXPECT(f, 1, K, {EV_SW, SW_LID, 1}, SYN);
+	expect_lid_everywhere(f, 1);
 	deactivate(f, 0);
 	expect_nothing_anywhere(f); /* released: a switch is not held */
 	ROUTE(f, {EV_SW, SW_LID, 0}, SYN);
-	EXPECT(f, 0, K, {EV_SW, SW_LID, 0}, SYN);
-	EXPECT(f, 1, K, {EV_SW, SW_LID, 0}, SYN);
+	expect_lid_everywhere(f, 0);
 }
 
 static void a_sources_syn_dropped_reaches_the_foreground(void **state)
@@ -581,12 +605,11 @@ static void a_sources_syn_dropped_reaches_the_foreground(void **state)
 	       {EV_KEY, BTN_TOUCH, 1}, SYN);
 	expect_nothing(f, 0);
 	deactivate(f, 1);
-	drain(f, 1, T, (struct input_event[MAX_EV]){});
-	drain(f, 1, K, (struct input_event[MAX_EV]){});
+	discard(f, 1, T);
+	discard(f, 1, K);
 	ROUTE(f, {EV_SYN, SYN_DROPPED, 0}); /* no foreground: nobody's */
 	ROUTE(f, {EV_SW, SW_LID, 1}, SYN);
-	EXPECT(f, 0, K, {EV_SW, SW_LID, 1}, SYN);
-	EXPECT(f, 1, K, {EV_SW, SW_LID, 1}, SYN);
+	expect_lid_everywhere(f, 1);
 }
 
 static void the_pointer_is_a_contact_on_slot_zero(void **state)
@@ -596,22 +619,18 @@ static void the_pointer_is_a_contact_on_slot_zero(void **state)
 
 	activate(f, 0);
 	input_router_pointer(f->r, 100, 200, true);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, 1}, {EV_ABS, ABS_MT_POSITION_X, 100},
-	       {EV_ABS, ABS_MT_POSITION_Y, 200}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, 100},
-	       {EV_ABS, ABS_Y, 200}, SYN);
+	expect_contact(f, 0, 1, 100, 200);
 	input_router_pointer(f->r, 101, 200, true);
 	EXPECT(f, 0, T, {EV_ABS, ABS_MT_POSITION_X, 101}, {EV_ABS, ABS_X, 101}, SYN);
 	input_router_pointer(f->r, 101, 200, false);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+	expect_lift(f, 0);
 	/* Moves with the button up make nothing at all, not even a packet. */
 	before = stats(f);
 	input_router_pointer(f->r, 300, 300, false);
 	assert_int_equal(stats(f).packets, before.packets);
 	/* Each contact has a new tracking id. */
 	input_router_pointer(f->r, 300, 300, true);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, 2}, {EV_ABS, ABS_MT_POSITION_X, 300},
-	       {EV_ABS, ABS_MT_POSITION_Y, 300}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, 300},
-	       {EV_ABS, ABS_Y, 300}, SYN);
+	expect_contact(f, 0, 2, 300, 300);
 	expect_nothing(f, 1);
 }
 
@@ -635,7 +654,7 @@ static void the_pointer_is_clamped_to_the_vps_screen(void **state)
 	EXPECT(f, 0, T, {EV_ABS, ABS_MT_POSITION_X, 7}, {EV_ABS, ABS_MT_POSITION_Y, 0},
 	       {EV_ABS, ABS_X, 7}, {EV_ABS, ABS_Y, 0}, SYN);
 	input_router_pointer(f->r, 7, -20, false);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+	expect_lift(f, 0);
 }
 
 static void no_contact_begins_on_the_roots_bar(void **state)
@@ -649,9 +668,7 @@ static void no_contact_begins_on_the_roots_bar(void **state)
 	/* Coming down into the screen with the button still held does not begin one either
 	 * (it was never down). */
 	input_router_pointer(f->r, 60, 10, true);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, 1}, {EV_ABS, ABS_MT_POSITION_X, 60},
-	       {EV_ABS, ABS_MT_POSITION_Y, 10}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, 60},
-	       {EV_ABS, ABS_Y, 10}, SYN);
+	expect_contact(f, 0, 1, 60, 10);
 }
 
 static void the_pointer_held_across_a_switch_stays_the_old_vps(void **state)
@@ -660,16 +677,14 @@ static void the_pointer_held_across_a_switch_stays_the_old_vps(void **state)
 
 	activate(f, 0);
 	input_router_pointer(f->r, 10, 10, true);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
 	switch_to(f, 0, 1);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+	expect_lift(f, 0);
 	input_router_pointer(f->r, 20, 20, true);
 	input_router_pointer(f->r, 20, 20, false);
 	expect_nothing_anywhere(f);
 	input_router_pointer(f->r, 30, 30, true);
-	EXPECT(f, 1, T, {EV_ABS, ABS_MT_TRACKING_ID, 2}, {EV_ABS, ABS_MT_POSITION_X, 30},
-	       {EV_ABS, ABS_MT_POSITION_Y, 30}, {EV_KEY, BTN_TOUCH, 1}, {EV_ABS, ABS_X, 30},
-	       {EV_ABS, ABS_Y, 30}, SYN);
+	expect_contact(f, 1, 2, 30, 30);
 }
 
 static void a_clients_press_of_a_held_key_is_a_repeat(void **state)
@@ -712,7 +727,7 @@ static void typing_an_unshifted_character_lifts_the_held_shifts(void **state)
 	activate(f, 0);
 	key(f, KEY_LEFTSHIFT, 1);
 	key(f, KEY_RIGHTSHIFT, 1);
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, K);
 	input_router_key_shift(f->r, KEY_MINUS, 1, 0, true);
 	EXPECT(f, 0, K, {EV_KEY, KEY_LEFTSHIFT, 0}, SYN, {EV_KEY, KEY_RIGHTSHIFT, 0}, SYN,
 	       {EV_KEY, KEY_MINUS, 1}, SYN, {EV_KEY, KEY_MINUS, 0}, SYN, {EV_KEY, KEY_LEFTSHIFT, 1},
@@ -728,7 +743,7 @@ static void a_letter_with_ctrl_is_a_shortcut_whatever_its_shift(void **state)
 
 	activate(f, 0);
 	key(f, KEY_LEFTCTRL, 1);
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, K);
 	input_router_key_shift(f->r, KEY_C, 1, 1, true);
 	EXPECT(f, 0, K, {EV_KEY, KEY_C, 1}, SYN, {EV_KEY, KEY_C, 0}, SYN);
 	/* Not a letter: its shift is still given. */
@@ -744,7 +759,7 @@ static void a_typed_switch_chord_switches(void **state)
 	activate(f, 0);
 	key(f, KEY_LEFTCTRL, 1);
 	key(f, KEY_LEFTALT, 1);
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, K);
 	input_router_key_shift(f->r, KEY_RIGHT, 1, -1, true);
 	assert_int_equal(f->nswitches, 1);
 	assert_int_equal(f->switches[0], 1);
@@ -758,10 +773,10 @@ static void a_vp_that_goes_lets_go_and_hears_nothing_more(void **state)
 	activate(f, 0);
 	key(f, KEY_A, 1);
 	ROUTE(f, {EV_ABS, ABS_MT_TRACKING_ID, 4}, SYN);
-	drain(f, 0, T, (struct input_event[MAX_EV]){});
-	drain(f, 0, K, (struct input_event[MAX_EV]){});
+	discard(f, 0, T);
+	discard(f, 0, K);
 	input_router_remove(f->r, &f->vps[0].route);
-	EXPECT(f, 0, T, {EV_ABS, ABS_MT_TRACKING_ID, -1}, {EV_KEY, BTN_TOUCH, 0}, SYN);
+	expect_lift(f, 0);
 	EXPECT(f, 0, K, {EV_KEY, KEY_A, 0}, SYN);
 	/* No foreground now; and not in the list: a lid is not its news. */
 	key(f, KEY_B, 1);

@@ -73,37 +73,91 @@ static const char *feed(const char *text)
 	return f.out;
 }
 
+/* TEXT with its control bytes written out, for a failure's message. */
+static const char *shown(char *buf, size_t size, const char *text)
+{
+	size_t n = 0;
+
+	for (const char *s = text; *s && n + 5 < size; s++)
+		n += (size_t)snprintf(buf + n, size - n,
+				      *s == '\r'   ? "\\r"
+				      : *s == '\n' ? "\\n"
+				      : *s < ' '   ? "\\x%02x"
+						   : "%c",
+				      (unsigned char)*s);
+	buf[n] = '\0';
+	return buf;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A line fed, and what the session writes back at once. */
+struct exchange {
+	const char *in, *out;
+};
+
+/* Feeds each exchange's line in turn: its answer is the one given. */
+static void converse(const struct exchange *x, size_t n)
+{
+	char in[256], got[512], want[512];
+
+	for (size_t i = 0; i < n; i++) {
+		const char *out = feed(x[i].in);
+
+		if (strcmp(out, x[i].out) != 0)
+			fail_msg("fed \"%s\": \"%s\", wanted \"%s\"",
+				 shown(in, sizeof(in), x[i].in), shown(got, sizeof(got), out),
+				 shown(want, sizeof(want), x[i].out));
+	}
+}
+
 static void echo_and_verbosity(void **unused)
 {
+	static const struct exchange x[] = {
+		{"AT\r", "AT\r\r\nOK\r\n"}, /* echo on at start, as a modem */
+		{"ATE0\r", "ATE0\r\r\nOK\r\n"},
+		{"AT\r", "\r\nOK\r\n"},
+		{"ATV0\r", "0\r"},
+		{"ATX\r", "0\r"},
+		{"AT+NOPE\r", "4\r"},
+		{"ATV1Q1\r", ""},
+		{"ATQ0\r", "\r\nOK\r\n"},
+		{"atz\r", "\r\nOK\r\n"},
+		{"AT\r", "AT\r\r\nOK\r\n"}, /* Z: echo back on */
+	};
+
 	(void)unused;
-	assert_string_equal(feed("AT\r"), "AT\r\r\nOK\r\n"); /* echo on at start, as a modem */
-	assert_string_equal(feed("ATE0\r"), "ATE0\r\r\nOK\r\n");
-	assert_string_equal(feed("AT\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("ATV0\r"), "0\r");
-	assert_string_equal(feed("ATX\r"), "0\r");
-	assert_string_equal(feed("AT+NOPE\r"), "4\r");
-	assert_string_equal(feed("ATV1Q1\r"), "");
-	assert_string_equal(feed("ATQ0\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("atz\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("AT\r"), "AT\r\r\nOK\r\n"); /* Z: echo back on */
+	converse(x, ARRAY_SIZE(x));
 }
 
 static void errors_as_cmee_says(void **unused)
 {
+	static const struct exchange x[] = {
+		{"AT+CFUN=0\r", "\r\nERROR\r\n"},
+		{"AT+CMEE=1\r", "\r\nOK\r\n"},
+		{"AT+CFUN=0\r", "\r\n+CME ERROR: 3\r\n"},
+		{"AT+CFUN=1\r", "\r\nOK\r\n"},
+		{"AT+CMEE?\r", "\r\n+CMEE: 1\r\n\r\nOK\r\n"},
+		{"AT+CMEE=3\r", "\r\nERROR\r\n"},
+		{"AT+CPIN=\"1234\"\r", "\r\n+CME ERROR: 3\r\n"},
+	};
+
 	(void)unused;
 	feed("ATE0\r");
-	assert_string_equal(feed("AT+CFUN=0\r"), "\r\nERROR\r\n");
-	assert_string_equal(feed("AT+CMEE=1\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("AT+CFUN=0\r"), "\r\n+CME ERROR: 3\r\n");
-	assert_string_equal(feed("AT+CFUN=1\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("AT+CMEE?\r"), "\r\n+CMEE: 1\r\n\r\nOK\r\n");
-	assert_string_equal(feed("AT+CMEE=3\r"), "\r\nERROR\r\n");
-	assert_string_equal(feed("AT+CPIN=\"1234\"\r"), "\r\n+CME ERROR: 3\r\n");
+	converse(x, ARRAY_SIZE(x));
 	assert_int_equal(f.asked, 0);
 }
 
 static void local_settings(void **unused)
 {
+	static const struct exchange x[] = {
+		{"AT+CNMI?\r", "\r\n+CNMI: 2,1,0,0,0\r\n\r\nOK\r\n"},
+		{"AT+CSCS=\"UCS2\"\r", "\r\nOK\r\n"},
+		{"AT+CSCS?\r", "\r\n+CSCS: \"UCS2\"\r\n\r\nOK\r\n"},
+		{"AT+CSCS=\"KOI8\"\r", "\r\nERROR\r\n"},
+		{"AT+CNMI=9\r", "\r\nERROR\r\n"},
+	};
+
 	(void)unused;
 	feed("ATE0\r");
 	assert_string_equal(feed("AT+CLIP=1;+CRC=1;+CCWA=1;+CNMI=2,1,0,0,0;+CMGF=1\r"),
@@ -112,11 +166,7 @@ static void local_settings(void **unused)
 	assert_int_equal(s.set.crc, 1);
 	assert_int_equal(s.set.cnmi[1], 1);
 	assert_int_equal(s.set.cmgf, 1);
-	assert_string_equal(feed("AT+CNMI?\r"), "\r\n+CNMI: 2,1,0,0,0\r\n\r\nOK\r\n");
-	assert_string_equal(feed("AT+CSCS=\"UCS2\"\r"), "\r\nOK\r\n");
-	assert_string_equal(feed("AT+CSCS?\r"), "\r\n+CSCS: \"UCS2\"\r\n\r\nOK\r\n");
-	assert_string_equal(feed("AT+CSCS=\"KOI8\"\r"), "\r\nERROR\r\n");
-	assert_string_equal(feed("AT+CNMI=9\r"), "\r\nERROR\r\n");
+	converse(x, ARRAY_SIZE(x));
 	assert_int_equal(f.asked, 0);
 }
 

@@ -316,6 +316,26 @@ def test_lxcfs_restart_heals_running_vps(daemon):
 
 
 @needs_lxcfs
+def test_lxcfs_restart_heals_a_prepared_vp(make_daemon):
+    """A prepared VP's mounts were made with the first instance's files: its start after
+    a restart has the new one's."""
+    d = make_daemon(extra_args=["--prepare", "all"])
+    d.cell("create", "p", "--memory", "128M")
+    wait_until(lambda: d.vp("p")["prepared"], what="p prepared")
+    proc, reader = events(d)
+    try:
+        os.kill(daemon_stats(d)["lxcfs_pid"], signal.SIGKILL)
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted", timeout=15)
+        assert ev and ev["vps"] == 1 and ev["failed"] == 0, (ev, reader.seen)
+    finally:
+        proc.terminate()
+        proc.wait()
+    d.cell("start", "p")
+    assert not d.vp("p")["prepared"]
+    assert mem_total_kb(d, "p") == 131072, d.log()[-2000:]
+
+
+@needs_lxcfs
 def test_lxcfs_restart_backs_off_when_it_keeps_dying(daemon):
     d = daemon
     d.create_start("v", memory="128M")

@@ -127,7 +127,7 @@ static int await_report(pid_t pid, int in, int timeout_ms, struct report *r)
 int vp_proc_views_rebind(int pidfd, const char *dir, int timeout_ms, struct error *err)
 {
 	char sources[VP_PROC_VIEWS][PATH_MAX], targets[VP_PROC_VIEWS][32];
-	_cleanup_close_ int in = -1, out = -1;
+	_cleanup_close_ int in = -1;
 	struct report r;
 	int pipefd[2], ret;
 	pid_t pid;
@@ -141,16 +141,20 @@ int vp_proc_views_rebind(int pidfd, const char *dir, int timeout_ms, struct erro
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return error_set(err, errno, "pipe");
 	in = pipefd[0];
-	out = pipefd[1];
 	pid = fork();
-	if (pid < 0)
-		return error_set(err, errno, "fork");
+	if (pid < 0) {
+		ret = error_set(err, errno, "fork");
+		close(pipefd[1]);
+		return ret;
+	}
 	if (pid == 0)
-		child_main(pidfd, sources, targets, out);
-	close(out);
-	out = -1;
+		child_main(pidfd, sources, targets, pipefd[1]);
+	/* Only the child's end stays open: its exit is an end of file here. */
+	close(pipefd[1]);
 	if ((ret = await_report(pid, in, timeout_ms, &r)) < 0)
 		return error_set(err, -ret, "bind the /proc views again");
+	if (r.err && (r.step < 0 || r.step > STEP_BIND || r.file < 0 || r.file >= VP_PROC_VIEWS))
+		return error_set(err, r.err, "bind the /proc views again");
 	if (r.err && (r.step == STEP_ENTER || r.step == STEP_ROOT))
 		return error_set(err, r.err, "%s", step_names[r.step]);
 	if (r.err)

@@ -3,6 +3,7 @@
  * of the foreground, and lxcfs for the VPs' /proc views. */
 #include "cellsd/daemon.h"
 #include "common/log.h"
+#include "vp/proc_views.h"
 
 #include <errno.h>
 #include <string.h>
@@ -78,9 +79,47 @@ static void lmk_killed(void *ctx, const struct lmk_kill *k)
 				  k->reason, "foreground", k->foreground));
 }
 
+/* Longer than a bind of seven files takes (a few ms): a VP whose lookups hang (a FUSE
+ * mount of its own over /proc) costs the daemon this once per restart. */
+#define REBIND_TIMEOUT_MS 2000
+
+static void views_exited(void *ctx, pid_t pid, unsigned delay_ms)
+{
+	event_emit(ctx, json_pack("{s:s, s:i, s:i}", "event", "lxcfs-exited", "pid", (int)pid,
+				  "restart_in_ms", (int)delay_ms));
+}
+
+/* The running VPs (and the prepared ones, whose init waits) hold the dead instance's files:
+ * each gets the new one's. A VP started while lxcfs was down gets them here too. */
+static void views_restarted(void *ctx, pid_t pid, const char *dir)
+{
+	struct daemon *d = ctx;
+	unsigned healed = 0, failed = 0;
+
+	for (struct vp *vp = d->vps; vp; vp = vp->next) {
+		struct error err = {{0}};
+		bool held = vp->state == VP_STOPPED && vp->prepared && vp->rt.held;
+		if ((vp->state != VP_RUNNING && !held) || vp->rt.pidfd < 0)
+			continue;
+		if (vp_proc_views_rebind(vp->rt.pidfd, dir, REBIND_TIMEOUT_MS, &err) < 0) {
+			log_warn("VP %s: lxcfs's new /proc views: %s", vp->config.name, err.msg);
+			failed++;
+			continue;
+		}
+		healed++;
+	}
+	log_info("lxcfs: pid %d restarted; /proc views bound again in %u VPs (%u failed)", (int)pid,
+		 healed, failed);
+	event_emit(d, json_pack("{s:s, s:i, s:i, s:i, s:i}", "event", "lxcfs-restarted", "pid",
+				(int)pid, "starts", (int)d->views.starts, "vps", (int)healed,
+				"failed", (int)failed));
+}
+
 int scale_init(struct daemon *d, struct error *err)
 {
 	struct lmk_host host = {.list = lmk_list, .killed = lmk_killed, .ctx = d};
+	struct views_host views_host = {
+		.exited = views_exited, .restarted = views_restarted, .ctx = d};
 	char record[PATH_MAX];
 	int ret;
 
@@ -97,7 +136,7 @@ int scale_init(struct daemon *d, struct error *err)
 			return ret;
 		d->lmk_ready = true;
 	}
-	views_start(&d->views, &d->loop, d->run_dir, NULL, !d->views_off);
+	views_start(&d->views, &d->loop, &views_host, d->run_dir, NULL, !d->views_off);
 	d->views_ready = true;
 	return 0;
 }

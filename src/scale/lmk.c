@@ -26,6 +26,10 @@
 #define UNKILLABLE  (-1000)
 /* Where the kernel refuses triggers: the 10 s average, read every second. */
 #define POLL_AVG10 15.0
+/* v2: memory.high is this part of memory.max below it, within these bounds. */
+#define HIGH_SHARE	  8
+#define HIGH_MIN_HEADROOM (8ull << 20)
+#define HIGH_MAX_HEADROOM (256ull << 20)
 
 /* Whether A goes before B (is killed first). */
 static bool before(const struct lmk_vp *vps, const struct lmk_proc *a, const struct lmk_proc *b)
@@ -323,6 +327,48 @@ static int watch_psi(struct lmk *l, const char *path, struct error *err)
 	return 0;
 }
 
+/* v2: at memory.max the kernel's OOM killer takes the biggest task of the whole group,
+ * the foreground's as well, with hardly a stall for PSI to see first. Past memory.high
+ * the kernel makes each allocating task reclaim, then sleep in proportion to what it
+ * could not reclaim: that sleep is a memory stall of the group (the trigger fires), and
+ * the headroom left up to memory.max is the time this killer has. Cache that reclaim
+ * frees costs no sleep. */
+static int set_high(struct lmk *l, const struct cgroup_host *cg, const char *parent,
+		    struct error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX], value[32];
+	uint64_t max, headroom, high;
+	int ret;
+
+	if ((ret = cgroup_path(cg, NULL, parent, "memory.max", path, sizeof(path))) < 0 ||
+	    (ret = cgroup_path(cg, NULL, parent, "memory.high", l->memory_high,
+			       sizeof(l->memory_high))) < 0)
+		return error_set(err, ret, "lmk: cgroup path of %s", parent);
+	if ((ret = read_file(path, 64, &text, NULL)) < 0)
+		return error_set(err, ret, "lmk: read %s", path);
+	max = strtoull(text, NULL, 10); /* "max": 0, no limit */
+	if (max == 0) {
+		l->memory_high[0] = '\0';
+		return 0;
+	}
+	headroom = max / HIGH_SHARE;
+	headroom = headroom < HIGH_MIN_HEADROOM	  ? HIGH_MIN_HEADROOM
+		   : headroom > HIGH_MAX_HEADROOM ? HIGH_MAX_HEADROOM
+						  : headroom;
+	high = max > 2 * headroom ? max - headroom : max / 2;
+	snprintf(value, sizeof(value), "%" PRIu64, high);
+	if ((ret = write_string(l->memory_high, value)) < 0) {
+		error_set(err, ret, "lmk: write %s to %s", value, l->memory_high);
+		l->memory_high[0] = '\0';
+		return ret;
+	}
+	log_info("lmk: %s is %" PRIu64 " MiB, %" PRIu64 " MiB below memory.max: tasks past "
+		 "it stall before the kernel's OOM killer acts",
+		 l->memory_high, high >> 20, (max - high) >> 20);
+	return 0;
+}
+
 /* v1: an eventfd told of FILE's events through the group's cgroup.event_control. */
 static int watch_v1(struct lmk *l, struct loop_watch *w, const struct cgroup_host *cg,
 		    const char *parent, const char *file, const char *args,
@@ -386,7 +432,8 @@ int lmk_init(struct lmk *l, struct loop *loop, const struct lmk_host *host,
 		if ((ret = cgroup_path(cgroups, NULL, parent, "memory.pressure", path,
 				       sizeof(path))) < 0)
 			goto fail_path;
-		if ((ret = watch_psi(l, path, err)) < 0)
+		if ((ret = set_high(l, cgroups, parent, err)) < 0 ||
+		    (ret = watch_psi(l, path, err)) < 0)
 			goto fail;
 		return 0;
 	}
@@ -424,6 +471,9 @@ void lmk_fini(struct lmk *l)
 	if (l->oom_control[0])
 		write_string(l->oom_control, "0");
 	l->oom_control[0] = '\0';
+	if (l->memory_high[0])
+		write_string(l->memory_high, "max");
+	l->memory_high[0] = '\0';
 	unwatch(l, &l->psi);
 	unwatch(l, &l->level);
 	unwatch(l, &l->oom);

@@ -63,6 +63,7 @@ struct lmk {
 	struct loop_watch retry; /* a timer: still under OOM after a kill? */
 	struct loop_watch poll;	 /* a timer: PSI's averages where triggers are refused */
 	char oom_control[PATH_MAX];
+	char memory_high[PATH_MAX]; /* v2: the parent's, set below its memory.max */
 	char psi_path[PATH_MAX];
 	uint64_t last_kill_ns;
 	uint64_t kills, triggers;
@@ -74,7 +75,10 @@ struct lmk {
 
 /* Watch the system's memory pressure, or with PARENT (the VPs' parent group, which has a
  * memory limit: cellsd --memory-total) that group's. On v1 the kernel's OOM killer is
- * turned off in PARENT, so that this one, not the kernel's, picks what dies there. */
+ * turned off in PARENT, so that this one, not the kernel's, picks what dies there; v2 has
+ * no such switch, and PARENT gets a memory.high below its memory.max instead, where the
+ * kernel throttles the allocating tasks (a stall that PSI counts) before its OOM killer
+ * would act. */
 int lmk_init(struct lmk *l, struct loop *loop, const struct lmk_host *host,
 	     const struct cgroup_host *cgroups, const char *parent, struct error *err);
 void lmk_fini(struct lmk *l);

@@ -24,11 +24,24 @@
 #endif
 
 #define READY_WAIT_MS 3000
-#define RESTART_MS    500
+/* An instance that ran this long is restarted at once; one that died sooner waits
+ * RESTART_MS, then twice as long after each quick death, up to RESTART_MAX_MS: an lxcfs
+ * that cannot stay up costs a start every half minute, not a busy loop. */
+#define STABLE_MS      10000
+#define RESTART_MS     500
+#define RESTART_MAX_MS 30000
 /* lxcfs's loadavg thread sleeps seconds at a time: it exits 2 to 4 s after a SIGTERM,
  * which every daemon's stop waited. Its mount detached and the VPs gone, nothing of its
  * state is worth waiting for: a short wait, then SIGKILL. */
 #define STOP_WAIT_MS 200
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void sleep_ms(long ms)
 {
@@ -63,12 +76,19 @@ static bool mounted(const struct views *v)
 	       access(path, R_OK) == 0;
 }
 
-static void schedule_restart(struct views *v)
+/* After a quick death or a failed start: the next try, later than the last one. */
+static unsigned schedule_restart(struct views *v)
 {
-	struct itimerspec its = {.it_value = {RESTART_MS / 1000, (RESTART_MS % 1000) * 1000000L}};
+	unsigned ms = v->backoff_ms ? v->backoff_ms * 2 : RESTART_MS;
+	struct itimerspec its;
 
+	if (ms > RESTART_MAX_MS)
+		ms = RESTART_MAX_MS;
+	v->backoff_ms = ms;
+	its = (struct itimerspec){.it_value = {ms / 1000, (long)(ms % 1000) * 1000000L}};
 	if (v->restart.fd >= 0 && timerfd_settime(v->restart.fd, 0, &its, NULL) < 0)
 		log_warn_errno(errno, "lxcfs: timer");
+	return ms;
 }
 
 /* A dead instance leaves its mount behind (ENOTCONN): gone before the next one. */
@@ -140,6 +160,7 @@ static int spawn(struct views *v)
 	}
 	v->pid = pid;
 	v->starts++;
+	v->started_ns = now_ns();
 	v->exit_watch.fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	v->exit_watch.handle = on_exit_;
 	if (v->exit_watch.fd < 0 || loop_add(v->loop, &v->exit_watch, EPOLLIN) < 0) {
@@ -151,9 +172,13 @@ static int spawn(struct views *v)
 	/* VPs started before it answers would get no views: a short wait, once per start. */
 	for (int waited = 0; waited < READY_WAIT_MS; waited += 10) {
 		if (mounted(v)) {
+			char dir[PATH_MAX + 8];
 			v->ready = true;
-			log_info("lxcfs: pid %d serves the VPs' /proc views at %s", (int)pid,
-				 v->mount);
+			log_info("lxcfs: pid %d serves the VPs' /proc views at %s (start %u)",
+				 (int)pid, v->mount, v->starts);
+			snprintf(dir, sizeof(dir), "%s/proc", v->mount);
+			if (v->starts > 1 && v->host.restarted)
+				v->host.restarted(v->host.ctx, pid, dir);
 			return 0;
 		}
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
@@ -164,17 +189,33 @@ static int spawn(struct views *v)
 	}
 	log_warn("lxcfs: %s did not mount %s (see %s); VPs start without /proc views", v->exe,
 		 v->mount, v->log);
+	/* Gone before the next try, so that its exit is not taken for another death. */
+	if (v->pid > 0)
+		kill(v->pid, SIGKILL);
+	reap(v);
 	return -EIO;
 }
 
 static void on_exit_(struct loop_watch *w, uint32_t events)
 {
 	struct views *v = container_of(w, struct views, exit_watch);
+	uint64_t lived_ms = (now_ns() - v->started_ns) / 1000000;
+	pid_t pid = v->pid;
+	unsigned delay = 0;
 
 	(void)events;
-	log_warn("lxcfs: pid %d exited; restarting it", (int)v->pid);
 	reap(v);
-	if (!v->stopping && spawn(v) < 0)
+	if (v->stopping)
+		return;
+	if (lived_ms >= STABLE_MS)
+		v->backoff_ms = 0;
+	else
+		delay = schedule_restart(v);
+	log_warn("lxcfs: pid %d exited after %llu ms; restarting it in %u ms", (int)pid,
+		 (unsigned long long)lived_ms, delay);
+	if (v->host.exited)
+		v->host.exited(v->host.ctx, pid, delay);
+	if (delay == 0 && spawn(v) < 0)
 		schedule_restart(v);
 }
 
@@ -228,11 +269,12 @@ static void kill_stale(const struct views *v)
 	}
 }
 
-void views_start(struct views *v, struct loop *loop, const char *run_dir, const char *exe,
-		 bool enabled)
+void views_start(struct views *v, struct loop *loop, const struct views_host *host,
+		 const char *run_dir, const char *exe, bool enabled)
 {
 	memset(v, 0, sizeof(*v));
 	v->loop = loop;
+	v->host = *host;
 	v->exit_watch.fd = v->restart.fd = -1;
 	if (!enabled)
 		return;

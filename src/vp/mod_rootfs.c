@@ -10,6 +10,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "vp/disk.h"
+#include "vp/proc_views.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -290,24 +291,23 @@ static int mount_tmpfs_dirs(int root_fd, struct error *err)
  * the kernel's file: a VP still starts. */
 static int bind_proc_views(const struct vp_runtime *rt, struct error *err)
 {
-	static const char *const files[] = {"meminfo", "cpuinfo",   "stat", "uptime",
-					    "loadavg", "diskstats", "swaps"};
 	const unsigned long flags =
 		MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
 	char source[PATH_MAX], target[32];
 
 	if (!rt->proc_views[0])
 		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		path_in(source, sizeof(source), rt->proc_views, files[i]);
-		snprintf(target, sizeof(target), "proc/%s", files[i]);
+	for (size_t i = 0; i < VP_PROC_VIEWS; i++) {
+		const char *file = vp_proc_view_files[i];
+		path_in(source, sizeof(source), rt->proc_views, file);
+		snprintf(target, sizeof(target), "proc/%s", file);
 		if (mount(source, target, NULL, MS_BIND, NULL) < 0) {
 			if (errno == ENOENT || errno == ENOTCONN)
 				continue;
-			return error_set(err, errno, "bind %s on /proc/%s", source, files[i]);
+			return error_set(err, errno, "bind %s on /proc/%s", source, file);
 		}
 		if (mount(NULL, target, NULL, flags, NULL) < 0)
-			return error_set(err, errno, "make /proc/%s read-only", files[i]);
+			return error_set(err, errno, "make /proc/%s read-only", file);
 	}
 	return 0;
 }

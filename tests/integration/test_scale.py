@@ -249,6 +249,135 @@ def test_lxcfs_restarted_when_it_dies(daemon):
     assert "MemTotal:         131072 kB" in d.exec("v", "cat", "/proc/meminfo").stdout
 
 
+def mem_total_kb(d, vp):
+    """MemTotal of the VP's /proc/meminfo in kB, or None while it cannot be read."""
+    r = d.exec(vp, "cat", "/proc/meminfo", check=False)
+    m = re.search(r"^MemTotal:\s+(\d+) kB$", r.stdout, re.M)
+    return int(m[1]) if r.returncode == 0 and m else None
+
+
+def free_total_mib(d, vp):
+    free = d.exec(vp, "free", "-m").stdout
+    return int([l.split() for l in free.splitlines() if l.startswith("Mem:")][0][1])
+
+
+def view_mounts(d, vp, name="meminfo"):
+    """The lines of the VP's mountinfo for /proc/NAME, bottom to top."""
+    mounts = d.exec(vp, "cat", "/proc/self/mountinfo").stdout
+    return [l for l in mounts.splitlines() if l.split()[4] == f"/proc/{name}"]
+
+
+@needs_lxcfs
+def test_lxcfs_restart_heals_running_vps(daemon):
+    d = daemon
+    d.create_start("a", memory="128M")
+    d.create_start("b", memory="192M")
+    assert mem_total_kb(d, "a") == 131072 and mem_total_kb(d, "b") == 196608
+    # A program of "a" holds the first instance's meminfo open across the restart.
+    d.sh("a", "(exec 3</proc/meminfo; while [ ! -e /tmp/go ]; do sleep 0.05; done; "
+              "cat <&3 >/tmp/old.out 2>/tmp/old.err; echo $? >/tmp/old.rc) "
+              ">/dev/null 2>&1 &")
+    proc, reader = events(d)
+    try:
+        for round_ in (1, 2):
+            first = daemon_stats(d)["lxcfs_pid"]
+            assert first > 0
+            killed = time.monotonic()
+            os.kill(first, signal.SIGKILL)
+            ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted", timeout=15)
+            assert ev, f"no lxcfs-restarted event; seen {reader.seen}\n{d.log()[-2000:]}"
+            assert ev["vps"] == 2 and ev["failed"] == 0, ev
+            assert ev["pid"] == daemon_stats(d)["lxcfs_pid"] != first, ev
+            # Healed within the restart delay (0.5 s after a quick death) and a start.
+            assert mem_total_kb(d, "a") == 131072, d.log()[-2000:]
+            assert mem_total_kb(d, "b") == 196608
+            assert time.monotonic() - killed < 10
+            assert free_total_mib(d, "a") == 128 and free_total_mib(d, "b") == 192
+            # The new bind is read-only too; the first restart covers the seal's locked
+            # bind, the second replaces the first restart's: never more than two.
+            for vp in ("a", "b"):
+                lines = view_mounts(d, vp)
+                assert len(lines) == 2, (round_, lines)
+                assert " ro," in " " + lines[-1].split()[5] + ",", lines
+            r = d.sh("a", "echo x > /proc/meminfo", check=False)
+            assert r.returncode != 0
+        assert re.search(r"lxcfs: pid \d+ restarted; /proc views bound again in 2 VPs",
+                         d.log()), d.log()[-2000:]
+        # The file opened from the dead instance fails at once; it does not hang.
+        d.sh("a", "touch /tmp/go")
+        rc = wait_until(lambda: d.exec("a", "cat", "/tmp/old.rc", check=False).stdout.strip(),
+                        10, "the old reader's end")
+        assert rc != "0"
+        err = d.exec("a", "cat", "/tmp/old.err").stdout
+        assert "Transport endpoint is not connected" in err, err
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+@needs_lxcfs
+def test_lxcfs_restart_heals_a_prepared_vp(make_daemon):
+    """A prepared VP's mounts were made with the first instance's files: its start after
+    a restart has the new one's."""
+    d = make_daemon(extra_args=["--prepare", "all"])
+    d.cell("create", "p", "--memory", "128M")
+    wait_until(lambda: d.vp("p")["prepared"], what="p prepared")
+    proc, reader = events(d)
+    try:
+        os.kill(daemon_stats(d)["lxcfs_pid"], signal.SIGKILL)
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted", timeout=15)
+        assert ev and ev["vps"] == 1 and ev["failed"] == 0, (ev, reader.seen)
+    finally:
+        proc.terminate()
+        proc.wait()
+    d.cell("start", "p")
+    assert not d.vp("p")["prepared"]
+    assert mem_total_kb(d, "p") == 131072, d.log()[-2000:]
+
+
+@needs_lxcfs
+def test_lxcfs_restart_backs_off_when_it_keeps_dying(daemon):
+    d = daemon
+    d.create_start("v", memory="128M")
+    proc, reader = events(d)
+    try:
+        starts = daemon_stats(d)["lxcfs_starts"]
+        # Each instance killed as soon as it is seen, for 4 s: restarted at once, it would
+        # start some forty times; after 0.5, 1 and 2 s, four times at most.
+        end = time.monotonic() + 4
+        while time.monotonic() < end:
+            pid = daemon_stats(d)["lxcfs_pid"]
+            if pid and pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.02)
+        assert daemon_stats(d)["lxcfs_starts"] - starts <= 4, d.log()[-3000:]
+        # One more death: lxcfs is down for the next delay, 4 s or more. A VP started
+        # now starts at once with the kernel's files, and gets the views when lxcfs is back.
+        pid = wait_until(lambda: daemon_stats(d)["lxcfs_pid"], 20, "an lxcfs")
+        os.kill(pid, signal.SIGKILL)
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-exited" and e["pid"] == pid,
+                             timeout=10)
+        assert ev and ev["restart_in_ms"] >= 4000, (ev, reader.seen)
+        d.create_start("late", memory="128M")
+        host_total = int(re.search(r"MemTotal:\s+(\d+)",
+                                   Path("/proc/meminfo").read_text())[1])
+        assert daemon_stats(d)["lxcfs_pid"] == 0, "lxcfs came back too soon for the test"
+        assert mem_total_kb(d, "late") == host_total
+        delays = [e["restart_in_ms"] for e in reader.seen if e.get("event") == "lxcfs-exited"]
+        quick = [x for x in delays if x]
+        assert all(b == min(2 * a, 30000) for a, b in zip(quick, quick[1:])), delays
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted",
+                             timeout=ev["restart_in_ms"] / 1000 + 10)
+        assert ev and ev["vps"] == 2, (ev, reader.seen)
+        assert mem_total_kb(d, "late") == 131072
+        assert mem_total_kb(d, "v") == 131072
+        assert re.search(r"lxcfs: pid \d+ exited after \d+ ms; restarting it in 4000 ms",
+                         d.log())
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 @needs_lxcfs
 def test_no_views_without_lxcfs(make_daemon):
     d = make_daemon(extra_args=["--proc-views", "off"])

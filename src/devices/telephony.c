@@ -7,6 +7,7 @@
  * gets a /dev/ttyM0. */
 #include "devices/telephony.h"
 #include "common/log.h"
+#include "devices/sysfs_layout.h"
 #include "devices/vpty.h"
 #include "devns/devns.h"
 
@@ -18,6 +19,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -525,6 +528,21 @@ static void tel_teardown(void *global, void *state)
 	release(dev, vp);
 }
 
+/* Its /sys: ttyM0 as ModemManager and oFono find a modem's port (through udev, which a VP
+ * does not run: the database is written for them), with its node's own numbers. */
+static int tel_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct tel_vp *vp = state;
+	struct stat st;
+
+	(void)global;
+	if (!vp)
+		return 0;
+	if (stat(vp->slave, &st) < 0)
+		return error_set(err, errno, "telephony: %s", vp->slave);
+	return sysfs_layout_modem(tree, "ttyM0", major(st.st_rdev), minor(st.st_rdev), err);
+}
+
 static void tel_switched(void *global, const struct vdev_vp *to)
 {
 	struct tel_dev *dev = global;
@@ -650,6 +668,7 @@ const struct vdev_ops vdev_telephony = {
 	.fini = tel_fini,
 	.prepare = tel_prepare,
 	.teardown = tel_teardown,
+	.sysfs = tel_sysfs,
 	.switched = tel_switched,
 	.system_key = tel_system_key,
 	.stats = tel_stats,

@@ -387,3 +387,20 @@ def test_a_second_call_for_a_vp_in_one_waits(phones):
     assert "waiting" in out and CALLER in out, out
     text = home.read_text()
     assert "RING" not in text and "+CCWA" not in text and "+CLIP:" not in text, text
+
+
+def test_the_modem_port_is_in_the_vps_sys_and_udev_data(phones):
+    """ModemManager and oFono find a modem by enumerating udev's "tty" devices: ttyM0 is
+    one, with its node's numbers and the properties they select it by."""
+    d, _ = phones
+    node = d.sh("work", "stat -c '%t %T' /dev/ttyM0").stdout.split()
+    major, minor = (int(x, 16) for x in node)
+    assert d.sh("work", "readlink /sys/class/tty/ttyM0").stdout.strip() == \
+        "../../devices/virtual/tty/ttyM0"
+    assert d.sh("work", "cat /sys/class/tty/ttyM0/dev").stdout.strip() == f"{major}:{minor}"
+    assert d.sh("work", "readlink /sys/dev/char/%d:%d" % (major, minor)).stdout.strip() == \
+        "../../devices/virtual/tty/ttyM0"
+    data = d.sh("work", f"cat /run/udev/data/c{major}:{minor}").stdout.split()
+    for prop in ("E:ID_MM_CANDIDATE=1", "E:ID_MM_DEVICE_PROCESS=1",
+                 "E:ID_MM_PORT_TYPE_AT_PRIMARY=1", "E:OFONO_DRIVER=cinterion"):
+        assert prop in data, data

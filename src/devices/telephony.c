@@ -285,7 +285,7 @@ static int vp_request(void *ctx, struct tel_at *s, const struct tel_request *req
 {
 	struct tel_vp *vp = ctx;
 	struct tel_dev *dev = vp->dev;
-	char line[64];
+	char line[128];
 
 	(void)s;
 	switch (req->kind) {
@@ -309,6 +309,11 @@ static int vp_request(void *ctx, struct tel_at *s, const struct tel_request *req
 				 tel_number_type(vp->number));
 			tel_at_info(&vp->at, line);
 		}
+		return TEL_OK;
+	case TEL_REQ_SIM_MSISDN:
+		if (tel_sim_msisdn(vp->number, req->crsm, line, sizeof(line)) < 0)
+			return TEL_ERROR;
+		tel_at_info(&vp->at, line);
 		return TEL_OK;
 	default:
 		return tel_sms_request(dev, vp, req, code);

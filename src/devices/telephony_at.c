@@ -529,6 +529,32 @@ bad:
 	return TEL_CMS;
 }
 
+/* +CRSM: EF_MSISDN is the VP's own (its number); writes to the SIM are the root's; the
+ * other files are not answered (the SIM's stored messages and phonebook are no VP's). */
+static int run_crsm(struct tel_at *s, const struct at_cmd *c, int *code)
+{
+	struct tel_crsm crsm = {-1, -1, -1, -1, -1};
+	struct tel_request req = {.kind = TEL_REQ_SIM_MSISDN, .cmd = c, .crsm = &crsm};
+	long *field[] = {&crsm.command, &crsm.fileid, &crsm.p1, &crsm.p2, &crsm.p3};
+	struct at_args a;
+	struct error err;
+
+	if (c->kind == AT_TEST)
+		return TEL_OK;
+	if (c->kind != AT_SET || at_split_args(c->args, &a, &err) < 0 || a.n < 1 || a.n > 7)
+		return TEL_ERROR;
+	for (size_t i = 0; i < 5 && i < a.n; i++)
+		if (!a.v[i].empty && at_arg_int(&a, i, 0, 65535, field[i]) < 0)
+			return TEL_ERROR;
+	if (crsm.command == CRSM_UPDATE_BIN || crsm.command == CRSM_UPDATE_REC) {
+		*code = CME_NOT_ALLOWED;
+		return TEL_CME;
+	}
+	if (crsm.fileid != TEL_EF_MSISDN)
+		return TEL_ERROR;
+	return ask(s, &req, code);
+}
+
 /* What the modem answers alike for every VP. */
 static const char *const mirrored[] = {
 	"+CGMI", "+CGMM", "+CGMR", "+CGSN", "+CIMI", "+GCAP", "+GMI",	"+GMM",	 "+GMR",  "+GSN",
@@ -565,6 +591,8 @@ static int run_extended(struct tel_at *s, const struct at_cmd *c, int *code)
 		return run_cpms(s, c, code);
 	if (strcmp(c->name, "+CNMA") == 0)
 		return TEL_OK;
+	if (strcmp(c->name, "+CRSM") == 0)
+		return run_crsm(s, c, code);
 	if (strcmp(c->name, "+CNUM") == 0) {
 		if (c->kind != AT_EXEC)
 			return c->kind == AT_TEST ? TEL_OK : TEL_ERROR;

@@ -7,6 +7,7 @@
 #define CELLS_TELEPHONY_AT_H
 
 #include "common/at_cmd.h"
+#include "devices/telephony_sim.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,6 +67,7 @@ enum tel_req_kind {
 	TEL_REQ_SMS_READ,   /* index */
 	TEL_REQ_SMS_DELETE, /* index, flag (+CMGD's delflag) */
 	TEL_REQ_SMS_COUNT,  /* +CPMS: at once, TEL_OK and the messages stored in *code */
+	TEL_REQ_SIM_MSISDN, /* crsm: +CRSM on EF_MSISDN, the VP's own number */
 };
 
 struct tel_request {
@@ -76,6 +78,7 @@ struct tel_request {
 	bool text_mode;
 	const char *dest, *data;
 	size_t tpdu_len;
+	const struct tel_crsm *crsm;
 };
 
 struct tel_at;

@@ -13,11 +13,13 @@
 
 #include "devices/telephony_at.h"
 #include "devices/telephony_number.h"
+#include "devices/telephony_sim.h"
 
 struct fake {
 	char out[8192];
 	size_t len;
 	struct tel_request last;
+	struct tel_crsm crsm;
 	char number[64], data[512], dest[64];
 	int asked;
 	int answer; /* what the device answers: TEL_OK, TEL_PENDING... */
@@ -46,6 +48,8 @@ static int fake_request(void *ctx, struct tel_at *s, const struct tel_request *r
 	snprintf(f->dest, sizeof(f->dest), "%s", req->dest ? req->dest : "");
 	if (req->kind == TEL_REQ_CNUM)
 		tel_at_info(s, "+CNUM: \"\",\"+15550102\",145");
+	if (req->crsm)
+		f->crsm = *req->crsm;
 	*code = f->code;
 	return f->answer;
 }
@@ -238,6 +242,75 @@ static void bad_input(void **unused)
 	assert_string_equal(feed("AT\r"), "\r\nOK\r\n");
 }
 
+/* +CRSM: EF_MSISDN is asked of the device (the VP's number); a write is refused, other
+ * files are not answered. */
+static void crsm_on_msisdn_only(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1\r");
+	assert_string_equal(feed("AT+CRSM=192,28480\r"), "\r\nOK\r\n");
+	assert_int_equal(f.asked, 1);
+	assert_int_equal(f.last.kind, TEL_REQ_SIM_MSISDN);
+	assert_int_equal(f.crsm.command, 192);
+	assert_int_equal(f.crsm.fileid, 28480);
+	assert_int_equal(f.crsm.p1, -1);
+	feed("AT+CRSM=178,28480,1,4,28\r");
+	assert_int_equal(f.asked, 2);
+	assert_int_equal(f.crsm.p1, 1);
+	assert_int_equal(f.crsm.p2, 4);
+	assert_int_equal(f.crsm.p3, 28);
+	assert_string_equal(feed("AT+CRSM=220,28480,1,4,28,\"FFFF\"\r"), "\r\n+CME ERROR: 3\r\n");
+	assert_string_equal(feed("AT+CRSM=214,12258,0,0,10,\"00\"\r"), "\r\n+CME ERROR: 3\r\n");
+	assert_string_equal(feed("AT+CRSM=178,28476,1,4,176\r"), "\r\nERROR\r\n"); /* EF_SMS */
+	assert_string_equal(feed("AT+CRSM=192,12258\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=192,99999\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=x\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM?\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=?\r"), "\r\nOK\r\n");
+	assert_int_equal(f.asked, 2);
+}
+
+/* EF_MSISDN's file information and record as a 2G SIM gives them (TS 51.011 §9.2.1,
+ * §10.5.5): what oFono's sim_parse_2g_get_response and sim_adn_parse read. */
+static void msisdn_file(void **unused)
+{
+	struct tel_crsm info = {192, 28480, -1, -1, -1}, rec = {178, 28480, 1, 4, 28};
+	char out[128];
+
+	(void)unused;
+	assert_true(tel_sim_msisdn("+15550102", &info, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"0000001C6F40040011F0440102011C\"");
+	assert_true(tel_sim_msisdn("+15550102", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "059151551020FFFFFFFFFFFFFFFF\"");
+	/* An odd count of digits ends with F; no '+': type 0x81. */
+	assert_true(tel_sim_msisdn("12345", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "04812143F5FFFFFFFFFFFFFFFFFF\"");
+	/* No number: an empty record. */
+	assert_true(tel_sim_msisdn("", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "FFFFFFFFFFFFFFFFFFFFFFFFFFFF\"");
+	rec.p1 = 2;
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 106,131");
+	rec.p1 = 1, rec.p2 = 2; /* next record: no pointer is kept */
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 107,0");
+	rec.p2 = 4, rec.p3 = 30;
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 103,28");
+	rec.p3 = -1; /* P3 left out: the whole record */
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	info.command = 176;
+	assert_true(tel_sim_msisdn("+1", &info, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 105,129");
+	assert_int_equal(tel_sim_msisdn("+123456789012345678901", &rec, out, sizeof(out)), -EINVAL);
+	assert_int_equal(tel_sim_msisdn("+1x", &rec, out, sizeof(out)), -EINVAL);
+	assert_int_equal(tel_sim_msisdn("+1", &rec, out, 20), -ENOSPC);
+	assert_int_equal(tel_sim_msisdn("+1", &rec, out, 8), -ENOSPC);
+}
+
 static void numbers(void **unused)
 {
 	struct tel_numbers n = {.prefix = "*77", .access = "+15550999", .sim = "+15550100"};
@@ -303,6 +376,8 @@ int main(void)
 		cmocka_unit_test_setup(urcs_wait_for_the_line, setup),
 		cmocka_unit_test_setup(sms_prompt, setup),
 		cmocka_unit_test_setup(bad_input, setup),
+		cmocka_unit_test_setup(crsm_on_msisdn_only, setup),
+		cmocka_unit_test(msisdn_file),
 		cmocka_unit_test(numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -541,8 +541,9 @@ static int run_crsm(struct tel_at *s, const struct at_cmd *c, int *code)
 
 	if (c->kind == AT_TEST)
 		return TEL_OK;
-	if (c->kind != AT_SET || at_split_args(c->args, &a, &err) < 0 || a.n < 1 || a.n > 7)
-		return TEL_ERROR;
+	if (c->kind != AT_SET || at_split_args(c->args, &a, &err) < 0 || a.n < 1 || a.n > 7 ||
+	    a.v[0].empty)
+		return TEL_ERROR; /* the command is the one argument that is not optional */
 	for (size_t i = 0; i < 5 && i < a.n; i++)
 		if (!a.v[i].empty && at_arg_int(&a, i, 0, 65535, field[i]) < 0)
 			return TEL_ERROR;

@@ -265,6 +265,7 @@ static void crsm_on_msisdn_only(void **unused)
 	assert_string_equal(feed("AT+CRSM=192,12258\r"), "\r\nERROR\r\n");
 	assert_string_equal(feed("AT+CRSM=192,99999\r"), "\r\nERROR\r\n");
 	assert_string_equal(feed("AT+CRSM=x\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=,28480\r"), "\r\nERROR\r\n"); /* found by the fuzzer */
 	assert_string_equal(feed("AT+CRSM?\r"), "\r\nERROR\r\n");
 	assert_string_equal(feed("AT+CRSM=?\r"), "\r\nOK\r\n");
 	assert_int_equal(f.asked, 2);

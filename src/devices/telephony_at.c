@@ -1,5 +1,6 @@
 /* One VP's AT session (telephony_at.h). */
 #include "devices/telephony_at.h"
+#include "common/ucs2.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ static void flush_urcs(struct tel_at *s)
  * fit the buffer is dropped, as a modem's full buffer does. */
 static void unsolicited(struct tel_at *s, const char *text, bool result)
 {
-	char buf[700];
+	char buf[1100]; /* a text-mode +CMT of 160 characters in UCS2: 640 hex digits */
 	int n;
 
 	if (result && !s->set.verbose)
@@ -408,6 +409,25 @@ static int run_cfun(struct tel_at *s, const struct at_cmd *c, int *code)
 	return TEL_CME;
 }
 
+bool tel_at_ucs2(const struct tel_at *s)
+{
+	return strcmp(s->set.cscs, "UCS2") == 0;
+}
+
+/* +CMGS's <da> in the VP's character set into s->sms_dest. In UCS2 a number that is not
+ * hex of UCS-2 is taken as written: "+1555..." cannot be hex, and clients that set UCS2
+ * for the text alone send it so. */
+static int take_dest(struct tel_at *s, const char *da)
+{
+	if (tel_at_ucs2(s) &&
+	    ucs2_hex_to_utf8(da, strlen(da), s->sms_dest, sizeof(s->sms_dest)) > 0)
+		return 0;
+	if (strlen(da) >= sizeof(s->sms_dest))
+		return -1;
+	snprintf(s->sms_dest, sizeof(s->sms_dest), "%s", da);
+	return 0;
+}
+
 static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 {
 	struct at_args a;
@@ -422,11 +442,10 @@ static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 	}
 	s->sms_dest[0] = '\0';
 	if (s->set.cmgf) {
-		if (!a.v[0].quoted || strlen(a.v[0].s) >= sizeof(s->sms_dest)) {
+		if (!a.v[0].quoted || take_dest(s, a.v[0].s) < 0) {
 			*code = CMS_BAD_TEXT;
 			return TEL_CMS;
 		}
-		snprintf(s->sms_dest, sizeof(s->sms_dest), "%s", a.v[0].s);
 	} else if (a.n != 1 || at_arg_int(&a, 0, 1, 175, &len) != 0) {
 		*code = CMS_BAD_PDU;
 		return TEL_CMS;
@@ -693,10 +712,12 @@ static void take_line(struct tel_at *s)
 	run_line(s);
 }
 
-/* A byte after the "> " prompt. */
+/* A byte after the "> " prompt. In text mode a CR ends a line of the text (a new
+ * prompt); in UCS2 the text's own line breaks are in its hex, and the CR only that. */
 static void take_sms_byte(struct tel_at *s, char ch)
 {
 	struct tel_request req = {.kind = TEL_REQ_SMS_SEND, .text_mode = s->set.cmgf == 1};
+	char text[TEL_SMS_INPUT_MAX + 1];
 	int code = 0, r;
 
 	if (ch == ESC) {
@@ -707,8 +728,10 @@ static void take_sms_byte(struct tel_at *s, char ch)
 	}
 	if (ch != CTRL_Z) {
 		if (ch == '\r' && s->set.cmgf) {
-			ch = '\n';
 			out(s, "\r\n> ");
+			if (tel_at_ucs2(s))
+				return;
+			ch = '\n';
 		} else if (ch == '\r' || ch == '\n') {
 			return;
 		}
@@ -721,13 +744,14 @@ static void take_sms_byte(struct tel_at *s, char ch)
 	s->sms[s->sms_len] = '\0';
 	s->mode = TEL_AT_IDLE;
 	s->next = s->parsed.n; /* +CMGS ends its line */
-	if (s->sms_overflow || memchr(s->sms, '\0', s->sms_len)) {
-		s->next = s->parsed.n;
+	if (s->sms_overflow || memchr(s->sms, '\0', s->sms_len) ||
+	    (s->set.cmgf && tel_at_ucs2(s) &&
+	     ucs2_hex_to_utf8(s->sms, s->sms_len, text, sizeof(text)) < 0)) {
 		final(s, TEL_CMS, s->set.cmgf ? CMS_BAD_TEXT : CMS_BAD_PDU);
 		return;
 	}
 	req.dest = s->sms_dest;
-	req.data = s->sms;
+	req.data = s->set.cmgf && tel_at_ucs2(s) ? text : s->sms;
 	req.tpdu_len = (size_t)s->sms_tpdu_len;
 	s->mode = TEL_AT_PENDING;
 	r = ask(s, &req, &code);

@@ -216,6 +216,59 @@ static void sms_prompt(void **unused)
 	assert_int_equal(f.asked, before);
 }
 
+/* +CSCS="UCS2" in text mode: +CMGS's number and text come as hex of UCS-2 and go to the
+ * device as UTF-8; "GSM" and "IRA" take them as written. */
+static void sms_text_in_ucs2(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1;+CMGF=1;+CSCS=\"UCS2\"\r");
+	assert_true(tel_at_ucs2(&s));
+	assert_string_equal(feed("AT+CMGS=\"002B0031003500350035003900380037\"\r"), "\r\n> ");
+	/* "Grüße ☎ 😀": Latin-1, BMP and a surrogate pair; a CR is only a new prompt. */
+	assert_string_equal(feed("004700720"
+				 "0FC00DF0065\r0020260E0020D83DDE00\x1a"),
+			    "\r\n> \r\nOK\r\n");
+	assert_string_equal(f.dest, "+1555987");
+	assert_string_equal(f.data, "Gr\xc3\xbc\xc3\x9f"
+				    "e \xe2\x98\x8e \xf0\x9f\x98\x80");
+	/* A number that is not hex is taken as written. */
+	feed("AT+CMGS=\"+15559876\"\r");
+	feed("0068\x1a");
+	assert_string_equal(f.dest, "+15559876");
+	assert_string_equal(f.data, "h");
+	/* Not UCS-2 hex: a bad text, the device never asked. */
+	int before = f.asked;
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("hi\x1a"), "\r\n+CMS ERROR: 305\r\n");
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("D83D0041\x1a"), "\r\n+CMS ERROR: 305\r\n"); /* lone half */
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("0000\x1a"), "\r\n+CMS ERROR: 305\r\n");
+	assert_int_equal(f.asked, before);
+	/* 160 characters in UCS2 fit the input. */
+	char big[4 * 160 + 2];
+	for (int i = 0; i < 160; i++)
+		memcpy(big + 4 * i, "0061", 4);
+	big[640] = '\x1a';
+	big[641] = '\0';
+	feed("AT+CMGS=\"+1\"\r");
+	feed(big);
+	assert_int_equal(f.asked, before + 1);
+	assert_int_equal(strlen(f.data), 160);
+	/* PDU mode is hex whatever the character set. */
+	feed("AT+CMGF=0\r");
+	feed("AT+CMGS=17\r");
+	feed("0011000B915155591876F90000AA03C8341B\x1a");
+	assert_string_equal(f.data, "0011000B915155591876F90000AA03C8341B");
+	/* Back to GSM: as written. */
+	feed("AT+CMGF=1;+CSCS=\"GSM\"\r");
+	assert_false(tel_at_ucs2(&s));
+	feed("AT+CMGS=\"0031\"\r");
+	feed("0041\x1a");
+	assert_string_equal(f.dest, "0031");
+	assert_string_equal(f.data, "0041");
+}
+
 static void bad_input(void **unused)
 {
 	char big[AT_LINE_MAX + 100];
@@ -376,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup(urcs, setup),
 		cmocka_unit_test_setup(urcs_wait_for_the_line, setup),
 		cmocka_unit_test_setup(sms_prompt, setup),
+		cmocka_unit_test_setup(sms_text_in_ucs2, setup),
 		cmocka_unit_test_setup(bad_input, setup),
 		cmocka_unit_test_setup(crsm_on_msisdn_only, setup),
 		cmocka_unit_test(msisdn_file),

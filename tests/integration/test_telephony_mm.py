@@ -110,6 +110,25 @@ def test_modemmanager_takes_the_vps_modem(debphones):
     e = sub.wait_for(lambda o: o.get("event") == "hangup", timeout=10)
     assert e and e["by"] == "modem", e
 
+    # A call for the VP's number: ModemManager shows it ringing from the original caller
+    # (RING/+CRING and +CLIP, the tag stripped), answers it, and sees the remote hang up.
+    incoming = sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})["call"]
+
+    def ringing():
+        for p in mmcli(d, "-m", "0", "--voice-list-calls")["modem.voice.call"]:
+            c = mmcli(d, "-o", p)["call"]["properties"]
+            if c["direction"] == "incoming" and c["state"] == "ringing-in":
+                return p, c
+        return None
+    path, c = wait_for(ringing, timeout=20, what="the incoming call in ModemManager")
+    assert c["number"] == CALLER, c
+    sh(d, f"mmcli -o {path} --accept", timeout=60)
+    e = sub.wait_for(lambda o: o.get("event") == "answered", timeout=10)
+    assert e and e["call"] == incoming and e["by"] == "modem", e
+    sim.control({"cmd": "hangup", "call": incoming})
+    wait_for(lambda: mmcli(d, "-o", path)["call"]["properties"]["state"] == "terminated",
+             timeout=20, what="the call terminated in ModemManager")
+
 
 def ofono(d, path, method, *args):
     return sh(d, f"dbus-send --system --print-reply --dest=org.ofono {path} {method} "
@@ -171,3 +190,18 @@ def test_ofono_takes_the_vps_modem(debphones):
     ofono(d, m, "org.ofono.VoiceCallManager.HangupAll")
     e = sub.wait_for(lambda o: o.get("event") == "hangup", timeout=10)
     assert e and e["by"] == "modem", e
+
+    # A call for the VP's number rings in oFono from the original caller; it answers.
+    incoming = sim.control({"cmd": "call", "from": CALLER, "to": WORK_NUMBER})["call"]
+    calls = wait_for(lambda: (lambda t: '"incoming"' in t and t)(
+        ofono(d, m, "org.ofono.VoiceCallManager.GetCalls")), timeout=20,
+        what="the incoming call in oFono")
+    assert re.search(r'"LineIdentification"\s+variant\s+string "' + re.escape(CALLER) + '"',
+                     calls), calls
+    path = re.search(r'object path "(/\w+/voicecall\d+)"', calls).group(1)
+    ofono(d, path, "org.ofono.VoiceCall.Answer")
+    e = sub.wait_for(lambda o: o.get("event") == "answered", timeout=10)
+    assert e and e["call"] == incoming and e["by"] == "modem", e
+    sim.control({"cmd": "hangup", "call": incoming})
+    wait_for(lambda: "voicecall" not in ofono(d, m, "org.ofono.VoiceCallManager.GetCalls"),
+             timeout=20, what="the call gone from oFono")

@@ -184,6 +184,17 @@ def test_ofono_takes_the_vps_modem(debphones):
     assert e and e["from"] == WORK_NUMBER and e["to"] == "+15559876", e
     assert e["text"] == "from ofono", e
 
+    # One for the VP's number: oFono takes it (+CMT, then +CNMA) and signals it.
+    start(d, "dbus-monitor", "--system",
+          "\"type='signal',interface='org.ofono.MessageManager',member='IncomingMessage'\"")
+    wait_for(lambda: "NameAcquired" in sh(d, "cat /run/dbus-monitor.log"), timeout=20,
+             what="dbus-monitor listening")
+    sim.control({"cmd": "sms", "from": CALLER, "to": WORK_NUMBER, "text": "to ofono"})
+    got = wait_for(lambda: (lambda t: "member=IncomingMessage" in t and t)(
+        sh(d, "cat /run/dbus-monitor.log")), timeout=20, what="oFono's IncomingMessage")
+    assert re.search(r'string "to ofono"', got) and re.search(
+        r'"Sender"\s+variant\s+string "' + re.escape(CALLER) + '"', got), got
+
     ofono(d, m, "org.ofono.VoiceCallManager.Dial", "string:+15559876", "string:")
     e = sub.wait_for(lambda o: o.get("event") == "ringing", timeout=10)
     assert e and e["from"] == WORK_NUMBER and e["to"] == "+15559876", e

@@ -453,6 +453,37 @@ static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 	s->sms_tpdu_len = len;
 	s->sms_len = 0;
 	s->sms_overflow = false;
+	s->sms_ack = false;
+	s->mode = TEL_AT_PROMPT;
+	out(s, "\r\n> ");
+	return TEL_PENDING;
+}
+
+/* +CNMA: messages reach a VP from cellsd, which took them from the modem's store itself,
+ * so an acknowledgement is taken and dropped. In PDU mode one may carry an RP-ACK or
+ * RP-ERROR TPDU of <length> octets (27.005 §3.4.4): it is read after a "> " prompt, as a
+ * modem does (oFono sends AT+CNMA=1,2 and its PDU once prompted). */
+static int run_cnma(struct tel_at *s, const struct at_cmd *c, int *code)
+{
+	struct at_args a;
+	struct error err;
+	long n = 0, len = 0;
+
+	if (c->kind == AT_TEST)
+		return info_text(s, s->set.cmgf ? "+CNMA:" : "+CNMA: (0-2)");
+	if (c->kind == AT_EXEC)
+		return TEL_OK;
+	if (c->kind != AT_SET || s->set.cmgf || at_split_args(c->args, &a, &err) < 0 || a.n > 2 ||
+	    at_arg_int(&a, 0, 0, 2, &n) < 0 || at_arg_int(&a, 1, 0, 175, &len) < 0) {
+		*code = s->set.cmgf ? CMS_BAD_TEXT : CMS_BAD_PDU;
+		return TEL_CMS;
+	}
+	if (len == 0)
+		return TEL_OK;
+	s->sms_tpdu_len = len;
+	s->sms_len = 0;
+	s->sms_overflow = false;
+	s->sms_ack = true;
 	s->mode = TEL_AT_PROMPT;
 	out(s, "\r\n> ");
 	return TEL_PENDING;
@@ -610,7 +641,7 @@ static int run_extended(struct tel_at *s, const struct at_cmd *c, int *code)
 	if (strcmp(c->name, "+CPMS") == 0)
 		return run_cpms(s, c, code);
 	if (strcmp(c->name, "+CNMA") == 0)
-		return TEL_OK;
+		return run_cnma(s, c, code);
 	if (strcmp(c->name, "+CRSM") == 0)
 		return run_crsm(s, c, code);
 	if (strcmp(c->name, "+CNUM") == 0) {
@@ -744,6 +775,13 @@ static void take_sms_byte(struct tel_at *s, char ch)
 	s->sms[s->sms_len] = '\0';
 	s->mode = TEL_AT_IDLE;
 	s->next = s->parsed.n; /* +CMGS ends its line */
+	/* +CNMA's PDU: hex, nothing more is asked of it. */
+	if (s->sms_ack) {
+		bool hex = !s->sms_overflow && s->sms_len % 2 == 0 &&
+			   strspn(s->sms, "0123456789ABCDEFabcdef") == s->sms_len;
+		final(s, hex ? TEL_OK : TEL_CMS, CMS_BAD_PDU);
+		return;
+	}
 	if (s->sms_overflow || memchr(s->sms, '\0', s->sms_len) ||
 	    (s->set.cmgf && tel_at_ucs2(s) &&
 	     ucs2_hex_to_utf8(s->sms, s->sms_len, text, sizeof(text)) < 0)) {

@@ -127,6 +127,7 @@ struct tel_at {
 	char sms[TEL_SMS_INPUT_MAX + 1];
 	size_t sms_len;
 	bool sms_overflow;
+	bool sms_ack; /* the prompt is +CNMA's: its PDU is taken and dropped */
 	/* Unsolicited results held while a line is being typed or run (a RING never lands
 	 * inside the echo of a command or before its answer): sent once the session is idle. */
 	char urcs[2048];

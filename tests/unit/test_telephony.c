@@ -269,6 +269,32 @@ static void sms_text_in_ucs2(void **unused)
 	assert_string_equal(f.data, "0041");
 }
 
+/* +CNMA: taken and dropped; in PDU mode with a length, its PDU after a prompt. */
+static void cnma_takes_its_pdu(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1\r");
+	assert_string_equal(feed("AT+CNMA\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=0\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=1,0\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n> ");
+	assert_string_equal(feed("0000\x1a"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=2,2\r"), "\r\n> ");
+	assert_string_equal(feed("00zz\x1a"), "\r\n+CMS ERROR: 304\r\n");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n> ");
+	assert_string_equal(feed("00\x1b"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=3\r"), "\r\n+CMS ERROR: 304\r\n");
+	assert_string_equal(feed("AT+CNMA=?\r"), "\r\n+CNMA: (0-2)\r\n\r\nOK\r\n");
+	assert_int_equal(f.asked, 0);
+	/* A +CMGS after it still sends. */
+	feed("AT+CMGF=1\r");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n+CMS ERROR: 305\r\n");
+	feed("AT+CMGS=\"+1\"\r");
+	feed("x\x1a");
+	assert_int_equal(f.asked, 1);
+	assert_string_equal(f.data, "x");
+}
+
 static void bad_input(void **unused)
 {
 	char big[AT_LINE_MAX + 100];
@@ -430,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup(urcs_wait_for_the_line, setup),
 		cmocka_unit_test_setup(sms_prompt, setup),
 		cmocka_unit_test_setup(sms_text_in_ucs2, setup),
+		cmocka_unit_test_setup(cnma_takes_its_pdu, setup),
 		cmocka_unit_test_setup(bad_input, setup),
 		cmocka_unit_test_setup(crsm_on_msisdn_only, setup),
 		cmocka_unit_test(msisdn_file),

@@ -17,9 +17,25 @@ static const char *const result_text[] = {
 	[TEL_BUSY] = "BUSY",   [TEL_NO_ANSWER] = "NO ANSWER",
 };
 
+static void flush_echo(struct tel_at *s)
+{
+	if (s->necho == 0)
+		return;
+	s->ops->write(s->ctx, s->echo, s->necho);
+	s->necho = 0;
+}
+
+/* Every write to the VP: the echo gathered so far first, so that the order is what the
+ * VP typed and was answered (one write per chunk fed, not per byte echoed). */
+static void emit(struct tel_at *s, const char *buf, size_t len)
+{
+	flush_echo(s);
+	s->ops->write(s->ctx, buf, len);
+}
+
 static void out(struct tel_at *s, const char *text)
 {
-	s->ops->write(s->ctx, text, strlen(text));
+	emit(s, text, strlen(text));
 }
 
 void tel_at_reset(struct tel_at *s)
@@ -57,7 +73,7 @@ static void flush_urcs(struct tel_at *s)
 {
 	if (busy(s) || s->nurcs == 0)
 		return;
-	s->ops->write(s->ctx, s->urcs, s->nurcs);
+	emit(s, s->urcs, s->nurcs);
 	s->nurcs = 0;
 }
 
@@ -75,7 +91,7 @@ static void unsolicited(struct tel_at *s, const char *text, bool result)
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
 	if (!busy(s)) {
-		s->ops->write(s->ctx, buf, (size_t)n);
+		emit(s, buf, (size_t)n);
 		return;
 	}
 	if (s->nurcs + (size_t)n <= sizeof(s->urcs)) {
@@ -814,10 +830,14 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 
 		if (s->mode == TEL_AT_PENDING) {
 			hold(s, buf + i, len - i);
+			flush_echo(s);
 			return;
 		}
-		if (s->set.echo && !s->tty_echoes && ch != CTRL_Z && ch != ESC)
-			s->ops->write(s->ctx, &ch, 1);
+		if (s->set.echo && !s->tty_echoes && ch != CTRL_Z && ch != ESC) {
+			if (s->necho == sizeof(s->echo))
+				flush_echo(s);
+			s->echo[s->necho++] = ch;
+		}
 		if (s->mode == TEL_AT_PROMPT) {
 			take_sms_byte(s, ch);
 			continue;
@@ -839,12 +859,14 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 		else
 			s->line[s->len++] = ch;
 	}
+	flush_echo(s);
 	flush_urcs(s);
 }
 
 void tel_at_hangup(struct tel_at *s)
 {
 	s->nurcs = 0; /* nobody to tell */
+	s->necho = 0;
 	s->len = 0;
 	s->overflow = false;
 	s->nhold = 0;

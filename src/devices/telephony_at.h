@@ -132,6 +132,9 @@ struct tel_at {
 	 * inside the echo of a command or before its answer): sent once the session is idle. */
 	char urcs[2048];
 	size_t nurcs;
+	/* Our echo of what is being fed: written in one piece, before anything else is. */
+	char echo[256];
+	size_t necho;
 	/* The VP's tty echoes what it is sent (its program left ECHO on): our own echo
 	 * would come back as its input, forever. */
 	bool tty_echoes;

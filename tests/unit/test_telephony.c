@@ -18,6 +18,7 @@
 struct fake {
 	char out[8192];
 	size_t len;
+	int writes;
 	struct tel_request last;
 	struct tel_crsm crsm;
 	char number[64], data[512], dest[64];
@@ -30,6 +31,7 @@ static void fake_write(void *ctx, const char *buf, size_t len)
 {
 	struct fake *f = ctx;
 
+	f->writes++;
 	if (f->len + len < sizeof(f->out)) {
 		memcpy(f->out + f->len, buf, len);
 		f->len += len;
@@ -90,6 +92,27 @@ static void echo_and_verbosity(void **unused)
 	assert_string_equal(feed("ATQ0\r"), "\r\nOK\r\n");
 	assert_string_equal(feed("atz\r"), "\r\nOK\r\n");
 	assert_string_equal(feed("AT\r"), "AT\r\r\nOK\r\n"); /* Z: echo back on */
+}
+
+/* The echo of what one write brought goes back in one write, ahead of the answer. */
+static void echo_in_one_write(void **unused)
+{
+	(void)unused;
+	f.writes = 0;
+	assert_string_equal(feed("AT+CMEE=1;+CLIP=1\r"), "AT+CMEE=1;+CLIP=1\r\r\nOK\r\n");
+	assert_int_equal(f.writes, 2);
+	/* Typed a byte at a time (gammu does): a byte each, as it comes. */
+	f.writes = 0;
+	feed("A");
+	feed("T");
+	assert_string_equal(feed("\r"), "\r\r\nOK\r\n");
+	assert_int_equal(f.writes, 4);
+	/* A command that waits: its echo is out before the device answers. */
+	f.answer = TEL_PENDING;
+	assert_string_equal(feed("ATD+15559876;\rAT\r"), "ATD+15559876;\r");
+	f.len = 0;
+	tel_at_done(&s, TEL_OK, 0);
+	assert_string_equal(f.out, "\r\nOK\r\nAT\r\r\nOK\r\n");
 }
 
 static void errors_as_cmee_says(void **unused)
@@ -448,6 +471,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(echo_and_verbosity, setup),
+		cmocka_unit_test_setup(echo_in_one_write, setup),
 		cmocka_unit_test_setup(errors_as_cmee_says, setup),
 		cmocka_unit_test_setup(local_settings, setup),
 		cmocka_unit_test_setup(cnum_is_asked, setup),

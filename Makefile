@@ -66,7 +66,7 @@ $(BUILD)/cells-viewer: $(call obj,$(VIEWER_SRC))
 # The modem simulator (src/modemsim/, docs/TELEPHONY.md): tests and the demo run it; it links
 # the AT parser and the PDU codec it shares with the telephony device, and jansson.
 MODEMSIM_SRC := $(wildcard src/modemsim/*.c) src/common/at_cmd.c src/common/sms_pdu.c \
-	src/common/error.c src/common/log.c
+	src/common/ucs2.c src/common/error.c src/common/log.c
 $(BUILD)/cells-modemsim: $(call obj,$(MODEMSIM_SRC))
 	$(CC) $(CFLAGS) $(HARDEN_CFLAGS) -pie $(HARDEN_LDFLAGS) -o $@ $^ \
 		$(shell pkg-config --libs jansson 2>/dev/null)

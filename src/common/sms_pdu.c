@@ -1,4 +1,5 @@
 #include "common/sms_pdu.h"
+#include "common/ucs2.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -48,75 +49,6 @@ static int gsm7_find(uint32_t cp, uint8_t *code)
 			*code = gsm7_ext[i].code;
 			return 2;
 		}
-	return 0;
-}
-
-/* One code point from UTF-8 at S: its length, or -1 if S holds no valid one (overlong,
- * a surrogate, past U+10FFFF, cut short). */
-static int utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t c = s[0];
-	int n;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		c &= 0x07;
-	} else {
-		return -1;
-	}
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*cp = c;
-	return n;
-}
-
-/* Append CP as UTF-8 to BUF (SIZE bytes, *LEN used, kept NUL-ended): -1 if it does not
- * fit. */
-static int utf8_put(char *buf, size_t size, size_t *len, uint32_t cp)
-{
-	unsigned char t[4];
-	size_t n;
-
-	if (cp < 0x80) {
-		t[0] = (unsigned char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		t[0] = (unsigned char)(0xc0 | (cp >> 6));
-		t[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		t[0] = (unsigned char)(0xe0 | (cp >> 12));
-		t[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		t[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		t[0] = (unsigned char)(0xf0 | (cp >> 18));
-		t[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-		t[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		t[3] = (unsigned char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	if (*len + n >= size)
-		return -1;
-	memcpy(buf + *len, t, n);
-	*len += n;
-	buf[*len] = '\0';
 	return 0;
 }
 

@@ -259,3 +259,20 @@ int sysfs_layout_vt(struct sysfs_tree *t, unsigned nr, unsigned active, struct e
 			return ret;
 	return 0;
 }
+
+int sysfs_layout_modem(struct sysfs_tree *t, const char *name, unsigned major, unsigned minor,
+		       struct error *err)
+{
+	static const char *const props[] = {"ID_MM_CANDIDATE", "ID_MM_DEVICE_PROCESS",
+					    "ID_MM_PORT_TYPE_AT_PRIMARY", "OFONO_DRIVER=cinterion"};
+	char dir[SYSFS_PATH_MAX], id[32];
+	int ret;
+
+	if (!name[0] || strlen(name) > 32 || strchr(name, '/'))
+		return error_set(err, EINVAL, "sysfs: a modem port named '%s'", name);
+	snprintf(dir, sizeof(dir), "sys/devices/virtual/tty/%s", name);
+	if ((ret = char_device(t, dir, "tty", name, major, minor, name, err)) < 0)
+		return ret;
+	snprintf(id, sizeof(id), "c%u:%u", major, minor);
+	return udev_db(t, id, 0, props, sizeof(props) / sizeof(props[0]), NULL, 0, err);
+}

@@ -16,6 +16,9 @@
  *     gives it), and run/udev/tags/seat/+input:inputN.
  *   virtual terminals: sys/devices/virtual/tty/tty0 (active: "ttyA") and tty1..ttyNR,
  *     sys/class/tty/ttyN, sys/dev/char/4:N, empty udev database files c4:N.
+ *   the modem's port ttyM0: sys/devices/virtual/tty/ttyM0 (its pty's numbers),
+ *     sys/class/tty/ttyM0, sys/dev/char/136:N; a udev database file c136:N with the
+ *     properties ModemManager and oFono select a modem by.
  *
  * Every node is static text except the framebuffer's attributes, marked live: render them
  * with sysfs_fb_attr (sysfs_format.h) from the current mode on each read. Files whose
@@ -58,5 +61,15 @@ int sysfs_layout_input(struct sysfs_tree *t, const struct evdev *dev, unsigned i
 
 /* tty0 and the consoles tty1..ttyNR (NR >= 1), ttyACTIVE the foreground one. */
 int sysfs_layout_vt(struct sysfs_tree *t, unsigned nr, unsigned active, struct error *err);
+
+/* A modem's AT port NAME, a virtual tty whose node is MAJOR:MINOR (a pty's), with the
+ * udev properties that make ModemManager and oFono take it: ID_MM_CANDIDATE (what
+ * 80-mm-candidate.rules gives every tty), ID_MM_DEVICE_PROCESS (ModemManager's explicit
+ * allowlist: without it a tty with no physical parent is filtered as "virtual"),
+ * ID_MM_PORT_TYPE_AT_PRIMARY (the port to talk AT on, as a driver's rules tag one) and
+ * OFONO_DRIVER=cinterion (oFono's udevng takes a tty only with a driver named; that one is
+ * plain 27.007: the SIM present, +CFUN=1 to go online, atmodem's drivers without quirks). */
+int sysfs_layout_modem(struct sysfs_tree *t, const char *name, unsigned major, unsigned minor,
+		       struct error *err);
 
 #endif

@@ -7,6 +7,7 @@
  * gets a /dev/ttyM0. */
 #include "devices/telephony.h"
 #include "common/log.h"
+#include "devices/sysfs_layout.h"
 #include "devices/vpty.h"
 #include "devns/devns.h"
 
@@ -18,6 +19,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -282,7 +285,7 @@ static int vp_request(void *ctx, struct tel_at *s, const struct tel_request *req
 {
 	struct tel_vp *vp = ctx;
 	struct tel_dev *dev = vp->dev;
-	char line[64];
+	char line[128];
 
 	(void)s;
 	switch (req->kind) {
@@ -306,6 +309,11 @@ static int vp_request(void *ctx, struct tel_at *s, const struct tel_request *req
 				 tel_number_type(vp->number));
 			tel_at_info(&vp->at, line);
 		}
+		return TEL_OK;
+	case TEL_REQ_SIM_MSISDN:
+		if (tel_sim_msisdn(vp->number, req->crsm, line, sizeof(line)) < 0)
+			return TEL_ERROR;
+		tel_at_info(&vp->at, line);
 		return TEL_OK;
 	default:
 		return tel_sms_request(dev, vp, req, code);
@@ -525,6 +533,21 @@ static void tel_teardown(void *global, void *state)
 	release(dev, vp);
 }
 
+/* Its /sys: ttyM0 as ModemManager and oFono find a modem's port (through udev, which a VP
+ * does not run: the database is written for them), with its node's own numbers. */
+static int tel_sysfs(void *global, void *state, struct sysfs_tree *tree, struct error *err)
+{
+	struct tel_vp *vp = state;
+	struct stat st;
+
+	(void)global;
+	if (!vp)
+		return 0;
+	if (stat(vp->slave, &st) < 0)
+		return error_set(err, errno, "telephony: %s", vp->slave);
+	return sysfs_layout_modem(tree, "ttyM0", major(st.st_rdev), minor(st.st_rdev), err);
+}
+
 static void tel_switched(void *global, const struct vdev_vp *to)
 {
 	struct tel_dev *dev = global;
@@ -650,6 +673,7 @@ const struct vdev_ops vdev_telephony = {
 	.fini = tel_fini,
 	.prepare = tel_prepare,
 	.teardown = tel_teardown,
+	.sysfs = tel_sysfs,
 	.switched = tel_switched,
 	.system_key = tel_system_key,
 	.stats = tel_stats,

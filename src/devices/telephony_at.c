@@ -1,5 +1,6 @@
 /* One VP's AT session (telephony_at.h). */
 #include "devices/telephony_at.h"
+#include "common/ucs2.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +17,25 @@ static const char *const result_text[] = {
 	[TEL_BUSY] = "BUSY",   [TEL_NO_ANSWER] = "NO ANSWER",
 };
 
+static void flush_echo(struct tel_at *s)
+{
+	if (s->necho == 0)
+		return;
+	s->ops->write(s->ctx, s->echo, s->necho);
+	s->necho = 0;
+}
+
+/* Every write to the VP: the echo gathered so far first, so that the order is what the
+ * VP typed and was answered (one write per chunk fed, not per byte echoed). */
+static void emit(struct tel_at *s, const char *buf, size_t len)
+{
+	flush_echo(s);
+	s->ops->write(s->ctx, buf, len);
+}
+
 static void out(struct tel_at *s, const char *text)
 {
-	s->ops->write(s->ctx, text, strlen(text));
+	emit(s, text, strlen(text));
 }
 
 void tel_at_reset(struct tel_at *s)
@@ -56,7 +73,7 @@ static void flush_urcs(struct tel_at *s)
 {
 	if (busy(s) || s->nurcs == 0)
 		return;
-	s->ops->write(s->ctx, s->urcs, s->nurcs);
+	emit(s, s->urcs, s->nurcs);
 	s->nurcs = 0;
 }
 
@@ -64,7 +81,7 @@ static void flush_urcs(struct tel_at *s)
  * fit the buffer is dropped, as a modem's full buffer does. */
 static void unsolicited(struct tel_at *s, const char *text, bool result)
 {
-	char buf[700];
+	char buf[1100]; /* a text-mode +CMT of 160 characters in UCS2: 640 hex digits */
 	int n;
 
 	if (result && !s->set.verbose)
@@ -74,7 +91,7 @@ static void unsolicited(struct tel_at *s, const char *text, bool result)
 	if (n <= 0 || (size_t)n >= sizeof(buf))
 		return;
 	if (!busy(s)) {
-		s->ops->write(s->ctx, buf, (size_t)n);
+		emit(s, buf, (size_t)n);
 		return;
 	}
 	if (s->nurcs + (size_t)n <= sizeof(s->urcs)) {
@@ -408,6 +425,25 @@ static int run_cfun(struct tel_at *s, const struct at_cmd *c, int *code)
 	return TEL_CME;
 }
 
+bool tel_at_ucs2(const struct tel_at *s)
+{
+	return strcmp(s->set.cscs, "UCS2") == 0;
+}
+
+/* +CMGS's <da> in the VP's character set into s->sms_dest. In UCS2 a number that is not
+ * hex of UCS-2 is taken as written: "+1555..." cannot be hex, and clients that set UCS2
+ * for the text alone send it so. */
+static int take_dest(struct tel_at *s, const char *da)
+{
+	if (tel_at_ucs2(s) &&
+	    ucs2_hex_to_utf8(da, strlen(da), s->sms_dest, sizeof(s->sms_dest)) > 0)
+		return 0;
+	if (strlen(da) >= sizeof(s->sms_dest))
+		return -1;
+	snprintf(s->sms_dest, sizeof(s->sms_dest), "%s", da);
+	return 0;
+}
+
 static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 {
 	struct at_args a;
@@ -422,11 +458,10 @@ static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 	}
 	s->sms_dest[0] = '\0';
 	if (s->set.cmgf) {
-		if (!a.v[0].quoted || strlen(a.v[0].s) >= sizeof(s->sms_dest)) {
+		if (!a.v[0].quoted || take_dest(s, a.v[0].s) < 0) {
 			*code = CMS_BAD_TEXT;
 			return TEL_CMS;
 		}
-		snprintf(s->sms_dest, sizeof(s->sms_dest), "%s", a.v[0].s);
 	} else if (a.n != 1 || at_arg_int(&a, 0, 1, 175, &len) != 0) {
 		*code = CMS_BAD_PDU;
 		return TEL_CMS;
@@ -434,6 +469,37 @@ static int run_cmgs(struct tel_at *s, const struct at_cmd *c, int *code)
 	s->sms_tpdu_len = len;
 	s->sms_len = 0;
 	s->sms_overflow = false;
+	s->sms_ack = false;
+	s->mode = TEL_AT_PROMPT;
+	out(s, "\r\n> ");
+	return TEL_PENDING;
+}
+
+/* +CNMA: messages reach a VP from cellsd, which took them from the modem's store itself,
+ * so an acknowledgement is taken and dropped. In PDU mode one may carry an RP-ACK or
+ * RP-ERROR TPDU of <length> octets (27.005 §3.4.4): it is read after a "> " prompt, as a
+ * modem does (oFono sends AT+CNMA=1,2 and its PDU once prompted). */
+static int run_cnma(struct tel_at *s, const struct at_cmd *c, int *code)
+{
+	struct at_args a;
+	struct error err;
+	long n = 0, len = 0;
+
+	if (c->kind == AT_TEST)
+		return info_text(s, s->set.cmgf ? "+CNMA:" : "+CNMA: (0-2)");
+	if (c->kind == AT_EXEC)
+		return TEL_OK;
+	if (c->kind != AT_SET || s->set.cmgf || at_split_args(c->args, &a, &err) < 0 || a.n > 2 ||
+	    at_arg_int(&a, 0, 0, 2, &n) < 0 || at_arg_int(&a, 1, 0, 175, &len) < 0) {
+		*code = s->set.cmgf ? CMS_BAD_TEXT : CMS_BAD_PDU;
+		return TEL_CMS;
+	}
+	if (len == 0)
+		return TEL_OK;
+	s->sms_tpdu_len = len;
+	s->sms_len = 0;
+	s->sms_overflow = false;
+	s->sms_ack = true;
 	s->mode = TEL_AT_PROMPT;
 	out(s, "\r\n> ");
 	return TEL_PENDING;
@@ -529,6 +595,33 @@ bad:
 	return TEL_CMS;
 }
 
+/* +CRSM: EF_MSISDN is the VP's own (its number); writes to the SIM are the root's; the
+ * other files are not answered (the SIM's stored messages and phonebook are no VP's). */
+static int run_crsm(struct tel_at *s, const struct at_cmd *c, int *code)
+{
+	struct tel_crsm crsm = {-1, -1, -1, -1, -1};
+	struct tel_request req = {.kind = TEL_REQ_SIM_MSISDN, .cmd = c, .crsm = &crsm};
+	long *field[] = {&crsm.command, &crsm.fileid, &crsm.p1, &crsm.p2, &crsm.p3};
+	struct at_args a;
+	struct error err;
+
+	if (c->kind == AT_TEST)
+		return TEL_OK;
+	if (c->kind != AT_SET || at_split_args(c->args, &a, &err) < 0 || a.n < 1 || a.n > 7 ||
+	    a.v[0].empty)
+		return TEL_ERROR; /* the command is the one argument that is not optional */
+	for (size_t i = 0; i < 5 && i < a.n; i++)
+		if (!a.v[i].empty && at_arg_int(&a, i, 0, 65535, field[i]) < 0)
+			return TEL_ERROR;
+	if (crsm.command == CRSM_UPDATE_BIN || crsm.command == CRSM_UPDATE_REC) {
+		*code = CME_NOT_ALLOWED;
+		return TEL_CME;
+	}
+	if (crsm.fileid != TEL_EF_MSISDN)
+		return TEL_ERROR;
+	return ask(s, &req, code);
+}
+
 /* What the modem answers alike for every VP. */
 static const char *const mirrored[] = {
 	"+CGMI", "+CGMM", "+CGMR", "+CGSN", "+CIMI", "+GCAP", "+GMI",	"+GMM",	 "+GMR",  "+GSN",
@@ -564,7 +657,9 @@ static int run_extended(struct tel_at *s, const struct at_cmd *c, int *code)
 	if (strcmp(c->name, "+CPMS") == 0)
 		return run_cpms(s, c, code);
 	if (strcmp(c->name, "+CNMA") == 0)
-		return TEL_OK;
+		return run_cnma(s, c, code);
+	if (strcmp(c->name, "+CRSM") == 0)
+		return run_crsm(s, c, code);
 	if (strcmp(c->name, "+CNUM") == 0) {
 		if (c->kind != AT_EXEC)
 			return c->kind == AT_TEST ? TEL_OK : TEL_ERROR;
@@ -664,10 +759,12 @@ static void take_line(struct tel_at *s)
 	run_line(s);
 }
 
-/* A byte after the "> " prompt. */
+/* A byte after the "> " prompt. In text mode a CR ends a line of the text (a new
+ * prompt); in UCS2 the text's own line breaks are in its hex, and the CR only that. */
 static void take_sms_byte(struct tel_at *s, char ch)
 {
 	struct tel_request req = {.kind = TEL_REQ_SMS_SEND, .text_mode = s->set.cmgf == 1};
+	char text[TEL_SMS_INPUT_MAX + 1];
 	int code = 0, r;
 
 	if (ch == ESC) {
@@ -678,8 +775,10 @@ static void take_sms_byte(struct tel_at *s, char ch)
 	}
 	if (ch != CTRL_Z) {
 		if (ch == '\r' && s->set.cmgf) {
-			ch = '\n';
 			out(s, "\r\n> ");
+			if (tel_at_ucs2(s))
+				return;
+			ch = '\n';
 		} else if (ch == '\r' || ch == '\n') {
 			return;
 		}
@@ -692,13 +791,21 @@ static void take_sms_byte(struct tel_at *s, char ch)
 	s->sms[s->sms_len] = '\0';
 	s->mode = TEL_AT_IDLE;
 	s->next = s->parsed.n; /* +CMGS ends its line */
-	if (s->sms_overflow || memchr(s->sms, '\0', s->sms_len)) {
-		s->next = s->parsed.n;
+	/* +CNMA's PDU: hex, nothing more is asked of it. */
+	if (s->sms_ack) {
+		bool hex = !s->sms_overflow && s->sms_len % 2 == 0 &&
+			   strspn(s->sms, "0123456789ABCDEFabcdef") == s->sms_len;
+		final(s, hex ? TEL_OK : TEL_CMS, CMS_BAD_PDU);
+		return;
+	}
+	if (s->sms_overflow || memchr(s->sms, '\0', s->sms_len) ||
+	    (s->set.cmgf && tel_at_ucs2(s) &&
+	     ucs2_hex_to_utf8(s->sms, s->sms_len, text, sizeof(text)) < 0)) {
 		final(s, TEL_CMS, s->set.cmgf ? CMS_BAD_TEXT : CMS_BAD_PDU);
 		return;
 	}
 	req.dest = s->sms_dest;
-	req.data = s->sms;
+	req.data = s->set.cmgf && tel_at_ucs2(s) ? text : s->sms;
 	req.tpdu_len = (size_t)s->sms_tpdu_len;
 	s->mode = TEL_AT_PENDING;
 	r = ask(s, &req, &code);
@@ -723,10 +830,14 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 
 		if (s->mode == TEL_AT_PENDING) {
 			hold(s, buf + i, len - i);
+			flush_echo(s);
 			return;
 		}
-		if (s->set.echo && !s->tty_echoes && ch != CTRL_Z && ch != ESC)
-			s->ops->write(s->ctx, &ch, 1);
+		if (s->set.echo && !s->tty_echoes && ch != CTRL_Z && ch != ESC) {
+			if (s->necho == sizeof(s->echo))
+				flush_echo(s);
+			s->echo[s->necho++] = ch;
+		}
 		if (s->mode == TEL_AT_PROMPT) {
 			take_sms_byte(s, ch);
 			continue;
@@ -748,12 +859,14 @@ void tel_at_feed(struct tel_at *s, const char *buf, size_t len)
 		else
 			s->line[s->len++] = ch;
 	}
+	flush_echo(s);
 	flush_urcs(s);
 }
 
 void tel_at_hangup(struct tel_at *s)
 {
 	s->nurcs = 0; /* nobody to tell */
+	s->necho = 0;
 	s->len = 0;
 	s->overflow = false;
 	s->nhold = 0;

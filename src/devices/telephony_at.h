@@ -7,6 +7,7 @@
 #define CELLS_TELEPHONY_AT_H
 
 #include "common/at_cmd.h"
+#include "devices/telephony_sim.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,8 +46,9 @@ enum tel_result {
 
 /* The longest SMS input taken after the "> " prompt: a PDU is at most 176 octets (with
  * its SMSC part), 352 hex digits; a text at most 160 GSM characters, which may take up
- * to 3 bytes each in UTF-8. More is refused once Ctrl-Z comes. */
-#define TEL_SMS_INPUT_MAX 480
+ * to 3 bytes each in UTF-8, or 4 hex digits each in the UCS2 character set. More is
+ * refused once Ctrl-Z comes. */
+#define TEL_SMS_INPUT_MAX 640
 /* Messages one VP's store holds. */
 #define TEL_SMS_STORE_MAX 100
 /* Bytes kept while a command waits for the modem (what a program types ahead). */
@@ -66,6 +68,7 @@ enum tel_req_kind {
 	TEL_REQ_SMS_READ,   /* index */
 	TEL_REQ_SMS_DELETE, /* index, flag (+CMGD's delflag) */
 	TEL_REQ_SMS_COUNT,  /* +CPMS: at once, TEL_OK and the messages stored in *code */
+	TEL_REQ_SIM_MSISDN, /* crsm: +CRSM on EF_MSISDN, the VP's own number */
 };
 
 struct tel_request {
@@ -76,6 +79,7 @@ struct tel_request {
 	bool text_mode;
 	const char *dest, *data;
 	size_t tpdu_len;
+	const struct tel_crsm *crsm;
 };
 
 struct tel_at;
@@ -118,15 +122,19 @@ struct tel_at {
 	char hold[TEL_HOLD_MAX];
 	size_t nhold;
 	/* +CMGS: its argument and what came after the prompt. */
-	char sms_dest[32];
+	char sms_dest[32]; /* as UTF-8, whatever the VP's character set */
 	long sms_tpdu_len;
 	char sms[TEL_SMS_INPUT_MAX + 1];
 	size_t sms_len;
 	bool sms_overflow;
+	bool sms_ack; /* the prompt is +CNMA's: its PDU is taken and dropped */
 	/* Unsolicited results held while a line is being typed or run (a RING never lands
 	 * inside the echo of a command or before its answer): sent once the session is idle. */
-	char urcs[1024];
+	char urcs[2048];
 	size_t nurcs;
+	/* Our echo of what is being fed: written in one piece, before anything else is. */
+	char echo[256];
+	size_t necho;
 	/* The VP's tty echoes what it is sent (its program left ECHO on): our own echo
 	 * would come back as its input, forever. */
 	bool tty_echoes;
@@ -151,5 +159,8 @@ void tel_at_done(struct tel_at *s, int result, int code);
  * BUSY), or a line of text ("+CLIP: ..."). */
 void tel_at_unsolicited(struct tel_at *s, int result);
 void tel_at_urc(struct tel_at *s, const char *text);
+/* Whether the VP chose the UCS2 character set (+CSCS="UCS2"): its text-mode SMS texts and
+ * addresses are then hex of UCS-2, both ways (TS 27.005 §3.1, TS 27.007 §5.5). */
+bool tel_at_ucs2(const struct tel_at *s);
 
 #endif

@@ -5,6 +5,7 @@
 #include "devices/telephony.h"
 #include "common/log.h"
 #include "common/sms_pdu.h"
+#include "common/ucs2.h"
 #include "devns/devns.h"
 
 #include <dirent.h>
@@ -102,12 +103,33 @@ static void scts_text(const struct sms *s, char *out, size_t size)
 
 static const char *const stat_names[] = {"REC UNREAD", "REC READ", "STO UNSENT", "STO SENT"};
 
+/* A text-mode message's originator and text in the VP's character set: as they are
+ * (UTF-8), or hex of UCS-2 in UCS2. */
+struct shown {
+	char addr[4 * sizeof(((struct sms *)0)->addr)];
+	char text[4 * sizeof(((struct sms *)0)->text)];
+};
+
+static int show_text(const struct tel_vp *vp, const struct sms *s, struct shown *out)
+{
+	if (!tel_at_ucs2(&vp->at)) {
+		snprintf(out->addr, sizeof(out->addr), "%s", s->addr);
+		snprintf(out->text, sizeof(out->text), "%s", s->text);
+		return 0;
+	}
+	if (utf8_to_ucs2_hex(s->addr, out->addr, sizeof(out->addr)) < 0 ||
+	    utf8_to_ucs2_hex(s->text, out->text, sizeof(out->text)) < 0)
+		return -1;
+	return 0;
+}
+
 /* One message as +CMGL (LIST) or +CMGR shows it, in the VP's mode. */
 static void show(struct tel_vp *vp, unsigned index, const struct stored *m, bool list,
 		 bool text_mode)
 {
-	char line[1024], when[32];
+	char line[3200], when[32];
 	struct sms s;
+	struct shown t;
 	struct error err;
 
 	if (!text_mode) {
@@ -120,15 +142,15 @@ static void show(struct tel_vp *vp, unsigned index, const struct stored *m, bool
 		tel_at_info(&vp->at, line);
 		return;
 	}
-	if (sms_pdu_decode(m->pdu, m->tpdu_len, &s, &err) < 0)
+	if (sms_pdu_decode(m->pdu, m->tpdu_len, &s, &err) < 0 || show_text(vp, &s, &t) < 0)
 		return;
 	scts_text(&s, when, sizeof(when));
 	if (list)
 		snprintf(line, sizeof(line), "+CMGL: %u,\"%s\",\"%s\",,\"%s\"\r\n%s", index,
-			 stat_names[m->stat & 3], s.addr, when, s.text);
+			 stat_names[m->stat & 3], t.addr, when, t.text);
 	else
 		snprintf(line, sizeof(line), "+CMGR: \"%s\",\"%s\",,\"%s\"\r\n%s",
-			 stat_names[m->stat & 3], s.addr, when, s.text);
+			 stat_names[m->stat & 3], t.addr, when, t.text);
 	tel_at_info(&vp->at, line);
 }
 
@@ -277,7 +299,8 @@ static void deliver(struct tel_dev *dev, struct tel_vp *vp, const struct sms *s)
 {
 	struct stored m = {.stat = 0};
 	struct error err;
-	char line[1024], when[32];
+	struct shown t;
+	char line[3200], when[32];
 	unsigned index = 0;
 
 	if (sms_pdu_encode(s, m.pdu, sizeof(m.pdu), &m.tpdu_len, &err) < 0) {
@@ -289,9 +312,11 @@ static void deliver(struct tel_dev *dev, struct tel_vp *vp, const struct sms *s)
 	tel_event(dev, "sms-received", vp, "from", s->addr);
 	if (vp->at.set.cnmi[1] == 2) { /* routed to the VP, not stored */
 		if (vp->at.set.cmgf) {
+			if (show_text(vp, s, &t) < 0)
+				return;
 			scts_text(s, when, sizeof(when));
-			snprintf(line, sizeof(line), "+CMT: \"%s\",,\"%s\"\r\n%s", s->addr, when,
-				 s->text);
+			snprintf(line, sizeof(line), "+CMT: \"%s\",,\"%s\"\r\n%s", t.addr, when,
+				 t.text);
 		} else {
 			snprintf(line, sizeof(line), "+CMT: ,%zu\r\n%s", m.tpdu_len, m.pdu);
 		}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifndef INPUT_PROP_ACCELEROMETER
 #define INPUT_PROP_ACCELEROMETER 0x06
@@ -160,7 +161,7 @@ int udev_db_text(char *buf, size_t size, uint64_t usec, const char *const *props
 	if (usec)
 		PUT("I:%llu\n", (unsigned long long)usec);
 	for (unsigned i = 0; i < nprops; i++)
-		PUT("E:%s=1\n", props[i]);
+		PUT(strchr(props[i], '=') ? "E:%s\n" : "E:%s=1\n", props[i]);
 	for (unsigned i = 0; i < ntags; i++)
 		PUT("G:%s\n", tags[i]);
 	for (unsigned i = 0; i < ntags; i++)

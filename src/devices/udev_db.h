@@ -23,7 +23,8 @@
  * many went to NAMES. */
 unsigned udev_input_props(const struct evdev *dev, const char *names[UDEV_INPUT_PROPS_MAX]);
 
-/* A database file: "I:USEC" when USEC is not 0, "E:NAME=1" for each of NPROPS names,
+/* A database file: "I:USEC" when USEC is not 0, "E:NAME=1" for each of NPROPS names
+ * ("E:NAME=VALUE" for a "NAME=VALUE"),
  * "G:TAG" and "Q:TAG" for each of NTAGS tags, and "V:1" — or nothing at all for a device
  * with neither properties nor tags (udevd writes such a file empty: a device with a
  * device node and no data is still initialized). Returns the length, or -ENOSPC. */

@@ -33,8 +33,10 @@ FUZZ_SRC_fuzz_power  := src/devices/power_locks.c src/devices/power_policy.c
 FUZZ_SRC_fuzz_wifi_req := src/devices/wifi_req.c src/devices/wifi_store.c src/common/error.c
 FUZZ_SRC_fuzz_net    := src/devices/net_parse.c src/common/error.c
 FUZZ_SRC_fuzz_at_cmd := src/common/at_cmd.c src/common/error.c
-FUZZ_SRC_fuzz_sms_pdu := src/common/sms_pdu.c src/common/error.c
-FUZZ_SRC_fuzz_telephony_at := src/devices/telephony_at.c src/common/at_cmd.c src/common/error.c
+FUZZ_SRC_fuzz_sms_pdu := src/common/sms_pdu.c src/common/ucs2.c src/common/error.c
+FUZZ_SRC_fuzz_telephony_at := src/devices/telephony_at.c src/common/at_cmd.c src/common/ucs2.c \
+	src/common/error.c
+FUZZ_SRC_fuzz_ucs2   := src/common/ucs2.c
 
 .SECONDEXPANSION:
 $(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_%) $$(FUZZ_INC_%) $(wildcard src/*/*.h tests/fuzz/*.h) \

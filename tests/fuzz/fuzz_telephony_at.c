@@ -41,6 +41,9 @@ static int fake_request(void *ctx, struct tel_at *s, const struct tel_request *r
 		abort();
 	if (req->kind == TEL_REQ_SMS_SEND && (!req->data || strlen(req->data) > TEL_SMS_INPUT_MAX))
 		abort();
+	if (req->kind == TEL_REQ_SIM_MSISDN &&
+	    (!req->crsm || req->crsm->fileid != TEL_EF_MSISDN || req->crsm->command < 0))
+		abort();
 	if (f->pending)
 		abort(); /* asked again while one waits */
 	tel_at_info(s, "+TEST: 1");

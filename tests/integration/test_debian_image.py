@@ -142,7 +142,8 @@ def test_image_is_bookworm_with_its_packages(deb):
     for pkg in ("xserver-xorg-core", "xserver-xorg-video-fbdev", "xserver-xorg-input-evdev",
                 "matchbox-window-manager", "matchbox-keyboard", "xterm", "xdotool",
                 "x11-utils", "fbi", "links2", "fbset", "evtest", "qtbase5-examples",
-                "gammu", "curl", "openvpn", "wpasupplicant", "brightnessctl", "stress-ng"):
+                "gammu", "modemmanager", "ofono", "dbus", "curl", "openvpn", "wpasupplicant",
+                "brightnessctl", "stress-ng"):
         assert pkg in installed, f"{pkg} is not installed in the image"
     # evdev drives input: the libinput driver would want udev-known device nodes.
     assert "xserver-xorg-input-libinput" not in installed

@@ -387,3 +387,60 @@ def test_a_second_call_for_a_vp_in_one_waits(phones):
     assert "waiting" in out and CALLER in out, out
     text = home.read_text()
     assert "RING" not in text and "+CCWA" not in text and "+CLIP:" not in text, text
+
+
+def test_the_modem_port_is_in_the_vps_sys_and_udev_data(phones):
+    """ModemManager and oFono find a modem by enumerating udev's "tty" devices: ttyM0 is
+    one, with its node's numbers and the properties they select it by."""
+    d, _ = phones
+    node = d.sh("work", "stat -c '%t %T' /dev/ttyM0").stdout.split()
+    major, minor = (int(x, 16) for x in node)
+    assert d.sh("work", "readlink /sys/class/tty/ttyM0").stdout.strip() == \
+        "../../devices/virtual/tty/ttyM0"
+    assert d.sh("work", "cat /sys/class/tty/ttyM0/dev").stdout.strip() == f"{major}:{minor}"
+    assert d.sh("work", "readlink /sys/dev/char/%d:%d" % (major, minor)).stdout.strip() == \
+        "../../devices/virtual/tty/ttyM0"
+    data = d.sh("work", f"cat /run/udev/data/c{major}:{minor}").stdout.split()
+    for prop in ("E:ID_MM_CANDIDATE=1", "E:ID_MM_DEVICE_PROCESS=1",
+                 "E:ID_MM_PORT_TYPE_AT_PRIMARY=1", "E:OFONO_DRIVER=cinterion"):
+        assert prop in data, data
+
+
+def ucs2(text):
+    """TEXT as the UCS2 character set writes it: hex of its UTF-16BE units."""
+    return text.encode("utf-16-be").hex().upper()
+
+
+def test_text_mode_sms_in_ucs2(phones):
+    """+CSCS="UCS2" in text mode: the number and text of +CMGS, and those +CMGR, +CMGL and
+    +CMT show, are hex of UCS-2 for that VP; back in GSM it reads them plain."""
+    d, sim = phones
+    sub = sim.subscribe()
+    text = "Gr\u00fc\u00dfe \u260e \U0001f600"  # Latin-1, a BMP symbol, a surrogate pair
+    out = at(d, "work", "ATE0", "AT+CMEE=1", "AT+CMGF=1", 'AT+CSCS="UCS2"',
+             f'AT+CMGS="{ucs2(CALLER)}"', ucs2(text))
+    assert "+CMGS:" in out, out
+    e = sub.wait_for(lambda o: o.get("event") == "sms", timeout=5)
+    assert e and e["from"] == WORK_NUMBER and e["to"] == CALLER and e["text"] == text, e
+    # Not hex: a bad text, nothing sent.
+    out = at(d, "work", "ATE0", "AT+CMEE=1", "AT+CMGF=1", 'AT+CSCS="UCS2"',
+             f'AT+CMGS="{CALLER}"', "plain")
+    assert "+CMS ERROR: 305" in out, out
+
+    incoming = "h\u00e9llo \u260e"
+    sim.control({"cmd": "sms", "from": CALLER, "to": WORK_NUMBER, "text": incoming})
+    wait_for(lambda: "+CMGL: 1," in at(d, "work", "ATE0", "AT+CMGF=0", "AT+CMGL=4"),
+             what="the SMS in work's store")
+    out = at(d, "work", "ATE0", "AT+CMGF=1", 'AT+CSCS="UCS2"', "AT+CMGR=1",
+             'AT+CMGL="ALL"')
+    assert f'"{ucs2(CALLER)}"' in out and ucs2(incoming) in out.split(), out
+    assert out.count(ucs2(incoming)) == 2, out  # +CMGR's and +CMGL's
+    out = at(d, "work", "ATE0", "AT+CMGF=1", 'AT+CSCS="GSM"', "AT+CMGR=1")
+    assert f'"{CALLER}"' in out and "\nh..llo ...\n" in out, out  # atprobe: bytes > 127 as '.'
+
+    # Routed to the VP (+CNMI mt 2): +CMT in its character set.
+    log = listen(d, "work", "ATE0", "AT+CMGF=1", 'AT+CSCS="UCS2"', "AT+CNMI=2,2",
+                 "-u", "+CMT:", "-t", "20")
+    sim.control({"cmd": "sms", "from": CALLER, "to": WORK_NUMBER, "text": "\u260e ok"})
+    wait_for(lambda: ucs2("\u260e ok") in log.read_text(), what="work's +CMT")
+    assert f'+CMT: "{ucs2(CALLER)}",,' in log.read_text(), log.read_text()

@@ -388,6 +388,10 @@ static void udev_database_format(void **state)
 	assert_int_equal(udev_db_text(buf, sizeof(buf), 99, NULL, 0, NULL, 0), 0);
 	assert_string_equal(buf, "");
 	assert_int_equal(udev_db_text(buf, 8, 1234567, p, 2, tags, 1), -ENOSPC);
+	/* A property with a value of its own keeps it. */
+	static const char *const v[] = {"OFONO_DRIVER=cinterion", "ID_MM_CANDIDATE"};
+	assert_true(udev_db_text(buf, sizeof(buf), 0, v, 2, NULL, 0) > 0);
+	assert_string_equal(buf, "E:OFONO_DRIVER=cinterion\nE:ID_MM_CANDIDATE=1\nV:1\n");
 }
 
 static const char *text_of(const struct sysfs_tree *t, const char *path)
@@ -622,6 +626,36 @@ static void vt_tree(void **state)
 	sysfs_tree_free(&t);
 }
 
+/* ttyM0 where ModemManager's and oFono's udev enumeration of "tty" finds it: a class
+ * device with its node's numbers and the properties they select a modem by. */
+static void modem_tree(void **state)
+{
+	struct sysfs_tree t;
+	struct error err;
+
+	(void)state;
+	sysfs_tree_init(&t);
+	assert_int_equal(sysfs_layout_modem(&t, "ttyM0", 136, 3, &err), 0);
+	expect_link(&t, "sys/class/tty/ttyM0", "../../devices/virtual/tty/ttyM0",
+		    "sys/devices/virtual/tty/ttyM0");
+	expect_link(&t, "sys/dev/char/136:3", "../../devices/virtual/tty/ttyM0",
+		    "sys/devices/virtual/tty/ttyM0");
+	expect_link(&t, "sys/devices/virtual/tty/ttyM0/subsystem", "../../../../class/tty",
+		    "sys/class/tty");
+	assert_string_equal(text_of(&t, "sys/devices/virtual/tty/ttyM0/dev"), "136:3\n");
+	assert_string_equal(text_of(&t, "sys/devices/virtual/tty/ttyM0/uevent"),
+			    "MAJOR=136\nMINOR=3\nDEVNAME=ttyM0\n");
+	assert_string_equal(text_of(&t, "run/udev/data/c136:3"),
+			    "E:ID_MM_CANDIDATE=1\nE:ID_MM_DEVICE_PROCESS=1\n"
+			    "E:ID_MM_PORT_TYPE_AT_PRIMARY=1\nE:OFONO_DRIVER=cinterion\nV:1\n");
+	/* Beside the VTs, as a VP with both has them. */
+	assert_int_equal(sysfs_layout_vt(&t, 1, 1, &err), 0);
+	text_of(&t, "sys/devices/virtual/tty/tty1/dev");
+	assert_int_equal(sysfs_layout_modem(&t, "", 136, 0, &err), -EINVAL);
+	assert_int_equal(sysfs_layout_modem(&t, "../x", 136, 0, &err), -EINVAL);
+	sysfs_tree_free(&t);
+}
+
 static void tree_is_whole(void **state)
 {
 	struct sysfs_tree t = whole_vp();
@@ -797,6 +831,7 @@ int main(void)
 		cmocka_unit_test(fb_tree),
 		cmocka_unit_test(input_tree),
 		cmocka_unit_test(vt_tree),
+		cmocka_unit_test(modem_tree),
 		cmocka_unit_test(tree_is_whole),
 		cmocka_unit_test(tree_refuses_bad_nodes),
 		cmocka_unit_test(links_are_relative_to_their_directory),

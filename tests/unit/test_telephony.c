@@ -13,11 +13,14 @@
 
 #include "devices/telephony_at.h"
 #include "devices/telephony_number.h"
+#include "devices/telephony_sim.h"
 
 struct fake {
 	char out[8192];
 	size_t len;
+	int writes;
 	struct tel_request last;
+	struct tel_crsm crsm;
 	char number[64], data[512], dest[64];
 	int asked;
 	int answer; /* what the device answers: TEL_OK, TEL_PENDING... */
@@ -28,6 +31,7 @@ static void fake_write(void *ctx, const char *buf, size_t len)
 {
 	struct fake *f = ctx;
 
+	f->writes++;
 	if (f->len + len < sizeof(f->out)) {
 		memcpy(f->out + f->len, buf, len);
 		f->len += len;
@@ -46,6 +50,8 @@ static int fake_request(void *ctx, struct tel_at *s, const struct tel_request *r
 	snprintf(f->dest, sizeof(f->dest), "%s", req->dest ? req->dest : "");
 	if (req->kind == TEL_REQ_CNUM)
 		tel_at_info(s, "+CNUM: \"\",\"+15550102\",145");
+	if (req->crsm)
+		f->crsm = *req->crsm;
 	*code = f->code;
 	return f->answer;
 }
@@ -128,6 +134,27 @@ static void echo_and_verbosity(void **unused)
 
 	(void)unused;
 	converse(x, ARRAY_SIZE(x));
+}
+
+/* The echo of what one write brought goes back in one write, ahead of the answer. */
+static void echo_in_one_write(void **unused)
+{
+	(void)unused;
+	f.writes = 0;
+	assert_string_equal(feed("AT+CMEE=1;+CLIP=1\r"), "AT+CMEE=1;+CLIP=1\r\r\nOK\r\n");
+	assert_int_equal(f.writes, 2);
+	/* Typed a byte at a time (gammu does): a byte each, as it comes. */
+	f.writes = 0;
+	feed("A");
+	feed("T");
+	assert_string_equal(feed("\r"), "\r\r\nOK\r\n");
+	assert_int_equal(f.writes, 4);
+	/* A command that waits: its echo is out before the device answers. */
+	f.answer = TEL_PENDING;
+	assert_string_equal(feed("ATD+15559876;\rAT\r"), "ATD+15559876;\r");
+	f.len = 0;
+	tel_at_done(&s, TEL_OK, 0);
+	assert_string_equal(f.out, "\r\nOK\r\nAT\r\r\nOK\r\n");
 }
 
 static void errors_as_cmee_says(void **unused)
@@ -262,6 +289,85 @@ static void sms_prompt(void **unused)
 	assert_int_equal(f.asked, before);
 }
 
+/* +CSCS="UCS2" in text mode: +CMGS's number and text come as hex of UCS-2 and go to the
+ * device as UTF-8; "GSM" and "IRA" take them as written. */
+static void sms_text_in_ucs2(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1;+CMGF=1;+CSCS=\"UCS2\"\r");
+	assert_true(tel_at_ucs2(&s));
+	assert_string_equal(feed("AT+CMGS=\"002B0031003500350035003900380037\"\r"), "\r\n> ");
+	/* "Grüße ☎ 😀": Latin-1, BMP and a surrogate pair; a CR is only a new prompt. */
+	assert_string_equal(feed("004700720"
+				 "0FC00DF0065\r0020260E0020D83DDE00\x1a"),
+			    "\r\n> \r\nOK\r\n");
+	assert_string_equal(f.dest, "+1555987");
+	assert_string_equal(f.data, "Gr\xc3\xbc\xc3\x9f"
+				    "e \xe2\x98\x8e \xf0\x9f\x98\x80");
+	/* A number that is not hex is taken as written. */
+	feed("AT+CMGS=\"+15559876\"\r");
+	feed("0068\x1a");
+	assert_string_equal(f.dest, "+15559876");
+	assert_string_equal(f.data, "h");
+	/* Not UCS-2 hex: a bad text, the device never asked. */
+	int before = f.asked;
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("hi\x1a"), "\r\n+CMS ERROR: 305\r\n");
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("D83D0041\x1a"), "\r\n+CMS ERROR: 305\r\n"); /* lone half */
+	feed("AT+CMGS=\"+1\"\r");
+	assert_string_equal(feed("0000\x1a"), "\r\n+CMS ERROR: 305\r\n");
+	assert_int_equal(f.asked, before);
+	/* 160 characters in UCS2 fit the input. */
+	char big[4 * 160 + 2];
+	for (int i = 0; i < 160; i++)
+		memcpy(big + 4 * i, "0061", 4);
+	big[640] = '\x1a';
+	big[641] = '\0';
+	feed("AT+CMGS=\"+1\"\r");
+	feed(big);
+	assert_int_equal(f.asked, before + 1);
+	assert_int_equal(strlen(f.data), 160);
+	/* PDU mode is hex whatever the character set. */
+	feed("AT+CMGF=0\r");
+	feed("AT+CMGS=17\r");
+	feed("0011000B915155591876F90000AA03C8341B\x1a");
+	assert_string_equal(f.data, "0011000B915155591876F90000AA03C8341B");
+	/* Back to GSM: as written. */
+	feed("AT+CMGF=1;+CSCS=\"GSM\"\r");
+	assert_false(tel_at_ucs2(&s));
+	feed("AT+CMGS=\"0031\"\r");
+	feed("0041\x1a");
+	assert_string_equal(f.dest, "0031");
+	assert_string_equal(f.data, "0041");
+}
+
+/* +CNMA: taken and dropped; in PDU mode with a length, its PDU after a prompt. */
+static void cnma_takes_its_pdu(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1\r");
+	assert_string_equal(feed("AT+CNMA\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=0\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=1,0\r"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n> ");
+	assert_string_equal(feed("0000\x1a"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=2,2\r"), "\r\n> ");
+	assert_string_equal(feed("00zz\x1a"), "\r\n+CMS ERROR: 304\r\n");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n> ");
+	assert_string_equal(feed("00\x1b"), "\r\nOK\r\n");
+	assert_string_equal(feed("AT+CNMA=3\r"), "\r\n+CMS ERROR: 304\r\n");
+	assert_string_equal(feed("AT+CNMA=?\r"), "\r\n+CNMA: (0-2)\r\n\r\nOK\r\n");
+	assert_int_equal(f.asked, 0);
+	/* A +CMGS after it still sends. */
+	feed("AT+CMGF=1\r");
+	assert_string_equal(feed("AT+CNMA=1,2\r"), "\r\n+CMS ERROR: 305\r\n");
+	feed("AT+CMGS=\"+1\"\r");
+	feed("x\x1a");
+	assert_int_equal(f.asked, 1);
+	assert_string_equal(f.data, "x");
+}
+
 static void bad_input(void **unused)
 {
 	char big[AT_LINE_MAX + 100];
@@ -286,6 +392,76 @@ static void bad_input(void **unused)
 	feed("AT+CL");
 	tel_at_hangup(&s);
 	assert_string_equal(feed("AT\r"), "\r\nOK\r\n");
+}
+
+/* +CRSM: EF_MSISDN is asked of the device (the VP's number); a write is refused, other
+ * files are not answered. */
+static void crsm_on_msisdn_only(void **unused)
+{
+	(void)unused;
+	feed("ATE0;+CMEE=1\r");
+	assert_string_equal(feed("AT+CRSM=192,28480\r"), "\r\nOK\r\n");
+	assert_int_equal(f.asked, 1);
+	assert_int_equal(f.last.kind, TEL_REQ_SIM_MSISDN);
+	assert_int_equal(f.crsm.command, 192);
+	assert_int_equal(f.crsm.fileid, 28480);
+	assert_int_equal(f.crsm.p1, -1);
+	feed("AT+CRSM=178,28480,1,4,28\r");
+	assert_int_equal(f.asked, 2);
+	assert_int_equal(f.crsm.p1, 1);
+	assert_int_equal(f.crsm.p2, 4);
+	assert_int_equal(f.crsm.p3, 28);
+	assert_string_equal(feed("AT+CRSM=220,28480,1,4,28,\"FFFF\"\r"), "\r\n+CME ERROR: 3\r\n");
+	assert_string_equal(feed("AT+CRSM=214,12258,0,0,10,\"00\"\r"), "\r\n+CME ERROR: 3\r\n");
+	assert_string_equal(feed("AT+CRSM=178,28476,1,4,176\r"), "\r\nERROR\r\n"); /* EF_SMS */
+	assert_string_equal(feed("AT+CRSM=192,12258\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=192,99999\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=x\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=,28480\r"), "\r\nERROR\r\n"); /* found by the fuzzer */
+	assert_string_equal(feed("AT+CRSM?\r"), "\r\nERROR\r\n");
+	assert_string_equal(feed("AT+CRSM=?\r"), "\r\nOK\r\n");
+	assert_int_equal(f.asked, 2);
+}
+
+/* EF_MSISDN's file information and record as a 2G SIM gives them (TS 51.011 §9.2.1,
+ * §10.5.5): what oFono's sim_parse_2g_get_response and sim_adn_parse read. */
+static void msisdn_file(void **unused)
+{
+	struct tel_crsm info = {192, 28480, -1, -1, -1}, rec = {178, 28480, 1, 4, 28};
+	char out[128];
+
+	(void)unused;
+	assert_true(tel_sim_msisdn("+15550102", &info, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"0000001C6F40040011F0440102011C\"");
+	assert_true(tel_sim_msisdn("+15550102", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "059151551020FFFFFFFFFFFFFFFF\"");
+	/* An odd count of digits ends with F; no '+': type 0x81. */
+	assert_true(tel_sim_msisdn("12345", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "04812143F5FFFFFFFFFFFFFFFFFF\"");
+	/* No number: an empty record. */
+	assert_true(tel_sim_msisdn("", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 144,0,\"FFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+				 "FFFFFFFFFFFFFFFFFFFFFFFFFFFF\"");
+	rec.p1 = 2;
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 106,131");
+	rec.p1 = 1, rec.p2 = 2; /* next record: no pointer is kept */
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 107,0");
+	rec.p2 = 4, rec.p3 = 30;
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 103,28");
+	rec.p3 = -1; /* P3 left out: the whole record */
+	assert_true(tel_sim_msisdn("+1", &rec, out, sizeof(out)) > 0);
+	info.command = 176;
+	assert_true(tel_sim_msisdn("+1", &info, out, sizeof(out)) > 0);
+	assert_string_equal(out, "+CRSM: 105,129");
+	assert_int_equal(tel_sim_msisdn("+123456789012345678901", &rec, out, sizeof(out)), -EINVAL);
+	assert_int_equal(tel_sim_msisdn("+1x", &rec, out, sizeof(out)), -EINVAL);
+	assert_int_equal(tel_sim_msisdn("+1", &rec, out, 20), -ENOSPC);
+	assert_int_equal(tel_sim_msisdn("+1", &rec, out, 8), -ENOSPC);
 }
 
 static void numbers(void **unused)
@@ -345,6 +521,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(echo_and_verbosity, setup),
+		cmocka_unit_test_setup(echo_in_one_write, setup),
 		cmocka_unit_test_setup(errors_as_cmee_says, setup),
 		cmocka_unit_test_setup(local_settings, setup),
 		cmocka_unit_test_setup(cnum_is_asked, setup),
@@ -352,7 +529,11 @@ int main(void)
 		cmocka_unit_test_setup(urcs, setup),
 		cmocka_unit_test_setup(urcs_wait_for_the_line, setup),
 		cmocka_unit_test_setup(sms_prompt, setup),
+		cmocka_unit_test_setup(sms_text_in_ucs2, setup),
+		cmocka_unit_test_setup(cnma_takes_its_pdu, setup),
 		cmocka_unit_test_setup(bad_input, setup),
+		cmocka_unit_test_setup(crsm_on_msisdn_only, setup),
+		cmocka_unit_test(msisdn_file),
 		cmocka_unit_test(numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

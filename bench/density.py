@@ -18,8 +18,11 @@ start, then gentle) and measures:
     kernel says KSM saves (pages_sharing, the pages that share another: 4 KiB each);
   - cellsd's CPU time over the run and its RSS at the end.
 
-The cost of one more VP is (used(N) - used(1)) / (N - 1), against used(1) - used(0) for
-the first. The issue's target (with KSM): each VP after the first <= 25 % of the first.
+The page cache is written back and dropped before the first start, so that the first VP
+reads its image from disk and is charged for its pages, as on a phone just booted; the
+others find them cached. The cost of one more VP is (used(N) - used(1)) / (N - 1), against
+used(1) - used(0) for the first, and the same for the sum of the VPs' cgroups, also split
+by kind (anon, shmem, file, kernel: memory_kinds). The issue's target (with KSM): each VP after the first <= 25 % of the first.
 
 --image debian imports the Debian X11 image (Xorg, matchbox, xterm: the rc starts them)
 from --image-dir, a rootfs built by `cell image build debian` (default: the test cache,
@@ -59,16 +62,58 @@ def vps_memory(d):
             sum(v.get("ksm_merging_pages", 0) for v in vps))
 
 
+def cold_page_cache():
+    """Write back and drop the page cache: the image's files are then read from disk by
+    the first VP and charged to it, as on a phone just booted (the import's own writes
+    would otherwise stay cached, charged to cellsd)."""
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def memory_kinds(d, names):
+    """KiB summed over the VPs' memory cgroups: anon (what KSM may merge), shmem (tmpfs,
+    the framebuffer), file (the image's pages: charged to the VP that read them first),
+    kernel (page tables, slab, stacks)."""
+    out = {"anon": 0, "shmem": 0, "file": 0, "kernel": 0}
+    for n in names:
+        v1 = os.path.join("/sys/fs/cgroup/memory", d.cgroup_parent, n)
+        v2 = os.path.join("/sys/fs/cgroup", d.cgroup_parent, n)
+        if os.path.exists(os.path.join(v1, "memory.stat")):
+            st = read_stat(os.path.join(v1, "memory.stat"))
+            kmem = int(open(os.path.join(v1, "memory.kmem.usage_in_bytes")).read())
+            out["anon"] += st["total_rss"] // 1024
+            out["shmem"] += st["total_shmem"] // 1024
+            out["file"] += (st["total_cache"] - st["total_shmem"]) // 1024
+            out["kernel"] += kmem // 1024
+        elif os.path.exists(os.path.join(v2, "memory.stat")):
+            st = read_stat(os.path.join(v2, "memory.stat"))
+            out["anon"] += st["anon"] // 1024
+            out["shmem"] += st["shmem"] // 1024
+            out["file"] += (st["file"] - st["shmem"]) // 1024
+            out["kernel"] += st.get("kernel", 0) // 1024
+    return out
+
+
+def read_stat(path):
+    with open(path) as f:
+        return {k: int(v) for k, v in (line.split() for line in f)}
+
+
 KSM_MODES = {"off": ["--ksm", "off"], "on": ["--ksm", "on"],
              "fast": ["--ksm", "on", "--ksm-hard", "10,5000,600"]}
 
 
-def ksm_sharing():
+def ksm_knob(name):
     try:
-        with open("/sys/kernel/mm/ksm/pages_sharing") as f:
+        with open("/sys/kernel/mm/ksm/" + name) as f:
             return int(f.read())
     except OSError:
         return 0
+
+
+def ksm_sharing():
+    return ksm_knob("pages_sharing")
 
 
 def run_mode(args, ksm):
@@ -84,7 +129,7 @@ def run_mode(args, ksm):
         for n in names:
             d.cell("create", n, "--image", args.image, "--disk", "none")
         cpu0 = cb.cpu_seconds(d.pid)
-        time.sleep(2)
+        cold_page_cache()
         out["used_kb_0"] = host_used_kb()
         for i, n in enumerate(names):
             t = time.monotonic()
@@ -94,6 +139,7 @@ def run_mode(args, ksm):
                 time.sleep(args.settle_first)
                 out["used_kb_1"] = host_used_kb()
                 out["vps_kb_1"], out["merging_1"] = vps_memory(d)
+                out["kinds_1"] = memory_kinds(d, names[:1])
             if (i + 1) % 10 == 0:
                 cb.log("%s: %d VPs running, host used %d MiB" % (
                     ksm, i + 1, host_used_kb() // 1024))
@@ -104,7 +150,9 @@ def run_mode(args, ksm):
         out["running"] = running
         out["used_kb_n"] = host_used_kb()
         out["vps_kb_n"], out["merging_n"] = vps_memory(d)
+        out["kinds_n"] = memory_kinds(d, names)
         out["ksm_saved_kb"] = ksm_sharing() * 4
+        out["ksm_run_end"] = ksm_knob("run")  # "off" leaves it: another daemon may drive it
         out["cellsd_cpu_s"] = cb.cpu_seconds(d.pid) - cpu0
         out["cellsd_rss_kb"] = st["daemon"]["rss_kb"]
         out["ksm_phase"] = st["daemon"].get("ksm_phase")
@@ -156,13 +204,23 @@ def main():
             "%.0f" % (m["cgroup_first_vp_kb"] / 1024),
             "%.1f" % (m["cgroup_per_more_vp_kb"] / 1024),
             "%.0f%%" % (100 * m["cgroup_ratio"]) if m["cgroup_ratio"] is not None else "-",
+            "%d" % m["ksm_run_end"],
             "%d" % m["merging_n"], "%.0f" % (m["ksm_saved_kb"] / 1024),
             "%.2f / %.2f / %.2f" % (m["starts_s"][0], s[len(s) // 2], m["starts_s"][-1]),
             "%.1f" % m["cellsd_cpu_s"], "%d" % (m["cellsd_rss_kb"] // 1024)])
     cb.table("density, %d VPs of the %s image" % (args.vps, label),
              ["ksm", "running", "1st MiB", "+1 MiB", "+1/1st", "cg 1st", "cg +1",
-              "cg +1/1st", "merged pg", "saved MiB", "start 1st/med/Nth s", "cellsd cpu s",
+              "cg +1/1st", "ksm run", "merged pg", "saved MiB", "start 1st/med/Nth s", "cellsd cpu s",
               "cellsd rss MiB"], rows)
+    kinds = ("anon", "shmem", "file", "kernel")
+    rows = []
+    for m in result["modes"]:
+        first = m["kinds_1"]
+        more = {k: (m["kinds_n"][k] - first[k]) / max(1, args.vps - 1) for k in kinds}
+        rows.append([m["ksm"]] + ["%.1f / %.1f" % (first[k] / 1024, more[k] / 1024)
+                                  for k in kinds])
+    cb.table("where the memory goes: the first VP / each further one, MiB",
+             ["ksm"] + list(kinds), rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

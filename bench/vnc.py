@@ -3,13 +3,16 @@
 
     /usr/bin/python3 bench/vnc.py [--only idle,motion,switch,flip] [--seconds 10]
                                   [--switches 100] [--flips 30] [--encodings raw,zrle]
+                                  [--background N [--background-image ROOTFS]]
                                   [--json FILE]
 
 One private cellsd with `--vnc 127.0.0.1:PORT --web none` (PORT: a free one), the
 "minimal" image, three VPs: vnca and vncb have their launcher turned off (the upper-layer
 /etc/cells/rc.d/50-launcher stub of bench/display.py) and their /dev/fb0 filled with a
 solid colour by bench/fbbench.c (`fbbench fill`, built static, copied into the VP's upper
-layer); vncbg runs its launcher (drawing in the background at 10 frames/s) throughout.
+layer); vncbg runs its launcher (drawing in the background at 10 frames/s) throughout; with
+--background N, N such VPs, or with --background-image, N VPs of that image (the Debian
+X11 one: Xorg, matchbox, xterm), all running before anything is timed.
 The VNC client is this script's own: RFB 3.8, security type None, ClientInit shared,
 SetPixelFormat 32 bpp true colour (red shift 16, green 8, blue 0, as the server's own),
 SetEncodings with one encoding: Raw (0) or ZRLE (16; only the rectangle headers and
@@ -340,6 +343,18 @@ def frame_colour(rfb, m, want):
     return any(r[1] + r[3] > STATUS_BAR for r in m["rects"])
 
 
+def start_image_vps(d, rootfs, names):
+    """The background VPs of --background-image: each started once the previous one's
+    cell start returned, then all given time to bring their X sessions up (cell-init, rc,
+    x-session, Xorg, matchbox and its keyboard, xterm and their shells: 8 processes)."""
+    d.cell("image", "import", "debian", rootfs)
+    for name in names:
+        d.cell("create", name, "--image", "debian", "--disk", "none")
+        d.cell("start", name)
+    cb.wait_until(lambda: all(display.vp_stats(d)[n].get("pids", 0) >= 8 for n in names),
+                  timeout=60 + 3 * len(names), step=1.0, what="the background VPs' X sessions")
+
+
 # --------------------------------------------------------------------------- sections
 
 def bench_idle(d, enc, args):
@@ -644,6 +659,11 @@ def main():
                     help="flips per encoding and regime in the flip section (even)")
     ap.add_argument("--background", type=int, default=1,
                     help="VPs running their launchers in the background (density)")
+    ap.add_argument("--background-image", metavar="ROOTFS",
+                    help="the background VPs run this image instead (imported as "
+                    "'debian': the Debian X11 image's rootfs, for density at N)")
+    ap.add_argument("--settle", type=float, default=0,
+                    help="seconds to wait after the background VPs are up, before timing")
     ap.add_argument("--runs", type=int, help="ignored (bench/run-all passes it)")
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -672,7 +692,7 @@ def main():
             cb.log("cellsd with VNC on 127.0.0.1:%d; building the minimal image ..." % d.port)
             d.cell("image", "build")
             for name in COLOURS:
-                d.cell("create", name)
+                display.create_plain(d, name)
                 d.cell("start", name)  # the first start makes the upper layer
                 d.cell("stop", name)
                 display.install_in_upper(d, name, fbbench)
@@ -681,9 +701,17 @@ def main():
                                             "0x%06x" % COLOURS[name]])
             background = ["vncbg"] + ["vncbg%d" % i for i in range(1, args.background)]
             t0 = time.monotonic()
-            display.start_vps(d, background)  # their launchers draw in the background
+            if args.background_image:
+                start_image_vps(d, args.background_image, background)
+            else:
+                display.start_vps(d, background)  # their launchers draw in the background
             info["background_vps"] = len(background)
             info["background_start_s"] = time.monotonic() - t0
+            loads["background_up"] = cb.machine()["loadavg"]
+            if args.settle:
+                cb.log("%d background VPs up; settling %g s" % (len(background), args.settle))
+                time.sleep(args.settle)
+                loads["settled"] = cb.machine()["loadavg"]
             d.cell("switch", "vnca")
             if "idle" in only:
                 out["idle"] = []
@@ -725,9 +753,10 @@ def main():
     cb.print_machine(info)
     print("loadavg after each section: %s" % ", ".join("%s %s" % kv for kv in loads.items()))
     print("cells: %s" % info.get("cells", "?"))
-    print("background VPs running their launchers: %d (started in %.2f s); cellsd RSS %s kB" % (
-        info.get("background_vps", 0), info.get("background_start_s", 0),
-        info.get("cellsd_rss_kb")))
+    print("background VPs running %s: %d (started in %.2f s); cellsd RSS %s kB" % (
+        "the X11 session of " + args.background_image if args.background_image
+        else "their launchers", info.get("background_vps", 0),
+        info.get("background_start_s", 0), info.get("cellsd_rss_kb")))
     print()
     for name, fn in (("idle", print_idle), ("switch", print_switch),
                      ("flip", print_flip), ("motion", print_motion)):

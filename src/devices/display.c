@@ -25,8 +25,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define BYTES_PER_PIX 4
-#define VSYNC_HZ      60
+#define FB_TMPFS_SLACK (64u * 4096u) /* blocks for faults in flight */
+#define BYTES_PER_PIX  4
+#define VSYNC_HZ       60
 
 /* linux/fb.h spells it with __u32, which is not a type in every user-space context. */
 #define FB_WAITFORVSYNC _IOW('F', 0x20, uint32_t)
@@ -250,8 +251,12 @@ static int display_prepare(void *global, const struct vdev_vp *vp, void **state,
 	snprintf(file->host_path, sizeof(file->host_path), "%s/fb0", fb->dir);
 	fb->fd = -1;
 	/* A tmpfs of the buffer's size: a VP that grows its file and writes past the end
-	 * gets ENOSPC, whatever its memory limit. Searchable, for the VP's root to bind. */
-	snprintf(opts, sizeof(opts), "size=%u,nr_inodes=4,mode=0711", fb->fix.smem_len);
+	 * gets ENOSPC, whatever its memory limit. Searchable, for the VP's root to bind. The
+	 * slack: a write fault on a hole reserves its block before it finds that another
+	 * thread's fault filled it, so with none, threads drawing the last holes at once
+	 * could get ENOSPC (SIGBUS) inside the buffer. */
+	snprintf(opts, sizeof(opts), "size=%u,nr_inodes=4,mode=0711",
+		 fb->fix.smem_len + FB_TMPFS_SLACK);
 	if (mkdir(fb->dir, 0711) < 0 && errno != EEXIST) {
 		ret = error_set(err, errno, "create %s", fb->dir);
 		goto fail;

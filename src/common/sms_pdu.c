@@ -92,17 +92,6 @@ static int get(struct reader *r, uint8_t *v)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Septet I of packed data B (enough octets for it: the caller checked). */
 static uint8_t septet_at(const uint8_t *b, size_t i)
 {
@@ -351,7 +340,7 @@ int sms_pdu_decode(const char *hex, size_t tpdu_len, struct sms *out, struct err
 		return error_set(err, 0, "PDU of %zu hex digits", hexlen);
 	n = hexlen / 2;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_digit_value(hex[2 * i]), lo = hex_digit_value(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return error_set(err, 0, "PDU with a non-hex digit");

@@ -69,7 +69,7 @@ int utf8_put(char *buf, size_t size, size_t *len, uint32_t cp)
 	return 0;
 }
 
-static int hexval(char c)
+int hex_digit_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -86,7 +86,7 @@ static long unit_at(const char *hex)
 	long u = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int v = hexval(hex[i]);
+		int v = hex_digit_value(hex[i]);
 		if (v < 0)
 			return -1;
 		u = u << 4 | v;

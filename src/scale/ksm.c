@@ -1,4 +1,5 @@
 #include "scale/ksm.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -237,13 +238,6 @@ static void apply(struct ksm *k, uint64_t now_ns)
 		write_tuning(k, phase == KSM_HARD ? &k->policy.hard : &k->policy.gentle);
 	log_debug("ksm: %s -> %s", ksm_phase_name(k->phase), ksm_phase_name(phase));
 	k->phase = phase;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 static void on_timer(struct loop_watch *w, uint32_t events)

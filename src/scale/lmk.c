@@ -1,4 +1,5 @@
 #include "scale/lmk.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -62,13 +63,6 @@ long lmk_choose(const struct lmk_vp *vps, size_t nvps, const struct lmk_proc *pr
 			best = (long)i;
 	}
 	return best;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* /proc/PID/FILE's first number; -ENOENT when the process is gone. */

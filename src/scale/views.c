@@ -1,4 +1,5 @@
 #include "scale/views.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -34,14 +35,6 @@
  * which every daemon's stop waited. Its mount detached and the VPs gone, nothing of its
  * state is worth waiting for: a short wait, then SIGKILL. */
 #define STOP_WAIT_MS 200
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_ms(long ms)
 {
@@ -160,7 +153,7 @@ static int spawn(struct views *v)
 	}
 	v->pid = pid;
 	v->starts++;
-	v->started_ns = now_ns();
+	v->started_ns = monotonic_ns();
 	v->exit_watch.fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	v->exit_watch.handle = on_exit_;
 	if (v->exit_watch.fd < 0 || loop_add(v->loop, &v->exit_watch, EPOLLIN) < 0) {
@@ -199,7 +192,7 @@ static int spawn(struct views *v)
 static void on_exit_(struct loop_watch *w, uint32_t events)
 {
 	struct views *v = container_of(w, struct views, exit_watch);
-	uint64_t lived_ms = (now_ns() - v->started_ns) / 1000000;
+	uint64_t lived_ms = (monotonic_ns() - v->started_ns) / 1000000;
 	pid_t pid = v->pid;
 	unsigned delay = 0;
 

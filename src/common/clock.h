@@ -1,0 +1,16 @@
+/* The monotonic clock in nanoseconds: the one time base of timers, backoffs and ages. */
+#ifndef CELLS_CLOCK_H
+#define CELLS_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+static inline uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -16,6 +16,7 @@ missing) taps and types into the X session.
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -193,8 +194,23 @@ def test_xorg_keeps_no_shadow_screen_and_no_glx(deb, vp):
     maps = deb.exec(vp, "sh", "-c", "cat /proc/$(pidof Xorg)/maps").stdout
     assert "/usr/lib/xorg/modules/drivers/fbdev_drv.so" in maps, maps[:2000]
     assert "libLLVM" not in maps and "swrast_dri" not in maps and "libshadow" not in maps
+    # Not even the module: it would bring libGL and libGLX into every Xorg.
+    assert "libglx.so" not in maps and "libGL" not in maps, maps[:2000]
     exts = deb.exec(vp, "env", "DISPLAY=:0", "xdpyinfo").stdout
     assert "RENDER" in exts and "GLX" not in exts, exts
+
+
+def test_console_shell_starts_when_asked(deb, vp):
+    """The console's bash starts at an Enter on the console, not with the VP: an unused
+    shell would cost every VP its memory."""
+    wait_for(lambda: "rc: press Enter for a shell" in deb.cell("logs", vp).stdout,
+             timeout=30, what=lambda: deb.cell("logs", vp).stdout[-2000:])
+    rc_children = "ps -o comm= --ppid $(pgrep -x rc)"  # exit status 1: none
+    assert "bash" not in deb.exec(vp, "sh", "-c", rc_children, check=False).stdout
+    n = random.randrange(10000, 99999)
+    r = deb.cell("console", vp, input=f"\necho marker-$(({n}+1))\n", timeout=20)
+    assert f"marker-{n + 1}" in r.stdout, r.stdout
+    assert "bash" in deb.exec(vp, "sh", "-c", rc_children).stdout
 
 
 def test_no_display_no_x_session(deb):

@@ -3,6 +3,7 @@
 #include "cellsd/daemon.h"
 #include "cellsd/viewer.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "common/keymap.h"
@@ -429,7 +430,8 @@ static json_t *vp_stats(struct vp *vp)
 		return j;
 	cgroup_read_stats(vp->rt.cgroups, vp->rt.cgroup, &s);
 	json_object_set_new(j, "pid", json_integer(vp->rt.pid));
-	json_object_set_new(j, "uptime_s", json_real((double)(now_ns() - vp->started_ns) / 1e9));
+	json_object_set_new(j, "uptime_s",
+			    json_real((double)(monotonic_ns() - vp->started_ns) / 1e9));
 	json_object_set_new(j, "memory_bytes", json_integer((json_int_t)s.memory_bytes));
 	json_object_set_new(j, "memory_peak_bytes", json_integer((json_int_t)s.memory_max_bytes));
 	json_object_set_new(j, "memory_limit_bytes", json_integer((json_int_t)vp->config.memory));

@@ -255,6 +255,4 @@ void scale_stats(struct daemon *d, json_t *extra);
 /* stale.c: what a killed daemon left behind */
 void stale_cleanup(struct daemon *d);
 
-uint64_t now_ns(void);
-
 #endif

@@ -2,6 +2,7 @@
  * reserved system key; the screen and input follow it in their own devices. */
 #include "cellsd/daemon.h"
 #include "cellsd/viewer.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -70,7 +71,7 @@ static bool switchable(const struct vp *vp)
 int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 {
 	struct vp *from = d->foreground;
-	uint64_t start = now_ns(), took;
+	uint64_t start = monotonic_ns(), took;
 
 	if (to && !switchable(to))
 		return error_set(err, 0, "VP %s is not running", to->config.name);
@@ -81,7 +82,7 @@ int foreground_switch(struct daemon *d, struct vp *to, struct error *err)
 	d->foreground = to;
 	if (from)
 		from->left_foreground_ns = start; /* the low-memory killer's order */
-	took = now_ns() - start;
+	took = monotonic_ns() - start;
 	d->switches++;
 	d->last_switch_ns = took;
 	event_emit(d, json_pack("{s:s, s:s?, s:s?, s:f}", "event", "switch", "from",

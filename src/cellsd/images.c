@@ -4,6 +4,7 @@
  * directory renamed into place at the end, so a failed build leaves the old image. */
 #include "cellsd/daemon.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -176,7 +177,7 @@ static int image_job(struct daemon *d, const char *name, const char *arg, const 
 	if ((ret = mkdir_p(tmp, 0700)) < 0)
 		return error_set(err, ret, "create %s", tmp);
 	snprintf(tmp, sizeof(tmp), "%s/images/.%s.new-%llu", d->state_dir, name,
-		 (unsigned long long)now_ns());
+		 (unsigned long long)monotonic_ns());
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
 	if ((ret = mkdir_p(rootfs, 0755)) < 0)
 		return error_set(err, ret, "create %s", rootfs);
@@ -350,7 +351,7 @@ int image_remove(struct daemon *d, const char *name, struct error *err)
 				 nusers > 1 ? "s" : "", users, used >= sizeof(users) ? "..." : "");
 	snprintf(path, sizeof(path), "%s/images/%s", d->state_dir, name);
 	snprintf(gone, sizeof(gone), "%s/images/.%s.rm-%llu", d->state_dir, name,
-		 (unsigned long long)now_ns());
+		 (unsigned long long)monotonic_ns());
 	if (rename(path, gone) < 0)
 		return error_set(err, errno, "remove %s", path);
 	log_info("image %s removed", name);

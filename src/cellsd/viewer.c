@@ -7,6 +7,7 @@
 #include "cellsd/viewer.h"
 #include "cellsd/daemon.h"
 #include "cellsd/scanout.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 
@@ -193,7 +194,7 @@ static int spawn(struct viewer *v, struct error *err)
 		goto out;
 	}
 	v->pid = pid;
-	v->started_ns = now_ns();
+	v->started_ns = monotonic_ns();
 	v->link = (struct loop_watch){.fd = pair[0], .handle = on_link};
 	v->pidfd = (struct loop_watch){.fd = pidfd, .handle = on_exit_};
 	pair[0] = -1;
@@ -243,7 +244,7 @@ static void reap(struct viewer *v)
 	log_warn("viewer: pid %d ended (%s)", (int)si.si_pid, how);
 	event_emit(d, json_pack("{s:s, s:i, s:s}", "event", "viewer", "pid", (int)si.si_pid,
 				"ended", how));
-	v->restarts = now_ns() - v->started_ns >= LIVED_LONG_NS ? 0 : v->restarts + 1;
+	v->restarts = monotonic_ns() - v->started_ns >= LIVED_LONG_NS ? 0 : v->restarts + 1;
 	arm_restart(v);
 }
 

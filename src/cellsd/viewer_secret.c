@@ -4,6 +4,7 @@
  * saved password keep working). `cell viewer` shows them to root. */
 #include "cellsd/viewer.h"
 #include "common/fsutil.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,11 +30,7 @@ static int generate(struct viewer_secrets *s, struct error *err)
 	for (int i = 0; i < 8; i++)
 		s->vnc_password[i] = password_chars[bytes[i] % (sizeof(password_chars) - 1)];
 	s->vnc_password[8] = '\0';
-	for (int i = 0; i < 16; i++) {
-		s->web_token[2 * i] = hex[bytes[8 + i] >> 4];
-		s->web_token[2 * i + 1] = hex[bytes[8 + i] & 15];
-	}
-	s->web_token[32] = '\0';
+	hex_encode(s->web_token, bytes + 8, 16, HEX_LOWER);
 	return 0;
 }
 

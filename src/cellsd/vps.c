@@ -1,6 +1,7 @@
 /* The VP registry and lifecycle: create -> start -> stop -> destroy (DESIGN.md §3). */
 #include "cellsd/daemon.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "vp/disk.h"
@@ -18,13 +19,6 @@
 #include <unistd.h>
 
 #define VP_UID_RANGE 65536
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *vp_state_name(enum vp_state s)
 {
@@ -440,7 +434,7 @@ int vp_start(struct vp *vp, struct error *err)
 			log_warn("VP %s: %s", vp->config.name, err->msg);
 	}
 	vp->state = VP_RUNNING;
-	vp->started_ns = now_ns();
+	vp->started_ns = monotonic_ns();
 	vp->exit_watch = (struct loop_watch){.fd = rt->pidfd, .handle = on_init_exit};
 	if ((ret = loop_add(&d->loop, &vp->exit_watch, EPOLLIN)) < 0) {
 		error_set(err, ret, "watch the init of %s", vp->config.name);

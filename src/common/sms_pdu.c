@@ -1,4 +1,5 @@
 #include "common/sms_pdu.h"
+#include "common/hex.h"
 #include "common/ucs2.h"
 
 #include <errno.h>
@@ -593,7 +594,6 @@ static int ud_encode(struct writer *w, const char *text, uint8_t *dcs_at, struct
 int sms_pdu_encode(const struct sms *in, char *out, size_t size, size_t *tpdu_len,
 		   struct error *err)
 {
-	static const char hexd[] = "0123456789ABCDEF";
 	struct writer w = {.n = 0};
 	size_t tpdu_start, dcs_at;
 	int ret;
@@ -635,11 +635,7 @@ int sms_pdu_encode(const struct sms *in, char *out, size_t size, size_t *tpdu_le
 		return ret;
 	if (size < 2 * w.n + 1)
 		return error_set(err, ENOSPC, "PDU of %zu octets", w.n);
-	for (size_t i = 0; i < w.n; i++) {
-		out[2 * i] = hexd[w.b[i] >> 4];
-		out[2 * i + 1] = hexd[w.b[i] & 0xf];
-	}
-	out[2 * w.n] = '\0';
+	hex_encode(out, w.b, w.n, HEX_UPPER);
 	*tpdu_len = w.n - tpdu_start;
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* UTF-8 and the UCS2 TE character set (ucs2.h). */
 #include "common/ucs2.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <string.h>
@@ -69,17 +70,6 @@ int utf8_put(char *buf, size_t size, size_t *len, uint32_t cp)
 	return 0;
 }
 
-int hex_digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The 16-bit unit at HEX (four digits), or -1. */
 static long unit_at(const char *hex)
 {
@@ -123,12 +113,10 @@ int ucs2_hex_to_utf8(const char *hex, size_t len, char *out, size_t size)
 
 static int put_unit(char *out, size_t size, size_t *len, uint32_t u)
 {
-	static const char digits[] = "0123456789ABCDEF";
-
 	if (*len + 4 >= size)
 		return -1;
 	for (int i = 0; i < 4; i++)
-		out[(*len)++] = digits[(u >> (12 - 4 * i)) & 0xf];
+		out[(*len)++] = hex_digit(u >> (12 - 4 * i), HEX_UPPER);
 	out[*len] = '\0';
 	return 0;
 }

@@ -15,9 +15,6 @@ int utf8_next(const unsigned char *s, uint32_t *cp);
  * does not fit. */
 int utf8_put(char *buf, size_t size, size_t *len, uint32_t cp);
 
-/* The value of a hex digit (upper or lower case), or -1. */
-int hex_digit_value(char c);
-
 /* LEN hex digits of UCS-2 (upper or lower case; surrogate pairs joined) into NUL-ended
  * UTF-8 in OUT: its length, -EINVAL (a length not a multiple of 4, a non-hex digit, a
  * lone surrogate, U+0000) or -ENOSPC. */

@@ -10,6 +10,7 @@
  * the output (the daemon dims what it composes); a background VP's writes are kept and
  * applied when it comes to the foreground. */
 #include "devices/power_internal.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devns/devns.h"
 #include "devns/fusetree.h"
@@ -26,14 +27,6 @@
 #include <unistd.h>
 
 #define MAX_LEDS_GIVEN 8
-
-uint64_t power_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The recorder. */
 
@@ -117,7 +110,7 @@ void power_arm_expiry(struct power_dev *dev)
 static void on_expiry(struct loop_watch *w, uint32_t events)
 {
 	struct power_dev *dev = container_of(w, struct power_dev, expiry);
-	uint64_t ticks, now = power_now();
+	uint64_t ticks, now = monotonic_ns();
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -160,7 +153,7 @@ ssize_t power_show(struct power_attr *a, char *buf, size_t size)
 	switch (a->file) {
 	case PF_WAKE_LOCK:
 	case PF_WAKE_UNLOCK:
-		power_locks_expire(&v->locks, power_now());
+		power_locks_expire(&v->locks, monotonic_ns());
 		return (ssize_t)power_locks_show(&v->locks, a->file == PF_WAKE_LOCK, buf, size);
 	case PF_STATE:
 		return snprintf(buf, size, "freeze mem\n");
@@ -185,7 +178,7 @@ ssize_t power_store(struct power_attr *a, const char *buf, size_t len)
 {
 	struct power_vp *v = a->v;
 	struct power_dev *dev = v->dev;
-	uint64_t now = power_now();
+	uint64_t now = monotonic_ns();
 	enum power_request req;
 	unsigned level;
 	int ret = -EINVAL;
@@ -566,9 +559,9 @@ static int root_lock(void *global, json_t *args, json_t *reply, struct error *er
 	snprintf(line, sizeof(line), "%s%s%s", name, timeout ? " " : "", timeout ? timeout : "");
 	devns_lock(dev->core);
 	if (take)
-		ret = power_locks_take(&dev->root, line, strlen(line), power_now());
+		ret = power_locks_take(&dev->root, line, strlen(line), monotonic_ns());
 	else
-		ret = power_locks_release(&dev->root, line, strlen(line), power_now());
+		ret = power_locks_release(&dev->root, line, strlen(line), monotonic_ns());
 	if (ret == 0) {
 		power_locks_changed(dev, NULL, take);
 		power_arm_expiry(dev);

@@ -5,6 +5,7 @@
  * while (an incoming call). All on the loop's thread, through devns_vp_schedule: the
  * device never sees the cgroup. */
 #include "devices/power_internal.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devns/devns.h"
 
@@ -61,7 +62,7 @@ static void apply(struct power_vp *v, bool hold, const char *reason)
 static void on_timer(struct loop_watch *w, uint32_t events)
 {
 	struct power_vp *v = container_of(w, struct power_vp, bg_timer);
-	uint64_t ticks, now = power_now();
+	uint64_t ticks, now = monotonic_ns();
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
@@ -132,7 +133,7 @@ void power_bg_changed(struct power_vp *v)
 
 void power_bg_wake(struct power_vp *v, unsigned ms)
 {
-	uint64_t until = power_now() + (uint64_t)ms * 1000000;
+	uint64_t until = monotonic_ns() + (uint64_t)ms * 1000000;
 
 	if (!v->background_now || v->background == POWER_BG_RUN)
 		return;

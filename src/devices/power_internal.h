@@ -76,7 +76,6 @@ struct power_vp {
 	struct loop_watch bg_timer;
 };
 
-uint64_t power_now(void);
 /* Re-arm the device's expiry timer for the earliest lock timeout; with the lock held. */
 void power_arm_expiry(struct power_dev *dev);
 /* A lock of a VP (or the root's: V NULL) was taken, released or expired: the recorder

@@ -1,5 +1,6 @@
 /* sysfs attribute texts as the kernel writes them: see sysfs_format.h. */
 #include "devices/sysfs_format.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -52,15 +53,14 @@ static void put_str(struct out *o, const char *str)
 }
 
 /* V in hex, as "%llx" or "%llX" print it. */
-static void put_hex(struct out *o, uint64_t v, bool upper)
+static void put_hex(struct out *o, uint64_t v, enum hex_case c)
 {
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char text[17];
 	int i = 16;
 
 	text[16] = '\0';
 	do {
-		text[--i] = digits[v & 15];
+		text[--i] = hex_digit((unsigned)v, c);
 		v >>= 4;
 	} while (v);
 	put_str(o, text + i);
@@ -102,13 +102,13 @@ static void put_bitmap(struct out *o, const uint8_t *bits, unsigned max, bool co
 			unsigned hi = (unsigned)(v >> 32), lo = (unsigned)v;
 			bool high = hi || started;
 			if (high) {
-				put_hex(o, hi, false);
+				put_hex(o, hi, HEX_LOWER);
 				put_str(o, " ");
 			}
 			if (lo || started || high)
-				put_hex(o, lo, false);
+				put_hex(o, lo, HEX_LOWER);
 		} else if (v || started)
-			put_hex(o, v, false);
+			put_hex(o, v, HEX_LOWER);
 		if (o->len > before && w > 0)
 			put_str(o, " ");
 	}
@@ -137,7 +137,7 @@ static void put_modalias_bits(struct out *o, char name, const uint8_t *bits, uns
 			continue;
 		}
 		if (test_bit(bits, i)) {
-			put_hex(o, i, true);
+			put_hex(o, i, HEX_UPPER);
 			put_str(o, ",");
 		}
 	}

@@ -1,5 +1,6 @@
 /* The link to the real modem (telephony_link.h). */
 #include "devices/telephony_link.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devices/telephony_at.h"
 #include "devns/devns.h"
@@ -58,14 +59,6 @@ struct tel_link {
 	unsigned long sent, urcs;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 bool tel_link_up(const struct tel_link *link)
 {
 	return link && link->up;
@@ -117,7 +110,7 @@ static void disconnect(struct tel_link *link, const char *why)
 			c->done(c->data, TEL_ERROR, 0, "");
 	}
 	link->in_flight = false;
-	link->reopen_at = now_ns() + REOPEN_NS;
+	link->reopen_at = (long long)monotonic_ns() + REOPEN_NS;
 	if (was_up && link->ops->down)
 		link->ops->down(link->ctx);
 }
@@ -146,7 +139,7 @@ static void pump(struct tel_link *link)
 	snprintf(line, sizeof(line), "%s\r", link->queue[link->head].cmd);
 	link->in_flight = true;
 	link->info_len = 0;
-	link->deadline = now_ns() + TIMEOUT_NS;
+	link->deadline = (long long)monotonic_ns() + TIMEOUT_NS;
 	link->sent++;
 	if ((ret = write_all(link, line, strlen(line))) < 0) {
 		log_warn_errno(-ret, "telephony: write to the modem");
@@ -215,7 +208,7 @@ static int reopen(struct tel_link *link, struct error *err)
 	if (write(fd, "\x1b\r", 2) < 0)
 		log_warn_errno(errno, "telephony: write to the modem");
 	link->len = 0;
-	link->settle_at = now_ns() + SETTLE_NS;
+	link->settle_at = (long long)monotonic_ns() + SETTLE_NS;
 	return 0;
 }
 
@@ -388,7 +381,7 @@ static void on_tick(struct loop_watch *w, uint32_t events)
 	struct tel_link *link = container_of(w, struct tel_link, tick);
 	struct error err;
 	uint64_t ticks;
-	long long now = now_ns();
+	long long now = (long long)monotonic_ns();
 
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
@@ -443,7 +436,7 @@ int tel_link_open(struct devns *core, const char *path, const struct tel_link_op
 	/* A modem not there yet is opened when it comes: cellsd starts anyway. */
 	if (reopen(link, err) < 0) {
 		log_warn("%s; trying again every second", err->msg);
-		link->reopen_at = now_ns() + REOPEN_NS;
+		link->reopen_at = (long long)monotonic_ns() + REOPEN_NS;
 	}
 	*out = link;
 	return 0;

@@ -1,5 +1,6 @@
 /* EF_MSISDN for a VP's +CRSM (telephony_sim.h). */
 #include "devices/telephony_sim.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -62,8 +63,8 @@ static int answer(char *out, size_t size, int sw1, int sw2, const uint8_t *data,
 		return -ENOSPC;
 	out[off++] = ',';
 	out[off++] = '"';
-	for (size_t i = 0; i < len; i++, off += 2)
-		snprintf(out + off, 3, "%02X", data[i]);
+	hex_encode(out + off, data, len, HEX_UPPER);
+	off += 2 * len;
 	out[off++] = '"';
 	out[off] = '\0';
 	return (int)off;

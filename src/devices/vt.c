@@ -10,6 +10,7 @@
  * The release deadline is a timerfd armed by that work, off the switch's path. The owner is
  * held by a pidfd taken when it set the mode: a dead owner's reused pid gets nothing. */
 #include "devices/vt_state.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devns/devns.h"
 #include "devices/sysfs_layout.h"
@@ -62,14 +63,6 @@ struct vt {
 	uint32_t owner_gen;
 };
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Have the loop do the VP's work now: one system call, fine under the lock. */
 static void kick(struct vt *vt)
 {
@@ -108,7 +101,7 @@ static void do_work(struct vt *vt)
 	int pidfd = -1, ret = 0;
 
 	devns_lock(core);
-	vt_take_work(&vt->st, now_ns(), &work);
+	vt_take_work(&vt->st, (long long)monotonic_ns(), &work);
 	if (work.send && vt->owner_gen == work.gen && vt->owner_pidfd >= 0)
 		pidfd = fcntl(vt->owner_pidfd, F_DUPFD_CLOEXEC, 0);
 	devns_unlock(core);
@@ -366,7 +359,7 @@ static void vt_activate_ops(void *global, void *state)
 	struct vt *vt = state;
 
 	(void)global;
-	if (vt_activate(&vt->st, now_ns()))
+	if (vt_activate(&vt->st, (long long)monotonic_ns()))
 		kick(vt);
 }
 
@@ -375,7 +368,7 @@ static void vt_deactivate_ops(void *global, void *state)
 	struct vt *vt = state;
 
 	(void)global;
-	if (vt_deactivate(&vt->st, now_ns()))
+	if (vt_deactivate(&vt->st, (long long)monotonic_ns()))
 		kick(vt);
 }
 

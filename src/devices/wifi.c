@@ -10,6 +10,7 @@
  * Everything here runs on the event loop's thread (the sockets' watches, the switch, the
  * start and teardown of a VP): no state of the device is touched from elsewhere. */
 #include "devices/wifi_ctrl.h"
+#include "common/clock.h"
 #include "devices/wifi_filter.h"
 #include "devices/wifi_link.h"
 #include "devices/wifi_req.h"
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* What one VP may ask of the daemon: requests refill at RATE a second up to BURST, a SCAN
@@ -67,14 +67,6 @@ struct wifi {
 	double tokens;
 	unsigned pending;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- the supplicant's networks: what the foreground VP's are there ---------------- */
 
@@ -340,7 +332,7 @@ static void forward(struct wifi *w, const struct wifi_req *req, const struct wif
 		return;
 	}
 	if (req->cmd == WIFI_SCAN) {
-		long long now = now_ns();
+		long long now = (long long)monotonic_ns();
 		if (w->last_scan && now - w->last_scan < SCAN_INTERVAL) {
 			w->dev->refused++;
 			answer_str(w, peer, "FAIL-BUSY\n");
@@ -359,7 +351,7 @@ static void forward(struct wifi *w, const struct wifi_req *req, const struct wif
 
 static bool take_token(struct wifi *w)
 {
-	long long now = now_ns();
+	long long now = (long long)monotonic_ns();
 
 	w->tokens += (double)(now - w->tokens_at) * RATE / 1e9;
 	if (w->tokens > BURST)
@@ -682,7 +674,7 @@ static int wifi_prepare(void *global, const struct vdev_vp *vp, void **state,
 	w->watch.fd = -1;
 	w->ctrl.sock = w->ctrl.root = -1;
 	w->tokens = BURST;
-	w->tokens_at = now_ns();
+	w->tokens_at = (long long)monotonic_ns();
 	snprintf(w->name, sizeof(w->name), "%s", vp->name);
 	if ((ret = vdev_persist_dir(vp, persist, sizeof(persist), err)) < 0)
 		goto fail;

@@ -7,6 +7,7 @@
  * time: the supplicant answers in order, and a late answer after a timeout is never
  * taken for the next one's (the connection is opened anew). */
 #include "devices/wifi_link.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "devns/devns.h"
 
@@ -37,14 +38,6 @@ struct wifi_link {
 	bool in_flight;
 	long long deadline;
 };
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 bool wifi_link_up(const struct wifi_link *link)
 {
@@ -194,7 +187,7 @@ static void pump(struct wifi_link *link)
 			continue;
 		}
 		link->in_flight = true;
-		link->deadline = now_ns() + TIMEOUT_NS;
+		link->deadline = (long long)monotonic_ns() + TIMEOUT_NS;
 	}
 }
 
@@ -206,7 +199,7 @@ static void on_tick(struct loop_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	if (link->in_flight && now_ns() > link->deadline) {
+	if (link->in_flight && (long long)monotonic_ns() > link->deadline) {
 		/* Its answer may still come: a new connection never gets it. */
 		log_warn("wifi: wpa_supplicant did not answer in time");
 		disconnect(link);

@@ -2,14 +2,6 @@
 
 #include <time.h>
 
-long long budget_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 long long budget_thread_cpu(void)
 {
 	struct timespec ts;

@@ -3,7 +3,8 @@
  * window, and then only its own calls wait. The share is fair, not fixed: one window's
  * worth of one CPU split between the VPs that made calls lately, so a VP alone may use a
  * CPU, and a VP flooding its devices (a thousand threads in FBIO_WAITFORVSYNC) while others
- * make calls gets no more than they may. */
+ * make calls gets no more than they may. NOW is always the monotonic clock in ns
+ * (common/clock.h's monotonic_ns), as a signed count. */
 #ifndef CELLS_DEVNS_BUDGET_H
 #define CELLS_DEVNS_BUDGET_H
 
@@ -25,7 +26,6 @@ struct devns_budget {
 	atomic_ullong calls, busy_ns, throttled;
 };
 
-long long budget_now(void);
 /* The calling thread's CPU time, ns. */
 long long budget_thread_cpu(void);
 /* Count a call of B's VP that cost the daemon COST ns of CPU, ending at NOW. */

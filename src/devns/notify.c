@@ -16,6 +16,7 @@
 #include "devns/callers.h"
 #include "devns/vma_access.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -318,7 +319,8 @@ void devns_unlock(struct devns *core)
  * (the listener's end) cuts the sleep short. */
 static void wait_for_budget(struct devns_listener *l)
 {
-	long long wait = budget_wait(&l->owner->core->budget, &l->owner->budget, budget_now());
+	long long wait =
+		budget_wait(&l->owner->core->budget, &l->owner->budget, (long long)monotonic_ns());
 	struct timespec ts = {wait / 1000000000LL, wait % 1000000000LL};
 
 	if (wait > 0)
@@ -357,7 +359,7 @@ static void *supervise(void *arg)
 				continue;
 			break;
 		}
-		start = budget_now();
+		start = (long long)monotonic_ns();
 		struct forward fwd = {.fd = -1};
 		handle(l, req, resp, &fwd);
 		if (fwd.fd >= 0 && fwd.request) {
@@ -371,7 +373,7 @@ static void *supervise(void *arg)
 			answer(l->watch.fd, resp);
 		/* What the calls cost this thread, RECV's wake-ups included: CPU time, not
 		 * wall time, which would count a busy machine's preemptions too. */
-		long long end = budget_now();
+		long long end = (long long)monotonic_ns();
 		budget_meter_call(&meter, &core->budget, &l->owner->budget, end - start, end);
 	}
 out:

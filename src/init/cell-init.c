@@ -5,6 +5,8 @@
  * reaps every process of the VP's PID namespace, and on SIGTERM, SIGINT or SIGPWR stops
  * them all and exits 0. Static, libc only and allocation-free, so it runs in any image.
  */
+#include "common/clock.h" /* header-only: still libc only */
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,7 +19,6 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX	    "cell-init: "
@@ -61,17 +62,6 @@ static void __attribute__((format(printf, 1, 2))) log_msg(const char *fmt, ...)
 	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
 		;
 	errno = saved_errno;
-}
-
-static long long now_ms(void)
-{
-	struct timespec now;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0) {
-		log_msg("clock_gettime: %m");
-		return 0;
-	}
-	return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
 }
 
 static void ignore_signal(int sig)
@@ -148,7 +138,7 @@ static void start_job(struct init_state *st)
 	pid_t pid;
 
 	st->start_pending = false;
-	st->next_start_ms = now_ms() + RESPAWN_INTERVAL_MS;
+	st->next_start_ms = (long long)monotonic_ms() + RESPAWN_INTERVAL_MS;
 	pid = fork();
 	if (pid < 0) {
 		log_msg("fork for %s: %m", argv[0]);
@@ -284,7 +274,7 @@ int main(void)
 		long long timeout = -1;
 
 		if (st.start_pending) {
-			timeout = st.next_start_ms - now_ms();
+			timeout = st.next_start_ms - (long long)monotonic_ms();
 			if (timeout <= 0) {
 				start_job(&st);
 				continue;

@@ -3,6 +3,7 @@
  * waiting or held. Each change gives the URC a real modem gives (RING/+CRING and +CLIP,
  * +CCWA, NO CARRIER, BUSY, +COLP) and the event the control socket's clients follow. */
 #include "modemsim/sim.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -83,7 +84,7 @@ void call_ring_now(struct sim *sim, struct call *c)
 	modem_urc_result(sim, sim->cfg.crc ? "+CRING: VOICE" : "RING");
 	if (sim->cfg.clip)
 		modem_urc(sim, "+CLIP: \"%s\",%d", c->number, c->type);
-	c->next_ring_ms = now_ms() + sim->ring_interval_ms;
+	c->next_ring_ms = (int64_t)monotonic_ms() + sim->ring_interval_ms;
 }
 
 int call_dial(struct sim *sim, const char *dialled, struct error *err)
@@ -107,7 +108,7 @@ int call_dial(struct sim *sim, const char *dialled, struct error *err)
 	snprintf(c->remote, sizeof(c->remote), "%s", dest);
 	snprintf(c->shown, sizeof(c->shown), "%s", shown);
 	/* The network reaches the callee once the modem has said OK: calls_tick(). */
-	c->next_ring_ms = now_ms();
+	c->next_ring_ms = (int64_t)monotonic_ms();
 	return 0;
 }
 
@@ -303,7 +304,7 @@ int calls_chld(struct sim *sim, const char *arg)
 
 void calls_tick(struct sim *sim)
 {
-	int64_t now = now_ms();
+	int64_t now = (int64_t)monotonic_ms();
 
 	for (size_t i = 0; i < CALLS_MAX; i++) {
 		struct call *c = &sim->calls[i];

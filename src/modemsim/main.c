@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "modemsim/pty.h"
 #include "modemsim/sim.h"
@@ -156,7 +157,7 @@ static void serve(int sigfd)
 				p[n++] = (struct pollfd){.fd = sim.clients[i].fd, .events = POLLIN};
 			}
 		if (next) {
-			timeout = next - now_ms();
+			timeout = next - (int64_t)monotonic_ms();
 			if (timeout < 0)
 				timeout = 0;
 		}

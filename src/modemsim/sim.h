@@ -124,8 +124,6 @@ struct sim {
 	struct client clients[CLIENTS_MAX];
 };
 
-int64_t now_ms(void);
-
 /* modem.c: the serial line's output and the command dispatcher. */
 void modem_reset(struct sim *sim);
 /* Information text or a URC: "\r\n<text>\r\n" (V1), "<text>\r\n" (V0). */

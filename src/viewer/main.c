@@ -5,6 +5,7 @@
  * It reads noVNC's files, maps the scanout, locks itself in (sandbox.c), then serves:
  * one thread, one poll loop. Its end: cellsd's end of the link closes. */
 #include "common/log.h"
+#include "common/clock.h"
 #include "viewer/scanout.h"
 #include "viewer/viewer.h"
 
@@ -20,7 +21,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NOVNC_DIR    "/usr/share/novnc"
@@ -29,19 +29,11 @@
 #define MAX_POLL     (VNC_MAX_CLIENTS * 2 + WEB_MAX_CONNS + 8)
 #define RATELOG_KEYS 16
 
-long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 void ratelog(unsigned key, const char *fmt, ...)
 {
 	static long long last[RATELOG_KEYS];
 	static unsigned quiet[RATELOG_KEYS];
-	long long now = now_ms();
+	long long now = (long long)monotonic_ms();
 	char text[512];
 	va_list ap;
 
@@ -75,7 +67,7 @@ void tell_status(struct view *v, bool repaint)
 
 	link_send(v, &s, VIEWER_STATUS, sizeof(s));
 	v->told_clients = v->vnc_clients;
-	v->told_at = now_ms();
+	v->told_at = (long long)monotonic_ms();
 }
 
 /* The hello: the screen's size and the secrets, before anything else. */
@@ -153,7 +145,7 @@ static void on_listener(struct view *v, enum listener which)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			ratelog(11, "accept: %s: not accepting for %d ms", strerror(errno),
 				PAUSE_MS);
-			v->paused_until[which] = now_ms() + PAUSE_MS;
+			v->paused_until[which] = (long long)monotonic_ms() + PAUSE_MS;
 		}
 		return;
 	}
@@ -172,7 +164,7 @@ static void serve(struct view *v)
 	struct pollfd fds[MAX_POLL];
 
 	for (;;) {
-		long long now = now_ms(), timeout = STATUS_MS;
+		long long now = (long long)monotonic_ms(), timeout = STATUS_MS;
 		int n = 0, nl, nweb, first_web;
 		int lmap[L_COUNT];
 
@@ -207,7 +199,7 @@ static void serve(struct view *v)
 			if (lmap[i] >= 0 && fds[lmap[i]].revents)
 				on_listener(v, (enum listener)i);
 		(void)nl;
-		now = now_ms();
+		now = (long long)monotonic_ms();
 		rfb_expire(v, now);
 		web_expire(v, now);
 		if (v->told_clients != v->vnc_clients ||

@@ -10,6 +10,7 @@
  * clients have tile by tile (damage tracking) and only what changed is marked; a frame
  * that cellsd overwrote while it was read (its sequence number moved) is read again. */
 #include "common/log.h"
+#include "common/clock.h"
 #include "viewer/scanout.h"
 #include "viewer/viewer.h"
 
@@ -132,11 +133,11 @@ static void client_gone(rfbClientPtr cl)
 static void first_frame(struct view *v)
 {
 	struct pollfd pfd = {.fd = v->frame_fd, .events = POLLIN};
-	long long until = now_ms() + FIRST_FRAME_MS;
+	long long until = (long long)monotonic_ms() + FIRST_FRAME_MS;
 	uint64_t before = atomic_load(&((struct scanout_header *)v->scanout)->published);
 
 	tell_status(v, true);
-	for (long long left; (left = until - now_ms()) > 0;) {
+	for (long long left; (left = until - (long long)monotonic_ms()) > 0;) {
 		if (poll(&pfd, 1, (int)left) <= 0)
 			break;
 		rfb_import_frame(v);
@@ -153,7 +154,7 @@ static enum rfbNewClientAction client_new(rfbClientPtr cl)
 
 	if (!data)
 		return RFB_CLIENT_REFUSE;
-	data->connected_at = now_ms();
+	data->connected_at = (long long)monotonic_ms();
 	cl->clientData = data;
 	cl->clientGoneHook = client_gone;
 	v->vnc_clients++;

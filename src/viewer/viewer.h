@@ -51,7 +51,6 @@ struct view {
 	long long told_at;
 };
 
-long long now_ms(void);
 /* A message to cellsd, never waited for. */
 void link_send(struct view *v, void *msg, enum viewer_type type, size_t size);
 /* At most one line per KEY a second; the rest counted and said with the next. */

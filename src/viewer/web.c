@@ -8,6 +8,7 @@
  * site open in the same browser could send them. A request is read with MSG_PEEK until
  * its head is whole, so that a WebSocket's handshake is still there for libvncserver. */
 #include "common/log.h"
+#include "common/clock.h"
 #include "common/names.h"
 #include "viewer/http.h"
 #include "viewer/viewer.h"
@@ -139,7 +140,7 @@ void web_accept(struct view *v, enum listener which, int fd, const char *host)
 	c->fd = fd;
 	c->tcp = which == L_WEB_TCP;
 	snprintf(c->host, sizeof(c->host), "%s", host);
-	c->accepted_at = now_ms();
+	c->accepted_at = (long long)monotonic_ms();
 	c->next = v->conns;
 	v->conns = c;
 	v->nconns++;
@@ -190,7 +191,7 @@ static void ask(struct view *v, struct web_conn *c, const char *what, const char
 	struct viewer_list l = {0};
 
 	c->waiting_id = ++v->next_id ? v->next_id : ++v->next_id;
-	c->waiting_since = now_ms();
+	c->waiting_since = (long long)monotonic_ms();
 	if (!what) {
 		c->wants_list = true;
 		c->list_first = true;
@@ -315,7 +316,7 @@ static void on_readable(struct view *v, struct web_conn *c)
 	if (ret == -EAGAIN) {
 		/* Nothing new since the last peek: look again a little later, not at once. */
 		if ((size_t)n == c->peeked)
-			c->retry_at = now_ms() + STALL_MS;
+			c->retry_at = (long long)monotonic_ms() + STALL_MS;
 		c->peeked = (size_t)n;
 		return;
 	}
@@ -341,7 +342,7 @@ static void on_readable(struct view *v, struct web_conn *c)
 
 int web_poll_fds(struct view *v, struct pollfd *fds, int max, long long *timeout_ms)
 {
-	long long now = now_ms();
+	long long now = (long long)monotonic_ms();
 	int n = 0;
 
 	for (struct web_conn *c = v->conns; c && n < max; c = c->next) {

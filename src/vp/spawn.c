@@ -1,5 +1,6 @@
 #include "vp/runtime.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/fdpass.h"
 #include "common/log.h"
 
@@ -62,18 +63,10 @@ struct start_marks {
 	uint64_t exec;		/* the daemon: the sync socket closed on exec */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 #define MARK(m, field)                                                                             \
 	do {                                                                                       \
 		if (m)                                                                             \
-			(m)->field = now_ns();                                                     \
+			(m)->field = monotonic_ns();                                               \
 	} while (0)
 
 static struct start_marks *marks_new(void)
@@ -450,7 +443,7 @@ static bool child_alive(int pidfd)
 
 int vp_release(struct vp_runtime *rt, struct error *err)
 {
-	uint64_t begin = now_ns();
+	uint64_t begin = monotonic_ns();
 	int ret;
 
 	/* A held child that died meanwhile (killed, out of memory) closed its end too: its
@@ -471,7 +464,7 @@ int vp_release(struct vp_runtime *rt, struct error *err)
 	close_fd(&rt->sync_fd);
 	if (log_verbose())
 		log_debug("VP %s release, us: %llu", rt->config->name,
-			  (unsigned long long)((now_ns() - begin) / 1000));
+			  (unsigned long long)((monotonic_ns() - begin) / 1000));
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -85,6 +86,18 @@ static void expect_attr(const struct evdev *dev, const char *name, const char *w
 	assert_string_equal(buf, want);
 }
 
+/* TEXT, a bitmap of MAX + 1 bits as a 64-bit kernel prints it, printed for a 64-bit
+ * reader or (COMPAT) a 32-bit one, is WANT. */
+static void expect_bitmap(const char *text, unsigned max, bool compat, const char *want)
+{
+	uint8_t bits[EVDEV_BITS(KEY_CNT)];
+	char buf[SYSFS_PAGE];
+
+	parse_bitmap(text, bits, EVDEV_BITS(max + 1));
+	assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, max, compat), (int)strlen(want));
+	assert_string_equal(buf, want);
+}
+
 /* Bitmaps as /proc/bus/input/devices and sysfs print them on x86-64: an AT keyboard
  * (i8042) and a touchscreen, taken from real machines. */
 static void bitmaps_print_as_the_kernel_does(void **state)
@@ -107,12 +120,8 @@ static void bitmaps_print_as_the_kernel_does(void **state)
 	char buf[SYSFS_PAGE];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
-		parse_bitmap(real[i].text, bits, EVDEV_BITS(real[i].max + 1));
-		assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, real[i].max, false),
-				 (int)strlen(real[i].text));
-		assert_string_equal(buf, real[i].text);
-	}
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++)
+		expect_bitmap(real[i].text, real[i].max, false, real[i].text);
 	/* Too small a buffer is an error, never a cut text. */
 	parse_bitmap(real[0].text, bits, sizeof(bits));
 	assert_int_equal(sysfs_bitmap(buf, 10, bits, KEY_MAX, false), -ENOSPC);
@@ -136,16 +145,10 @@ static void bitmaps_print_to_32_bit_readers_in_words(void **state)
 		{"1 0", "1 0 0", FF_MAX},
 		{"100000000", "1 0", ABS_MAX},
 	};
-	uint8_t bits[EVDEV_BITS(KEY_CNT)];
-	char buf[SYSFS_PAGE];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
-		parse_bitmap(real[i].text, bits, EVDEV_BITS(real[i].max + 1));
-		assert_int_equal(sysfs_bitmap(buf, sizeof(buf), bits, real[i].max, true),
-				 (int)strlen(real[i].compat));
-		assert_string_equal(buf, real[i].compat);
-	}
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++)
+		expect_bitmap(real[i].text, real[i].max, true, real[i].compat);
 }
 
 /* The modalias of that AT keyboard, as its uevent shows it. */

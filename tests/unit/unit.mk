@@ -43,6 +43,7 @@ UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 UNIT_SRC_test_at_cmd := src/common/at_cmd.c src/common/error.c
 UNIT_SRC_test_sms_pdu := src/common/sms_pdu.c src/common/ucs2.c src/common/error.c
 UNIT_SRC_test_ucs2   := src/common/ucs2.c
+UNIT_SRC_test_hex    :=
 UNIT_SRC_test_telephony := src/devices/telephony_at.c src/devices/telephony_number.c \
 	src/devices/telephony_sim.c src/common/ucs2.c src/common/at_cmd.c src/common/error.c
 

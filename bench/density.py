@@ -3,7 +3,8 @@
     /usr/bin/python3 bench/density.py [--image debian|minimal] [--image-dir DIR]
         [--vps 20] [--ksm off,on,fast] [--settle 90] [--json FILE]
 
-One private cellsd per KSM mode: off (cellsd --ksm off, the host's scanner as it is), on
+One private cellsd per KSM mode: off (cellsd --ksm off, and the host's scanner stopped for
+the run: run 0, which unmerges nothing, put back after), on
 (cellsd's own tuning, DESIGN.md §6: 100 ms / 500 pages for 70 s after each start, then
 1500 ms / 100), fast (--ksm-hard 10,5000,600: what the scanner can do when it may use a
 CPU). It starts --vps VPs of the image one after the other
@@ -116,7 +117,25 @@ def ksm_sharing():
     return ksm_knob("pages_sharing")
 
 
+def set_ksm_run(value):
+    with open("/sys/kernel/mm/ksm/run", "w") as f:
+        f.write(value)
+
+
 def run_mode(args, ksm):
+    """One mode's run; "off" stops the host's scanner for it (another daemon or an earlier
+    run may have left it on) and puts it back after."""
+    if ksm != "off":
+        return measure_mode(args, ksm)
+    saved = str(ksm_knob("run"))
+    set_ksm_run("0")
+    try:
+        return measure_mode(args, ksm)
+    finally:
+        set_ksm_run(saved)
+
+
+def measure_mode(args, ksm):
     out = {"ksm": ksm, "starts_s": []}
     extra = ["--vnc", "none", "--web", "none"] + KSM_MODES[ksm]
     with cb.Daemon("density", extra) as d:
@@ -152,7 +171,7 @@ def run_mode(args, ksm):
         out["vps_kb_n"], out["merging_n"] = vps_memory(d)
         out["kinds_n"] = memory_kinds(d, names)
         out["ksm_saved_kb"] = ksm_sharing() * 4
-        out["ksm_run_end"] = ksm_knob("run")  # "off" leaves it: another daemon may drive it
+        out["ksm_run_end"] = ksm_knob("run")
         out["cellsd_cpu_s"] = cb.cpu_seconds(d.pid) - cpu0
         out["cellsd_rss_kb"] = st["daemon"]["rss_kb"]
         out["ksm_phase"] = st["daemon"].get("ksm_phase")

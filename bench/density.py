@@ -5,8 +5,8 @@
 
 One private cellsd per KSM mode: off (cellsd --ksm off, and the host's scanner stopped for
 the run: run 0, which unmerges nothing, put back after), on
-(cellsd's own tuning, DESIGN.md §6: 100 ms / 500 pages for 70 s after each start, then
-1500 ms / 100), fast (--ksm-hard 10,5000,600: what the scanner can do when it may use a
+(cellsd's own tuning, DESIGN.md §6: 100 ms / 500 pages per 20 running VPs for 70 s after
+each start, then 1500 ms / 100), fast (--ksm-hard 10,5000,600: what the scanner can do when it may use a
 CPU). It starts --vps VPs of the image one after the other
 (`cell start` returns once the VP's init runs; its time is "start time of the Nth VP"),
 then waits --settle seconds (cellsd's own KSM tuning: 70 s of hard scanning after the last
@@ -17,7 +17,8 @@ start, then gentle) and measures:
   - the sum of the VPs' memory cgroups (what they are charged; KSM-merged pages are charged
     once), the pages KSM merged (cell stats: ksm_merging_pages summed) and what the
     kernel says KSM saves (pages_sharing, the pages that share another: 4 KiB each);
-  - cellsd's CPU time over the run and its RSS at the end.
+  - cellsd's CPU time over the run and its RSS at the end, and ksmd's CPU time (the
+    kernel's scanner: what merging costs).
 
 The page cache is written back and dropped before the first start, so that the first VP
 reads its image from disk and is charged for its pages, as on a phone just booted; the
@@ -117,6 +118,19 @@ def ksm_sharing():
     return ksm_knob("pages_sharing")
 
 
+def ksmd_pid():
+    """The kernel's KSM thread, or None."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/comm" % name) as f:
+                    if f.read().strip() == "ksmd":
+                        return int(name)
+            except OSError:
+                pass
+    return None
+
+
 def set_ksm_run(value):
     with open("/sys/kernel/mm/ksm/run", "w") as f:
         f.write(value)
@@ -148,6 +162,8 @@ def measure_mode(args, ksm):
         for n in names:
             d.cell("create", n, "--image", args.image, "--disk", "none")
         cpu0 = cb.cpu_seconds(d.pid)
+        ksmd = ksmd_pid()
+        ksmd0 = cb.cpu_seconds(ksmd) if ksmd else 0.0
         cold_page_cache()
         out["used_kb_0"] = host_used_kb()
         for i, n in enumerate(names):
@@ -173,6 +189,7 @@ def measure_mode(args, ksm):
         out["ksm_saved_kb"] = ksm_sharing() * 4
         out["ksm_run_end"] = ksm_knob("run")
         out["cellsd_cpu_s"] = cb.cpu_seconds(d.pid) - cpu0
+        out["ksmd_cpu_s"] = cb.cpu_seconds(ksmd) - ksmd0 if ksmd else None
         out["cellsd_rss_kb"] = st["daemon"]["rss_kb"]
         out["ksm_phase"] = st["daemon"].get("ksm_phase")
         first = out["used_kb_1"] - out["used_kb_0"]
@@ -226,11 +243,12 @@ def main():
             "%d" % m["ksm_run_end"],
             "%d" % m["merging_n"], "%.0f" % (m["ksm_saved_kb"] / 1024),
             "%.2f / %.2f / %.2f" % (m["starts_s"][0], s[len(s) // 2], m["starts_s"][-1]),
-            "%.1f" % m["cellsd_cpu_s"], "%d" % (m["cellsd_rss_kb"] // 1024)])
+            "%.1f" % m["cellsd_cpu_s"], "%d" % (m["cellsd_rss_kb"] // 1024),
+            "-" if m["ksmd_cpu_s"] is None else "%.0f" % m["ksmd_cpu_s"]])
     cb.table("density, %d VPs of the %s image" % (args.vps, label),
              ["ksm", "running", "1st MiB", "+1 MiB", "+1/1st", "cg 1st", "cg +1",
               "cg +1/1st", "ksm run", "merged pg", "saved MiB", "start 1st/med/Nth s", "cellsd cpu s",
-              "cellsd rss MiB"], rows)
+              "cellsd rss MiB", "ksmd cpu s"], rows)
     kinds = ("anon", "shmem", "file", "kernel")
     rows = []
     for m in result["modes"]:

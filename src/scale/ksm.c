@@ -41,6 +41,21 @@ enum ksm_phase ksm_phase_at(const struct ksm_policy *p, unsigned running, uint64
 	return KSM_GENTLE;
 }
 
+struct ksm_tuning ksm_tuning_for(const struct ksm_policy *p, enum ksm_phase phase, unsigned running)
+{
+	struct ksm_tuning t = phase == KSM_HARD ? p->hard : p->gentle;
+	unsigned scale = (running + KSM_HARD_VPS - 1) / KSM_HARD_VPS;
+	uint64_t pages;
+
+	if (phase != KSM_HARD || scale <= 1)
+		return t;
+	if (scale > KSM_HARD_SCALE_MAX)
+		scale = KSM_HARD_SCALE_MAX;
+	pages = (uint64_t)t.pages * scale;
+	t.pages = pages > UINT_MAX ? UINT_MAX : (unsigned)pages;
+	return t;
+}
+
 const char *ksm_phase_name(enum ksm_phase phase)
 {
 	switch (phase) {
@@ -230,13 +245,25 @@ static void apply(struct ksm *k, uint64_t now_ns)
 					    full_scans(k) - k->scans_at_start, now_ns, &change);
 
 	arm(k, change, now_ns);
-	if (phase == k->phase || !k->available)
+	if (!k->available)
 		return;
-	if (phase == KSM_OFF)
-		restore(k);
-	else if (k->saved || save(k) == 0)
-		write_tuning(k, phase == KSM_HARD ? &k->policy.hard : &k->policy.gentle);
-	log_debug("ksm: %s -> %s", ksm_phase_name(k->phase), ksm_phase_name(phase));
+	if (phase == KSM_OFF) {
+		if (k->phase != KSM_OFF)
+			restore(k);
+	} else {
+		/* Within a phase the tuning changes too, with the number of VPs. */
+		struct ksm_tuning t = ksm_tuning_for(&k->policy, phase, k->running);
+		if (phase == k->phase && t.sleep_ms == k->written.sleep_ms &&
+		    t.pages == k->written.pages)
+			return;
+		/* Without the host's settings saved, none of ours is written (nor tried again
+		 * until the tuning changes). */
+		if (k->saved || save(k) == 0)
+			write_tuning(k, &t);
+		k->written = t;
+	}
+	if (phase != k->phase)
+		log_debug("ksm: %s -> %s", ksm_phase_name(k->phase), ksm_phase_name(phase));
 	k->phase = phase;
 }
 

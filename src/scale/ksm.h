@@ -41,12 +41,21 @@ enum ksm_phase { KSM_OFF, KSM_HARD, KSM_GENTLE };
 #define KSM_HARD_LIMIT	 10
 #define KSM_SCANS_POLL_S 5
 
+/* The hard phase's pages per wake-up are for this many running VPs, and as many times more
+ * for as many times more VPs (at most KSM_HARD_SCALE_MAX times): a pass then takes about
+ * the same time however many VPs run, and a phone's few VPs get the tuning as set. */
+#define KSM_HARD_VPS	   20
+#define KSM_HARD_SCALE_MAX 10
+
 /* The phase at NOW_NS with RUNNING VPs, the last of them started at LAST_START_NS, the
  * scanner having made SCANS full passes since; in *CHANGE_NS when to look again (the hard
  * phase may end), or 0 if it cannot change by itself. */
 enum ksm_phase ksm_phase_at(const struct ksm_policy *p, unsigned running, uint64_t last_start_ns,
 			    unsigned scans, uint64_t now_ns, uint64_t *change_ns);
 const char *ksm_phase_name(enum ksm_phase phase);
+/* The scanner's tuning in PHASE (not KSM_OFF) with RUNNING VPs. */
+struct ksm_tuning ksm_tuning_for(const struct ksm_policy *p, enum ksm_phase phase,
+				 unsigned running);
 
 /* "--ksm on|off", "--ksm-hard MS,PAGES,SECONDS", "--ksm-gentle MS,PAGES". */
 int ksm_parse_option(struct ksm_policy *p, const char *name, const char *value, struct error *err);
@@ -61,6 +70,7 @@ struct ksm {
 	bool saved; /* the host's settings are in saved_* and ours are in force */
 	char saved_run[16], saved_sleep[16], saved_pages[16];
 	enum ksm_phase phase;
+	struct ksm_tuning written; /* what is in force while phase is not KSM_OFF */
 	unsigned running;
 	uint64_t last_start_ns;
 	unsigned scans_at_start; /* full_scans at the last start */

@@ -2,6 +2,7 @@
 #include "scale/ksm.h"
 
 #include <errno.h>
+#include <limits.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,6 +101,29 @@ static void test_options(void **state)
 	assert_int_equal(p.gentle.sleep_ms, 2000);
 }
 
+/* A phone's few VPs get the hard tuning as set; more VPs get more pages per wake-up, in
+ * steps of KSM_HARD_VPS, up to KSM_HARD_SCALE_MAX times; the gentle phase never scales. */
+static void test_hard_pages_grow_with_vps(void **state)
+{
+	struct ksm_policy p = KSM_DEFAULT_POLICY;
+	const struct {
+		unsigned running, pages;
+	} rows[] = {{1, 500},	{4, 500},    {20, 500},	  {21, 1000},
+		    {40, 1000}, {100, 2500}, {200, 5000}, {1000, 5000}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ksm_tuning t = ksm_tuning_for(&p, KSM_HARD, rows[i].running);
+		assert_int_equal(t.sleep_ms, 100);
+		assert_int_equal(t.pages, rows[i].pages);
+	}
+	assert_int_equal(ksm_tuning_for(&p, KSM_GENTLE, 100).pages, 100);
+	assert_int_equal(ksm_tuning_for(&p, KSM_GENTLE, 100).sleep_ms, 1500);
+	/* A tuning at the top of the range does not wrap. */
+	p.hard.pages = UINT_MAX / 2;
+	assert_int_equal(ksm_tuning_for(&p, KSM_HARD, 100).pages, UINT_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_hard_until_the_scanner_has_passed),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_hard_pages_grow_with_vps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,10 +4,9 @@
         [--vps 20] [--ksm off,on,fast] [--settle 90] [--json FILE]
 
 One private cellsd per KSM mode: off (cellsd --ksm off, and the host's scanner stopped for
-the run: run 0, which unmerges nothing, put back after), on
-(cellsd's own tuning, DESIGN.md §6: 100 ms / 500 pages per 20 running VPs for 70 s after
-each start, then 1500 ms / 100), fast (--ksm-hard 10,5000,600: what the scanner can do when it may use a
-CPU). It starts --vps VPs of the image one after the other
+the run: run 0, which unmerges nothing, put back after), on (cellsd's own tuning, DESIGN.md
+§6: 100 ms / 500 pages per 20 running VPs for 70 s after each start, then 1500 ms / 100),
+fast (--ksm-hard 10,5000,600: what the scanner can do when it may use a CPU). It starts --vps VPs of the image one after the other
 (`cell start` returns once the VP's init runs; its time is "start time of the Nth VP"),
 then waits --settle seconds (cellsd's own KSM tuning: 70 s of hard scanning after the last
 start, then gentle) and measures:
@@ -247,8 +246,8 @@ def main():
             "-" if m["ksmd_cpu_s"] is None else "%.0f" % m["ksmd_cpu_s"]])
     cb.table("density, %d VPs of the %s image" % (args.vps, label),
              ["ksm", "running", "1st MiB", "+1 MiB", "+1/1st", "cg 1st", "cg +1",
-              "cg +1/1st", "ksm run", "merged pg", "saved MiB", "start 1st/med/Nth s", "cellsd cpu s",
-              "cellsd rss MiB", "ksmd cpu s"], rows)
+              "cg +1/1st", "ksm run", "merged pg", "saved MiB", "start 1st/med/Nth s",
+              "cellsd cpu s", "cellsd rss MiB", "ksmd cpu s"], rows)
     kinds = ("anon", "shmem", "file", "kernel")
     rows = []
     for m in result["modes"]:

@@ -31,7 +31,7 @@
 #define RESTART_FIRST_MS 100
 #define RESTART_MAX_MS	 30000
 #define LIVED_LONG_NS	 10000000000ULL
-#define LISTEN_BACKLOG	 64
+#define LISTEN_BACKLOG	 511
 #define VIEWER_GROUP	 "cells-view"
 
 static int listen_unix(const char *path, struct error *err)

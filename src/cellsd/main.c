@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -440,17 +439,22 @@ static int start_viewer(struct daemon *d, struct error *err)
 }
 
 /* Lock PATH and write CONTENT in it; held until the daemon exits. When another process
- * holds it: -EWOULDBLOCK, with the first line it wrote in HOLDER. */
+ * holds it: -EWOULDBLOCK, with the first line it wrote in HOLDER. A process's record lock
+ * (not flock's, which belongs to the open file) ends with the daemon itself: the children
+ * it forked, a prepared VP waiting before its exec, hold copies of the descriptor for a
+ * moment after a crash, and a new daemon must not see the dead one's lock in them. (The
+ * daemon must never close another descriptor of these files: that drops the lock.) */
 static int take_lock(const char *path, const char *content, int *fd, char *holder,
 		     size_t holder_len, struct error *err)
 {
+	struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	ssize_t n;
 
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0)
 		return error_set(err, errno, "open %s", path);
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK)
+	if (fcntl(*fd, F_SETLK, &whole) < 0) {
+		if (errno != EACCES && errno != EAGAIN)
 			return error_set(err, errno, "lock %s", path);
 		n = pread(*fd, holder, holder_len - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+from pathlib import Path
 
 from conftest import UID_RANGE, cgroup_pids, cgroup_subdirs, mounts_under, procs_with_uid
 from conftest import wait_for as wait_until
@@ -169,6 +170,35 @@ def test_sigkill_with_prepared_vps_leaves_nothing(make_daemon):
     assert not cgroup_pids(parent)
     assert mounts_under(d.run) == []
     assert not procs_with_uid(d.uid_base, d.uid_base + 64 * UID_RANGE)
+
+
+def freeze(parent, frozen):
+    """Freeze or thaw every VP group below PARENT (v1 freezer, or v2's cgroup.freeze)."""
+    for group in cgroup_subdirs(parent):
+        if os.path.exists(f"{group}/freezer.state"):
+            Path(f"{group}/freezer.state").write_text("FROZEN" if frozen else "THAWED")
+        elif os.path.exists(f"{group}/cgroup.freeze"):
+            Path(f"{group}/cgroup.freeze").write_text("1" if frozen else "0")
+
+
+def test_a_dead_daemons_lock_dies_with_it(make_daemon):
+    """A prepared VP's child holds copies of the daemon's descriptors until its exec; frozen
+    (or only slow to die) after the daemon's crash, it must not keep the state directory
+    locked: the lock is the daemon process's, not its open file's."""
+    d = make(make_daemon)
+    d.cell("create", "a", "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    parent = d.cgroup_parent
+    freeze(parent, True)
+    try:
+        d.kill9()
+        d.extra_args = ["--prepare", "none"]
+        d.start()
+        assert vp_json(d, "a")["state"] == "stopped"
+    finally:
+        freeze(parent, False)
+    assert d.stop() == 0
+    assert not cgroup_pids(parent)
 
 
 def test_image_import_invalidates(make_daemon, tmp_path):

@@ -64,6 +64,7 @@ static size_t lmk_list(void *ctx, struct lmk_vp *out, size_t max)
 		snprintf(out[n].name, sizeof(out[n].name), "%s", vp->config.name);
 		procs_path(vp, out[n].procs, sizeof(out[n].procs));
 		out[n].init = vp->rt.pid;
+		out[n].init_pidfd = vp->rt.pidfd;
 		out[n].foreground = d->foreground == vp;
 		out[n].left_foreground_ns = vp->left_foreground_ns;
 		n++;

@@ -3,6 +3,7 @@
 #include "common/cleanup.h"
 #include "common/fsutil.h"
 #include "common/log.h"
+#include "vp/members.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,6 +161,22 @@ static void read_comm(pid_t pid, char *comm, size_t size)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/* SIGKILL to PID if it is still VP's: the number came from its cgroup.procs a moment
+ * ago and may be another process's by now. */
+static int kill_in_vp(const struct lmk_vp *vp, pid_t pid)
+{
+	_cleanup_close_ int userns = vp_userns_open(vp->init, vp->init_pidfd);
+	_cleanup_close_ int pidfd = -1;
+
+	if (userns < 0)
+		return userns;
+	if ((pidfd = vp_member_pidfd(pid, userns)) < 0)
+		return pidfd;
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Kill one process, the first in Cells' order. */
 static void act(struct lmk *l, const char *reason)
 {
@@ -168,6 +186,7 @@ static void act(struct lmk *l, const char *reason)
 	uint64_t now = monotonic_ns();
 	size_t nvps, nprocs = 0;
 	long victim;
+	int ret;
 
 	l->triggers++;
 	if (l->last_kill_ns && now - l->last_kill_ns < KILL_GAP_NS) {
@@ -184,9 +203,14 @@ static void act(struct lmk *l, const char *reason)
 	}
 	const struct lmk_proc *p = &procs[victim];
 	read_comm(p->pid, comm, sizeof(comm));
-	if (kill(p->pid, SIGKILL) < 0) {
+	if ((ret = kill_in_vp(&vps[p->vp], p->pid)) == -EPERM) {
+		log_warn("lmk: %d is no longer a process of VP %s: not killed", (int)p->pid,
+			 vps[p->vp].name);
+		return;
+	}
+	if (ret < 0) {
 		/* Gone already: its memory is coming back. */
-		log_debug("lmk: kill %d: %s", (int)p->pid, strerror(errno));
+		log_debug("lmk: kill %d: %s", (int)p->pid, strerror(-ret));
 		return;
 	}
 	l->kills++;

@@ -20,6 +20,7 @@ struct lmk_vp {
 	char name[64];
 	char procs[PATH_MAX]; /* its cgroup.procs */
 	pid_t init;	      /* its cell-init */
+	int init_pidfd;	      /* and its pidfd */
 	bool foreground;
 	uint64_t left_foreground_ns; /* when it last left the foreground; 0: never in it */
 };

@@ -37,7 +37,7 @@ UNIT_SRC_test_viewer_proto := src/viewer/proto.c src/viewer/http.c src/common/er
 	src/common/names.c
 UNIT_SRC_test_sysinfo := src/devns/sysinfo.c src/devns/vma_access.c
 UNIT_SRC_test_ksm    := $(UNIT_COMMON) src/scale/ksm.c src/common/loop.c
-UNIT_SRC_test_lmk    := $(UNIT_COMMON) src/scale/lmk.c src/vp/cgroup.c src/common/loop.c
+UNIT_SRC_test_lmk    := $(UNIT_COMMON) src/scale/lmk.c src/vp/cgroup.c src/common/loop.c src/vp/members.c
 UNIT_SRC_test_proc_views := src/vp/proc_views.c src/common/error.c
 UNIT_SRC_test_members := src/vp/members.c src/common/fsutil.c src/common/error.c
 UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c

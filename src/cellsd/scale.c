@@ -2,11 +2,15 @@
  * (--memory-total), the KSM scanner, the low-memory killer fed with what the daemon knows
  * of the foreground, and lxcfs for the VPs' /proc views. */
 #include "cellsd/daemon.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "vp/members.h"
 #include "vp/proc_views.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 int scale_option(struct daemon *d, const char *name, const char *value)
 {
@@ -90,30 +94,78 @@ static void views_exited(void *ctx, pid_t pid, unsigned delay_ms)
 				  "restart_in_ms", (int)delay_ms));
 }
 
+/* A VP's programs that made mount namespaces of their own (unshare -m, a sandbox) took
+ * copies of the dead instance's files along: there the new files replace those that fail.
+ * All of one VP's namespaces share one timeout. */
+static void rebind_other_namespaces(struct vp *vp, const char *dir, unsigned *healed,
+				    unsigned *failed)
+{
+	int pidfds[VP_MOUNT_NS_MAX];
+	char procs[PATH_MAX];
+	long long deadline = (long long)monotonic_ms() + REBIND_TIMEOUT_MS;
+	unsigned skipped;
+	int n;
+
+	procs_path(vp, procs, sizeof(procs));
+	n = vp_other_mount_namespaces(procs, vp->rt.pid, vp->rt.pidfd, pidfds, VP_MOUNT_NS_MAX,
+				      &skipped);
+	if (n < 0) {
+		log_warn("VP %s: its mount namespaces: %s", vp->config.name, strerror(-n));
+		(*failed)++;
+		return;
+	}
+	if (skipped)
+		log_warn("VP %s: %u processes in mount namespaces past the first %d: their /proc "
+			 "views are not bound again",
+			 vp->config.name, skipped, VP_MOUNT_NS_MAX);
+	for (int i = 0; i < n; i++) {
+		struct error err = {{0}};
+		long long left = deadline - (long long)monotonic_ms();
+		unsigned bound = 0;
+		int ret = left <= 0 ? error_set(&err, ETIMEDOUT, "bind the /proc views again")
+				    : vp_proc_views_rebind(pidfds[i], dir, VP_VIEWS_DEAD, (int)left,
+							   &bound, &err);
+		close(pidfds[i]);
+		if (ret < 0) {
+			log_warn("VP %s: lxcfs's new /proc views in a mount namespace of its own: "
+				 "%s",
+				 vp->config.name, err.msg);
+			(*failed)++;
+		} else if (bound) {
+			(*healed)++;
+		}
+	}
+}
+
 /* The running VPs (and the prepared ones, whose init waits) hold the dead instance's files:
  * each gets the new one's. A VP started while lxcfs was down gets them here too. */
 static void views_restarted(void *ctx, pid_t pid, const char *dir)
 {
 	struct daemon *d = ctx;
-	unsigned healed = 0, failed = 0;
+	unsigned healed = 0, failed = 0, ns_healed = 0, ns_failed = 0;
 
 	for (struct vp *vp = d->vps; vp; vp = vp->next) {
 		struct error err = {{0}};
 		bool held = vp->state == VP_STOPPED && vp->prepared && vp->rt.held;
 		if ((vp->state != VP_RUNNING && !held) || vp->rt.pidfd < 0)
 			continue;
-		if (vp_proc_views_rebind(vp->rt.pidfd, dir, REBIND_TIMEOUT_MS, &err) < 0) {
+		if (vp_proc_views_rebind(vp->rt.pidfd, dir, VP_VIEWS_EVERY, REBIND_TIMEOUT_MS, NULL,
+					 &err) < 0) {
 			log_warn("VP %s: lxcfs's new /proc views: %s", vp->config.name, err.msg);
 			failed++;
 			continue;
 		}
 		healed++;
+		if (!held)
+			rebind_other_namespaces(vp, dir, &ns_healed, &ns_failed);
 	}
-	log_info("lxcfs: pid %d restarted; /proc views bound again in %u VPs (%u failed)", (int)pid,
-		 healed, failed);
-	event_emit(d, json_pack("{s:s, s:i, s:i, s:i, s:i}", "event", "lxcfs-restarted", "pid",
-				(int)pid, "starts", (int)d->views.starts, "vps", (int)healed,
-				"failed", (int)failed));
+	log_info("lxcfs: pid %d restarted; /proc views bound again in %u VPs (%u failed) and %u "
+		 "mount namespaces of their programs (%u failed)",
+		 (int)pid, healed, failed, ns_healed, ns_failed);
+	event_emit(d, json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i}", "event", "lxcfs-restarted",
+				"pid", (int)pid, "starts", (int)d->views.starts, "vps", (int)healed,
+				"failed", (int)failed, "namespaces", (int)ns_healed,
+				"namespaces_failed", (int)ns_failed));
 }
 
 int scale_init(struct daemon *d, struct error *err)

@@ -14,10 +14,12 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,11 +39,12 @@ static const char *const step_names[] = {
 	[STEP_BIND] = "bind",
 };
 
-/* What the child reports: 0 in ERR for done. */
+/* What the child reports: 0 in ERR for done, and how many files it bound. */
 struct report {
 	int err;
 	int step;
 	int file;
+	int bound;
 };
 
 static void __attribute__((noreturn)) child_fail(int out, int step, int file, int err)
@@ -53,8 +56,24 @@ static void __attribute__((noreturn)) child_fail(int out, int step, int file, in
 	_exit(1);
 }
 
+/* Whether the file at TARGET is a view of a server that is gone: its FUSE connection
+ * answers ENOTCONN. A namespace's own procfs, or a view that works, is left alone. */
+static bool view_is_dead(int root, const char *target, struct open_how *how)
+{
+	struct statfs st;
+	int fd = (int)syscall(SYS_openat2, root, target + 1, how, sizeof(*how));
+	bool dead;
+
+	if (fd < 0)
+		return false;
+	dead = fstatfs(fd, &st) < 0 && errno == ENOTCONN;
+	close(fd);
+	return dead;
+}
+
 static void __attribute__((noreturn))
-child_main(int pidfd, char sources[][PATH_MAX], char targets[][32], int out)
+child_main(int pidfd, char sources[][PATH_MAX], char targets[][32], enum vp_views_which which,
+	   int out)
 {
 	const struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 						    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
@@ -82,7 +101,8 @@ child_main(int pidfd, char sources[][PATH_MAX], char targets[][32], int out)
 		child_fail(out, STEP_ROOT, 0, errno);
 	for (int i = 0; i < VP_PROC_VIEWS; i++) {
 		int target;
-		if (trees[i] < 0)
+		if (trees[i] < 0 ||
+		    (which == VP_VIEWS_DEAD && !view_is_dead(root, targets[i], &how)))
 			continue;
 		/* EINVAL: not a mount (the kernel's file) or locked by the seal; either way
 		 * what is there is covered. */
@@ -95,6 +115,7 @@ child_main(int pidfd, char sources[][PATH_MAX], char targets[][32], int out)
 			    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 			child_fail(out, STEP_BIND, i, errno);
 		close(target);
+		done.bound++;
 	}
 	if (write(out, &done, sizeof(done)) != (ssize_t)sizeof(done))
 		_exit(2);
@@ -124,7 +145,8 @@ static int await_report(pid_t pid, int in, int timeout_ms, struct report *r)
 	return 0;
 }
 
-int vp_proc_views_rebind(int pidfd, const char *dir, int timeout_ms, struct error *err)
+int vp_proc_views_rebind(int pidfd, const char *dir, enum vp_views_which which, int timeout_ms,
+			 unsigned *bound, struct error *err)
 {
 	char sources[VP_PROC_VIEWS][PATH_MAX], targets[VP_PROC_VIEWS][32];
 	_cleanup_close_ int in = -1;
@@ -148,7 +170,7 @@ int vp_proc_views_rebind(int pidfd, const char *dir, int timeout_ms, struct erro
 		return ret;
 	}
 	if (pid == 0)
-		child_main(pidfd, sources, targets, pipefd[1]);
+		child_main(pidfd, sources, targets, which, pipefd[1]);
 	/* Only the child's end stays open: its exit is an end of file here. */
 	close(pipefd[1]);
 	if ((ret = await_report(pid, in, timeout_ms, &r)) < 0)
@@ -160,5 +182,7 @@ int vp_proc_views_rebind(int pidfd, const char *dir, int timeout_ms, struct erro
 	if (r.err)
 		return error_set(err, r.err, "%s /proc/%s", step_names[r.step],
 				 vp_proc_view_files[r.file]);
+	if (bound)
+		*bound = r.bound >= 0 && r.bound <= VP_PROC_VIEWS ? (unsigned)r.bound : 0;
 	return 0;
 }

@@ -318,6 +318,46 @@ def test_lxcfs_restart_heals_running_vps(daemon):
 
 
 @needs_lxcfs
+def test_lxcfs_restart_heals_a_programs_own_mount_namespace(daemon):
+    """A program of the VP in a mount namespace of its own (busybox's unshare -m, private
+    propagation: nothing the daemon binds in the VP's namespace reaches it) took copies
+    of the views along; after a restart they are bound again there too."""
+    d = daemon
+    d.create_start("a", memory="128M")
+    # It writes the first line of its meminfo, or why it could not, twice a second.
+    d.sh("a", "unshare -m sh -c 'while :; do head -n1 /proc/meminfo >/tmp/n.tmp 2>&1; "
+              "mv /tmp/n.tmp /tmp/nested.out; sleep 0.2; done' >/dev/null 2>&1 &")
+
+    def nested():
+        return d.exec("a", "cat", "/tmp/nested.out", check=False).stdout.strip()
+
+    wait_until(lambda: nested() == "MemTotal:         131072 kB", 10, "the nested reader")
+    proc, reader = events(d)
+    try:
+        os.kill(daemon_stats(d)["lxcfs_pid"], signal.SIGKILL)
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted", timeout=15)
+        assert ev, f"no lxcfs-restarted event; seen {reader.seen}\n{d.log()[-2000:]}"
+        assert ev["vps"] == 1 and ev["namespaces"] == 1 and ev["namespaces_failed"] == 0, ev
+    finally:
+        proc.terminate()
+        proc.wait()
+    wait_until(lambda: nested() == "MemTotal:         131072 kB", 10,
+               "the nested reader's view back")
+    assert re.search(r"bound again in 1 VPs \(0 failed\) and 1 mount namespaces of their "
+                     r"programs \(0 failed\)", d.log()), d.log()[-2000:]
+    # Another restart: the first one's files die too and are replaced in turn.
+    proc, reader = events(d)
+    try:
+        os.kill(daemon_stats(d)["lxcfs_pid"], signal.SIGKILL)
+        ev = reader.wait_for(lambda e: e.get("event") == "lxcfs-restarted", timeout=15)
+        assert ev and ev["namespaces"] == 1, ev
+    finally:
+        proc.terminate()
+        proc.wait()
+    wait_until(lambda: nested() == "MemTotal:         131072 kB", 10, "the view back again")
+
+
+@needs_lxcfs
 def test_lxcfs_restart_heals_a_prepared_vp(make_daemon):
     """A prepared VP's mounts were made with the first instance's files: its start after
     a restart has the new one's."""

@@ -1,6 +1,7 @@
 /* Binding the /proc views again into a running VP (src/vp/proc_views.c): into another
- * process's mount namespace only, again over an earlier bind, and not stuck behind a
- * lookup that never ends. Needs root (mounts, setns), as make check runs. */
+ * process's mount namespace only, again over an earlier bind, only over dead files where
+ * asked, and not stuck behind a lookup that never ends. Needs root (mounts, setns), as make check
+ * runs. */
 #include "vp/proc_views.h"
 
 #include <errno.h>
@@ -24,7 +25,8 @@
 #include <cmocka.h>
 
 /* A process in a mount namespace of its own that, for each byte on its command pipe,
- * answers with the first line of its /proc/meminfo. */
+ * answers with the first line of its /proc/meminfo (COVER, where given, is bound over
+ * that first). */
 struct vp_stub {
 	pid_t pid;
 	int pidfd;
@@ -32,15 +34,21 @@ struct vp_stub {
 	int answer;
 };
 
-static void stub_main(const int ready[2], const int ask[2], const int answer[2])
+static void stub_main(const char *cover, int drop, const int ready[2], const int ask[2],
+		      const int answer[2])
 {
 	char line[128], c;
 
-	/* Only the parent may hold the other ends: its close is this loop's end of file. */
+	/* Only the parent may hold the other ends (its close is this loop's end of file) and
+	 * DROP (a FUSE server's device, whose close ends its file system). */
+	if (drop >= 0)
+		close(drop);
 	close(ready[0]);
 	close(ask[1]);
 	close(answer[0]);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		_exit(1);
+	if (cover && mount(cover, "/proc/meminfo", NULL, MS_BIND, NULL) < 0)
 		_exit(1);
 	if (write(ready[1], "r", 1) != 1)
 		_exit(1);
@@ -56,7 +64,7 @@ static void stub_main(const int ready[2], const int ask[2], const int answer[2])
 	_exit(0);
 }
 
-static void stub_start(struct vp_stub *s)
+static void stub_start(struct vp_stub *s, const char *cover, int drop)
 {
 	int ready[2], ask[2], answer[2];
 	char c;
@@ -67,7 +75,7 @@ static void stub_start(struct vp_stub *s)
 	s->pid = fork();
 	assert_true(s->pid >= 0);
 	if (s->pid == 0)
-		stub_main(ready, ask, answer);
+		stub_main(cover, drop, ready, ask, answer);
 	close(ready[1]);
 	close(ask[0]);
 	close(answer[1]);
@@ -138,13 +146,15 @@ static void test_binds_into_the_vp_only_and_again(void **state)
 	assert_non_null(mkdtemp(second));
 	write_views(first, "first");
 	write_views(second, "second");
-	stub_start(&vp);
+	stub_start(&vp, NULL, -1);
 
-	assert_int_equal(vp_proc_views_rebind(vp.pidfd, first, 2000, &err), 0);
+	assert_int_equal(vp_proc_views_rebind(vp.pidfd, first, VP_VIEWS_EVERY, 2000, NULL, &err),
+			 0);
 	stub_meminfo(&vp, line, sizeof(line));
 	assert_string_equal(line, "first meminfo\n");
 	/* A restarted server's files replace the previous bind. */
-	assert_int_equal(vp_proc_views_rebind(vp.pidfd, second, 2000, &err), 0);
+	assert_int_equal(vp_proc_views_rebind(vp.pidfd, second, VP_VIEWS_EVERY, 2000, NULL, &err),
+			 0);
 	stub_meminfo(&vp, line, sizeof(line));
 	assert_string_equal(line, "second meminfo\n");
 	/* The caller's own /proc is the kernel's. */
@@ -168,14 +178,63 @@ static void test_missing_namespace_is_an_error(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	write_views(dir, "late");
-	stub_start(&vp);
+	stub_start(&vp, NULL, -1);
 	kill(vp.pid, SIGKILL);
 	waitpid(vp.pid, NULL, 0);
-	assert_int_equal(vp_proc_views_rebind(vp.pidfd, dir, 2000, &err), -ESRCH);
+	assert_int_equal(vp_proc_views_rebind(vp.pidfd, dir, VP_VIEWS_EVERY, 2000, NULL, &err),
+			 -ESRCH);
 	assert_non_null(strstr(err.msg, "enter the VP's mount namespace"));
 	close(vp.ask);
 	close(vp.answer);
 	close(vp.pidfd);
+	remove_views(dir);
+}
+
+/* A FUSE file whose server is gone, as lxcfs's files are once it died: bound over a VP's
+ * /proc/meminfo, it fails with ENOTCONN. Only those are replaced in a namespace the VP's
+ * programs made; a working file, the kernel's here, is left alone. */
+static void test_dead_only_replaces_what_fails(void **state)
+{
+	char dir[] = "/tmp/cells-views-d.XXXXXX", dead[] = "/tmp/cells-views-dead.XXXXXX";
+	char opts[128], line[128];
+	struct vp_stub covered, plain;
+	struct error err = {{0}};
+	unsigned bound = 99;
+	int fuse, fd;
+
+	(void)state;
+	fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fuse < 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	write_views(dir, "new");
+	fd = mkstemp(dead);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=100444,user_id=0,group_id=0", fuse);
+	assert_int_equal(mount("cells-test-dead", dead, "fuse", MS_NOSUID | MS_NODEV, opts), 0);
+	stub_start(&covered, dead, fuse);
+	stub_start(&plain, NULL, fuse);
+	/* The server goes: its files fail from now on. */
+	close(fuse);
+	stub_meminfo(&covered, line, sizeof(line));
+	assert_non_null(strstr(line, "Transport endpoint is not connected"));
+
+	assert_int_equal(vp_proc_views_rebind(plain.pidfd, dir, VP_VIEWS_DEAD, 2000, &bound, &err),
+			 0);
+	assert_int_equal(bound, 0);
+	stub_meminfo(&plain, line, sizeof(line));
+	assert_int_equal(strncmp(line, "MemTotal:", 9), 0);
+	assert_int_equal(
+		vp_proc_views_rebind(covered.pidfd, dir, VP_VIEWS_DEAD, 2000, &bound, &err), 0);
+	assert_int_equal(bound, 1);
+	stub_meminfo(&covered, line, sizeof(line));
+	assert_string_equal(line, "new meminfo\n");
+
+	stub_stop(&plain);
+	stub_stop(&covered);
+	assert_int_equal(umount2(dead, MNT_DETACH), 0);
+	unlink(dead);
 	remove_views(dir);
 }
 
@@ -204,10 +263,10 @@ static void test_gives_up_on_a_lookup_that_never_ends(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", fuse);
 	assert_int_equal(mount("cells-test-hung", dir, "fuse", MS_NOSUID | MS_NODEV, opts), 0);
-	stub_start(&vp);
+	stub_start(&vp, NULL, -1);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	ret = vp_proc_views_rebind(vp.pidfd, dir, 300, &err);
+	ret = vp_proc_views_rebind(vp.pidfd, dir, VP_VIEWS_EVERY, 300, NULL, &err);
 	assert_int_equal(ret, -ETIMEDOUT);
 	assert_true(elapsed_ms(&start) < 2000);
 	assert_non_null(strstr(err.msg, "bind the /proc views again"));
@@ -224,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binds_into_the_vp_only_and_again),
 		cmocka_unit_test(test_missing_namespace_is_an_error),
+		cmocka_unit_test(test_dead_only_replaces_what_fails),
 		cmocka_unit_test(test_gives_up_on_a_lookup_that_never_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include "vp/runtime.h"
 #include "common/cleanup.h"
 #include "common/fdpass.h"
+#include "common/fds.h"
 #include "common/log.h"
 
 #include <dirent.h>
@@ -324,20 +325,13 @@ static void hide_command_line(void)
 	memcpy((void *)start, name, sizeof(name));
 }
 
-static int compare_fds(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* The helper, then its supervisor in the VP, hold only FDS (N, moved above 2 where they
  * were not) and /dev/null as 0..2: nothing else of the daemon's, above all no descriptor
  * a client passed with its request, goes into the VP. Returns 0 or -1 (errno set). */
 static int keep_only(int *fds, size_t n)
 {
-	int sorted[8], null, prev = 2;
+	int null;
 
-	if (n > ARRAY_SIZE(sorted))
-		return errno = EINVAL, -1;
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] >= 0 && fds[i] <= 2 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
 			return -1;
@@ -346,16 +340,7 @@ static int keep_only(int *fds, size_t n)
 	for (int fd = 0; fd <= 2; fd++)
 		if (fd != null && dup2(null, fd) < 0)
 			return -1;
-	memcpy(sorted, fds, n * sizeof(*fds));
-	qsort(sorted, n, sizeof(*sorted), compare_fds);
-	for (size_t i = 0; i < n; i++) {
-		if (sorted[i] > prev + 1 &&
-		    syscall(SYS_close_range, prev + 1, sorted[i] - 1, 0) < 0)
-			return -1;
-		if (sorted[i] > prev)
-			prev = sorted[i];
-	}
-	return (int)syscall(SYS_close_range, prev + 1, ~0U, 0);
+	return close_all_but(fds, n);
 }
 
 static void __attribute__((noreturn))

@@ -40,6 +40,7 @@ UNIT_SRC_test_ksm    := $(UNIT_COMMON) src/scale/ksm.c src/common/loop.c
 UNIT_SRC_test_lmk    := $(UNIT_COMMON) src/scale/lmk.c src/vp/cgroup.c src/common/loop.c src/vp/members.c
 UNIT_SRC_test_proc_views := src/vp/proc_views.c src/common/error.c
 UNIT_SRC_test_members := src/vp/members.c src/common/fsutil.c src/common/error.c
+UNIT_SRC_test_fds := src/common/fds.c
 UNIT_SRC_test_filter := $(UNIT_COMMON) src/vp/restrict.c src/vp/argfilter.c
 UNIT_SRC_test_at_cmd := src/common/at_cmd.c src/common/error.c
 UNIT_SRC_test_sms_pdu := src/common/sms_pdu.c src/common/ucs2.c src/common/error.c

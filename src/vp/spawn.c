@@ -2,6 +2,7 @@
 #include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/fdpass.h"
+#include "common/fds.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -226,9 +227,17 @@ static void child_main(struct vp_runtime *rt, struct start_marks *m)
 	 * daemon releases it; a daemon that goes instead (its end closed) leaves nothing. */
 	if (rt->held) {
 		char ready = SYNC_READY;
+		const int keep[] = {rt->sync_fd, rt->init_exe_fd};
 		/* A copy of the daemon's memory, maybe for hours: not for ptrace or /proc of
 		 * anyone but the host's root; the exec makes cell-init dumpable again. */
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		/* Nor its descriptors: other VPs' device connections and seccomp listeners,
+		 * clients' sockets, the listeners and the daemon's lock would live on in this
+		 * child (a closed connection never ending, a port still bound after a crash). */
+		if (close_all_but(keep, ARRAY_SIZE(keep)) < 0) {
+			error_set(&err, errno, "close the daemon's descriptors");
+			child_fail(rt->sync_fd, &err);
+		}
 		if (write(rt->sync_fd, &ready, 1) != 1 || read(rt->sync_fd, &go, 1) != 1 ||
 		    go != 'g')
 			_exit(0);

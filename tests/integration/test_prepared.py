@@ -172,6 +172,26 @@ def test_sigkill_with_prepared_vps_leaves_nothing(make_daemon):
     assert not procs_with_uid(d.uid_base, d.uid_base + 64 * UID_RANGE)
 
 
+def test_a_prepared_vp_holds_none_of_the_daemons_descriptors(make_daemon):
+    """Forked from the daemon and waiting before its exec, maybe for hours: its console,
+    the socket to the daemon and cell-init's file, nothing else (another VP's device
+    connections or seccomp listener, the daemon's lock and listeners)."""
+    d = make(make_daemon)
+    d.create_start("b")
+    d.cell("create", "a", "--restart", "no")
+    wait_until(lambda: prepared(d, "a"), what="a prepared")
+    procs = vp_procs(d, "a")
+    assert procs
+    for pid in procs:
+        above = {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}")
+                 for fd in os.listdir(f"/proc/{pid}/fd") if int(fd) > 2}
+        assert len(above) == 2, above
+        assert any(what.startswith("socket:") for what in above.values()), above
+        assert any("cell-init" in what for what in above.values()), above
+    d.cell("start", "a")
+    assert d.exec("a", "true").returncode == 0
+
+
 def freeze(parent, frozen):
     """Freeze or thaw every VP group below PARENT (v1 freezer, or v2's cgroup.freeze)."""
     for group in cgroup_subdirs(parent):

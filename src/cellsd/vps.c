@@ -328,9 +328,10 @@ static void vp_finish(struct vp *vp)
 		snprintf(reason, sizeof(reason), "init exited with status %d", WEXITSTATUS(status));
 	log_info("VP %s: %s", vp->config.name, reason);
 	event_state(vp, reason);
-	answer_stop_waiters(vp);
 	foreground_lost(d, vp);
 	scale_vps_changed(d, false);
+	/* Last: what a `cell stop` returns to is the daemon's state after the stop. */
+	answer_stop_waiters(vp);
 	if (d->shutting_down && !vps_any_running(d))
 		d->loop.quit = true;
 	vps_prepare_soon(d);

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,29 +191,44 @@ static void test_missing_namespace_is_an_error(void **state)
 	remove_views(dir);
 }
 
+/* A FUSE file system nobody serves, mounted on a directory or a file made from the
+ * template PATH: the device's descriptor, whose close ends the connection. No /dev/fuse
+ * skips the test, before anything is made. */
+static int mount_unserved_fuse(char *path, bool directory)
+{
+	char opts[128];
+	int fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC), fd;
+
+	if (fuse < 0)
+		skip();
+	if (directory) {
+		assert_non_null(mkdtemp(path));
+	} else {
+		assert_true((fd = mkstemp(path)) >= 0);
+		close(fd);
+	}
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=%s,user_id=0,group_id=0", fuse,
+		 directory ? "40000" : "100444");
+	assert_int_equal(mount("cells-test-unserved", path, "fuse", MS_NOSUID | MS_NODEV, opts), 0);
+	return fuse;
+}
+
 /* A FUSE file whose server is gone, as lxcfs's files are once it died: bound over a VP's
  * /proc/meminfo, it fails with ENOTCONN. Only those are replaced in a namespace the VP's
  * programs made; a working file, the kernel's here, is left alone. */
 static void test_dead_only_replaces_what_fails(void **state)
 {
 	char dir[] = "/tmp/cells-views-d.XXXXXX", dead[] = "/tmp/cells-views-dead.XXXXXX";
-	char opts[128], line[128];
+	char line[128];
 	struct vp_stub covered, plain;
 	struct error err = {{0}};
 	unsigned bound = 99;
-	int fuse, fd;
+	int fuse;
 
 	(void)state;
-	fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fuse < 0)
-		skip();
+	fuse = mount_unserved_fuse(dead, false);
 	assert_non_null(mkdtemp(dir));
 	write_views(dir, "new");
-	fd = mkstemp(dead);
-	assert_true(fd >= 0);
-	close(fd);
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=100444,user_id=0,group_id=0", fuse);
-	assert_int_equal(mount("cells-test-dead", dead, "fuse", MS_NOSUID | MS_NODEV, opts), 0);
 	stub_start(&covered, dead, fuse);
 	stub_start(&plain, NULL, fuse);
 	/* The server goes: its files fail from now on. */
@@ -250,19 +266,14 @@ static long long elapsed_ms(const struct timespec *since)
  * stopped would. The child doing the work is killed after the timeout. */
 static void test_gives_up_on_a_lookup_that_never_ends(void **state)
 {
-	char dir[] = "/tmp/cells-views-hung.XXXXXX", opts[128];
+	char dir[] = "/tmp/cells-views-hung.XXXXXX";
 	struct vp_stub vp;
 	struct error err = {{0}};
 	struct timespec start;
 	int fuse, ret;
 
 	(void)state;
-	fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
-	if (fuse < 0)
-		skip();
-	assert_non_null(mkdtemp(dir));
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", fuse);
-	assert_int_equal(mount("cells-test-hung", dir, "fuse", MS_NOSUID | MS_NODEV, opts), 0);
+	fuse = mount_unserved_fuse(dir, true);
 	stub_start(&vp, NULL, -1);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);

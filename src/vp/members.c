@@ -17,14 +17,20 @@
 /* Deeper than the kernel allows (32 levels of user namespaces). */
 #define USERNS_DEPTH_MAX 40
 
-/* PID's user namespace, read through /proc: it is the process PIDFD's only if that process
- * is still alive afterwards (no other can have its number then). */
-static int userns_of(pid_t pid, int pidfd)
+/* A namespace's identity: its nsfs inode. */
+struct ns_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* PID's namespace NAME ("user", "mnt"), read through /proc: it is the process PIDFD's only
+ * if that process is still alive afterwards (no other can have its number then). */
+static int ns_open(pid_t pid, int pidfd, const char *name)
 {
 	char path[64];
 	_cleanup_close_ int ns = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
 	ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -33,25 +39,39 @@ static int userns_of(pid_t pid, int pidfd)
 	return take_fd(&ns);
 }
 
-int vp_userns_open(pid_t init, int init_pidfd)
+static int ns_id_of(int ns, struct ns_id *id)
 {
-	return userns_of(init, init_pidfd);
+	struct stat st;
+
+	if (fstat(ns, &st) < 0)
+		return -errno;
+	*id = (struct ns_id){st.st_dev, st.st_ino};
+	return 0;
 }
 
-static bool same_ns(int a, int b)
+static bool ns_id_equal(const struct ns_id *a, const struct ns_id *b)
 {
-	struct stat sa, sb;
+	return a->dev == b->dev && a->ino == b->ino;
+}
 
-	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
+int vp_userns_open(pid_t init, int init_pidfd)
+{
+	return ns_open(init, init_pidfd, "user");
 }
 
 /* Whether NS is USERNS or below it. Closes NS. */
 static int inside(int ns, int userns)
 {
+	struct ns_id target = {0}, id = {0};
+	int ret = ns_id_of(userns, &target);
+
+	if (ret < 0) {
+		close(ns);
+		return ret;
+	}
 	for (int depth = 0; depth < USERNS_DEPTH_MAX; depth++) {
 		int parent;
-		if (same_ns(ns, userns)) {
+		if (ns_id_of(ns, &id) == 0 && ns_id_equal(&id, &target)) {
 			close(ns);
 			return 0;
 		}
@@ -76,37 +96,29 @@ int vp_member_pidfd(pid_t pid, int userns)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return -errno;
-	if ((ns = userns_of(pid, pidfd)) < 0)
+	if ((ns = ns_open(pid, pidfd, "user")) < 0)
 		return ns;
 	if ((ret = inside(ns, userns)) < 0)
 		return ret;
 	return take_fd(&pidfd);
 }
 
-struct ns_id {
-	dev_t dev;
-	ino_t ino;
-};
-
 /* The mount namespace of the process PIDFD (number PID): 0, or -errno. */
 static int mount_ns_of(pid_t pid, int pidfd, struct ns_id *id)
 {
-	char path[64];
-	struct stat st;
+	int ns = ns_open(pid, pidfd, "mnt"), ret;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-		return -errno;
-	*id = (struct ns_id){st.st_dev, st.st_ino};
-	return 0;
+	if (ns < 0)
+		return ns;
+	ret = ns_id_of(ns, id);
+	close(ns);
+	return ret;
 }
 
 static bool ns_seen(const struct ns_id *seen, size_t n, const struct ns_id *id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (seen[i].dev == id->dev && seen[i].ino == id->ino)
+		if (ns_id_equal(&seen[i], id))
 			return true;
 	return false;
 }
